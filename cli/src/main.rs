@@ -1,1 +1,85 @@
-fn main() {}
+//! `poai`: compile ONNX models into quantised circuits, run them, and (as the prover lands) prove and
+//! verify their inference.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// poai — proof of AI inference.
+#[derive(Parser)]
+#[command(name = "poai", version, about)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show a model's ops, shapes, parameter count and unsupported ops.
+    Inspect {
+        /// ONNX model.
+        model: PathBuf,
+    },
+    /// Calibrate and quantise an ONNX model into a compiled poai model.
+    Compile {
+        /// ONNX model.
+        model: PathBuf,
+        /// Calibration inputs (`{"input_data": [[...]]}`, several samples back to back allowed).
+        #[arg(long)]
+        calibration: PathBuf,
+        /// Output path of the compiled model.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Bit width of activations.
+        #[arg(long, default_value_t = 16)]
+        activation_bits: u32,
+        /// Bit width of weights.
+        #[arg(long, default_value_t = 12)]
+        weight_bits: u32,
+        /// Bit width of non-linear table inputs.
+        #[arg(long, default_value_t = 12)]
+        table_bits: u32,
+        /// Headroom over the calibrated range.
+        #[arg(long, default_value_t = 2.0)]
+        margin: f64,
+    },
+    /// Run quantised inference.
+    Run {
+        /// Compiled model.
+        model: PathBuf,
+        /// Input file (`{"input_data": [[...]]}`).
+        #[arg(long)]
+        input: PathBuf,
+        /// The source ONNX model: also report the error against its float run.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { model } => commands::inspect(&model, cli.json),
+        Command::Compile { model, calibration, output, activation_bits, weight_bits, table_bits, margin } => {
+            let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
+            commands::compile(&model, &calibration, &output, &cfg, cli.json)
+        }
+        Command::Run { model, input, reference } => {
+            commands::run(&model, &input, reference.as_deref(), cli.json)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}

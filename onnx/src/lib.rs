@@ -1,1 +1,58 @@
-//! placeholder
+//! poai-onnx: the front end. ONNX in, quantised [`poai_circuits::ir::QGraph`] out.
+//!
+//! 1. [`load_onnx`] decodes the protobuf, lists every unsupported op at once, folds exporter patterns and
+//!    constants, fuses BatchNorm/bias/LayerNorm, and infers static shapes: a float [`Graph`] of typed
+//!    [`Op`]s.
+//! 2. [`calibrate`] runs the float reference ([`reference`], on candle-core) over calibration samples.
+//! 3. [`quantize`] assigns per-tensor power-of-two scales and lowers every op to integer ops with explicit
+//!    rescales.
+//! 4. [`compile`] ties these together into a [`CompiledModel`]; [`accuracy`] compares it with the float run.
+
+mod accuracy;
+mod error;
+mod graph;
+mod import;
+pub mod io;
+mod ops;
+mod proto;
+mod quantize;
+pub mod reference;
+mod tensor;
+
+pub use accuracy::{accuracy, AccuracyReport};
+pub use error::OnnxError;
+pub use graph::{Graph, Node};
+pub use import::{import_bytes, load_onnx, SUPPORTED_OPS};
+pub use ops::Op;
+pub use poai_circuits::model::CompiledModel;
+pub use quantize::{calibrate, quantize, Calibration, QuantConfig};
+pub use tensor::FTensor;
+
+use std::path::Path;
+
+/// Imports, calibrates and quantises a model in one step.
+pub fn compile(
+    onnx: &Path,
+    calibration: &[Vec<f32>],
+    calibration_path: &Path,
+    cfg: &QuantConfig,
+) -> Result<CompiledModel, OnnxError> {
+    let g = load_onnx(onnx)?;
+    compile_graph(&g, onnx, calibration, calibration_path, cfg)
+}
+
+/// [`compile`] for an already imported graph.
+pub fn compile_graph(
+    g: &Graph,
+    onnx: &Path,
+    calibration: &[Vec<f32>],
+    calibration_path: &Path,
+    cfg: &QuantConfig,
+) -> Result<CompiledModel, OnnxError> {
+    let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|(_, s)| s.clone()).collect();
+    let samples = io::split_samples(calibration, &shapes, calibration_path)?;
+    let cal = calibrate(g, &samples)?;
+    let q = quantize(g, &cal, cfg)?;
+    let source = onnx.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(CompiledModel::new(source, *cfg, samples.len(), q)?)
+}

@@ -73,6 +73,19 @@ pub enum IrError {
         /// Bit width.
         bits: u32,
     },
+    /// An input value cannot be quantised.
+    #[error("input `{name}` element {index}: {detail}")]
+    InputValue {
+        /// Input name.
+        name: String,
+        /// Flat index.
+        index: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A compiled-model artifact is malformed.
+    #[error("compiled model: {0}")]
+    Artifact(String),
     /// An op failed at a named node.
     #[error("node `{node}`: {source}")]
     Node {

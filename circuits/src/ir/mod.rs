@@ -21,3 +21,9 @@ pub use graph::{QGraph, QNode, QValue, Source, ValueId};
 pub use ops::{ConvParams, PoolParams, QOp, SliceAxis};
 pub use table::{NonLinear, TableSpec};
 pub use tensor::{broadcast_shape, numel, strides, Tensor};
+
+/// Shape helpers shared with the front end's shape inference.
+pub mod tensor_shape {
+    pub use super::ops::window_out;
+    pub use super::tensor::{broadcast_index_map, broadcast_shape};
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::table::TableSpec;
 use super::{IrError, Tensor};
 
-pub use linear::{ConvParams, PoolParams};
+pub use linear::{window_out, ConvParams, PoolParams};
 pub use shape::SliceAxis;
 
 /// A quantised operation. Inputs are listed per variant; all integers are fixed-point values whose

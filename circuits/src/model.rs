@@ -1,0 +1,163 @@
+//! The compiled model artifact: a quantised graph with the settings that produced it and its commitment.
+//!
+//! Written by `poai compile`, read by every later step. It is self-describing (format name, version) and
+//! checked on load: the graph must be well formed and the stored commitment must equal the one recomputed
+//! from the graph, so a hand-edited weight is caught before anything is proved.
+
+use serde::{Deserialize, Serialize};
+
+use crate::commit::{fr_to_hex, model_commitment};
+use crate::ir::fixed::{dequantize, quantize};
+use crate::ir::{IrError, QGraph, Tensor};
+
+/// Format name stored in every compiled model.
+pub const COMPILED_FORMAT: &str = "poai-compiled-model";
+/// Current format version.
+pub const COMPILED_VERSION: u32 = 1;
+
+/// Knobs of quantisation, recorded in the artifact so a compile can be reproduced and audited.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantConfig {
+    /// Bit width of every activation.
+    pub activation_bits: u32,
+    /// Bit width of weights.
+    pub weight_bits: u32,
+    /// Bit width of non-linear table inputs.
+    pub table_bits: u32,
+    /// Headroom over the calibrated maximum (2.0 keeps inputs up to twice the largest seen in range).
+    pub margin: f64,
+}
+
+impl Default for QuantConfig {
+    fn default() -> Self {
+        Self { activation_bits: 16, weight_bits: 12, table_bits: 12, margin: 2.0 }
+    }
+}
+
+/// A compiled model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompiledModel {
+    /// Always [`COMPILED_FORMAT`].
+    pub format: String,
+    /// Format version.
+    pub version: u32,
+    /// File name of the source ONNX model.
+    pub source: String,
+    /// Quantisation settings.
+    pub settings: QuantConfig,
+    /// Number of calibration samples used.
+    pub calibration_samples: usize,
+    /// Model commitment (Poseidon over BN254), big-endian hex.
+    pub model_commitment: String,
+    /// The quantised graph.
+    pub graph: QGraph,
+}
+
+impl CompiledModel {
+    /// Wraps a graph, computing its commitment.
+    pub fn new(
+        source: String,
+        settings: QuantConfig,
+        calibration_samples: usize,
+        graph: QGraph,
+    ) -> Result<Self, IrError> {
+        graph.validate()?;
+        let c = model_commitment(&graph)
+            .ok_or_else(|| IrError::Graph("a parameter exceeds its bit width".into()))?;
+        Ok(Self {
+            format: COMPILED_FORMAT.into(),
+            version: COMPILED_VERSION,
+            source,
+            settings,
+            calibration_samples,
+            model_commitment: fr_to_hex(&c),
+            graph,
+        })
+    }
+
+    /// Parses and checks an artifact.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, IrError> {
+        let head: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(format!("not JSON: {e}")))?;
+        if head.get("format").and_then(|f| f.as_str()) != Some(COMPILED_FORMAT) {
+            return Err(IrError::Artifact(format!(
+                "not a compiled poai model (field `format` is not \"{COMPILED_FORMAT}\")"
+            )));
+        }
+        let version = head.get("version").and_then(|v| v.as_u64());
+        if version != Some(COMPILED_VERSION as u64) {
+            return Err(IrError::Artifact(format!(
+                "field `version` is {version:?}; this poai reads version {COMPILED_VERSION}"
+            )));
+        }
+        let m: Self = serde_json::from_value(head).map_err(|e| IrError::Artifact(e.to_string()))?;
+        m.graph.validate()?;
+        let c = model_commitment(&m.graph)
+            .ok_or_else(|| IrError::Artifact("a parameter exceeds its bit width".into()))?;
+        if fr_to_hex(&c) != m.model_commitment {
+            return Err(IrError::Artifact(format!(
+                "field `model_commitment` {} does not match the graph (recomputed {})",
+                m.model_commitment,
+                fr_to_hex(&c)
+            )));
+        }
+        Ok(m)
+    }
+
+    /// Serialises the artifact.
+    pub fn to_json(&self) -> Result<Vec<u8>, IrError> {
+        serde_json::to_vec(self).map_err(|e| IrError::Artifact(e.to_string()))
+    }
+
+    /// Quantises float inputs (one flat list per model input) at the input scales.
+    pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Tensor>, IrError> {
+        let g = &self.graph;
+        if inputs.len() != g.inputs.len() {
+            return Err(IrError::InputCount { expected: g.inputs.len(), got: inputs.len() });
+        }
+        g.inputs
+            .iter()
+            .zip(inputs)
+            .map(|(&id, data)| {
+                let v = g.value(id)?;
+                let n: usize = v.shape.iter().product();
+                if data.len() != n {
+                    return Err(IrError::InputShape {
+                        name: v.name.clone(),
+                        expected: v.shape.clone(),
+                        got: vec![data.len()],
+                    });
+                }
+                if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+                    return Err(IrError::InputValue {
+                        name: v.name.clone(),
+                        index: i,
+                        detail: format!("{} is not finite", data[i]),
+                    });
+                }
+                let q = data.iter().map(|&x| quantize(x as f64, v.format.scale, v.format.bits)).collect();
+                Tensor::new(v.shape.clone(), q)
+            })
+            .collect()
+    }
+
+    /// Real values of integer outputs.
+    pub fn dequantize_outputs(&self, outputs: &[Tensor]) -> Result<Vec<Vec<f32>>, IrError> {
+        self.graph
+            .outputs
+            .iter()
+            .zip(outputs)
+            .map(|(&id, t)| {
+                let s = self.graph.value(id)?.format.scale;
+                Ok(t.data().iter().map(|&q| dequantize(q, s) as f32).collect())
+            })
+            .collect()
+    }
+
+    /// Quantised inference from float inputs to float outputs.
+    pub fn run(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, IrError> {
+        let q = self.quantize_inputs(inputs)?;
+        let out = self.graph.eval(&q)?;
+        self.dequantize_outputs(&out)
+    }
+}

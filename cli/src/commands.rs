@@ -1,0 +1,180 @@
+//! Subcommand implementations: argument handling and printing around library calls.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use poai_onnx::{io, CompiledModel, QuantConfig};
+use serde_json::json;
+
+use crate::output::{line, note, write_atomic};
+
+fn spinner(msg: &str, json: bool) -> ProgressBar {
+    if json {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+pub fn inspect(model: &Path, json: bool) -> anyhow::Result<()> {
+    let g = match poai_onnx::load_onnx(model) {
+        Ok(g) => g,
+        Err(poai_onnx::OnnxError::Unsupported { ops }) => {
+            if json {
+                line(&json!({ "supported": false, "unsupported": ops.iter().map(|(n, o)| json!({"node": n, "op": o})).collect::<Vec<_>>() }).to_string());
+            } else {
+                line(&format!("{}: {} unsupported op(s)", model.display(), ops.len()));
+                for (n, o) in &ops {
+                    line(&format!("  {o:<20} node `{n}`"));
+                }
+            }
+            anyhow::bail!("{} uses ops poai does not support", model.display());
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot import {}", model.display())),
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for n in &g.nodes {
+        *counts.entry(n.op.name()).or_default() += 1;
+    }
+    if json {
+        let nodes: Vec<_> = g
+            .nodes
+            .iter()
+            .map(|n| json!({"name": n.name, "op": n.op.name(), "output_shape": g.shape(&n.output)}))
+            .collect();
+        line(&json!({
+            "supported": true,
+            "opset": g.opset,
+            "inputs": g.inputs.iter().map(|(n, s)| json!({"name": n, "shape": s})).collect::<Vec<_>>(),
+            "outputs": g.outputs.iter().map(|o| json!({"name": o, "shape": g.shape(o)})).collect::<Vec<_>>(),
+            "parameters": g.param_count(),
+            "op_counts": counts,
+            "nodes": nodes,
+            "unsupported": [],
+        }).to_string());
+        return Ok(());
+    }
+    line(&format!("{} (opset {})", model.display(), g.opset));
+    for (n, s) in &g.inputs {
+        line(&format!("  input  {n}: {s:?}"));
+    }
+    for o in &g.outputs {
+        line(&format!("  output {o}: {:?}", g.shape(o).unwrap_or(&[])));
+    }
+    line(&format!("  parameters: {}", g.param_count()));
+    line(&format!("  ops after normalisation ({}):", g.nodes.len()));
+    for n in &g.nodes {
+        line(&format!("    {:<12} {:<40} -> {:?}", n.op.name(), n.name, g.shape(&n.output).unwrap_or(&[])));
+    }
+    line("  unsupported ops: none");
+    Ok(())
+}
+
+pub fn compile(
+    model: &Path,
+    calibration: &Path,
+    output: &Path,
+    cfg: &QuantConfig,
+    json: bool,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let pb = spinner("importing and calibrating", json);
+    let g = poai_onnx::load_onnx(model).with_context(|| format!("cannot import {}", model.display()))?;
+    let data = io::read_input_file(calibration)?;
+    let compiled = poai_onnx::compile_graph(&g, model, &data, calibration, cfg)?;
+    let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|(_, s)| s.clone()).collect();
+    let samples = io::split_samples(&data, &shapes, calibration)?;
+    pb.set_message("measuring accuracy");
+    let report = poai_onnx::accuracy(&compiled, &g, &samples)?;
+    pb.finish_and_clear();
+    write_atomic(output, &compiled.to_json()?)?;
+    if json {
+        line(
+            &json!({
+                "output": output,
+                "model_commitment": compiled.model_commitment,
+                "parameters": compiled.graph.param_count(),
+                "nodes": compiled.graph.nodes.len(),
+                "calibration_samples": compiled.calibration_samples,
+                "accuracy": report,
+            })
+            .to_string(),
+        );
+    } else {
+        line(&format!("compiled {} -> {} in {:.2?}", model.display(), output.display(), t.elapsed()));
+        line(&format!("  model commitment: {}", compiled.model_commitment));
+        line(&format!(
+            "  integer ops: {}, parameters: {}",
+            compiled.graph.nodes.len(),
+            compiled.graph.param_count()
+        ));
+        line(&format!(
+            "  accuracy on {} calibration samples: max abs error {:.5} ({:.3}% of output range), mean {:.5}, argmax agreement {:.1}%",
+            report.samples,
+            report.max_abs_error,
+            100.0 * report.relative_max_error(),
+            report.mean_abs_error,
+            100.0 * report.argmax_agreement
+        ));
+    }
+    Ok(())
+}
+
+pub fn load_compiled(path: &Path) -> anyhow::Result<CompiledModel> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    CompiledModel::from_json(&bytes)
+        .with_context(|| format!("{} is not a valid compiled model", path.display()))
+}
+
+pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let compiled = load_compiled(model)?;
+    let data = io::read_input_file(input)?;
+    let outputs = compiled
+        .run(&data)
+        .with_context(|| format!("cannot run {} on {}", model.display(), input.display()))?;
+    let report = match reference {
+        Some(onnx) => {
+            let g =
+                poai_onnx::load_onnx(onnx).with_context(|| format!("cannot import {}", onnx.display()))?;
+            let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|(_, s)| s.clone()).collect();
+            let samples = io::split_samples(&data, &shapes, input)?;
+            Some(poai_onnx::accuracy(&compiled, &g, &samples)?)
+        }
+        None => None,
+    };
+    if json {
+        let mut v = json!({ "outputs": outputs, "model_commitment": compiled.model_commitment });
+        if let Some(r) = &report {
+            v["accuracy"] = json!(r);
+        }
+        line(&v.to_string());
+        return Ok(());
+    }
+    for (i, o) in outputs.iter().enumerate() {
+        let shown: Vec<String> = o.iter().take(32).map(|v| format!("{v:.5}")).collect();
+        let more = if o.len() > 32 { format!(" … ({} values)", o.len()) } else { String::new() };
+        line(&format!("output {i}: [{}]{more}", shown.join(", ")));
+    }
+    line(&format!("model commitment: {}", compiled.model_commitment));
+    if let Some(r) = report {
+        line(&format!(
+            "vs float reference: max abs error {:.5} ({:.3}% of output range), mean {:.5}, argmax agreement {:.0}%",
+            r.max_abs_error,
+            100.0 * r.relative_max_error(),
+            r.mean_abs_error,
+            100.0 * r.argmax_agreement
+        ));
+    } else {
+        note("(pass --reference MODEL.onnx to compare with the float model)");
+    }
+    Ok(())
+}
