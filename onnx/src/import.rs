@@ -387,7 +387,7 @@ impl Importer {
                 }
                 if let Some(d) = infer {
                     let known: usize = shape.iter().product();
-                    if known == 0 || total % known != 0 {
+                    if known == 0 || !total.is_multiple_of(known) {
                         return Err(format!("cannot infer -1 reshaping {s:?} to {target:?}"));
                     }
                     shape[d] = total / known;

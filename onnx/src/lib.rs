@@ -3,7 +3,7 @@
 //! 1. [`load_onnx`] decodes the protobuf, lists every unsupported op at once, folds exporter patterns and
 //!    constants, fuses BatchNorm/bias/LayerNorm, and infers static shapes: a float [`Graph`] of typed
 //!    [`Op`]s.
-//! 2. [`calibrate`] runs the float reference ([`reference`], on candle-core) over calibration samples.
+//! 2. [`calibrate`] runs the float reference ([`mod@reference`], on candle-core) over calibration samples.
 //! 3. [`quantize`] assigns per-tensor power-of-two scales and lowers every op to integer ops with explicit
 //!    rescales.
 //! 4. [`compile`] ties these together into a [`CompiledModel`]; [`accuracy`] compares it with the float run.
@@ -17,6 +17,7 @@ mod ops;
 mod proto;
 mod quantize;
 pub mod reference;
+mod supported;
 mod tensor;
 
 pub use accuracy::{accuracy, AccuracyReport};
@@ -26,6 +27,7 @@ pub use import::{import_bytes, load_onnx, SUPPORTED_OPS};
 pub use ops::Op;
 pub use poai_circuits::model::CompiledModel;
 pub use quantize::{calibrate, quantize, Calibration, QuantConfig};
+pub use supported::supported_ops_markdown;
 pub use tensor::FTensor;
 
 use std::path::Path;

@@ -94,7 +94,7 @@ pub fn poseidon_hash(inputs: &[Fr]) -> Fr {
     for chunk in inputs.chunks(POSEIDON_RATE) {
         absorb(&mut state, chunk);
     }
-    if inputs.len() % POSEIDON_RATE == 0 {
+    if inputs.len().is_multiple_of(POSEIDON_RATE) {
         absorb(&mut state, &[]);
     }
     state[1]

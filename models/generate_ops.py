@@ -1,0 +1,119 @@
+"""Seeded generator for poai's single-op ONNX fixtures (models/ops/).
+
+Each case is one ONNX op (or a short exporter-style chain) built with onnx.helper, with onnxruntime's
+output for a random input. The Rust tests import every case, check the float reference against
+onnxruntime, and check the quantised run against it within the accuracy budget.
+
+Each case directory holds model.onnx, input.json (one sample) and output.json, and calibration.json
+(8 samples, the first being input.json's).
+
+Run: python3 models/generate_ops.py   (needs onnx, onnxruntime, numpy)
+"""
+
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops")
+RNG = np.random.default_rng(7)
+
+
+def w(*shape, scale=0.5):
+    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+
+
+def model(name, nodes, in_shape, out_shape, inits=(), opset=13, positive=False):
+    inits = [numpy_helper.from_array(v, k) for k, v in inits]
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    samples = [RNG.standard_normal(in_shape).astype(np.float32) for _ in range(8)]
+    if positive:
+        samples = [np.abs(s) + 0.25 for s in samples]
+    sess = ort.InferenceSession(os.path.join(d, "model.onnx"), providers=["CPUExecutionProvider"])
+    y = sess.run(None, {"x": samples[0]})[0]
+    assert list(y.shape) == list(out_shape), (name, y.shape, out_shape)
+    dump = lambda p, obj: json.dump(obj, open(os.path.join(d, p), "w"))
+    dump("input.json", {"input_data": [samples[0].reshape(-1).tolist()]})
+    dump("calibration.json", {"input_data": [np.concatenate([s.reshape(-1) for s in samples]).tolist()]})
+    dump("output.json", {"output_data": [y.reshape(-1).astype(float).tolist()]})
+
+
+N = helper.make_node
+i64 = lambda *v: np.array(v, dtype=np.int64)
+
+model("gemm_trans", [N("Gemm", ["x", "B", "C"], ["y"], alpha=0.7, beta=1.3, transA=1, transB=1)],
+      [6, 2], [2, 5], [("B", w(5, 6)), ("C", w(5))])
+model("matmul_batched", [N("MatMul", ["x", "W"], ["y"])], [2, 3, 4], [2, 3, 5], [("W", w(2, 4, 5))])
+model("matmul_activations", [N("Transpose", ["x"], ["t"], perm=[0, 2, 1]), N("MatMul", ["x", "t"], ["y"])],
+      [2, 3, 4], [2, 3, 3])
+model("conv_group_stride_dilation",
+      [N("Conv", ["x", "W", "b"], ["y"], group=2, strides=[2, 2], dilations=[2, 2], pads=[1, 2, 2, 1])],
+      [1, 4, 11, 11], [1, 6, 5, 5], [("W", w(6, 2, 3, 3)), ("b", w(6))])
+model("conv_depthwise_same", [N("Conv", ["x", "W"], ["y"], group=3, auto_pad="SAME_UPPER")],
+      [1, 3, 8, 8], [1, 3, 8, 8], [("W", w(3, 1, 3, 3))])
+model("conv_batchnorm", [N("Conv", ["x", "W"], ["c"]), N("BatchNormalization", ["c", "s", "bb", "m", "v"], ["y"])],
+      [1, 2, 6, 6], [1, 4, 4, 4],
+      [("W", w(4, 2, 3, 3)), ("s", w(4) + 1), ("bb", w(4)), ("m", w(4)), ("v", np.abs(w(4)) + 0.5)])
+model("maxpool_pads", [N("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])],
+      [1, 2, 7, 7], [1, 2, 4, 4])
+model("avgpool_exclude_pad", [N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])],
+      [1, 2, 5, 5], [1, 2, 5, 5])
+model("avgpool_include_pad",
+      [N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)],
+      [1, 1, 6, 6], [1, 1, 4, 4])
+model("global_avgpool", [N("GlobalAveragePool", ["x"], ["y"])], [1, 3, 4, 5], [1, 3, 1, 1])
+model("add_sub_mul_broadcast", [N("Add", ["x", "a"], ["s"]), N("Mul", ["s", "x"], ["p"]), N("Sub", ["p", "b"], ["y"])],
+      [2, 3, 4], [2, 3, 4], [("a", w(4)), ("b", w(3, 1))])
+model("div_const", [N("Div", ["x", "c"], ["y"])], [3, 4], [3, 4], [("c", np.array([2.5], np.float32))])
+model("relu_leaky_clip", [N("Relu", ["x"], ["r"]), N("LeakyRelu", ["x"], ["l"], alpha=0.1),
+                          N("Clip", ["l", "lo", "hi"], ["c"]), N("Add", ["r", "c"], ["y"])],
+      [4, 5], [4, 5], [("lo", np.array(-0.05, np.float32)), ("hi", np.array(0.8, np.float32))])
+model("sigmoid", [N("Sigmoid", ["x"], ["y"])], [4, 8], [4, 8])
+model("tanh", [N("Tanh", ["x"], ["y"])], [4, 8], [4, 8])
+model("exp", [N("Exp", ["x"], ["y"])], [4, 8], [4, 8])
+model("erf_gelu", [N("Div", ["x", "r2"], ["d"]), N("Erf", ["d"], ["e"]), N("Add", ["e", "one"], ["a"]),
+                   N("Mul", ["x", "a"], ["m"]), N("Mul", ["m", "half"], ["y"])],
+      [4, 8], [4, 8], [("r2", np.array(1.4142135, np.float32)), ("one", np.array(1.0, np.float32)),
+                       ("half", np.array(0.5, np.float32))])
+model("softmax_axis1", [N("Softmax", ["x"], ["y"], axis=1)], [2, 5, 3], [2, 5, 3])
+model("layernorm_op", [N("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-5)],
+      [2, 3, 8], [2, 3, 8], [("g", w(8) + 1), ("b", w(8))], opset=17)
+model("sqrt_reciprocal", [N("Sqrt", ["x"], ["s"]), N("Reciprocal", ["x"], ["r"]), N("Add", ["s", "r"], ["y"])],
+      [4, 6], [4, 6], positive=True)
+model("reduce_sum_mean", [N("ReduceSum", ["x", "ax"], ["s"], keepdims=0), N("ReduceMean", ["s"], ["y"], axes=[0], keepdims=1)],
+      [3, 4, 5], [1, 5], [("ax", i64(1))])
+model("shape_chain_flatten",
+      [N("Shape", ["x"], ["sh"]), N("Gather", ["sh", "zero"], ["n"], axis=0), N("Unsqueeze", ["n", "axes0"], ["n1"]),
+       N("Concat", ["n1", "minus1"], ["target"], axis=0), N("Reshape", ["x", "target"], ["y"])],
+      [2, 3, 4], [2, 12], [("zero", np.array(0, np.int64)), ("axes0", i64(0)), ("minus1", i64(-1))])
+model("transpose_slice_gather_concat",
+      [N("Transpose", ["x"], ["t"], perm=[2, 0, 1]),
+       N("Slice", ["t", "st", "en", "axs", "steps"], ["s"]),
+       N("Gather", ["x", "idx"], ["g"], axis=2),
+       N("Transpose", ["g"], ["gt"], perm=[2, 0, 1]),
+       N("Concat", ["s", "gt"], ["y"], axis=0)],
+      [2, 3, 6], [5, 2, 3],
+      [("st", i64(5)), ("en", i64(-100)), ("axs", i64(0)), ("steps", i64(-2)), ("idx", i64(0, -1))])
+model("squeeze_unsqueeze_flatten",
+      [N("Unsqueeze", ["x", "a1"], ["u"]), N("Squeeze", ["u", "a1"], ["s"]), N("Flatten", ["s"], ["y"], axis=2)],
+      [2, 3, 4], [6, 4], [("a1", i64(1))])
+model("pow_sqrt_decomposed_layernorm",
+      [N("ReduceMean", ["x"], ["m"], axes=[-1]), N("Sub", ["x", "m"], ["d"]), N("Pow", ["d", "two"], ["p"]),
+       N("ReduceMean", ["p"], ["v"], axes=[-1]), N("Add", ["v", "eps"], ["ve"]), N("Sqrt", ["ve"], ["sd"]),
+       N("Div", ["d", "sd"], ["y"])],
+      [3, 10], [3, 10], [("two", np.array(2.0, np.float32)), ("eps", np.array(1e-5, np.float32))])
+print("ok")

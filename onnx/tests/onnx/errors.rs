@@ -1,0 +1,153 @@
+//! Bad input gets a typed error naming the file, node or field — never a panic.
+
+use std::path::Path;
+
+use onnx_protobuf::{Message, ModelProto};
+use poai_onnx::{import_bytes, io, OnnxError};
+
+use crate::common::*;
+
+fn mlp_bytes() -> Vec<u8> {
+    std::fs::read(models_dir().join("mlp/model.onnx")).unwrap_or_default()
+}
+
+fn parsed() -> ModelProto {
+    ModelProto::parse_from_bytes(&mlp_bytes()).unwrap_or_default()
+}
+
+fn import(m: &ModelProto) -> Result<poai_onnx::Graph, OnnxError> {
+    import_bytes(&m.write_to_bytes().unwrap_or_default(), Path::new("edited.onnx"))
+}
+
+#[test]
+fn truncated_and_foreign_files_are_decode_errors() {
+    let bytes = mlp_bytes();
+    for cut in [10, bytes.len() / 2, bytes.len() - 3] {
+        let e = import_bytes(&bytes[..cut], Path::new("cut.onnx")).err();
+        assert!(matches!(e, Some(OnnxError::Decode { .. })), "cut at {cut}: {e:?}");
+    }
+    let e = import_bytes(b"{\"input_data\": [[1.0]]}", Path::new("input.json")).err().map(|e| e.to_string());
+    assert!(e.unwrap_or_default().contains("input.json is not a valid ONNX model"));
+    let e = poai_onnx::load_onnx(Path::new("/nonexistent/model.onnx"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("cannot read /nonexistent/model.onnx"), "{e}");
+}
+
+#[test]
+fn every_unsupported_op_is_listed_in_one_error() {
+    let mut m = parsed();
+    let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+    g.node[1].op_type = "Sin".into();
+    g.node[3].op_type = "TopK".into();
+    let e = import(&m).err();
+    match e {
+        Some(OnnxError::Unsupported { ops }) => {
+            assert_eq!(ops.len(), 2, "{ops:?}");
+            assert_eq!(ops[0].1, "Sin");
+            assert_eq!(ops[1].1, "TopK");
+            assert!(!ops[0].0.is_empty(), "node name given");
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}
+
+#[test]
+fn missing_initializer_names_node_and_value() {
+    let mut m = parsed();
+    let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+    let removed = g.initializer.remove(0).name;
+    let e = import(&m).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains(&format!("reads `{removed}`")) && e.contains("node `"), "{e}");
+}
+
+#[test]
+fn external_data_and_bad_opset_are_rejected() {
+    let mut m = parsed();
+    let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+    g.initializer[0].data_location = onnx_protobuf::tensor_proto::DataLocation::EXTERNAL.into();
+    let e = import(&m).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("external data"), "{e}");
+    let mut m = parsed();
+    m.opset_import[0].version = 7;
+    assert!(matches!(import(&m).err(), Some(OnnxError::Opset { version: 7, .. })));
+}
+
+#[test]
+fn wrong_input_length_nan_and_inf_are_rejected() {
+    let (_, model) = compile_dir(&models_dir().join("mlp")).unwrap_or_else(|e| panic!("{e}"));
+    let e = model.run(&[vec![0.5; 783]]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("input `input` must have shape [1, 784]"), "{e}");
+    let mut x = vec![0.5; 784];
+    x[17] = f32::NAN;
+    let e = model.run(&[x]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("input `input` element 17") && e.contains("not finite"), "{e}");
+    let e = model.run(&[]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("takes 1 inputs, got 0"), "{e}");
+    let p = Path::new("in.json");
+    let e = io::parse_input_data("{\"input_data\": [[1.0, NaN]]}", p)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("in.json") && e.contains("NaN"), "{e}");
+    let e = io::parse_input_data("{\"input_data\": [[1.0, 1e999]]}", p)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("in.json"), "{e}");
+    let e = io::parse_input_data("{\"input_data\": [[1.0, \"x\"]]}", p)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("`input_data[0][1]` is not a number"), "{e}");
+    let e = io::parse_input_data("{\"inputs\": []}", p).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("missing field `input_data`"), "{e}");
+}
+
+#[test]
+fn empty_or_ragged_calibration_sets_are_rejected() {
+    let g = poai_onnx::load_onnx(&models_dir().join("mlp/model.onnx")).unwrap_or_else(|e| panic!("{e}"));
+    let p = Path::new("cal.json");
+    let cfg = poai_onnx::QuantConfig::default();
+    let onnx = Path::new("mlp.onnx");
+    let e = poai_onnx::compile_graph(&g, onnx, &[vec![]], p, &cfg)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("cal.json") && e.contains("calibration set is empty"), "{e}");
+    let e = poai_onnx::compile_graph(&g, onnx, &[vec![0.1; 784 * 2 + 5]], p, &cfg)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("not a multiple of the input size 784"), "{e}");
+    // Two samples back to back are accepted.
+    assert!(poai_onnx::compile_graph(&g, onnx, &[vec![0.1; 784 * 2]], p, &cfg).is_ok());
+}
+
+#[test]
+fn corrupted_compiled_artifacts_are_typed_errors() {
+    let (_, model) = compile_dir(&models_dir().join("sigmoid_tanh_mlp")).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = model.to_json().unwrap_or_default();
+    for cut in [0, 1, bytes.len() / 3, bytes.len() - 1] {
+        assert!(poai_onnx::CompiledModel::from_json(&bytes[..cut]).is_err(), "cut {cut}");
+    }
+    // One weight edited by hand: the stored commitment no longer matches.
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let values = v["graph"]["values"].as_array_mut().unwrap_or_else(|| unreachable!());
+    let w = values.iter_mut().find(|x| x["source"]["kind"] == "const").unwrap_or_else(|| unreachable!());
+    let d = &mut w["source"]["tensor"]["data"][0];
+    *d = serde_json::json!(d.as_i64().unwrap_or(0) + 1);
+    let e = poai_onnx::CompiledModel::from_json(&serde_json::to_vec(&v).unwrap_or_default())
+        .err()
+        .map(|e| e.to_string());
+    assert!(e.unwrap_or_default().contains("`model_commitment`"));
+    let e = poai_onnx::CompiledModel::from_json(b"{\"format\": \"other\"}").err().map(|e| e.to_string());
+    assert!(e.unwrap_or_default().contains("not a compiled poai model"));
+    // Fuzz briefly: flipping bytes never panics.
+    for i in (0..bytes.len()).step_by(97) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x5a;
+        let _ = poai_onnx::CompiledModel::from_json(&b);
+    }
+}

@@ -1,0 +1,70 @@
+//! Every bundled PyTorch-exported fixture compiles, and its quantised run agrees with onnxruntime.
+
+use poai_onnx::{io, reference};
+
+use crate::common::*;
+
+const FIXTURES: &[&str] = &["mlp", "lenet", "cifar_cnn", "attention", "sigmoid_tanh_mlp"];
+
+#[test]
+fn fixtures_match_onnxruntime_within_one_percent_and_argmax() {
+    for name in FIXTURES {
+        let dir = models_dir().join(name);
+        let (g, m) = compile_dir(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let input = io::read_input_file(&dir.join("input.json")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = ort_output(&dir);
+        // The float reference reproduces onnxruntime.
+        let shapes: Vec<Vec<usize>> = g.inputs.iter().map(|(_, s)| s.clone()).collect();
+        let sample = io::split_samples(&input, &shapes, &dir).unwrap_or_else(|e| panic!("{e}"));
+        let float = reference::run_outputs(&g, &sample[0]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let fdiff = max_abs_diff(&float[0].data, &want);
+        assert!(fdiff <= 1e-4 * (1.0 + range(&want)), "{name}: float reference off onnxruntime by {fdiff}");
+        // The quantised model stays within 1% of the output range and agrees in argmax.
+        let got = m.run(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let diff = max_abs_diff(&got[0], &want);
+        assert!(diff <= 0.01 * range(&want), "{name}: quantised error {diff} > 1% of range {}", range(&want));
+        assert_eq!(argmax(&got[0]), argmax(&want), "{name}: argmax differs");
+        // Over all calibration samples as well.
+        let cal = io::read_input_file(&dir.join("calibration.json")).unwrap_or_else(|e| panic!("{e}"));
+        let samples = io::split_samples(&cal, &shapes, &dir).unwrap_or_else(|e| panic!("{e}"));
+        let report = poai_onnx::accuracy(&m, &g, &samples).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.relative_max_error() <= 0.01, "{name}: {report:?}");
+        assert_eq!(report.argmax_agreement, 1.0, "{name}: {report:?}");
+    }
+}
+
+#[test]
+fn compile_is_deterministic_and_artifacts_round_trip() {
+    let dir = models_dir().join("lenet");
+    let (_, a) = compile_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let (_, b) = compile_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.model_commitment, b.model_commitment);
+    let bytes = a.to_json().unwrap_or_else(|e| panic!("{e}"));
+    let back = poai_onnx::CompiledModel::from_json(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, a);
+}
+
+#[test]
+fn exporter_patterns_are_folded() {
+    let g = poai_onnx::load_onnx(&models_dir().join("lenet/model.onnx")).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<String> = g.nodes.iter().map(|n| n.op.name()).collect();
+    // BatchNorm folded into the conv, the view() chain into one Reshape, Gemm into MatMul with bias.
+    assert_eq!(names.iter().filter(|n| *n == "Conv").count(), 2, "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "Reshape").count(), 1, "{names:?}");
+    assert!(!names.iter().any(|n| n == "Add" || n == "Mul" || n == "Concat"), "{names:?}");
+    let g =
+        poai_onnx::load_onnx(&models_dir().join("attention/model.onnx")).unwrap_or_else(|e| panic!("{e}"));
+    let ln = g.nodes.iter().filter(|n| n.op.name() == "LayerNorm").count();
+    assert_eq!(ln, 2, "decomposed LayerNorm fused");
+}
+
+#[test]
+fn supported_ops_doc_is_current() {
+    let path = models_dir().join("../docs/supported-ops.md");
+    let want = poai_onnx::supported_ops_markdown();
+    if std::env::var_os("POAI_REGENERATE").is_some() {
+        std::fs::write(&path, &want).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(have, want, "docs/supported-ops.md is stale: regenerate with POAI_REGENERATE=1");
+}

@@ -1,0 +1,8 @@
+//! Integration tests of poai-onnx (one binary for the crate).
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, reason = "tests fail by panicking")]
+
+mod common;
+mod errors;
+mod fixtures;
+mod ops;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job on a bundled model: inspect, compile (calibrate + quantise + commit), then quantised
+# inference compared against the float model. Proof generation and verification join this script as the
+# prover lands.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model="${1:-lenet}"
+dir="models/$model"
+out="${OUT_DIR:-out}"
+mkdir -p "$out"
+poai() { cargo run -q -p poai-cli -- "$@"; }
+echo "== poai inspect $dir/model.onnx"
+poai inspect "$dir/model.onnx"
+echo "== poai compile"
+poai compile "$dir/model.onnx" --calibration "$dir/calibration.json" -o "$out/$model.poai"
+echo "== poai run"
+poai run "$out/$model.poai" --input "$dir/input.json" --reference "$dir/model.onnx"
