@@ -118,6 +118,62 @@ class SigmoidTanhMlp(nn.Module):
         return self.net(x)
 
 
+class DigitsCnn(nn.Module):
+    """Small CNN trained on scikit-learn's bundled 8x8 digits (a real task, for real accuracy figures)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn = nn.BatchNorm2d(16)
+        self.f1 = nn.Linear(16 * 4 * 4, 32)
+        self.f2 = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.c1(x))
+        x = torch.max_pool2d(torch.relu(self.bn(self.c2(x))), 2)
+        x = torch.flatten(x, 1)
+        return self.f2(torch.relu(self.f1(x)))
+
+
+def digits_split():
+    """scikit-learn's digits (shipped inside the package), scaled to [0, 1], split 80/20 with a fixed seed."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.data / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
+    y = torch.tensor(d.target, dtype=torch.long)
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(5))
+    cut = int(0.8 * len(y))
+    return (x[perm[:cut]], y[perm[:cut]]), (x[perm[cut:]], y[perm[cut:]])
+
+
+def train_digits(model):
+    (xt, yt), _ = digits_split()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    with torch.enable_grad():
+        model.train()
+        for epoch in range(40):
+            perm = torch.randperm(len(yt), generator=torch.Generator().manual_seed(epoch))
+            for i in range(0, len(yt), 64):
+                idx = perm[i:i + 64]
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+    model.eval()
+
+
+def write_digits_test_set(out_dir, model):
+    """The held-out rows as JSON lines {"input": [...], "label": k} (the dataset format poai commits to)."""
+    _, (xs, ys) = digits_split()
+    with open(os.path.join(out_dir, "test.jsonl"), "w") as f:
+        for x, y in zip(xs, ys):
+            f.write(json.dumps({"input": [round(float(v), 4) for v in x.reshape(-1)], "label": int(y)}) + "\n")
+    acc = (model(xs).argmax(1) == ys).float().mean().item()
+    print(f"digits_cnn: float test accuracy {acc:.4f} on {len(ys)} rows", file=sys.stderr)
+
+
 def randomise_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -128,6 +184,9 @@ def randomise_batchnorm(model, gen):
 
 
 def sample(shape, kind, gen):
+    if kind == "digits":
+        (xt, _), _ = digits_split()
+        return xt[torch.randint(len(xt), (1,), generator=gen)].reshape(shape)
     if kind == "image":
         return torch.rand(shape, generator=gen)
     return torch.randn(shape, generator=gen)
@@ -140,6 +199,7 @@ FIXTURES = [
     ("cifar_cnn", CifarCnn, (1, 3, 32, 32), "image", 13),
     ("attention", Attention, (1, 8, 16), "normal", 13),
     ("sigmoid_tanh_mlp", SigmoidTanhMlp, (1, 16), "normal", 13),
+    ("digits_cnn", DigitsCnn, (1, 1, 8, 8), "digits", 13),
 ]
 
 
@@ -153,6 +213,8 @@ def main():
         gen = torch.Generator().manual_seed(2000 + index)
         model = cls()
         randomise_batchnorm(model, gen)
+        if name == "digits_cnn":
+            train_digits(model)
         model.eval()
         out_dir = os.path.join(HERE, name)
         os.makedirs(out_dir, exist_ok=True)
@@ -170,6 +232,8 @@ def main():
             json.dump({"input_data": [sum((flat(c) for c in calib), [])]}, f)
         with open(os.path.join(out_dir, "output.json"), "w") as f:
             json.dump({"output_data": [flat(torch.from_numpy(y))]}, f)
+        if name == "digits_cnn":
+            write_digits_test_set(out_dir, model)
         ops = sorted({n.op_type for n in onnx.load(path).graph.node})
         print(f"{name}: {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)
 

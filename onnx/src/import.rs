@@ -560,7 +560,13 @@ impl Importer {
                 one(Op::Add, vec![l, r])?
             }
             "Sub" => one(Op::Sub, vec![x?, input(1)?])?,
-            "Mul" => one(Op::Mul, vec![x?, input(1)?])?,
+            "Mul" => {
+                let (l, r) = (x?, input(1)?);
+                if let Some(xv) = self.fuse_gelu(&l, &r) {
+                    return one(Op::Unary(NonLinear::Gelu), vec![xv]);
+                }
+                one(Op::Mul, vec![l, r])?
+            }
             "Div" => {
                 let (l, r) = (x?, input(1)?);
                 if let Some(ln) = self.fuse_layer_norm(&l, &r) {
@@ -773,6 +779,46 @@ impl Importer {
         let b = self.add_const(format!("{}/bias", node.name), bias);
         self.retarget(idx, output, |nd| nd.inputs.push(b));
         Some(Lowered::Done)
+    }
+
+    /// Scalar value of a constant, if `name` is a one-element constant.
+    fn scalar(&self, name: &str) -> Option<f32> {
+        self.g.consts.get(name).filter(|c| c.data.len() == 1).map(|c| c.data[0])
+    }
+
+    /// Recognises the exporters' erf GELU, `x * 0.5 * (1 + erf(x / sqrt 2))` with the three factors
+    /// multiplied in any grouping, and returns `x`.
+    fn fuse_gelu(&self, l: &str, r: &str) -> Option<String> {
+        let node = |v: &str| self.sole_producer(v).map(|i| &self.g.nodes[i]);
+        let expand = |v: &str| -> Vec<String> {
+            match node(v) {
+                Some(n) if n.op == Op::Mul && n.inputs.len() == 2 => n.inputs.clone(),
+                _ => vec![v.to_string()],
+            }
+        };
+        let mut factors = expand(l);
+        factors.extend(expand(r));
+        if factors.len() != 3 {
+            return None;
+        }
+        let half = factors.iter().position(|f| self.scalar(f).is_some_and(|v| (v - 0.5).abs() < 1e-6))?;
+        factors.remove(half);
+        for (k, one_plus) in factors.iter().enumerate() {
+            let x = &factors[1 - k];
+            let Some(add) = node(one_plus).filter(|n| n.op == Op::Add) else { continue };
+            let Some(erf_out) = add.inputs.iter().find(|i| self.scalar(i) != Some(1.0)) else { continue };
+            if !add.inputs.iter().any(|i| self.scalar(i) == Some(1.0)) {
+                continue;
+            }
+            let Some(erf) = node(erf_out).filter(|n| n.op == Op::Unary(NonLinear::Erf)) else { continue };
+            let Some(scaled) = erf.inputs.first().and_then(|v| node(v)).filter(|n| n.op == Op::Mul) else { continue };
+            let is_x = scaled.inputs.iter().any(|i| i == x);
+            let is_rsqrt2 = scaled.inputs.iter().any(|i| self.scalar(i).is_some_and(|v| (v - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-5));
+            if is_x && is_rsqrt2 {
+                return Some(x.clone());
+            }
+        }
+        None
     }
 
     /// Recognises `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps)` over trailing axes.

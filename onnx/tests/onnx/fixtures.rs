@@ -4,7 +4,7 @@ use poai_onnx::{io, reference};
 
 use crate::common::*;
 
-const FIXTURES: &[&str] = &["mlp", "lenet", "cifar_cnn", "attention", "sigmoid_tanh_mlp"];
+const FIXTURES: &[&str] = &["mlp", "lenet", "cifar_cnn", "attention", "sigmoid_tanh_mlp", "digits_cnn"];
 
 #[test]
 fn fixtures_match_onnxruntime_within_one_percent_and_argmax() {
@@ -56,6 +56,8 @@ fn exporter_patterns_are_folded() {
         poai_onnx::load_onnx(&models_dir().join("attention/model.onnx")).unwrap_or_else(|e| panic!("{e}"));
     let ln = g.nodes.iter().filter(|n| n.op.name() == "LayerNorm").count();
     assert_eq!(ln, 2, "decomposed LayerNorm fused");
+    let names: Vec<String> = g.nodes.iter().map(|n| n.op.name()).collect();
+    assert!(names.contains(&"Gelu".to_string()) && !names.contains(&"Erf".to_string()), "erf GELU fused: {names:?}");
 }
 
 #[test]
@@ -67,4 +69,45 @@ fn supported_ops_doc_is_current() {
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert_eq!(have, want, "docs/supported-ops.md is stale: regenerate with POAI_REGENERATE=1");
+}
+
+/// The digits CNN was trained on real data: quantised test accuracy must match the float model's.
+#[test]
+fn trained_digits_cnn_keeps_its_test_accuracy() {
+    let dir = models_dir().join("digits_cnn");
+    let (g, m) = compile_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(dir.join("test.jsonl")).unwrap_or_default();
+    let (mut float_ok, mut quant_ok, mut agree, mut rows) = (0, 0, 0, 0);
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let x: Vec<f32> = row["input"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect()).unwrap_or_default();
+        let label = row["label"].as_u64().map(|l| l as usize);
+        let t = poai_onnx::FTensor::new(vec![1, 1, 8, 8], x.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let f = reference::run_outputs(&g, &[t]).unwrap_or_else(|e| panic!("{e}"));
+        let q = m.run(&[x]).unwrap_or_else(|e| panic!("{e}"));
+        let (fa, qa) = (argmax(&f[0].data), argmax(&q[0]));
+        float_ok += usize::from(fa == label);
+        quant_ok += usize::from(qa == label);
+        agree += usize::from(fa == qa);
+        rows += 1;
+    }
+    assert_eq!(rows, 360);
+    assert!(float_ok >= 340, "float model accuracy {float_ok}/{rows}");
+    assert!(quant_ok + 1 >= float_ok, "quantised {quant_ok}/{rows} vs float {float_ok}/{rows}");
+    assert!(agree >= rows - 1, "argmax agreement {agree}/{rows}");
+    eprintln!("digits_cnn test set: float {float_ok}/{rows}, quantised {quant_ok}/{rows}, agreement {agree}/{rows}");
+}
+
+#[test]
+fn fixture_eval_is_deterministic_across_thread_counts() {
+    let dir = models_dir().join("cifar_cnn");
+    let (_, m) = compile_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let input = io::read_input_file(&dir.join("input.json")).unwrap_or_else(|e| panic!("{e}"));
+    let q = m.quantize_inputs(&input).unwrap_or_else(|e| panic!("{e}"));
+    let first = m.graph.eval_trace(&q).unwrap_or_else(|e| panic!("{e}"));
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap_or_else(|e| panic!("{e}"));
+        let again = pool.install(|| m.graph.eval_trace(&q)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(first == again, "trace differs with {threads} threads");
+    }
 }
