@@ -116,4 +116,33 @@ model("pow_sqrt_decomposed_layernorm",
        N("ReduceMean", ["p"], ["v"], axes=[-1]), N("Add", ["v", "eps"], ["ve"]), N("Sqrt", ["ve"], ["sd"]),
        N("Div", ["d", "sd"], ["y"])],
       [3, 10], [3, 10], [("two", np.array(2.0, np.float32)), ("eps", np.array(1e-5, np.float32))])
+model("gemm_batchnorm1d", [N("Gemm", ["x", "B", "C"], ["g"], transB=1),
+                          N("BatchNormalization", ["g", "s", "bb", "m", "v"], ["y"])],
+      [3, 6], [3, 4], [("B", w(4, 6)), ("C", w(4)), ("s", w(4) + 1), ("bb", w(4)), ("m", w(4)), ("v", np.abs(w(4)) + 0.5)])
+
+
+def typed_fields_case():
+    """Initializers in typed fields (float_data, int64_data) instead of raw_data, plus Constant value_ints."""
+    W = w(6, 3)
+    inits = [helper.make_tensor("W", TensorProto.FLOAT, W.shape, W.reshape(-1).tolist()),
+             helper.make_tensor("shape", TensorProto.INT64, [2], [3, 2])]
+    nodes = [N("MatMul", ["x", "W"], ["m"]), N("Constant", [], ["perm_shape"], value_ints=[2, 3]),
+             N("Reshape", ["m", "shape"], ["r"]), N("Reshape", ["r", "perm_shape"], ["y"])]
+    graph = helper.make_graph(nodes, "typed_fields", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    assert not m.graph.initializer[0].raw_data and m.graph.initializer[0].float_data
+    onnx.checker.check_model(m)
+    d = os.path.join(HERE, "typed_fields")
+    os.makedirs(d, exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    samples = [RNG.standard_normal([2, 6]).astype(np.float32) for _ in range(8)]
+    y = ort.InferenceSession(os.path.join(d, "model.onnx"), providers=["CPUExecutionProvider"]).run(None, {"x": samples[0]})[0]
+    json.dump({"input_data": [samples[0].reshape(-1).tolist()]}, open(os.path.join(d, "input.json"), "w"))
+    json.dump({"input_data": [np.concatenate([s.reshape(-1) for s in samples]).tolist()]}, open(os.path.join(d, "calibration.json"), "w"))
+    json.dump({"output_data": [y.reshape(-1).astype(float).tolist()]}, open(os.path.join(d, "output.json"), "w"))
+
+
+typed_fields_case()
 print("ok")

@@ -723,7 +723,8 @@ impl Importer {
         }
     }
 
-    /// Folds a per-channel affine map into the Conv producing `x`, when `x` feeds only this BatchNorm.
+    /// Folds a per-channel affine map into the Conv (channel axis 1) or the rank-2 MatMul with a
+    /// constant weight (channel axis last) producing `x`, when `x` feeds only this BatchNorm.
     fn fold_batchnorm(
         &mut self,
         x: &str,
@@ -733,20 +734,31 @@ impl Importer {
     ) -> Result<Option<Lowered>, String> {
         let Some(idx) = self.sole_producer(x) else { return Ok(None) };
         let node = &self.g.nodes[idx];
-        let Op::Conv(_) = node.op else { return Ok(None) };
         let Some(w) = node.inputs.get(1).and_then(|w| self.g.consts.get(w)).cloned() else { return Ok(None) };
-        let m = w.shape[0];
-        if m != mul.len() {
-            return Err(format!("{} channels, conv has {m}", mul.len()));
+        let channels = match node.op {
+            Op::Conv(_) => w.shape[0],
+            Op::MatMul if w.shape.len() == 2 && self.g.shapes.get(x).map(Vec::len) == Some(2) => w.shape[1],
+            _ => return Ok(None),
+        };
+        if channels != mul.len() {
+            return Err(format!("{} channels, the producing {} has {channels}", mul.len(), node.op.name()));
         }
-        let per = w.data.len() / m.max(1);
-        let new_w: Vec<f32> = w.data.iter().enumerate().map(|(i, v)| v * mul[i / per]).collect();
-        let old_b =
-            node.inputs.get(2).and_then(|b| self.g.consts.get(b)).map_or(vec![0.0; m], |b| b.data.clone());
-        let new_b: Vec<f32> = (0..m).map(|i| old_b[i] * mul[i] + add[i]).collect();
+        // Output channel of weight element i: its row for Conv ([M, ...]), its column for MatMul ([K, N]).
+        let per = w.data.len() / channels.max(1);
+        let channel_of = |i: usize| if matches!(node.op, Op::Conv(_)) { i / per } else { i % channels };
+        let new_w: Vec<f32> = w.data.iter().enumerate().map(|(i, v)| v * mul[channel_of(i)]).collect();
+        let old_b = node
+            .inputs
+            .get(2)
+            .and_then(|b| self.g.consts.get(b))
+            .map_or(vec![0.0; channels], |b| b.data.clone());
+        if old_b.len() != channels {
+            return Ok(None);
+        }
+        let new_b: Vec<f32> = (0..channels).map(|i| old_b[i] * mul[i] + add[i]).collect();
         let name = node.name.clone();
         let wn = self.add_const(format!("{name}/bn_weight"), FTensor { shape: w.shape, data: new_w });
-        let bn = self.add_const(format!("{name}/bn_bias"), FTensor { shape: vec![m], data: new_b });
+        let bn = self.add_const(format!("{name}/bn_bias"), FTensor { shape: vec![channels], data: new_b });
         self.retarget(idx, output, |n| n.inputs = vec![n.inputs[0].clone(), wn.clone(), bn.clone()]);
         Ok(Some(Lowered::Done))
     }
@@ -811,9 +823,14 @@ impl Importer {
                 continue;
             }
             let Some(erf) = node(erf_out).filter(|n| n.op == Op::Unary(NonLinear::Erf)) else { continue };
-            let Some(scaled) = erf.inputs.first().and_then(|v| node(v)).filter(|n| n.op == Op::Mul) else { continue };
+            let Some(scaled) = erf.inputs.first().and_then(|v| node(v)).filter(|n| n.op == Op::Mul) else {
+                continue;
+            };
             let is_x = scaled.inputs.iter().any(|i| i == x);
-            let is_rsqrt2 = scaled.inputs.iter().any(|i| self.scalar(i).is_some_and(|v| (v - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-5));
+            let is_rsqrt2 = scaled
+                .inputs
+                .iter()
+                .any(|i| self.scalar(i).is_some_and(|v| (v - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-5));
             if is_x && is_rsqrt2 {
                 return Some(x.clone());
             }

@@ -57,7 +57,10 @@ fn exporter_patterns_are_folded() {
     let ln = g.nodes.iter().filter(|n| n.op.name() == "LayerNorm").count();
     assert_eq!(ln, 2, "decomposed LayerNorm fused");
     let names: Vec<String> = g.nodes.iter().map(|n| n.op.name()).collect();
-    assert!(names.contains(&"Gelu".to_string()) && !names.contains(&"Erf".to_string()), "erf GELU fused: {names:?}");
+    assert!(
+        names.contains(&"Gelu".to_string()) && !names.contains(&"Erf".to_string()),
+        "erf GELU fused: {names:?}"
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn trained_digits_cnn_keeps_its_test_accuracy() {
     let (mut float_ok, mut quant_ok, mut agree, mut rows) = (0, 0, 0, 0);
     for line in text.lines() {
         let row: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-        let x: Vec<f32> = row["input"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect()).unwrap_or_default();
+        let x: Vec<f32> = row["input"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect())
+            .unwrap_or_default();
         let label = row["label"].as_u64().map(|l| l as usize);
         let t = poai_onnx::FTensor::new(vec![1, 1, 8, 8], x.clone()).unwrap_or_else(|e| panic!("{e}"));
         let f = reference::run_outputs(&g, &[t]).unwrap_or_else(|e| panic!("{e}"));
@@ -95,7 +101,9 @@ fn trained_digits_cnn_keeps_its_test_accuracy() {
     assert!(float_ok >= 340, "float model accuracy {float_ok}/{rows}");
     assert!(quant_ok + 1 >= float_ok, "quantised {quant_ok}/{rows} vs float {float_ok}/{rows}");
     assert!(agree >= rows - 1, "argmax agreement {agree}/{rows}");
-    eprintln!("digits_cnn test set: float {float_ok}/{rows}, quantised {quant_ok}/{rows}, agreement {agree}/{rows}");
+    eprintln!(
+        "digits_cnn test set: float {float_ok}/{rows}, quantised {quant_ok}/{rows}, agreement {agree}/{rows}"
+    );
 }
 
 #[test]
@@ -106,7 +114,8 @@ fn fixture_eval_is_deterministic_across_thread_counts() {
     let q = m.quantize_inputs(&input).unwrap_or_else(|e| panic!("{e}"));
     let first = m.graph.eval_trace(&q).unwrap_or_else(|e| panic!("{e}"));
     for threads in [1, 2, 4] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap_or_else(|e| panic!("{e}"));
+        let pool =
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap_or_else(|e| panic!("{e}"));
         let again = pool.install(|| m.graph.eval_trace(&q)).unwrap_or_else(|e| panic!("{e}"));
         assert!(first == again, "trace differs with {threads} threads");
     }
