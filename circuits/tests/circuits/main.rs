@@ -1,6 +1,12 @@
 //! Integration tests of poai-circuits (one binary for the crate, to keep link times down).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, reason = "tests fail by panicking")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "tests fail by panicking"
+)]
 
 mod commit;
 mod ir_eval;

@@ -1,6 +1,12 @@
 //! End-to-end tests of the `poai` binary.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, reason = "tests fail by panicking")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "tests fail by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
