@@ -178,3 +178,23 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
     }
     Ok(())
 }
+
+pub fn srs(k: u32, output: &Path, seed: u64, json: bool) -> anyhow::Result<()> {
+    note("WARNING: generating an INSECURE development SRS. Its secret follows from the public seed; proofs");
+    note("made with it can be forged. Use a ceremony SRS (--srs FILE) for anything of value.");
+    let t = Instant::now();
+    let pb = spinner(&format!("generating 2^{k} powers"), json);
+    let srs = poai_prover::Srs::generate_insecure(k, seed)?;
+    srs.write(output)?;
+    pb.finish_and_clear();
+    if json {
+        line(&json!({ "output": output, "k": k, "insecure_dev_setup": true, "seed": seed }).to_string());
+    } else {
+        line(&format!(
+            "wrote INSECURE development SRS k = {k} to {} in {:.2?}",
+            output.display(),
+            t.elapsed()
+        ));
+    }
+    Ok(())
+}

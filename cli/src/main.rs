@@ -50,6 +50,20 @@ enum Command {
         #[arg(long, default_value_t = 2.0)]
         margin: f64,
     },
+    /// Generate a local development SRS (KZG parameters over BN254). INSECURE: its secret follows from
+    /// the public seed, so proofs made with it can be forged. For anything of value, supply an SRS from a
+    /// ceremony (e.g. perpetual powers of tau in halo2's raw format) with `--srs`.
+    Srs {
+        /// log2 of the number of rows the SRS supports.
+        #[arg(long)]
+        k: u32,
+        /// Output path.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Seed of the deterministic setup.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Run quantised inference.
     Run {
         /// Compiled model.
@@ -71,6 +85,7 @@ fn main() -> ExitCode {
             let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
+        Command::Srs { k, output, seed } => commands::srs(k, &output, seed, cli.json),
         Command::Run { model, input, reference } => {
             commands::run(&model, &input, reference.as_deref(), cli.json)
         }

@@ -25,19 +25,7 @@ pub fn note(s: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{s}");
 }
 
-/// Writes a file atomically: a temporary file beside it, synced, then renamed over the target.
+/// Writes a file atomically (temporary file, sync, rename); nothing partial is ever left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    poai_prover::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }

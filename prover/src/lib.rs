@@ -1,5 +1,30 @@
 //! poai-prover: SRS handling, key generation, witness generation (from `poai_circuits::ir` evaluation)
 //! and proving.
 //!
-//! Not built yet: this crate is reserved by the design's crate map and is filled in by the halo2
-//! end-to-end issue. It deliberately exports nothing, so nothing can mistake it for a working prover.
+//! Built so far: [`srs`] (development SRS generation, loading user-supplied KZG parameters with full
+//! validation, truncation to a circuit's size). Key generation and proving arrive with the circuits.
+
+mod error;
+pub mod srs;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use error::ProverError;
+pub use srs::{Srs, SrsHeader};
+
+/// Writes a file atomically: a temporary file beside it, synced, then renamed over the target; on failure
+/// the temporary file is removed and the target is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let io = |source: std::io::Error| ProverError::Io { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file path")))?;
+    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

@@ -105,3 +105,18 @@ fn bad_inputs_fail_with_named_errors_and_leave_no_file() {
     let o = poai(&["run", p(&m.join("model.onnx")), "--input", p(&m.join("input.json"))]);
     assert!(!o.status.success() && stderr(&o).contains("is not a valid compiled model"), "{}", stderr(&o));
 }
+
+#[test]
+fn srs_is_generated_loudly_insecure_and_loadable() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let out = dir.path().join("k4.srs");
+    let o = poai(&["srs", "--k", "4", "-o", p(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("INSECURE"), "warning on stderr");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("INSECURE"));
+    let srs = poai_prover::Srs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(srs.k(), 4);
+    assert!(srs.header().insecure_dev_setup);
+    let o = poai(&["srs", "--k", "40", "-o", p(&dir.path().join("big.srs"))]);
+    assert!(!o.status.success() && stderr(&o).contains("k = 40 is out of range"), "{}", stderr(&o));
+}

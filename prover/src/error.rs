@@ -1,0 +1,46 @@
+//! Errors of the prover crate.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why an SRS, key or proof operation failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ProverError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An SRS file is malformed (wrong header, size or curve points).
+    #[error("{path} is not a usable SRS: {detail}")]
+    SrsFormat {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The SRS supports fewer rows than the circuit needs.
+    #[error("the SRS has k = {have} (2^{have} rows) but the circuit needs k = {need}; generate or supply a larger one")]
+    SrsTooSmall {
+        /// The SRS's k.
+        have: u32,
+        /// The circuit's k.
+        need: u32,
+    },
+    /// A requested k is outside what BN254 KZG supports here.
+    #[error("k = {k} is out of range (poai supports {min} to {max})")]
+    KOutOfRange {
+        /// Requested k.
+        k: u32,
+        /// Smallest supported.
+        min: u32,
+        /// Largest supported.
+        max: u32,
+    },
+}

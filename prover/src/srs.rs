@@ -1,0 +1,246 @@
+//! Structured reference strings (KZG parameters over BN254).
+//!
+//! Two sources, nothing downloaded:
+//! - [`Srs::generate_insecure`]: a deterministic development SRS from a seed. Its toxic waste is derivable
+//!   from the seed, so proofs made with it are forgeable; the file and every report say so.
+//! - a file the user supplies: either a poai SRS file, or a raw halo2 KZG parameter file as published for the
+//!   perpetual-powers-of-tau ceremony in halo2's format (the layout halo2's `ParamsKZG::write` produces:
+//!   `k` as 4 little-endian bytes, then `2^k` G1 points, `2^k` Lagrange-basis G1 points, G2 and `s·G2`,
+//!   uncompressed). Either is checked point by point on load.
+//!
+//! poai file layout: the 8 bytes `POAISRS1`, a 4-byte little-endian header length, a JSON header
+//! ([`SrsHeader`]), then the halo2 parameter bytes as above. Sizes are checked before anything is
+//! allocated, so a corrupted or hostile file gives an error, not an abort.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use halo2_base::halo2_proofs::arithmetic::best_multiexp;
+use halo2_base::halo2_proofs::halo2curves::bn256::{
+    multi_miller_loop, Bn256, Fr, G1Affine, G2Affine, G2Prepared,
+};
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::halo2_proofs::halo2curves::group::{Curve, Group};
+use halo2_base::halo2_proofs::halo2curves::pairing::MillerLoopResult;
+use halo2_base::halo2_proofs::halo2curves::CurveAffine;
+use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
+use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_base::halo2_proofs::SerdeFormat;
+use rand::rngs::OsRng;
+use rand_chacha::rand_core::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::ProverError;
+
+/// Magic bytes opening a poai SRS file.
+pub const SRS_MAGIC: &[u8; 8] = b"POAISRS1";
+/// Smallest supported k.
+pub const MIN_K: u32 = 1;
+/// Largest supported k (BN254's two-adicity is 28; 26 is the largest public ceremony size in use).
+pub const MAX_K: u32 = 28;
+
+/// Bytes of one uncompressed G1 / G2 point in halo2's raw format.
+const G1_BYTES: u64 = 64;
+const G2_BYTES: u64 = 128;
+
+/// The self-describing header of a poai SRS file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SrsHeader {
+    /// Always `"poai-srs"`.
+    pub format: String,
+    /// Format version.
+    pub version: u32,
+    /// Curve (always `"bn254"`).
+    pub curve: String,
+    /// log2 of the number of G1 powers.
+    pub k: u32,
+    /// True for a development SRS whose secret is derivable: never use it for anything of value.
+    pub insecure_dev_setup: bool,
+    /// Where it came from, in words.
+    pub origin: String,
+}
+
+/// KZG parameters with their provenance.
+#[derive(Clone, Debug)]
+pub struct Srs {
+    params: ParamsKZG<Bn256>,
+    header: SrsHeader,
+}
+
+fn check_k(k: u32) -> Result<(), ProverError> {
+    if (MIN_K..=MAX_K).contains(&k) {
+        Ok(())
+    } else {
+        Err(ProverError::KOutOfRange { k, min: MIN_K, max: MAX_K })
+    }
+}
+
+/// Size of halo2's raw parameter encoding for `k`.
+fn raw_params_len(k: u32) -> u64 {
+    4 + 2 * (1u64 << k) * G1_BYTES + 2 * G2_BYTES
+}
+
+impl Srs {
+    /// A deterministic development SRS. **Insecure**: anyone who knows `seed` can forge proofs.
+    pub fn generate_insecure(k: u32, seed: u64) -> Result<Self, ProverError> {
+        check_k(k)?;
+        let rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let params = ParamsKZG::<Bn256>::setup(k, rng);
+        let header = SrsHeader {
+            format: "poai-srs".into(),
+            version: 1,
+            curve: "bn254".into(),
+            k,
+            insecure_dev_setup: true,
+            origin: format!("poai srs: INSECURE development setup from public seed {seed}"),
+        };
+        Ok(Self { params, header })
+    }
+
+    /// The KZG parameters.
+    pub fn params(&self) -> &ParamsKZG<Bn256> {
+        &self.params
+    }
+
+    /// The header (k, provenance, insecurity flag).
+    pub fn header(&self) -> &SrsHeader {
+        &self.header
+    }
+
+    /// log2 of the number of rows this SRS supports.
+    pub fn k(&self) -> u32 {
+        self.params.k()
+    }
+
+    /// Parameters for a circuit of `k` rows: the same SRS truncated, or an error if it is too small.
+    pub fn for_circuit(&self, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
+        check_k(k)?;
+        if k > self.k() {
+            return Err(ProverError::SrsTooSmall { have: self.k(), need: k });
+        }
+        let mut p = self.params.clone();
+        if k < self.k() {
+            p.downsize(k);
+        }
+        Ok(p)
+    }
+
+    /// Serialises to the poai file format.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ProverError> {
+        let header =
+            serde_json::to_vec(&self.header).map_err(|e| io_err(Path::new("<srs>"), e.to_string()))?;
+        let mut out = Vec::with_capacity(12 + header.len() + raw_params_len(self.k()) as usize);
+        out.extend_from_slice(SRS_MAGIC);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        self.params
+            .write_custom(&mut out, SerdeFormat::RawBytes)
+            .map_err(|e| ProverError::Io { path: "<srs>".into(), source: e })?;
+        Ok(out)
+    }
+
+    /// Parses a poai SRS file or a raw halo2 KZG parameter file; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, ProverError> {
+        let bad = |detail: String| ProverError::SrsFormat { path: path.to_path_buf(), detail };
+        let (header, body) = if bytes.starts_with(SRS_MAGIC) {
+            let len_bytes: [u8; 4] = bytes
+                .get(8..12)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("truncated header".into()))?;
+            let len = u32::from_le_bytes(len_bytes) as usize;
+            let header_bytes = bytes.get(12..12 + len).ok_or_else(|| bad("truncated header".into()))?;
+            let header: SrsHeader =
+                serde_json::from_slice(header_bytes).map_err(|e| bad(format!("header: {e}")))?;
+            if header.format != "poai-srs" || header.version != 1 || header.curve != "bn254" {
+                return Err(bad(format!("unsupported header {header:?}")));
+            }
+            (Some(header), &bytes[12 + len..])
+        } else {
+            (None, bytes)
+        };
+        let k_bytes: [u8; 4] =
+            body.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("file too short".into()))?;
+        let k = u32::from_le_bytes(k_bytes);
+        if !(MIN_K..=MAX_K).contains(&k) {
+            return Err(bad(format!("k = {k} is out of range {MIN_K}..={MAX_K} (not an SRS, or corrupted)")));
+        }
+        if let Some(h) = &header {
+            if h.k != k {
+                return Err(bad(format!("header says k = {} but the parameters hold k = {k}", h.k)));
+            }
+        }
+        let want = raw_params_len(k);
+        if body.len() as u64 != want {
+            return Err(bad(format!(
+                "expected {want} bytes of parameters for k = {k}, found {}",
+                body.len()
+            )));
+        }
+        let params = ParamsKZG::<Bn256>::read_custom(&mut Cursor::new(body), SerdeFormat::RawBytes)
+            .map_err(|e| bad(format!("invalid field element: {e}")))?;
+        let params = validated(params).map_err(bad)?;
+        let header = header.unwrap_or_else(|| SrsHeader {
+            format: "poai-srs".into(),
+            version: 1,
+            curve: "bn254".into(),
+            k,
+            insecure_dev_setup: false,
+            origin: format!("raw halo2 KZG parameters from {}", path.display()),
+        });
+        Ok(Self { params, header })
+    }
+
+    /// Reads an SRS file.
+    pub fn read(path: &Path) -> Result<Self, ProverError> {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|source| ProverError::Io { path: path.to_path_buf(), source })?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Writes the SRS atomically.
+    pub fn write(&self, path: &Path) -> Result<(), ProverError> {
+        crate::write_atomic(path, &self.to_bytes()?)
+    }
+}
+
+/// Checks that parameters really are powers of one secret: every G1 power on the curve, the standard
+/// generators, and `e(Σ ρ^i·g[i+1], G2) = e(Σ ρ^i·g[i], s·G2)` for a random `ρ` (one pairing equation that
+/// fails with overwhelming probability if any power is off). The Lagrange basis is recomputed from the
+/// powers rather than trusted. halo2's raw reader checks none of this.
+fn validated(params: ParamsKZG<Bn256>) -> Result<ParamsKZG<Bn256>, String> {
+    let g = params.get_g();
+    if let Some(i) = g.iter().position(|p| !bool::from(p.is_on_curve())) {
+        return Err(format!("G1 power {i} is not on the curve"));
+    }
+    if g.first() != Some(&G1Affine::generator()) || params.g2() != G2Affine::generator() {
+        return Err("the first power or the G2 generator is not the standard generator".into());
+    }
+    if !bool::from(params.s_g2().is_on_curve()) {
+        return Err("s·G2 is not on the curve".into());
+    }
+    let rho = Fr::random(OsRng);
+    let n = g.len();
+    let mut coeffs = Vec::with_capacity(n.saturating_sub(1));
+    let mut acc = Fr::ONE;
+    for _ in 1..n {
+        coeffs.push(acc);
+        acc *= rho;
+    }
+    let shifted = best_multiexp(&coeffs, &g[1..]).to_affine();
+    let base = best_multiexp(&coeffs, &g[..n - 1]).to_affine();
+    let lhs = multi_miller_loop(&[
+        (&shifted, &G2Prepared::from(params.g2())),
+        (&-base, &G2Prepared::from(params.s_g2())),
+    ]);
+    if !bool::from(lhs.final_exponentiation().is_identity()) {
+        return Err("the G1 powers are not successive powers of the secret in s·G2".into());
+    }
+    let k = params.k();
+    Ok(params.from_parts(k, g.to_vec(), None, params.g2(), params.s_g2()))
+}
+
+fn io_err(path: &Path, detail: String) -> ProverError {
+    ProverError::Io { path: PathBuf::from(path), source: std::io::Error::other(detail) }
+}

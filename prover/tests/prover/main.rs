@@ -1,0 +1,5 @@
+//! Integration tests of poai-prover (one binary for the crate).
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, reason = "tests fail by panicking")]
+
+mod srs;
