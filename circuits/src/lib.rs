@@ -6,6 +6,7 @@
 //! - [`commit`] holds the native side of the commitments circuits compute (Poseidon over BN254).
 
 pub mod commit;
+pub mod halo2;
 pub mod ir;
 pub mod model;
 

@@ -9,4 +9,5 @@
 )]
 
 mod commit;
+mod halo2_chips;
 mod ir_eval;

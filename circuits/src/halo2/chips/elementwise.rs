@@ -1,0 +1,82 @@
+//! Per-element chips: affine offset, rescale with saturation, ReLU. One main-region row per element.
+
+use super::super::layout::{fe, Gate, Layout, Pos};
+use super::range::range_check;
+use crate::halo2::CircuitError;
+use crate::ir::fixed::signed_range;
+
+/// `lane1 = c0 · lane0 + c1` (lane 0 copied from `src`); returns the new cell.
+pub fn affine(l: &mut Layout, src: (Pos, i64), mul: i64, add: i64) -> (Pos, i64) {
+    let row = l.push_row();
+    l.selectors[Gate::Affine as usize][row] = true;
+    let v = src.1.wrapping_mul(mul).wrapping_add(add);
+    l.lanes[0][row] = fe(src.1);
+    l.lanes[1][row] = fe(v);
+    l.consts[0][row] = fe(mul);
+    l.consts[1][row] = fe(add);
+    l.copies.push((Pos::Lane(0, row), src.0));
+    (Pos::Lane(1, row), v)
+}
+
+/// Constrains a signed `bits`-wide value: `v + 2^(bits-1) ∈ [0, 2^bits)`.
+pub fn signed_range_check(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<(), CircuitError> {
+    let offset = 1i64 << (bits - 1);
+    let shifted = affine(l, src, 1, offset);
+    range_check(l, shifted.0, shifted.1, bits)
+}
+
+/// `y = saturate(round(x / 2^shift), bits)` — `QOp::Rescale`.
+///
+/// Lanes: `x` (copied), `q`, `r`, `y`, `h`, `g`, `t`, `u`; constants `c0 = 2^s` (or 1), `c1 = 2^(s-1)`
+/// (or 0), `c2 = hi`, `c3 = lo`, `c4 = 2^-s` for a negative shift (or 1). Gate: `x·c4 + c1 = q·c0 + r`;
+/// `h, g` boolean and exclusive (hit the top / bottom); `y = q` unless one is set, `y = hi` if `h`,
+/// `y = lo` if `g`; `t = (q - y)(h - g)`; `u = y - lo`. Range checks: `r < 2^s`, `u < 2^bits` (so
+/// `lo <= y <= hi`), `t < 2^(in_bits + 2)` (so the clamp only goes the right way).
+pub fn rescale(
+    l: &mut Layout,
+    src: (Pos, i64),
+    shift: i32,
+    bits: u32,
+    in_bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let (lo, hi) = signed_range(bits);
+    let s = shift.unsigned_abs();
+    let (div, half, mul) = if shift > 0 { (1i64 << s, 1i64 << (s - 1), 1) } else { (1, 0, 1i64 << s) };
+    let num = i128::from(src.1) * i128::from(mul) + i128::from(half);
+    let q = num.div_euclid(i128::from(div));
+    let r = num - q * i128::from(div);
+    let q = i64::try_from(q).map_err(|_| CircuitError::Layout("rescale quotient overflows".into()))?;
+    let y = q.clamp(lo, hi);
+    let (h, g) = (i64::from(q > hi), i64::from(q < lo));
+    let t = (q - y) * (h - g);
+    let u = y - lo;
+    let row = l.push_row();
+    l.selectors[Gate::Rescale as usize][row] = true;
+    for (lane, v) in [src.1, q, r as i64, y, h, g, t, u].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(v);
+    }
+    for (c, v) in [div, half, hi, lo, mul].into_iter().enumerate() {
+        l.consts[c][row] = fe(v);
+    }
+    l.copies.push((Pos::Lane(0, row), src.0));
+    range_check(l, Pos::Lane(2, row), r as i64, if shift > 0 { s } else { 0 })?;
+    range_check(l, Pos::Lane(7, row), u, bits)?;
+    range_check(l, Pos::Lane(6, row), t, (in_bits + 2).min(62))?;
+    Ok((Pos::Lane(3, row), y))
+}
+
+/// `y = max(x, 0)` — `QOp::Relu`. Lanes: `x` (copied), `y`, `u = y - x`. Gate: `y·u = 0`,
+/// `u = y - x`. Range checks: `y, u < 2^bits`, so `y >= 0`, `y >= x` and one of them is tight.
+pub fn relu(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+    let y = src.1.max(0);
+    let u = y - src.1;
+    let row = l.push_row();
+    l.selectors[Gate::Relu as usize][row] = true;
+    l.lanes[0][row] = fe(src.1);
+    l.lanes[1][row] = fe(y);
+    l.lanes[2][row] = fe(u);
+    l.copies.push((Pos::Lane(0, row), src.0));
+    range_check(l, Pos::Lane(1, row), y, bits)?;
+    range_check(l, Pos::Lane(2, row), u, bits)?;
+    Ok((Pos::Lane(1, row), y))
+}

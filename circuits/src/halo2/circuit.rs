@@ -1,0 +1,228 @@
+//! The halo2 circuit: column configuration, gates, the range lookup, and `synthesize`, which copies a
+//! precomputed [`Layout`] into one region.
+
+use std::sync::Arc;
+
+use halo2_base::halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector, TableColumn,
+};
+use halo2_base::halo2_proofs::poly::Rotation;
+
+use super::layout::{Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
+
+/// Columns and selectors of the poai circuit.
+#[derive(Clone, Debug)]
+pub struct PoaiConfig {
+    lanes: [Column<Advice>; LANES],
+    weights: [Column<Fixed>; MV_WIDTH],
+    consts: [Column<Fixed>; CONSTS],
+    selectors: [Selector; GATES],
+    rc: Column<Advice>,
+    rc_lookup: Selector,
+    rc_shift: Column<Fixed>,
+    rc_mul: Column<Fixed>,
+    rc_mul_on: Selector,
+    range_table: TableColumn,
+    instance: Column<Instance>,
+}
+
+/// A model circuit: its whole assignment, shared so that cloning for key generation is cheap.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    /// The assignment table.
+    pub layout: Arc<Layout>,
+}
+
+impl ModelCircuit {
+    /// Wraps a layout.
+    pub fn new(layout: Layout) -> Self {
+        Self { layout: Arc::new(layout) }
+    }
+
+    /// Public instances (one column).
+    pub fn instances(&self) -> Vec<Vec<Fr>> {
+        vec![self.layout.instance.clone()]
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = PoaiConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> PoaiConfig {
+        let lanes = [(); LANES].map(|_| meta.advice_column());
+        let weights = [(); MV_WIDTH].map(|_| meta.fixed_column());
+        let consts = [(); CONSTS].map(|_| meta.fixed_column());
+        let selectors = [(); GATES].map(|_| meta.selector());
+        let rc = meta.advice_column();
+        let rc_lookup = meta.complex_selector();
+        let rc_shift = meta.fixed_column();
+        let rc_mul = meta.fixed_column();
+        let rc_mul_on = meta.selector();
+        let range_table = meta.lookup_table_column();
+        let constants = meta.fixed_column();
+        let instance = meta.instance_column();
+        meta.enable_constant(constants);
+        meta.enable_equality(instance);
+        meta.enable_equality(rc);
+        for l in lanes {
+            meta.enable_equality(l);
+        }
+
+        let one = || Expression::Constant(Fr::ONE);
+        meta.create_gate("mat-vec init", |m| {
+            let q = m.query_selector(selectors[Gate::MvInit as usize]);
+            (0..MV_WIDTH)
+                .map(|i| {
+                    q.clone()
+                        * (m.query_advice(lanes[1 + i], Rotation::cur())
+                            - m.query_fixed(weights[i], Rotation::cur()))
+                })
+                .collect::<Vec<_>>()
+        });
+        meta.create_gate("mat-vec step", |m| {
+            let q = m.query_selector(selectors[Gate::Mv as usize]);
+            let x = m.query_advice(lanes[0], Rotation::cur());
+            (0..MV_WIDTH)
+                .map(|i| {
+                    let acc = m.query_advice(lanes[1 + i], Rotation::cur());
+                    let prev = m.query_advice(lanes[1 + i], Rotation::prev());
+                    let w = m.query_fixed(weights[i], Rotation::cur());
+                    q.clone() * (acc - prev - w * x.clone())
+                })
+                .collect::<Vec<_>>()
+        });
+        meta.create_gate("rescale", |m| {
+            let q_on = m.query_selector(selectors[Gate::Rescale as usize]);
+            let [x, q, r, y, h, g, t, u] =
+                [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let [div, half, hi, lo, mul] = [0, 1, 2, 3, 4].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            vec![
+                q_on.clone() * (x * mul + half - q.clone() * div - r),
+                q_on.clone() * h.clone() * (one() - h.clone()),
+                q_on.clone() * g.clone() * (one() - g.clone()),
+                q_on.clone() * h.clone() * g.clone(),
+                q_on.clone() * (one() - h.clone() - g.clone()) * (q.clone() - y.clone()),
+                q_on.clone() * h.clone() * (y.clone() - hi),
+                q_on.clone() * g.clone() * (y.clone() - lo.clone()),
+                q_on.clone() * (t - (q - y.clone()) * (h - g)),
+                q_on * (u - (y - lo)),
+            ]
+        });
+        meta.create_gate("relu", |m| {
+            let q = m.query_selector(selectors[Gate::Relu as usize]);
+            let [x, y, u] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            vec![q.clone() * y.clone() * u.clone(), q * (u - (y - x))]
+        });
+        meta.create_gate("affine", |m| {
+            let q = m.query_selector(selectors[Gate::Affine as usize]);
+            let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            vec![q * (y - (x * c0 + c1))]
+        });
+        meta.create_gate("range multiply", |m| {
+            let q = m.query_selector(rc_mul_on);
+            let cur = m.query_advice(rc, Rotation::cur());
+            let next = m.query_advice(rc, Rotation::next());
+            vec![q * (next - m.query_fixed(rc_mul, Rotation::cur()) * cur)]
+        });
+        meta.lookup("range", |m| {
+            let q = m.query_selector(rc_lookup);
+            let limb = m.query_advice(rc, Rotation::cur())
+                - m.query_fixed(rc_shift, Rotation::cur()) * m.query_advice(rc, Rotation::next());
+            vec![(q * limb, range_table)]
+        });
+        PoaiConfig {
+            lanes,
+            weights,
+            consts,
+            selectors,
+            rc,
+            rc_lookup,
+            rc_shift,
+            rc_mul,
+            rc_mul_on,
+            range_table,
+            instance,
+        }
+    }
+
+    fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let l = &self.layout;
+        layouter.assign_table(
+            || "range table",
+            |mut t| {
+                for i in 0..(1usize << l.range_bits) {
+                    t.assign_cell(|| "", c.range_table, i, || Value::known(Fr::from(i as u64)))?;
+                }
+                Ok(())
+            },
+        )?;
+        let instance_cells = layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut lane_cells: Vec<Vec<Cell>> = Vec::with_capacity(LANES);
+                for (col, values) in c.lanes.iter().zip(&l.lanes) {
+                    lane_cells.push(
+                        values
+                            .iter()
+                            .enumerate()
+                            .map(|(r, v)| region.assign_advice(*col, r, Value::known(*v)).cell())
+                            .collect(),
+                    );
+                }
+                let rc_cells: Vec<Cell> =
+                    l.rc.iter()
+                        .enumerate()
+                        .map(|(r, v)| region.assign_advice(c.rc, r, Value::known(*v)).cell())
+                        .collect();
+                for (col, values) in c.weights.iter().zip(&l.weights).chain(c.consts.iter().zip(&l.consts)) {
+                    for (r, v) in values.iter().enumerate().filter(|(_, v)| !bool::from(v.is_zero())) {
+                        region.assign_fixed(*col, r, *v);
+                    }
+                }
+                for (sel, on) in c.selectors.iter().zip(&l.selectors) {
+                    for r in on.iter().enumerate().filter(|(_, &b)| b).map(|(r, _)| r) {
+                        sel.enable(&mut region, r)?;
+                    }
+                }
+                for r in 0..l.rc.len() {
+                    if l.rc_lookup[r] {
+                        c.rc_lookup.enable(&mut region, r)?;
+                    }
+                    if l.rc_mul_on[r] {
+                        c.rc_mul_on.enable(&mut region, r)?;
+                        region.assign_fixed(c.rc_mul, r, l.rc_mul[r]);
+                    }
+                    region.assign_fixed(c.rc_shift, r, l.rc_shift[r]);
+                }
+                let cell = |p: Pos| -> Result<Cell, Error> {
+                    match p {
+                        Pos::Lane(col, r) => lane_cells.get(col).and_then(|c| c.get(r)).copied(),
+                        Pos::Rc(r) => rc_cells.get(r).copied(),
+                    }
+                    .ok_or(Error::Synthesis)
+                };
+                for &(a, b) in &l.copies {
+                    region.constrain_equal(cell(a)?, cell(b)?);
+                }
+                for &(p, v) in &l.constants {
+                    region.constrain_constant(cell(p)?, v)?;
+                }
+                l.instance_cells.iter().map(|&(p, i)| Ok((cell(p)?, i))).collect::<Result<Vec<_>, Error>>()
+            },
+        )?;
+        for (cell, i) in instance_cells {
+            layouter.constrain_instance(cell, c.instance, i);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! The assignment table a circuit is built from, computed in plain Rust before any halo2 call.
+//!
+//! Chips append rows to it: the main region (advice lanes plus fixed weight and constant columns, one
+//! selector per gate) and the range-check column. `synthesize` only copies the table into one region,
+//! so `k` is known before key generation and tests can tamper with any cell directly.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+
+/// Advice lanes of the main region (mat-vec input + accumulators, or one element's cells per row).
+pub const LANES: usize = 9;
+/// Mat-vec outputs per row (lanes 1..=MV_WIDTH hold accumulators, lane 0 the input element).
+pub const MV_WIDTH: usize = LANES - 1;
+/// Fixed constant columns available to element gates.
+pub const CONSTS: usize = 5;
+/// Rows halo2 keeps for blinding at the end of every column (with margin).
+pub const RESERVED_ROWS: usize = 10;
+
+/// Gates with their own selector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gate {
+    /// Mat-vec accumulator initialisation (`acc_i = w_i`: the bias).
+    MvInit = 0,
+    /// Mat-vec step (`acc_i = acc_i(prev) + w_i · x`).
+    Mv = 1,
+    /// Rescale with saturation.
+    Rescale = 2,
+    /// ReLU.
+    Relu = 3,
+    /// Affine map `lane1 = c0 · lane0 + c1`.
+    Affine = 4,
+}
+
+/// Number of gate selectors.
+pub const GATES: usize = 5;
+
+/// A cell of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pos {
+    /// Main-region advice lane and row.
+    Lane(usize, usize),
+    /// Range-check column row.
+    Rc(usize),
+}
+
+/// Integer to field element (two's complement into the field).
+pub fn fe(v: i64) -> Fr {
+    if v >= 0 {
+        Fr::from(v as u64)
+    } else {
+        -Fr::from(v.unsigned_abs())
+    }
+}
+
+/// The full table.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// `LANES` advice columns.
+    pub lanes: Vec<Vec<Fr>>,
+    /// Fixed weights of the mat-vec gate, `MV_WIDTH` columns.
+    pub weights: Vec<Vec<Fr>>,
+    /// Fixed constants of element gates, `CONSTS` columns.
+    pub consts: Vec<Vec<Fr>>,
+    /// Selector of each gate per main-region row.
+    pub selectors: Vec<Vec<bool>>,
+    /// Range-check advice column.
+    pub rc: Vec<Fr>,
+    /// Range-check lookup enabled per rc row.
+    pub rc_lookup: Vec<bool>,
+    /// Fixed: the lookup input is `rc(cur) - rc_shift(cur) · rc(next)`.
+    pub rc_shift: Vec<Fr>,
+    /// Fixed: multiplier of the `RcMul` gate.
+    pub rc_mul: Vec<Fr>,
+    /// `RcMul` selector per rc row.
+    pub rc_mul_on: Vec<bool>,
+    /// Equality constraints.
+    pub copies: Vec<(Pos, Pos)>,
+    /// Cells that must equal a constant.
+    pub constants: Vec<(Pos, Fr)>,
+    /// Public instance values (column 0).
+    pub instance: Vec<Fr>,
+    /// Cells exposed as instance rows.
+    pub instance_cells: Vec<(Pos, usize)>,
+    /// Bits of the range table (`[0, 2^range_bits)`).
+    pub range_bits: u32,
+}
+
+impl Layout {
+    /// An empty table with range table width `range_bits`.
+    pub fn new(range_bits: u32) -> Self {
+        Self {
+            lanes: vec![Vec::new(); LANES],
+            weights: vec![Vec::new(); MV_WIDTH],
+            consts: vec![Vec::new(); CONSTS],
+            selectors: vec![Vec::new(); GATES],
+            range_bits,
+            ..Self::default()
+        }
+    }
+
+    /// Rows used in the main region.
+    pub fn main_rows(&self) -> usize {
+        self.lanes[0].len()
+    }
+
+    /// Appends one main-region row with all cells zero and no selector; returns its index.
+    pub fn push_row(&mut self) -> usize {
+        let row = self.main_rows();
+        for c in self.lanes.iter_mut().chain(self.weights.iter_mut()).chain(self.consts.iter_mut()) {
+            c.push(Fr::ZERO);
+        }
+        for s in &mut self.selectors {
+            s.push(false);
+        }
+        row
+    }
+
+    /// Appends one range-check row holding `v`; returns its index.
+    pub fn push_rc(&mut self, v: Fr, lookup: bool, shift: Fr) -> usize {
+        self.rc.push(v);
+        self.rc_lookup.push(lookup);
+        self.rc_shift.push(shift);
+        self.rc_mul.push(Fr::ZERO);
+        self.rc_mul_on.push(false);
+        self.rc.len() - 1
+    }
+
+    /// Value of a cell.
+    pub fn get(&self, p: Pos) -> Fr {
+        match p {
+            Pos::Lane(c, r) => self.lanes[c][r],
+            Pos::Rc(r) => self.rc[r],
+        }
+    }
+
+    /// Overwrites a cell (tests use this to tamper with a witness).
+    pub fn set(&mut self, p: Pos, v: Fr) {
+        match p {
+            Pos::Lane(c, r) => self.lanes[c][r] = v,
+            Pos::Rc(r) => self.rc[r] = v,
+        }
+    }
+
+    /// Smallest `k` whose usable rows hold the main region, the range column and the range table.
+    pub fn k(&self) -> u32 {
+        let need = self.main_rows().max(self.rc.len() + 1).max(1usize << self.range_bits) + RESERVED_ROWS;
+        need.next_power_of_two().trailing_zeros().max(4)
+    }
+}

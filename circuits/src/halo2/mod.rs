@@ -1,0 +1,33 @@
+//! halo2-KZG circuits over BN254 that constrain exactly `ir::eval`.
+//!
+//! Layout first: [`model::build_layout`] turns a quantised graph and its evaluation trace into an
+//! assignment table ([`layout::Layout`]), chip by chip ([`chips`]); [`circuit::ModelCircuit`] copies that
+//! table into a single region. Supported so far: `MatMul` with constant weights (+ bias), `Rescale` with
+//! saturation, `Relu`, and the shape ops; weights are fixed columns (bound by the verifying key).
+//! The plan for the rest is in `docs/circuits-design.md`.
+
+pub mod chips;
+pub mod circuit;
+pub mod layout;
+pub mod model;
+
+use thiserror::Error;
+
+pub use circuit::{ModelCircuit, PoaiConfig};
+pub use layout::{Layout, Pos};
+pub use model::build_layout;
+
+/// Why a circuit could not be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CircuitError {
+    /// An op has no chip yet.
+    #[error("op {0} has no circuit yet")]
+    Unsupported(String),
+    /// The layout could not be built (inconsistent shapes or a chip disagreeing with `ir::eval`).
+    #[error("circuit layout: {0}")]
+    Layout(String),
+    /// The integer engine rejected the graph or input.
+    #[error(transparent)]
+    Ir(#[from] crate::ir::IrError),
+}

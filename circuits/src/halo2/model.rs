@@ -1,0 +1,144 @@
+//! From a quantised graph and its evaluation trace to a [`Layout`].
+//!
+//! Every value becomes a list of cells (one per element). Shape ops move no data: their cell lists are
+//! computed by running the op's own `eval` on a tensor of cell indices, so wiring follows the integer
+//! semantics by construction. Public instances: the model commitment, then every output element.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+
+use super::chips::elementwise::{relu, rescale, signed_range_check};
+use super::chips::linear::matvec;
+use super::layout::{fe, Layout, Pos};
+use super::CircuitError;
+use crate::ir::{QGraph, QOp, Source, Tensor};
+
+/// Cells of one value, row-major, with their witness values.
+type Cells = Vec<(Pos, i64)>;
+
+fn unsupported(op: &QOp) -> CircuitError {
+    CircuitError::Unsupported(op.name().to_string())
+}
+
+fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError> {
+    let idx = Tensor::new(shape.to_vec(), (0..input.len() as i64).collect())?;
+    let moved = op.eval(&[&idx])?;
+    moved
+        .data()
+        .iter()
+        .map(|&i| input.get(i as usize).copied().ok_or_else(|| CircuitError::Layout("wiring index".into())))
+        .collect()
+}
+
+/// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]), with the range
+/// table `range_bits` wide. `commitment` is exposed as instance 0.
+pub fn build_layout(
+    graph: &QGraph,
+    trace: &[Option<Tensor>],
+    commitment: Fr,
+    range_bits: u32,
+) -> Result<Layout, CircuitError> {
+    let mut l = Layout::new(range_bits);
+    let mut cells: Vec<Option<Cells>> = vec![None; graph.values.len()];
+    // Instance 0: the model commitment, a constant of this circuit (weights are fixed columns).
+    let row = l.push_row();
+    l.lanes[0][row] = commitment;
+    l.constants.push((Pos::Lane(0, row), commitment));
+    l.instance.push(commitment);
+    l.instance_cells.push((Pos::Lane(0, row), 0));
+
+    let value_of = |id: usize| -> Result<&Tensor, CircuitError> {
+        trace
+            .get(id)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| CircuitError::Layout(format!("value {id} missing from the trace")))
+    };
+    for &id in &graph.inputs {
+        let t = value_of(id)?;
+        let bits = graph.value(id)?.format.bits;
+        let mut c = Vec::with_capacity(t.len());
+        for &v in t.data() {
+            let row = l.push_row();
+            l.lanes[0][row] = fe(v);
+            let cell = (Pos::Lane(0, row), v);
+            signed_range_check(&mut l, cell, bits)?;
+            c.push(cell);
+        }
+        cells[id] = Some(c);
+    }
+    for node in &graph.nodes {
+        let get = |cells: &Vec<Option<Cells>>, i: usize| -> Result<Cells, CircuitError> {
+            let id = *node
+                .inputs
+                .get(i)
+                .ok_or_else(|| CircuitError::Layout(format!("node `{}` input {i}", node.name)))?;
+            cells[id].clone().ok_or_else(|| unsupported(&node.op))
+        };
+        let out_shape = &graph.value(node.output)?.shape;
+        let in_fmt = |i: usize| -> Result<crate::ir::FixedFormat, CircuitError> {
+            Ok(graph.value(*node.inputs.get(i).ok_or_else(|| CircuitError::Layout("input".into()))?)?.format)
+        };
+        let out: Cells = match &node.op {
+            QOp::MatMul => {
+                let x = get(&cells, 0)?;
+                let wid = node.inputs[1];
+                let Source::Const { tensor: w, .. } = &graph.value(wid)?.source else {
+                    return Err(unsupported(&node.op));
+                };
+                if w.shape().len() != 2 {
+                    return Err(unsupported(&node.op));
+                }
+                let (k, n) = (w.shape()[0], w.shape()[1]);
+                let bias = match node.inputs.get(2) {
+                    Some(&b) => match &graph.value(b)?.source {
+                        Source::Const { tensor, .. } if tensor.len() == n => Some(tensor.data().to_vec()),
+                        _ => return Err(unsupported(&node.op)),
+                    },
+                    None => None,
+                };
+                let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
+                for row in x.chunks(k.max(1)) {
+                    out.extend(matvec(&mut l, row, w.data(), n, bias.as_deref())?);
+                }
+                out
+            }
+            QOp::Rescale { shift, bits } => {
+                let in_bits = in_fmt(0)?.bits;
+                get(&cells, 0)?
+                    .into_iter()
+                    .map(|c| rescale(&mut l, c, *shift, *bits, in_bits))
+                    .collect::<Result<_, _>>()?
+            }
+            QOp::Relu => {
+                let bits = in_fmt(0)?.bits;
+                get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?
+            }
+            QOp::Reshape { .. } => get(&cells, 0)?,
+            QOp::Transpose { .. } | QOp::Slice { .. } | QOp::Gather { .. } => {
+                let x = get(&cells, 0)?;
+                let in_shape = &graph.value(node.inputs[0])?.shape;
+                wire(&node.op, &x, in_shape)?
+            }
+            other => return Err(unsupported(other)),
+        };
+        // The layout must reproduce the oracle exactly; a mismatch is a bug in a chip.
+        let want = value_of(node.output)?;
+        if out.len() != want.len()
+            || out.iter().zip(want.data()).any(|(c, &v)| c.1 != v)
+            || out_shape.as_slice() != want.shape()
+        {
+            return Err(CircuitError::Layout(format!(
+                "node `{}`: chip output differs from ir::eval",
+                node.name
+            )));
+        }
+        cells[node.output] = Some(out);
+    }
+    for &o in &graph.outputs {
+        let c = cells[o].clone().ok_or_else(|| CircuitError::Layout(format!("output {o} not laid out")))?;
+        for (p, v) in c {
+            l.instance_cells.push((p, l.instance.len()));
+            l.instance.push(fe(v));
+        }
+    }
+    Ok(l)
+}
