@@ -33,6 +33,14 @@ pub enum ProverError {
         /// The circuit's k.
         need: u32,
     },
+    /// halo2 rejected key generation, proving or verification.
+    #[error("{stage} failed: {detail}")]
+    Plonk {
+        /// Which step.
+        stage: &'static str,
+        /// halo2's error.
+        detail: String,
+    },
     /// A requested k is outside what BN254 KZG supports here.
     #[error("k = {k} is out of range (poai supports {min} to {max})")]
     KOutOfRange {

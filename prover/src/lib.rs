@@ -2,15 +2,18 @@
 //! and proving.
 //!
 //! Built so far: [`srs`] (development SRS generation, loading user-supplied KZG parameters with full
-//! validation, truncation to a circuit's size). Key generation and proving arrive with the circuits.
+//! validation, truncation to a circuit's size). [`proof`] holds key generation, proving and (until `poai-verifier` takes it) proof checking for
+//! `poai_circuits::halo2::ModelCircuit`.
 
 mod error;
+pub mod proof;
 pub mod srs;
 
 use std::io::Write;
 use std::path::Path;
 
 pub use error::ProverError;
+pub use proof::{check_proof, keygen, prove};
 pub use srs::{Srs, SrsHeader};
 
 /// Writes a file atomically: a temporary file beside it, synced, then renamed over the target; on failure

@@ -21,10 +21,8 @@ pub struct PoaiConfig {
     consts: [Column<Fixed>; CONSTS],
     selectors: [Selector; GATES],
     rc: Column<Advice>,
-    rc_lookup: Selector,
-    rc_shift: Column<Fixed>,
-    rc_mul: Column<Fixed>,
-    rc_mul_on: Selector,
+    rz: Column<Advice>,
+    rc_coeffs: [Column<Fixed>; 4],
     range_table: TableColumn,
     instance: Column<Instance>,
 }
@@ -63,16 +61,14 @@ impl Circuit<Fr> for ModelCircuit {
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
         let selectors = [(); GATES].map(|_| meta.selector());
         let rc = meta.advice_column();
-        let rc_lookup = meta.complex_selector();
-        let rc_shift = meta.fixed_column();
-        let rc_mul = meta.fixed_column();
-        let rc_mul_on = meta.selector();
+        let rz = meta.advice_column();
+        let rc_coeffs = [(); 4].map(|_| meta.fixed_column());
         let range_table = meta.lookup_table_column();
         let constants = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_constant(constants);
         meta.enable_equality(instance);
-        meta.enable_equality(rc);
+        meta.enable_equality(rz);
         for l in lanes {
             meta.enable_equality(l);
         }
@@ -128,31 +124,16 @@ impl Circuit<Fr> for ModelCircuit {
             let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
             vec![q * (y - (x * c0 + c1))]
         });
-        meta.create_gate("range multiply", |m| {
-            let q = m.query_selector(rc_mul_on);
-            let cur = m.query_advice(rc, Rotation::cur());
-            let next = m.query_advice(rc, Rotation::next());
-            vec![q * (next - m.query_fixed(rc_mul, Rotation::cur()) * cur)]
+        meta.create_gate("range decomposition", |m| {
+            let [a, b, c, d] = rc_coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
+            let z = m.query_advice(rz, Rotation::cur());
+            let limb = m.query_advice(rc, Rotation::cur());
+            let next = m.query_advice(rz, Rotation::next());
+            let prev = m.query_advice(rz, Rotation::prev());
+            vec![a * z + b * limb + c * next + d * prev]
         });
-        meta.lookup("range", |m| {
-            let q = m.query_selector(rc_lookup);
-            let limb = m.query_advice(rc, Rotation::cur())
-                - m.query_fixed(rc_shift, Rotation::cur()) * m.query_advice(rc, Rotation::next());
-            vec![(q * limb, range_table)]
-        });
-        PoaiConfig {
-            lanes,
-            weights,
-            consts,
-            selectors,
-            rc,
-            rc_lookup,
-            rc_shift,
-            rc_mul,
-            rc_mul_on,
-            range_table,
-            instance,
-        }
+        meta.lookup("range", |m| vec![(m.query_advice(rc, Rotation::cur()), range_table)]);
+        PoaiConfig { lanes, weights, consts, selectors, rc, rz, rc_coeffs, range_table, instance }
     }
 
     fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -179,11 +160,19 @@ impl Circuit<Fr> for ModelCircuit {
                             .collect(),
                     );
                 }
-                let rc_cells: Vec<Cell> =
-                    l.rc.iter()
+                let rz_cells: Vec<Cell> =
+                    l.rz.iter()
                         .enumerate()
-                        .map(|(r, v)| region.assign_advice(c.rc, r, Value::known(*v)).cell())
+                        .map(|(r, v)| region.assign_advice(c.rz, r, Value::known(*v)).cell())
                         .collect();
+                for (r, v) in l.rc.iter().enumerate() {
+                    region.assign_advice(c.rc, r, Value::known(*v));
+                }
+                for (r, coeffs) in l.rc_coeffs.iter().enumerate() {
+                    for (col, v) in c.rc_coeffs.iter().zip(coeffs).filter(|(_, v)| !bool::from(v.is_zero())) {
+                        region.assign_fixed(*col, r, *v);
+                    }
+                }
                 for (col, values) in c.weights.iter().zip(&l.weights).chain(c.consts.iter().zip(&l.consts)) {
                     for (r, v) in values.iter().enumerate().filter(|(_, v)| !bool::from(v.is_zero())) {
                         region.assign_fixed(*col, r, *v);
@@ -194,20 +183,11 @@ impl Circuit<Fr> for ModelCircuit {
                         sel.enable(&mut region, r)?;
                     }
                 }
-                for r in 0..l.rc.len() {
-                    if l.rc_lookup[r] {
-                        c.rc_lookup.enable(&mut region, r)?;
-                    }
-                    if l.rc_mul_on[r] {
-                        c.rc_mul_on.enable(&mut region, r)?;
-                        region.assign_fixed(c.rc_mul, r, l.rc_mul[r]);
-                    }
-                    region.assign_fixed(c.rc_shift, r, l.rc_shift[r]);
-                }
                 let cell = |p: Pos| -> Result<Cell, Error> {
                     match p {
                         Pos::Lane(col, r) => lane_cells.get(col).and_then(|c| c.get(r)).copied(),
-                        Pos::Rc(r) => rc_cells.get(r).copied(),
+                        Pos::Rz(r) => rz_cells.get(r).copied(),
+                        Pos::Rc(_) => None,
                     }
                     .ok_or(Error::Synthesis)
                 };

@@ -39,8 +39,10 @@ pub const GATES: usize = 5;
 pub enum Pos {
     /// Main-region advice lane and row.
     Lane(usize, usize),
-    /// Range-check column row.
+    /// Range-check limb column row.
     Rc(usize),
+    /// Range-check running-sum column row.
+    Rz(usize),
 }
 
 /// Integer to field element (two's complement into the field).
@@ -63,16 +65,12 @@ pub struct Layout {
     pub consts: Vec<Vec<Fr>>,
     /// Selector of each gate per main-region row.
     pub selectors: Vec<Vec<bool>>,
-    /// Range-check advice column.
+    /// Range-check limbs (looked up in the range table, every row).
     pub rc: Vec<Fr>,
-    /// Range-check lookup enabled per rc row.
-    pub rc_lookup: Vec<bool>,
-    /// Fixed: the lookup input is `rc(cur) - rc_shift(cur) · rc(next)`.
-    pub rc_shift: Vec<Fr>,
-    /// Fixed: multiplier of the `RcMul` gate.
-    pub rc_mul: Vec<Fr>,
-    /// `RcMul` selector per rc row.
-    pub rc_mul_on: Vec<bool>,
+    /// Running sums of the range decompositions (copy-constrained to the checked cells).
+    pub rz: Vec<Fr>,
+    /// Fixed coefficients `[a, b, c, d]` of `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0` per rc row.
+    pub rc_coeffs: Vec<[Fr; 4]>,
     /// Equality constraints.
     pub copies: Vec<(Pos, Pos)>,
     /// Cells that must equal a constant.
@@ -115,13 +113,11 @@ impl Layout {
         row
     }
 
-    /// Appends one range-check row holding `v`; returns its index.
-    pub fn push_rc(&mut self, v: Fr, lookup: bool, shift: Fr) -> usize {
-        self.rc.push(v);
-        self.rc_lookup.push(lookup);
-        self.rc_shift.push(shift);
-        self.rc_mul.push(Fr::ZERO);
-        self.rc_mul_on.push(false);
+    /// Appends one range-check row (limb `limb`, running sum `z`, gate coefficients); returns its index.
+    pub fn push_rc(&mut self, limb: Fr, z: Fr, coeffs: [Fr; 4]) -> usize {
+        self.rc.push(limb);
+        self.rz.push(z);
+        self.rc_coeffs.push(coeffs);
         self.rc.len() - 1
     }
 
@@ -130,6 +126,7 @@ impl Layout {
         match p {
             Pos::Lane(c, r) => self.lanes[c][r],
             Pos::Rc(r) => self.rc[r],
+            Pos::Rz(r) => self.rz[r],
         }
     }
 
@@ -138,12 +135,15 @@ impl Layout {
         match p {
             Pos::Lane(c, r) => self.lanes[c][r] = v,
             Pos::Rc(r) => self.rc[r] = v,
+            Pos::Rz(r) => self.rz[r] = v,
         }
     }
 
     /// Smallest `k` whose usable rows hold the main region, the range column and the range table.
     pub fn k(&self) -> u32 {
-        let need = self.main_rows().max(self.rc.len() + 1).max(1usize << self.range_bits) + RESERVED_ROWS;
+        // Constants are placed by the floor planner after the region, so they count as rows too.
+        let region = self.main_rows().max(self.rc.len() + 1);
+        let need = (region + self.constants.len()).max(1usize << self.range_bits) + RESERVED_ROWS;
         need.next_power_of_two().trailing_zeros().max(4)
     }
 }

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 pub use circuit::{ModelCircuit, PoaiConfig};
 pub use layout::{Layout, Pos};
-pub use model::build_layout;
+pub use model::{build_layout, build_layout_min_k};
 
 /// Why a circuit could not be built.
 #[derive(Debug, Error)]

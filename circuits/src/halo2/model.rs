@@ -142,3 +142,20 @@ pub fn build_layout(
     }
     Ok(l)
 }
+
+/// [`build_layout`] with the range-table width that gives the smallest circuit (ties go to the wider
+/// table, which needs fewer range-check rows).
+pub fn build_layout_min_k(
+    graph: &QGraph,
+    trace: &[Option<Tensor>],
+    commitment: Fr,
+) -> Result<Layout, CircuitError> {
+    let mut best: Option<Layout> = None;
+    for bits in [16, 14, 12, 10, 8] {
+        let l = build_layout(graph, trace, commitment, bits)?;
+        if best.as_ref().is_none_or(|b| l.k() < b.k()) {
+            best = Some(l);
+        }
+    }
+    best.ok_or_else(|| CircuitError::Layout("no layout".into()))
+}

@@ -2,4 +2,5 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, reason = "tests fail by panicking")]
 
+mod kzg;
 mod srs;

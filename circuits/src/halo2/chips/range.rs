@@ -1,11 +1,14 @@
-//! Range checks against one lookup table `[0, 2^R)` on the range-check column.
+//! Range checks against one lookup table `[0, 2^R)`.
 //!
-//! `v ∈ [0, 2^n)` as a running sum: rows `z_0 = v, z_1, …` with `z_i - 2^R·z_{i+1}` looked up (each is an
-//! R-bit limb). With `n = m·R` the last `z_m` is constrained to 0. With a remainder of `e` bits the last
-//! `z_m` is looked up itself and, through the `RcMul` gate, `z_m · 2^(R-e)` on the next row too, which
-//! bounds it by `2^e`. `z_0` is copy-constrained to the checked cell.
+//! Two columns: `rc` holds limbs and every row of it is looked up (unused rows hold 0); `rz` holds running
+//! sums. One fixed-coefficient gate per row, `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0`, ties them:
+//! to show `v ∈ [0, 2^n)` with `n = m·R + e`, rows `i < m` hold `z_i = limb_i + 2^R·z_{i+1}` (`z_0 = v`,
+//! copy-constrained to the checked cell); with `e = 0` the top `z_m` is 0; otherwise the top `z_m` is
+//! looked up itself and, on the next row, `2^(R-e)·z_m` too, which bounds it by `2^e`. The lookup input
+//! is the plain current-row cell (no rotation, no selector).
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
 use super::super::layout::{fe, Layout, Pos};
 use crate::halo2::CircuitError;
@@ -17,23 +20,24 @@ pub fn range_check(l: &mut Layout, src: Pos, value: i64, bits: u32) -> Result<()
     }
     let r = l.range_bits;
     let (full, rem) = (bits / r, bits % r);
+    let (one, zero) = (Fr::ONE, Fr::ZERO);
     let radix = Fr::from(1u64 << r);
     // An honest witness is non-negative; a dishonest one gets limbs that cannot all pass the lookups.
     let mut z = value;
     let first = l.rc.len();
     for _ in 0..full {
-        l.push_rc(fe(z), true, radix);
-        z = z.checked_shr(r).unwrap_or(0);
+        let limb = z & ((1i64 << r) - 1);
+        let next = z.checked_shr(r).unwrap_or(0);
+        l.push_rc(fe(limb), fe(z), [one, -one, -radix, zero]);
+        z = next;
     }
-    let last = l.push_rc(fe(z), rem > 0, Fr::from(0));
     if rem == 0 {
-        l.constants.push((Pos::Rc(last), Fr::from(0)));
+        l.push_rc(zero, fe(z), [one, zero, zero, zero]);
     } else {
         let m = 1i64 << (r - rem);
-        l.rc_mul_on[last] = true;
-        l.rc_mul[last] = fe(m);
-        l.push_rc(fe(z.wrapping_mul(m)), true, Fr::from(0));
+        l.push_rc(fe(z), fe(z), [one, -one, zero, zero]);
+        l.push_rc(fe(z.wrapping_mul(m)), zero, [zero, one, zero, -fe(m)]);
     }
-    l.copies.push((Pos::Rc(first), src));
+    l.copies.push((Pos::Rz(first), src));
     Ok(())
 }

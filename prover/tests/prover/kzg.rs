@@ -1,0 +1,79 @@
+//! Real KZG proofs of the bundled MLP fixture: prove, verify, and reject every kind of mismatch.
+
+use std::path::Path;
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use poai_circuits::commit::{fr_from_hex, model_commitment};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_circuits::ir::Source;
+use poai_circuits::model::CompiledModel;
+use poai_prover::{check_proof, keygen, prove, Srs};
+
+fn compiled_mlp() -> (CompiledModel, Vec<Vec<f32>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/mlp");
+    let cal_path = dir.join("calibration.json");
+    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+    let m = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &poai_onnx::QuantConfig::default())
+        .unwrap();
+    let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+    (m, input)
+}
+
+fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
+    let q = m.quantize_inputs(input).unwrap();
+    let trace = m.graph.eval_trace(&q).unwrap();
+    let commitment = fr_from_hex(&m.model_commitment).unwrap();
+    ModelCircuit::new(build_layout_min_k(&m.graph, &trace, commitment).unwrap())
+}
+
+#[test]
+fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
+    let (m, input) = compiled_mlp();
+    let c = circuit(&m, &input);
+    let k = c.layout.k();
+    assert!(k <= 16, "mlp circuit k = {k}");
+    let srs = Srs::generate_insecure(k, 11).unwrap();
+    let params = srs.for_circuit(k).unwrap();
+    let pk = keygen(&params, &c).unwrap();
+    let proof = prove(&params, &pk, &c).unwrap();
+    let instances = c.instances().remove(0);
+    // The public outputs are the quantised model's outputs.
+    let outputs = m.graph.eval(&m.quantize_inputs(&input).unwrap()).unwrap();
+    assert_eq!(instances.len(), 1 + outputs[0].len());
+    check_proof(&params, pk.get_vk(), &proof, &instances).unwrap();
+
+    let mut bad = proof.clone();
+    bad[100] ^= 1;
+    assert!(check_proof(&params, pk.get_vk(), &bad, &instances).is_err(), "tampered proof accepted");
+    assert!(
+        check_proof(&params, pk.get_vk(), &proof[..proof.len() - 1], &instances).is_err(),
+        "truncated proof accepted"
+    );
+    let mut other_output = instances.clone();
+    other_output[3] += Fr::one();
+    assert!(check_proof(&params, pk.get_vk(), &proof, &other_output).is_err(), "other output accepted");
+    let mut other_model = instances.clone();
+    other_model[0] += Fr::one();
+    assert!(
+        check_proof(&params, pk.get_vk(), &proof, &other_model).is_err(),
+        "other model commitment accepted"
+    );
+
+    // A model that differs in one weight has another verifying key, which rejects this proof.
+    let mut other = m.clone();
+    let w = other.graph.values.iter_mut().find_map(|v| match &mut v.source {
+        Source::Const { tensor, param: true } if tensor.len() > 1000 => Some(tensor),
+        _ => None,
+    });
+    let w = w.unwrap();
+    w.data_mut()[7] += 1;
+    let other_commitment = model_commitment(&other.graph).unwrap();
+    assert_ne!(poai_circuits::commit::fr_to_hex(&other_commitment), m.model_commitment);
+    other.model_commitment = poai_circuits::commit::fr_to_hex(&other_commitment);
+    let c2 = circuit(&other, &input);
+    let pk2 = keygen(&params, &c2).unwrap();
+    assert!(
+        check_proof(&params, pk2.get_vk(), &proof, &instances).is_err(),
+        "proof accepted by another model's key"
+    );
+}
