@@ -1,0 +1,49 @@
+"""One EZKL step on a poai fixture, so each step runs in its own process (for peak-memory figures).
+
+Usage: python3 benches/ezkl_step.py prepare|setup|prove|verify FIXTURE WORKDIR
+Uses EZKL's defaults plus `calibrate_settings(target="resources")`, the settings the issue's reference
+figures were taken with. The SRS is generated locally (`gen_srs`): nothing is downloaded.
+"""
+
+import asyncio
+import inspect
+import json
+import os
+import sys
+import time
+
+import ezkl
+
+
+def call(f, *args, **kwargs):
+    r = f(*args, **kwargs)
+    return asyncio.run(r) if inspect.iscoroutine(r) else r
+
+
+def main():
+    step, fixture, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(here, "..", "models", fixture)
+    p = lambda name: os.path.join(work, name)
+    t = time.time()
+    if step == "prepare":
+        os.makedirs(work, exist_ok=True)
+        call(ezkl.gen_settings, os.path.join(src, "model.onnx"), p("settings.json"))
+        call(ezkl.calibrate_settings, os.path.join(src, "calibration.json"), os.path.join(src, "model.onnx"),
+             p("settings.json"), "resources")
+        call(ezkl.compile_circuit, os.path.join(src, "model.onnx"), p("model.compiled"), p("settings.json"))
+        logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
+        call(ezkl.gen_srs, p("kzg.srs"), logrows)
+        call(ezkl.gen_witness, os.path.join(src, "input.json"), p("model.compiled"), p("witness.json"))
+        print(f"logrows {logrows}")
+    elif step == "setup":
+        call(ezkl.setup, p("model.compiled"), p("vk.key"), p("pk.key"), p("kzg.srs"))
+    elif step == "prove":
+        call(ezkl.prove, p("witness.json"), p("model.compiled"), p("pk.key"), p("proof.json"), p("kzg.srs"))
+    elif step == "verify":
+        assert call(ezkl.verify, p("proof.json"), p("settings.json"), p("vk.key"), p("kzg.srs"))
+    print(f"{step} {time.time() - t:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+//! Prints one table row per fixture the circuits support: circuit size, key generation, proving and
+//! verification times, proof size. Run it through `benches/compare_ezkl.sh` for peak memory and the
+//! side-by-side ratios against EZKL on the same machine.
+//!
+//! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
+
+#![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
+
+use std::time::Instant;
+
+use poai_benches::compiled_fixture;
+use poai_circuits::commit::fr_from_hex;
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_prover::{check_proof, keygen, prove, Srs};
+
+fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let (model, input) = compiled_fixture(name)?;
+    let t = Instant::now();
+    let trace = model.graph.eval_trace(&input)?;
+    let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
+    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment)?);
+    let layout_s = t.elapsed().as_secs_f64();
+    let k = circuit.layout.k();
+    let srs = Srs::generate_insecure(k, 1)?;
+    let params = srs.for_circuit(k)?;
+    let t = Instant::now();
+    let pk = keygen(&params, &circuit)?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let proof = prove(&params, &pk, &circuit)?;
+    let prove_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    check_proof(&params, pk.get_vk(), &proof, &circuit.instances()[0])?;
+    let verify_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok(format!(
+        "| {name} | {k} | {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",
+        circuit.layout.main_rows(),
+        proof.len()
+    ))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let names: Vec<&str> =
+        if args.is_empty() { vec!["mlp"] } else { args.iter().map(String::as_str).collect() };
+    println!("| fixture | k | main rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for name in names {
+        match run(name) {
+            Ok(row) => println!("{row}"),
+            Err(e) => println!("| {name} | not provable yet: {e} |"),
+        }
+    }
+}
