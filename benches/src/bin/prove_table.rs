@@ -26,6 +26,7 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let pk = keygen(&params, &circuit)?;
     let keygen_s = t.elapsed().as_secs_f64();
+    let degree = pk.get_vk().cs().degree();
     let t = Instant::now();
     let proof = prove(&params, &pk, &circuit)?;
     let prove_s = t.elapsed().as_secs_f64();
@@ -33,7 +34,7 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     check_proof(&params, pk.get_vk(), &proof, &circuit.instances()[0])?;
     let verify_ms = t.elapsed().as_secs_f64() * 1e3;
     Ok(format!(
-        "| {name} | {k} | {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",
+        "| {name} | {k} | {degree} | {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",
         circuit.layout.main_rows(),
         proof.len()
     ))
@@ -43,8 +44,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let names: Vec<&str> =
         if args.is_empty() { vec!["mlp"] } else { args.iter().map(String::as_str).collect() };
-    println!("| fixture | k | main rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| fixture | k | degree | main rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for name in names {
         match run(name) {
             Ok(row) => println!("{row}"),
