@@ -118,6 +118,11 @@ impl Circuit<Fr> for ModelCircuit {
             let [x, y, u] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             vec![q.clone() * y.clone() * u.clone(), q * (u - (y - x))]
         });
+        meta.create_gate("max2", |m| {
+            let q = m.query_selector(selectors[Gate::Max2 as usize]);
+            let [a, b, mx, u, v] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            vec![q.clone() * u.clone() * v.clone(), q.clone() * (u - (mx.clone() - a)), q * (v - (mx - b))]
+        });
         meta.create_gate("affine", |m| {
             let q = m.query_selector(selectors[Gate::Affine as usize]);
             let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));

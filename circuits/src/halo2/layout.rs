@@ -29,10 +29,12 @@ pub enum Gate {
     Relu = 3,
     /// Affine map `lane1 = c0 · lane0 + c1`.
     Affine = 4,
+    /// `m = max(a, b)`.
+    Max2 = 5,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 5;
+pub const GATES: usize = 6;
 
 /// A cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,8 +6,8 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
-use super::chips::elementwise::{relu, rescale, signed_range_check};
-use super::chips::linear::matvec;
+use super::chips::elementwise::{max2, relu, rescale, signed_range_check};
+use super::chips::linear::{conv2d, matvec, zero_cell};
 use super::layout::{fe, Layout, Pos};
 use super::CircuitError;
 use crate::ir::{QGraph, QOp, Source, Tensor};
@@ -39,6 +39,7 @@ pub fn build_layout(
 ) -> Result<Layout, CircuitError> {
     let mut l = Layout::new(range_bits);
     let mut cells: Vec<Option<Cells>> = vec![None; graph.values.len()];
+    let mut zero: Option<Pos> = None;
     // Instance 0: the model commitment, a constant of this circuit (weights are fixed columns).
     let row = l.push_row();
     l.lanes[0][row] = commitment;
@@ -98,6 +99,58 @@ pub fn build_layout(
                 let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
                 for row in x.chunks(k.max(1)) {
                     out.extend(matvec(&mut l, row, w.data(), n, bias.as_deref())?);
+                }
+                out
+            }
+            QOp::Conv(p) => {
+                let x = get(&cells, 0)?;
+                let x_shape = graph.value(node.inputs[0])?.shape.clone();
+                let Source::Const { tensor: w, .. } = &graph.value(node.inputs[1])?.source else {
+                    return Err(unsupported(&node.op));
+                };
+                let bias = match node.inputs.get(2) {
+                    Some(&b) => match &graph.value(b)?.source {
+                        Source::Const { tensor, .. } => Some(tensor.data().to_vec()),
+                        _ => return Err(unsupported(&node.op)),
+                    },
+                    None => None,
+                };
+                conv2d(&mut l, p, &x, &x_shape, w, bias.as_deref(), &mut zero)?
+            }
+            QOp::MaxPool(p) => {
+                let x = get(&cells, 0)?;
+                let bits = in_fmt(0)?.bits;
+                let shape = graph.value(node.inputs[0])?.shape.clone();
+                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
+                    .map_err(|_| CircuitError::Layout(format!("max-pool input {shape:?}")))?;
+                let [oh, ow] = [out_shape[2], out_shape[3]];
+                let mut out = Vec::with_capacity(n * c * oh * ow);
+                for plane in 0..n * c {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut best: Option<(Pos, i64)> = None;
+                            for ky in 0..p.kernel[0] {
+                                for kx in 0..p.kernel[1] {
+                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
+                                        - p.pads[0] as isize;
+                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
+                                        - p.pads[1] as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                        continue;
+                                    }
+                                    let cell = x[(plane * h + iy as usize) * w + ix as usize];
+                                    best = Some(match best {
+                                        None => cell,
+                                        Some(b) => max2(&mut l, b, cell, bits)?,
+                                    });
+                                }
+                            }
+                            out.push(match best {
+                                Some(b) => b,
+                                None => zero_cell(&mut l, &mut zero),
+                            });
+                        }
+                    }
                 }
                 out
             }

@@ -152,3 +152,87 @@ fn unsupported_ops_are_reported_by_name() {
     let e = build_layout(&g, &trace, Fr::one(), 8).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("LeakyRelu has no circuit yet"), "{e}");
 }
+
+/// x[1,4,5,5] -> grouped, strided, padded Conv (+bias) -> Rescale -> MaxPool 2x2 (stride 1, pad 1) -> Relu.
+fn conv_pool(seed: u64) -> QGraph {
+    use poai_circuits::ir::{ConvParams, PoolParams};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let w = Tensor::new(vec![6, 2, 3, 3], (0..108).map(|_| rng.gen_range(-128..128)).collect()).unwrap();
+    let b = Tensor::new(vec![6], (0..6).map(|_| rng.gen_range(-3000..3000)).collect()).unwrap();
+    let v = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 6, bits },
+        source,
+    };
+    let conv = ConvParams { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [1, 1], group: 2 };
+    let pool = PoolParams {
+        kernel: [2, 2],
+        pads: [1, 1, 0, 0],
+        strides: [1, 1],
+        dilations: [1, 1],
+        ceil_mode: false,
+        count_include_pad: false,
+    };
+    QGraph {
+        values: vec![
+            v("x", &[1, 4, 5, 5], 10, Source::Input { index: 0 }),
+            v("w", &[6, 2, 3, 3], 8, Source::Const { tensor: w, param: true }),
+            v("b", &[6], 14, Source::Const { tensor: b, param: true }),
+            v("acc", &[1, 6, 3, 3], 24, Source::Node { index: 0 }),
+            v("h", &[1, 6, 3, 3], 10, Source::Node { index: 1 }),
+            v("p", &[1, 6, 3, 3], 10, Source::Node { index: 2 }),
+            v("y", &[1, 6, 3, 3], 10, Source::Node { index: 3 }),
+        ],
+        nodes: vec![
+            QNode { name: "conv".into(), op: QOp::Conv(conv), inputs: vec![0, 1, 2], output: 3 },
+            QNode {
+                name: "rescale".into(),
+                op: QOp::Rescale { shift: 6, bits: 10 },
+                inputs: vec![3],
+                output: 4,
+            },
+            QNode { name: "pool".into(), op: QOp::MaxPool(pool), inputs: vec![4], output: 5 },
+            QNode { name: "relu".into(), op: QOp::Relu, inputs: vec![5], output: 6 },
+        ],
+        inputs: vec![0],
+        outputs: vec![6],
+    }
+}
+
+#[test]
+fn conv_and_maxpool_pass_and_reject_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let g = conv_pool(9);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(10);
+    let x = Tensor::new(vec![1, 4, 5, 5], (0..100).map(|_| rng.gen_range(-512..512)).collect()).unwrap();
+    let trace = g.eval_trace(&[x]).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    verify(honest.clone()).unwrap();
+    let mv = first_row(&honest, Gate::Mv);
+    let mx = first_row(&honest, Gate::Max2);
+    // The zero cell padding reads: the row constrained to the constant 0.
+    let zero = honest.constants.iter().find(|(_, v)| *v == Fr::zero()).map(|(p, _)| *p).unwrap();
+    for (what, pos) in [
+        ("conv input copy", Pos::Lane(0, mv + 2)),
+        ("conv accumulator", Pos::Lane(2, mv + 5)),
+        ("max output", Pos::Lane(2, mx)),
+        ("max gap", Pos::Lane(3, mx)),
+        ("max operand copy", Pos::Lane(1, mx)),
+        ("padding zero", zero),
+    ] {
+        let mut l = honest.clone();
+        let v = l.get(pos);
+        l.set(pos, v + Fr::one());
+        assert!(verify(l).is_err(), "tampered {what} was accepted");
+    }
+    // Claiming the smaller operand as the max: both differences set consistently, yet range checks fail.
+    let mut l = honest.clone();
+    let (a, b) = (l.get(Pos::Lane(0, mx)), l.get(Pos::Lane(1, mx)));
+    let m = l.get(Pos::Lane(2, mx));
+    let smaller = if m == a { b } else { a };
+    l.set(Pos::Lane(2, mx), smaller);
+    l.set(Pos::Lane(3, mx), smaller - a);
+    l.set(Pos::Lane(4, mx), smaller - b);
+    assert!(verify(l).is_err(), "a non-maximum was accepted");
+}

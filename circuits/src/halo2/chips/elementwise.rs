@@ -80,3 +80,21 @@ pub fn relu(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<(Pos, i64), Ci
     range_check(l, Pos::Lane(2, row), u, bits)?;
     Ok((Pos::Lane(1, row), y))
 }
+
+/// `m = max(a, b)` for two signed `bits`-wide values. Lanes: `a`, `b` (both copied), `m`, `u = m - a`,
+/// `v = m - b`. Gate: `u·v = 0` and the two differences. Range checks: `u, v < 2^bits`, so `m` is at least
+/// both and equals one of them.
+pub fn max2(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+    let m = a.1.max(b.1);
+    let (u, v) = (m - a.1, m - b.1);
+    let row = l.push_row();
+    l.selectors[Gate::Max2 as usize][row] = true;
+    for (lane, val) in [a.1, b.1, m, u, v].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(val);
+    }
+    l.copies.push((Pos::Lane(0, row), a.0));
+    l.copies.push((Pos::Lane(1, row), b.0));
+    range_check(l, Pos::Lane(3, row), u, bits)?;
+    range_check(l, Pos::Lane(4, row), v, bits)?;
+    Ok((Pos::Lane(2, row), m))
+}

@@ -51,3 +51,86 @@ pub fn matvec(
     }
     Ok(out)
 }
+
+/// A cell constrained to 0, created once per layout (padding reads it).
+pub fn zero_cell(l: &mut Layout, cache: &mut Option<Pos>) -> (Pos, i64) {
+    let p = *cache.get_or_insert_with(|| {
+        let row = l.push_row();
+        l.constants.push((Pos::Lane(0, row), fe(0)));
+        Pos::Lane(0, row)
+    });
+    (p, 0)
+}
+
+/// 2-D convolution as one mat-vec per (image, output position, group): the receptive field (zero cell for
+/// padding) times the group's kernel matrix `[C/g · kh · kw][M/g]`, plus bias. `x` is NCHW row-major.
+pub fn conv2d(
+    l: &mut Layout,
+    p: &crate::ir::ConvParams,
+    x: &[(Pos, i64)],
+    x_shape: &[usize],
+    w: &crate::ir::Tensor,
+    bias: Option<&[i64]>,
+    zero: &mut Option<Pos>,
+) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    let bad = || CircuitError::Layout(format!("conv shapes {x_shape:?} / {:?}", w.shape()));
+    let ([n, c, h, wd], [m, cg, kh, kw]) = (
+        <[usize; 4]>::try_from(x_shape).map_err(|_| bad())?,
+        <[usize; 4]>::try_from(w.shape()).map_err(|_| bad())?,
+    );
+    let g = p.group.max(1);
+    if c != cg * g || m % g != 0 || x.len() != n * c * h * wd {
+        return Err(bad());
+    }
+    let oh = crate::ir::ops::window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], false)
+        .ok_or_else(bad)?;
+    let ow = crate::ir::ops::window_out(wd, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], false)
+        .ok_or_else(bad)?;
+    let mg = m / g;
+    let q = cg * kh * kw;
+    // Kernel matrix per group, row-major [q][oc_local].
+    let mats: Vec<Vec<i64>> = (0..g)
+        .map(|grp| {
+            let mut mat = vec![0i64; q * mg];
+            for ocl in 0..mg {
+                let oc = grp * mg + ocl;
+                for qi in 0..q {
+                    mat[qi * mg + ocl] = w.data()[oc * q + qi];
+                }
+            }
+            mat
+        })
+        .collect();
+    let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for (grp, mat) in mats.iter().enumerate() {
+                    let mut field = Vec::with_capacity(q);
+                    for ic in 0..cg {
+                        let ch = grp * cg + ic;
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy =
+                                    (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                                let ix =
+                                    (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    field.push(zero_cell(l, zero));
+                                } else {
+                                    field.push(x[((b * c + ch) * h + iy as usize) * wd + ix as usize]);
+                                }
+                            }
+                        }
+                    }
+                    let gb = bias.map(|bs| bs[grp * mg..(grp + 1) * mg].to_vec());
+                    let ys = matvec(l, &field, mat, mg, gb.as_deref())?;
+                    for (ocl, y) in ys.into_iter().enumerate() {
+                        out[((b * m + grp * mg + ocl) * oh + oy) * ow + ox] = y;
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
