@@ -123,6 +123,22 @@ impl Circuit<Fr> for ModelCircuit {
             let [a, b, mx, u, v] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             vec![q.clone() * u.clone() * v.clone(), q.clone() * (u - (mx.clone() - a)), q * (v - (mx - b))]
         });
+        meta.create_gate("arith", |m| {
+            let q = m.query_selector(selectors[Gate::Arith as usize]);
+            let [a, b, y] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let [c0, c1, c2, c3] = [0, 1, 2, 3].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            vec![q * (y - (c0 * a.clone() + c1 * b.clone() + c2 * a * b + c3))]
+        });
+        meta.create_gate("divide", |m| {
+            let q = m.query_selector(selectors[Gate::Div as usize]);
+            let [n, y, r, s] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let d = m.query_fixed(consts[0], Rotation::cur());
+            let two = Expression::Constant(Fr::from(2));
+            vec![
+                q.clone() * (two.clone() * n + d.clone() - two.clone() * d.clone() * y - r.clone()),
+                q * (s - (two * d - one() - r)),
+            ]
+        });
         meta.create_gate("affine", |m| {
             let q = m.query_selector(selectors[Gate::Affine as usize]);
             let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));

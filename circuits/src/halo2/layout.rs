@@ -31,10 +31,14 @@ pub enum Gate {
     Affine = 4,
     /// `m = max(a, b)`.
     Max2 = 5,
+    /// `y = c0·a + c1·b + c2·a·b + c3`.
+    Arith = 6,
+    /// `y = round(n / d)`: `2n + d = 2d·y + r`, `s = 2d - 1 - r`.
+    Div = 7,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 6;
+pub const GATES: usize = 8;
 
 /// A cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,7 +3,8 @@
 //! Layout first: [`model::build_layout`] turns a quantised graph and its evaluation trace into an
 //! assignment table ([`layout::Layout`]), chip by chip ([`chips`]); [`circuit::ModelCircuit`] copies that
 //! table into a single region. Supported so far: `MatMul` and `Conv` with constant weights (+ bias),
-//! `Rescale` with saturation, `Relu`, `MaxPool`, and the shape ops; weights are fixed columns (bound by the verifying key).
+//! `Rescale` with saturation, `Relu`, `MaxPool`, `AvgPool`, `ReduceSum`/`ReduceMean`, `Add`/`Sub`/`Mul`
+//! (with broadcasting and constant operands), and the shape ops; weights are fixed columns (bound by the verifying key).
 //! The plan for the rest is in `docs/circuits-design.md`.
 
 pub mod chips;

@@ -6,7 +6,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
-use super::chips::elementwise::{max2, relu, rescale, signed_range_check};
+use super::chips::elementwise::{arith, div_round, max2, relu, rescale, signed_range_check};
 use super::chips::linear::{conv2d, matvec, zero_cell};
 use super::layout::{fe, Layout, Pos};
 use super::CircuitError;
@@ -17,6 +17,29 @@ type Cells = Vec<(Pos, i64)>;
 
 fn unsupported(op: &QOp) -> CircuitError {
     CircuitError::Unsupported(op.name().to_string())
+}
+
+/// Sum of cells through the mat-vec gate with unit weights.
+fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
+    let ones = vec![1i64; cells.len()];
+    matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
+}
+
+/// For each output element of a reduction over `axes`, the flat indices of the input elements it sums.
+fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
+    let strides = crate::ir::strides(shape);
+    let out_dims: Vec<usize> =
+        (0..shape.len()).map(|d| if axes.contains(&d) { 1 } else { shape[d] }).collect();
+    let out_strides = crate::ir::strides(&out_dims);
+    let mut groups = vec![Vec::new(); out_dims.iter().product()];
+    for flat in 0..shape.iter().product::<usize>() {
+        let o: usize = (0..shape.len())
+            .filter(|d| !axes.contains(d))
+            .map(|d| (flat / strides[d]) % shape[d] * out_strides[d])
+            .sum();
+        groups[o].push(flat);
+    }
+    groups
 }
 
 fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError> {
@@ -154,6 +177,88 @@ pub fn build_layout(
                 }
                 out
             }
+            QOp::AvgPool(p) => {
+                let x = get(&cells, 0)?;
+                let shape = graph.value(node.inputs[0])?.shape.clone();
+                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
+                    .map_err(|_| CircuitError::Layout(format!("avg-pool input {shape:?}")))?;
+                let [oh, ow] = [out_shape[2], out_shape[3]];
+                let mut out = Vec::with_capacity(n * c * oh * ow);
+                for plane in 0..n * c {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let (mut window, mut padded) = (Vec::new(), 0i64);
+                            for ky in 0..p.kernel[0] {
+                                for kx in 0..p.kernel[1] {
+                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
+                                        - p.pads[0] as isize;
+                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
+                                        - p.pads[1] as isize;
+                                    if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
+                                        padded += 1;
+                                    }
+                                    if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
+                                        window.push(x[(plane * h + iy as usize) * w + ix as usize]);
+                                    }
+                                }
+                            }
+                            let d = if p.count_include_pad { padded } else { window.len() as i64 };
+                            out.push(if window.is_empty() || d == 0 {
+                                zero_cell(&mut l, &mut zero)
+                            } else {
+                                let total = sum(&mut l, &window)?;
+                                div_round(&mut l, total, d)?
+                            });
+                        }
+                    }
+                }
+                out
+            }
+            QOp::ReduceSum { axes, .. } | QOp::ReduceMean { axes, .. } => {
+                let x = get(&cells, 0)?;
+                let shape = graph.value(node.inputs[0])?.shape.clone();
+                let mean = matches!(node.op, QOp::ReduceMean { .. });
+                let mut out = Vec::new();
+                for group in reduction_groups(&shape, axes) {
+                    let cells_in: Cells = group.iter().map(|&i| x[i]).collect();
+                    let total = sum(&mut l, &cells_in)?;
+                    out.push(if mean { div_round(&mut l, total, cells_in.len() as i64)? } else { total });
+                }
+                out
+            }
+            QOp::Add | QOp::Sub | QOp::Mul => {
+                let a_shape = graph.value(node.inputs[0])?.shape.clone();
+                let b_shape = graph.value(node.inputs[1])?.shape.clone();
+                let ma = crate::ir::tensor_shape::broadcast_index_map(&a_shape, out_shape);
+                let mb = crate::ir::tensor_shape::broadcast_index_map(&b_shape, out_shape);
+                let operand =
+                    |cells: &Vec<Option<Cells>>, i: usize| -> Result<Result<Cells, Vec<i64>>, CircuitError> {
+                        let id = node.inputs[i];
+                        Ok(match (&cells[id], &graph.value(id)?.source) {
+                            (Some(c), _) => Ok(c.clone()),
+                            (None, Source::Const { tensor, .. }) => Err(tensor.data().to_vec()),
+                            _ => return Err(unsupported(&node.op)),
+                        })
+                    };
+                let (a, b) = (operand(&cells, 0)?, operand(&cells, 1)?);
+                let sign = if matches!(node.op, QOp::Sub) { -1 } else { 1 };
+                let is_mul = matches!(node.op, QOp::Mul);
+                let mut out = Vec::with_capacity(ma.len());
+                for (&ia, &ib) in ma.iter().zip(&mb) {
+                    let z = zero_cell(&mut l, &mut zero);
+                    let cell = match (&a, &b) {
+                        (Ok(a), Ok(b)) if is_mul => arith(&mut l, a[ia], b[ib], [0, 0, 1, 0]),
+                        (Ok(a), Ok(b)) => arith(&mut l, a[ia], b[ib], [1, sign, 0, 0]),
+                        (Ok(a), Err(k)) if is_mul => arith(&mut l, a[ia], z, [k[ib], 0, 0, 0]),
+                        (Ok(a), Err(k)) => arith(&mut l, a[ia], z, [1, 0, 0, sign * k[ib]]),
+                        (Err(k), Ok(b)) if is_mul => arith(&mut l, z, b[ib], [0, k[ia], 0, 0]),
+                        (Err(k), Ok(b)) => arith(&mut l, z, b[ib], [0, sign, 0, k[ia]]),
+                        (Err(_), Err(_)) => return Err(unsupported(&node.op)),
+                    };
+                    out.push(cell);
+                }
+                out
+            }
             QOp::Rescale { shift, bits } => {
                 let in_bits = in_fmt(0)?.bits;
                 get(&cells, 0)?
@@ -166,6 +271,19 @@ pub fn build_layout(
                 get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?
             }
             QOp::Reshape { .. } => get(&cells, 0)?,
+            QOp::Concat { .. } => {
+                // Each input's cells get consecutive indices; concatenating the index tensors gives the wiring.
+                let mut all: Cells = Vec::new();
+                let mut idx = Vec::new();
+                for i in 0..node.inputs.len() {
+                    let c = get(&cells, i)?;
+                    let shape = graph.value(node.inputs[i])?.shape.clone();
+                    idx.push(Tensor::new(shape, (all.len() as i64..(all.len() + c.len()) as i64).collect())?);
+                    all.extend(c);
+                }
+                let moved = node.op.eval(&idx.iter().collect::<Vec<_>>())?;
+                moved.data().iter().map(|&i| all[i as usize]).collect()
+            }
             QOp::Transpose { .. } | QOp::Slice { .. } | QOp::Gather { .. } => {
                 let x = get(&cells, 0)?;
                 let in_shape = &graph.value(node.inputs[0])?.shape;

@@ -236,3 +236,94 @@ fn conv_and_maxpool_pass_and_reject_tampering() {
     l.set(Pos::Lane(4, mx), smaller - b);
     assert!(verify(l).is_err(), "a non-maximum was accepted");
 }
+
+/// x[1,2,4,4] -> AvgPool 3x3 pad 1 (exclude pad) ; x*x ; avg + x2 - const ; Concat ; ReduceMean over [2, 3] ;
+/// ReduceSum over [1].
+fn pool_arith(seed: u64) -> QGraph {
+    use poai_circuits::ir::PoolParams;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let c = Tensor::new(vec![4, 1], (0..4).map(|_| rng.gen_range(-500..500)).collect()).unwrap();
+    let v = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 4, bits },
+        source,
+    };
+    let s = [1, 2, 4, 4];
+    let pool = PoolParams {
+        kernel: [3, 3],
+        pads: [1, 1, 1, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        ceil_mode: false,
+        count_include_pad: false,
+    };
+    let n = |i: usize| Source::Node { index: i };
+    QGraph {
+        values: vec![
+            v("x", &s, 10, Source::Input { index: 0 }),
+            v("c", &[4, 1], 12, Source::Const { tensor: c, param: true }),
+            v("avg", &s, 10, n(0)),
+            v("sq", &s, 20, n(1)),
+            v("sum", &s, 22, n(2)),
+            v("diff", &s, 23, n(3)),
+            v("cat", &[1, 4, 4, 4], 23, n(4)),
+            v("mean", &[1, 4, 1, 1], 23, n(5)),
+            v("total", &[1, 1, 1], 26, n(6)),
+        ],
+        nodes: vec![
+            QNode { name: "avg".into(), op: QOp::AvgPool(pool), inputs: vec![0], output: 2 },
+            QNode { name: "sq".into(), op: QOp::Mul, inputs: vec![0, 0], output: 3 },
+            QNode { name: "sum".into(), op: QOp::Add, inputs: vec![2, 3], output: 4 },
+            QNode { name: "diff".into(), op: QOp::Sub, inputs: vec![4, 1], output: 5 },
+            QNode { name: "cat".into(), op: QOp::Concat { axis: 1 }, inputs: vec![5, 5], output: 6 },
+            QNode {
+                name: "mean".into(),
+                op: QOp::ReduceMean { axes: vec![2, 3], keepdims: true },
+                inputs: vec![6],
+                output: 7,
+            },
+            QNode {
+                name: "total".into(),
+                op: QOp::ReduceSum { axes: vec![1], keepdims: false },
+                inputs: vec![7],
+                output: 8,
+            },
+        ],
+        inputs: vec![0],
+        outputs: vec![8, 7],
+    }
+}
+
+#[test]
+fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let g = pool_arith(11);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let x = Tensor::new(vec![1, 2, 4, 4], (0..32).map(|_| rng.gen_range(-512..512)).collect()).unwrap();
+    let trace = g.eval_trace(&[x]).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    verify(honest.clone()).unwrap();
+    let div = first_row(&honest, Gate::Div);
+    let ar = first_row(&honest, Gate::Arith);
+    for (what, pos) in [
+        ("division quotient", Pos::Lane(1, div)),
+        ("division remainder", Pos::Lane(2, div)),
+        ("division numerator copy", Pos::Lane(0, div)),
+        ("arith output", Pos::Lane(2, ar)),
+        ("arith operand copy", Pos::Lane(1, ar)),
+    ] {
+        let mut l = honest.clone();
+        let v = l.get(pos);
+        l.set(pos, v + Fr::one());
+        assert!(verify(l).is_err(), "tampered {what} was accepted");
+    }
+    // y' = y + 1 with r' = r - 2d keeps 2n + d = 2d·y + r; the remainder range check must catch it.
+    let mut l = honest;
+    let dd = l.consts[0][div];
+    let (y, r, s) = (l.get(Pos::Lane(1, div)), l.get(Pos::Lane(2, div)), l.get(Pos::Lane(3, div)));
+    l.set(Pos::Lane(1, div), y + Fr::one());
+    l.set(Pos::Lane(2, div), r - dd - dd);
+    l.set(Pos::Lane(3, div), s + dd + dd);
+    assert!(verify(l).is_err(), "an off-by-one quotient was accepted");
+}

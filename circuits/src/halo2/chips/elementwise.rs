@@ -98,3 +98,44 @@ pub fn max2(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), bits: u32) -> Result<(
     range_check(l, Pos::Lane(4, row), v, bits)?;
     Ok((Pos::Lane(2, row), m))
 }
+
+/// `y = c0·a + c1·b + c2·a·b + c3` on two cells (copied). Lanes: `a`, `b`, `y`.
+pub fn arith(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), c: [i64; 4]) -> (Pos, i64) {
+    let y = c[0]
+        .wrapping_mul(a.1)
+        .wrapping_add(c[1].wrapping_mul(b.1))
+        .wrapping_add(c[2].wrapping_mul(a.1).wrapping_mul(b.1))
+        .wrapping_add(c[3]);
+    let row = l.push_row();
+    l.selectors[Gate::Arith as usize][row] = true;
+    for (lane, v) in [a.1, b.1, y].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(v);
+    }
+    for (i, v) in c.into_iter().enumerate() {
+        l.consts[i][row] = fe(v);
+    }
+    l.copies.push((Pos::Lane(0, row), a.0));
+    l.copies.push((Pos::Lane(1, row), b.0));
+    (Pos::Lane(2, row), y)
+}
+
+/// `y = round(n / d)` (ties up) for a constant `d > 0` — the division of `AvgPool` and `ReduceMean`.
+/// Lanes: `n` (copied), `y`, `r`, `s = 2d - 1 - r`; constant `c0 = d`. Gate: `2n + d = 2d·y + r`.
+/// Range checks: `r, s < 2^b` with `2^b >= 2d`, so `0 <= r < 2d`.
+pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64) -> Result<(Pos, i64), CircuitError> {
+    let y = crate::ir::fixed::div_round(n.1, d)
+        .ok_or_else(|| CircuitError::Layout(format!("division by {d}")))?;
+    let r = 2 * n.1 + d - 2 * d * y;
+    let s = 2 * d - 1 - r;
+    let row = l.push_row();
+    l.selectors[Gate::Div as usize][row] = true;
+    for (lane, v) in [n.1, y, r, s].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(v);
+    }
+    l.consts[0][row] = fe(d);
+    l.copies.push((Pos::Lane(0, row), n.0));
+    let bits = 64 - (2 * d - 1).leading_zeros();
+    range_check(l, Pos::Lane(2, row), r, bits)?;
+    range_check(l, Pos::Lane(3, row), s, bits)?;
+    Ok((Pos::Lane(1, row), y))
+}
