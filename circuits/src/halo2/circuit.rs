@@ -11,7 +11,7 @@ use halo2_base::halo2_proofs::plonk::{
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
-use super::layout::{Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
+use super::layout::{fe, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
 
 /// Columns and selectors of the poai circuit.
 #[derive(Clone, Debug)]
@@ -24,6 +24,10 @@ pub struct PoaiConfig {
     rz: Column<Advice>,
     rc_coeffs: [Column<Fixed>; 4],
     range_table: TableColumn,
+    tab_tag: Column<Fixed>,
+    tab_x: Column<Advice>,
+    tab_y: Column<Advice>,
+    table: [TableColumn; 3],
     instance: Column<Instance>,
 }
 
@@ -64,6 +68,12 @@ impl Circuit<Fr> for ModelCircuit {
         let rz = meta.advice_column();
         let rc_coeffs = [(); 4].map(|_| meta.fixed_column());
         let range_table = meta.lookup_table_column();
+        let tab_tag = meta.fixed_column();
+        let tab_x = meta.advice_column();
+        let tab_y = meta.advice_column();
+        let table = [(); 3].map(|_| meta.lookup_table_column());
+        meta.enable_equality(tab_x);
+        meta.enable_equality(tab_y);
         let constants = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_constant(constants);
@@ -139,6 +149,26 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (s - (two * d - one() - r)),
             ]
         });
+        meta.create_gate("divide by a witness", |m| {
+            let q = m.query_selector(selectors[Gate::VarDiv as usize]);
+            let [n, d, y, r, s] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let two = Expression::Constant(Fr::from(2));
+            vec![
+                q.clone() * (two.clone() * n + d.clone() - two.clone() * d.clone() * y - r.clone()),
+                q * (s - (two * d - one() - r)),
+            ]
+        });
+        meta.create_gate("square root", |m| {
+            let q = m.query_selector(selectors[Gate::Sqrt as usize]);
+            let [v, s, a, b] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let (two, four) = (Expression::Constant(Fr::from(2)), Expression::Constant(Fr::from(4)));
+            let lo = two.clone() * s.clone() - one();
+            let hi = two * s + one();
+            vec![
+                q.clone() * (a - (four.clone() * v.clone() - lo.clone() * lo)),
+                q * (b - (hi.clone() * hi - one() - four * v)),
+            ]
+        });
         meta.create_gate("affine", |m| {
             let q = m.query_selector(selectors[Gate::Affine as usize]);
             let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));
@@ -154,7 +184,28 @@ impl Circuit<Fr> for ModelCircuit {
             vec![a * z + b * limb + c * next + d * prev]
         });
         meta.lookup("range", |m| vec![(m.query_advice(rc, Rotation::cur()), range_table)]);
-        PoaiConfig { lanes, weights, consts, selectors, rc, rz, rc_coeffs, range_table, instance }
+        meta.lookup("non-linear tables", |m| {
+            vec![
+                (m.query_fixed(tab_tag, Rotation::cur()), table[0]),
+                (m.query_advice(tab_x, Rotation::cur()), table[1]),
+                (m.query_advice(tab_y, Rotation::cur()), table[2]),
+            ]
+        });
+        PoaiConfig {
+            lanes,
+            weights,
+            consts,
+            selectors,
+            rc,
+            rz,
+            rc_coeffs,
+            range_table,
+            tab_tag,
+            tab_x,
+            tab_y,
+            table,
+            instance,
+        }
     }
 
     fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -164,6 +215,29 @@ impl Circuit<Fr> for ModelCircuit {
             |mut t| {
                 for i in 0..(1usize << l.range_bits) {
                     t.assign_cell(|| "", c.range_table, i, || Value::known(Fr::from(i as u64)))?;
+                }
+                Ok(())
+            },
+        )?;
+        layouter.assign_table(
+            || "non-linear tables",
+            |mut t| {
+                let mut row = 0;
+                let mut put = |t: &mut halo2_base::halo2_proofs::circuit::Table<'_, Fr>,
+                               vals: [Fr; 3]|
+                 -> Result<(), Error> {
+                    for (col, v) in c.table.iter().zip(vals) {
+                        t.assign_cell(|| "", *col, row, || Value::known(v))?;
+                    }
+                    row += 1;
+                    Ok(())
+                };
+                put(&mut t, [Fr::ZERO; 3])?;
+                for (i, spec) in l.tables.iter().enumerate() {
+                    let tag = Fr::from(i as u64 + 1);
+                    for (x, y) in spec.rows() {
+                        put(&mut t, [tag, fe(x), fe(y)])?;
+                    }
                 }
                 Ok(())
             },
@@ -204,11 +278,28 @@ impl Circuit<Fr> for ModelCircuit {
                         sel.enable(&mut region, r)?;
                     }
                 }
+                let tab_x_cells: Vec<Cell> = l
+                    .tab_x
+                    .iter()
+                    .enumerate()
+                    .map(|(r, v)| region.assign_advice(c.tab_x, r, Value::known(*v)).cell())
+                    .collect();
+                let tab_y_cells: Vec<Cell> = l
+                    .tab_y
+                    .iter()
+                    .enumerate()
+                    .map(|(r, v)| region.assign_advice(c.tab_y, r, Value::known(*v)).cell())
+                    .collect();
+                for (r, tag) in l.tab_tag.iter().enumerate() {
+                    region.assign_fixed(c.tab_tag, r, *tag);
+                }
                 let cell = |p: Pos| -> Result<Cell, Error> {
                     match p {
                         Pos::Lane(col, r) => lane_cells.get(col).and_then(|c| c.get(r)).copied(),
                         Pos::Rz(r) => rz_cells.get(r).copied(),
                         Pos::Rc(_) => None,
+                        Pos::TabX(r) => tab_x_cells.get(r).copied(),
+                        Pos::TabY(r) => tab_y_cells.get(r).copied(),
                     }
                     .ok_or(Error::Synthesis)
                 };

@@ -35,10 +35,14 @@ pub enum Gate {
     Arith = 6,
     /// `y = round(n / d)`: `2n + d = 2d·y + r`, `s = 2d - 1 - r`.
     Div = 7,
+    /// `y = round(n / d)` for a witnessed `d`: `2n + d = 2d·y + r`, `s = 2d - 1 - r`.
+    VarDiv = 8,
+    /// `s = round(sqrt(v))`: `a = 4v - (2s - 1)^2`, `b = (2s + 1)^2 - 1 - 4v`.
+    Sqrt = 9,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 8;
+pub const GATES: usize = 10;
 
 /// A cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,6 +53,10 @@ pub enum Pos {
     Rc(usize),
     /// Range-check running-sum column row.
     Rz(usize),
+    /// Table-lookup input row.
+    TabX(usize),
+    /// Table-lookup output row.
+    TabY(usize),
 }
 
 /// Integer to field element (two's complement into the field).
@@ -77,6 +85,14 @@ pub struct Layout {
     pub rz: Vec<Fr>,
     /// Fixed coefficients `[a, b, c, d]` of `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0` per rc row.
     pub rc_coeffs: Vec<[Fr; 4]>,
+    /// Table-lookup rows: fixed tag (1-based index into `tables`; 0 on unused rows), input and output.
+    pub tab_tag: Vec<Fr>,
+    /// Table-lookup inputs (copy-constrained to the looked-up cells).
+    pub tab_x: Vec<Fr>,
+    /// Table-lookup outputs.
+    pub tab_y: Vec<Fr>,
+    /// The non-linear tables this circuit uses; tag `i + 1` is `tables[i]`.
+    pub tables: Vec<crate::ir::TableSpec>,
     /// Equality constraints.
     pub copies: Vec<(Pos, Pos)>,
     /// Cells that must equal a constant.
@@ -133,6 +149,8 @@ impl Layout {
             Pos::Lane(c, r) => self.lanes[c][r],
             Pos::Rc(r) => self.rc[r],
             Pos::Rz(r) => self.rz[r],
+            Pos::TabX(r) => self.tab_x[r],
+            Pos::TabY(r) => self.tab_y[r],
         }
     }
 
@@ -142,14 +160,22 @@ impl Layout {
             Pos::Lane(c, r) => self.lanes[c][r] = v,
             Pos::Rc(r) => self.rc[r] = v,
             Pos::Rz(r) => self.rz[r] = v,
+            Pos::TabX(r) => self.tab_x[r] = v,
+            Pos::TabY(r) => self.tab_y[r] = v,
         }
+    }
+
+    /// Rows of the non-linear table columns: the all-zero row plus every table's domain.
+    pub fn table_rows(&self) -> usize {
+        1 + self.tables.iter().map(|t| 1usize << t.in_bits).sum::<usize>()
     }
 
     /// Smallest `k` whose usable rows hold the main region, the range column and the range table.
     pub fn k(&self) -> u32 {
         // Constants are placed by the floor planner after the region, so they count as rows too.
-        let region = self.main_rows().max(self.rc.len() + 1);
-        let need = (region + self.constants.len()).max(1usize << self.range_bits) + RESERVED_ROWS;
+        let region = self.main_rows().max(self.rc.len() + 1).max(self.tab_x.len());
+        let need = (region + self.constants.len()).max(1usize << self.range_bits).max(self.table_rows())
+            + RESERVED_ROWS;
         need.next_power_of_two().trailing_zeros().max(4)
     }
 }

@@ -4,7 +4,8 @@
 //! assignment table ([`layout::Layout`]), chip by chip ([`chips`]); [`circuit::ModelCircuit`] copies that
 //! table into a single region. Supported so far: `MatMul` and `Conv` with constant weights (+ bias),
 //! `Rescale` with saturation, `Relu`, `MaxPool`, `AvgPool`, `ReduceSum`/`ReduceMean`, `Add`/`Sub`/`Mul`
-//! (with broadcasting and constant operands), and the shape ops; weights are fixed columns (bound by the verifying key).
+//! (with broadcasting and constant operands), `MatMul` of two activations, tables (Sigmoid, Tanh, Exp, Erf,
+//! Gelu), `Softmax`, `LayerNorm`, and the shape ops; weights are fixed columns (bound by the verifying key).
 //! The plan for the rest is in `docs/circuits-design.md`.
 
 pub mod chips;

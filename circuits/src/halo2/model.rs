@@ -6,8 +6,11 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
-use super::chips::elementwise::{arith, div_round, max2, relu, rescale, signed_range_check};
+use super::chips::elementwise::{
+    arith, div_round, max2, relu, rescale, signed_range_check, sqrt_round, var_div,
+};
 use super::chips::linear::{conv2d, matvec, zero_cell};
+use super::chips::table::table_lookup;
 use super::layout::{fe, Layout, Pos};
 use super::CircuitError;
 use crate::ir::{QGraph, QOp, Source, Tensor};
@@ -102,7 +105,7 @@ pub fn build_layout(
             Ok(graph.value(*node.inputs.get(i).ok_or_else(|| CircuitError::Layout("input".into()))?)?.format)
         };
         let out: Cells = match &node.op {
-            QOp::MatMul => {
+            QOp::MatMul if matches!(graph.value(node.inputs[1])?.source, Source::Const { .. }) => {
                 let x = get(&cells, 0)?;
                 let wid = node.inputs[1];
                 let Source::Const { tensor: w, .. } = &graph.value(wid)?.source else {
@@ -266,6 +269,105 @@ pub fn build_layout(
                     .map(|c| rescale(&mut l, c, *shift, *bits, in_bits))
                     .collect::<Result<_, _>>()?
             }
+            QOp::MatMul
+                if matches!(
+                    graph.value(node.inputs[1])?.source,
+                    Source::Node { .. } | Source::Input { .. }
+                ) =>
+            {
+                // Both operands are activations: products by the arith gate, sums by the unit mat-vec.
+                let (a, b) = (get(&cells, 0)?, get(&cells, 1)?);
+                let sa = graph.value(node.inputs[0])?.shape.clone();
+                let sb = graph.value(node.inputs[1])?.shape.clone();
+                let (ra, rb) = (sa.len(), sb.len());
+                if ra < 2 || rb < 2 || node.inputs.len() > 2 {
+                    return Err(unsupported(&node.op));
+                }
+                let (m, k, n) = (sa[ra - 2], sa[ra - 1], sb[rb - 1]);
+                let batch = &out_shape[..out_shape.len() - 2];
+                let ma = crate::ir::tensor_shape::broadcast_index_map(&sa[..ra - 2], batch);
+                let mb = crate::ir::tensor_shape::broadcast_index_map(&sb[..rb - 2], batch);
+                let mut out = Vec::with_capacity(ma.len() * m * n);
+                for (&ba, &bb) in ma.iter().zip(&mb) {
+                    for i in 0..m {
+                        for j in 0..n {
+                            let prods: Cells = (0..k)
+                                .map(|t| {
+                                    arith(
+                                        &mut l,
+                                        a[(ba * m + i) * k + t],
+                                        b[(bb * k + t) * n + j],
+                                        [0, 0, 1, 0],
+                                    )
+                                })
+                                .collect();
+                            out.push(sum(&mut l, &prods)?);
+                        }
+                    }
+                }
+                out
+            }
+            QOp::Softmax { axis, exp, out_scale } => {
+                let x = get(&cells, 0)?;
+                let bits = in_fmt(0)?.bits;
+                let shape = graph.value(node.inputs[0])?.shape.clone();
+                let (len, inner) = (shape[*axis], shape[*axis + 1..].iter().product::<usize>());
+                let one = 1i64 << out_scale;
+                // sum(e) < len · 2^(out_bits - 1); the divisor bound follows from the formats alone.
+                let dbits = exp.out_bits + (usize::BITS - len.leading_zeros()) + 2;
+                let mut out = vec![(Pos::Lane(0, 0), 0i64); x.len()];
+                for o in 0..x.len() / (len * inner).max(1) {
+                    for i in 0..inner {
+                        let idx: Vec<usize> = (0..len).map(|j| (o * len + j) * inner + i).collect();
+                        let mut mx = x[idx[0]];
+                        for &t in &idx[1..] {
+                            mx = max2(&mut l, mx, x[t], bits)?;
+                        }
+                        let e: Cells = idx
+                            .iter()
+                            .map(|&t| {
+                                let d = arith(&mut l, x[t], mx, [1, -1, 0, 0]);
+                                table_lookup(&mut l, d, exp)
+                            })
+                            .collect::<Result<_, _>>()?;
+                        let total = sum(&mut l, &e)?;
+                        for (&t, &ej) in idx.iter().zip(&e) {
+                            let z = zero_cell(&mut l, &mut zero);
+                            let num = arith(&mut l, ej, z, [one, 0, 0, 0]);
+                            out[t] = var_div(&mut l, num, total, dbits)?;
+                        }
+                    }
+                }
+                out
+            }
+            QOp::LayerNorm { axis, eps, out_scale } => {
+                let x = get(&cells, 0)?;
+                let bits = in_fmt(0)?.bits;
+                let n: usize = graph.value(node.inputs[0])?.shape[*axis..].iter().product();
+                let one = 1i64 << out_scale;
+                let mut out = Vec::with_capacity(x.len());
+                for row in x.chunks(n.max(1)) {
+                    let total = sum(&mut l, row)?;
+                    let mean = div_round(&mut l, total, n as i64)?;
+                    let d: Cells = row.iter().map(|&c| arith(&mut l, c, mean, [1, -1, 0, 0])).collect();
+                    let sq: Cells = d.iter().map(|&c| arith(&mut l, c, c, [0, 0, 1, 0])).collect();
+                    let ss = sum(&mut l, &sq)?;
+                    let var = div_round(&mut l, ss, n as i64)?;
+                    let z = zero_cell(&mut l, &mut zero);
+                    let v = arith(&mut l, var, z, [1, 0, 0, (*eps).max(1)]);
+                    // |x - mean| < 2^bits, so sd <= 2^bits and 2·sd < 2^(bits + 2).
+                    let sd = sqrt_round(&mut l, v, bits + 4)?;
+                    for &dj in &d {
+                        let num = arith(&mut l, dj, z, [one, 0, 0, 0]);
+                        out.push(var_div(&mut l, num, sd, bits + 2)?);
+                    }
+                }
+                out
+            }
+            QOp::Table(spec) => get(&cells, 0)?
+                .into_iter()
+                .map(|c| table_lookup(&mut l, c, spec))
+                .collect::<Result<_, _>>()?,
             QOp::Relu => {
                 let bits = in_fmt(0)?.bits;
                 get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?

@@ -327,3 +327,94 @@ fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
     l.set(Pos::Lane(3, div), s + dd + dd);
     assert!(verify(l).is_err(), "an off-by-one quotient was accepted");
 }
+
+/// x[1,3,8] -> Sigmoid table ; x·xᵀ-style activation matmul ; Softmax ; LayerNorm.
+fn attention_like() -> QGraph {
+    use poai_circuits::ir::{NonLinear, TableSpec};
+    let v = |name: &str, shape: &[usize], scale: i32, bits: u32, i: usize| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale, bits },
+        source: Source::Node { index: i },
+    };
+    let sig = TableSpec { func: NonLinear::Sigmoid, in_scale: 6, in_bits: 8, out_scale: 7, out_bits: 9 };
+    let exp = TableSpec { func: NonLinear::Exp, in_scale: 6, in_bits: 9, out_scale: 10, out_bits: 12 };
+    QGraph {
+        values: vec![
+            QValue {
+                name: "x".into(),
+                shape: vec![1, 3, 8],
+                format: FixedFormat { scale: 6, bits: 8 },
+                source: Source::Input { index: 0 },
+            },
+            v("s", &[1, 3, 8], 7, 9, 0),
+            v("st", &[1, 8, 3], 7, 9, 1),
+            v("g", &[1, 3, 3], 14, 22, 2),
+            v("gr", &[1, 3, 3], 6, 8, 3),
+            v("p", &[1, 3, 3], 10, 12, 4),
+            v("ln", &[1, 3, 8], 10, 12, 5),
+        ],
+        nodes: vec![
+            QNode { name: "sig".into(), op: QOp::Table(sig), inputs: vec![0], output: 1 },
+            QNode {
+                name: "t".into(),
+                op: QOp::Transpose { perm: vec![0, 2, 1] },
+                inputs: vec![1],
+                output: 2,
+            },
+            QNode { name: "mm".into(), op: QOp::MatMul, inputs: vec![1, 2], output: 3 },
+            QNode { name: "r".into(), op: QOp::Rescale { shift: 8, bits: 8 }, inputs: vec![3], output: 4 },
+            QNode {
+                name: "sm".into(),
+                op: QOp::Softmax { axis: 2, exp, out_scale: 10 },
+                inputs: vec![4],
+                output: 5,
+            },
+            QNode {
+                name: "ln".into(),
+                op: QOp::LayerNorm { axis: 2, eps: 3, out_scale: 10 },
+                inputs: vec![0],
+                output: 6,
+            },
+        ],
+        inputs: vec![0],
+        outputs: vec![5, 6],
+    }
+}
+
+#[test]
+fn tables_softmax_layernorm_pass_and_reject_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let g = attention_like();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+    let x = Tensor::new(vec![1, 3, 8], (0..24).map(|_| rng.gen_range(-128..128)).collect()).unwrap();
+    let trace = g.eval_trace(&[x]).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    verify(honest.clone()).unwrap();
+    let vd = first_row(&honest, Gate::VarDiv);
+    let sq = first_row(&honest, Gate::Sqrt);
+    for (what, pos) in [
+        ("table output", Pos::TabY(0)),
+        ("table input", Pos::TabX(1)),
+        ("softmax exp lookup", Pos::TabY(30)),
+        ("division quotient", Pos::Lane(2, vd)),
+        ("division divisor copy", Pos::Lane(1, vd)),
+        ("square root", Pos::Lane(1, sq)),
+        ("square-root gap", Pos::Lane(2, sq)),
+    ] {
+        let mut l = honest.clone();
+        let v = l.get(pos);
+        l.set(pos, v + Fr::one());
+        assert!(verify(l).is_err(), "tampered {what} was accepted");
+    }
+    // A square root one too high with gaps recomputed to satisfy the gate: the range checks refuse.
+    let mut l = honest;
+    let (v, s) = (l.get(Pos::Lane(0, sq)), l.get(Pos::Lane(1, sq)) + Fr::one());
+    let (two, four) = (Fr::from(2), Fr::from(4));
+    let lo = two * s - Fr::one();
+    let hi = two * s + Fr::one();
+    l.set(Pos::Lane(1, sq), s);
+    l.set(Pos::Lane(2, sq), four * v - lo * lo);
+    l.set(Pos::Lane(3, sq), hi * hi - Fr::one() - four * v);
+    assert!(verify(l).is_err(), "a wrong square root was accepted");
+}

@@ -77,3 +77,27 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
         "proof accepted by another model's key"
     );
 }
+
+fn compiled(name: &str) -> (CompiledModel, Vec<Vec<f32>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(name);
+    let cal_path = dir.join("calibration.json");
+    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+    let m = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &poai_onnx::QuantConfig::default())
+        .unwrap();
+    (m, poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap())
+}
+
+/// Every small fixture's circuit is satisfied by its honest witness (the big ones run in `prove_table`).
+#[test]
+fn small_fixtures_satisfy_their_circuits() {
+    for name in ["sigmoid_tanh_mlp", "attention", "digits_cnn"] {
+        let (m, input) = compiled(name);
+        let c = circuit(&m, &input);
+        let k = c.layout.k();
+        let t = std::time::Instant::now();
+        let p = halo2_base::halo2_proofs::dev::MockProver::run(k, &c, c.instances()).unwrap();
+        let r = p.verify();
+        eprintln!("{name}: k = {k}, mock {:.1?}, ok = {}", t.elapsed(), r.is_ok());
+        assert!(r.is_ok(), "{name}: {:?}", r.err().map(|e| e.into_iter().take(3).collect::<Vec<_>>()));
+    }
+}

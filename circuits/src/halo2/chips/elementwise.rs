@@ -139,3 +139,44 @@ pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64) -> Result<(Pos, i64), Ci
     range_check(l, Pos::Lane(3, row), s, bits)?;
     Ok((Pos::Lane(1, row), y))
 }
+
+/// `y = round(n / d)` (ties up) for a witnessed divisor `d >= 1` that lies below `2^(bits-1)`.
+/// Lanes: `n`, `d` (both copied), `y`, `r`, `s = 2d - 1 - r`. Range checks: `r, s < 2^bits`, so
+/// `0 <= r < 2d`. `bits` comes from the formats, never from the witness.
+pub fn var_div(l: &mut Layout, n: (Pos, i64), d: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+    let y = crate::ir::fixed::div_round(n.1, d.1)
+        .ok_or_else(|| CircuitError::Layout(format!("division by {}", d.1)))?;
+    let r = 2 * n.1 + d.1 - 2 * d.1 * y;
+    let s = 2 * d.1 - 1 - r;
+    let row = l.push_row();
+    l.selectors[Gate::VarDiv as usize][row] = true;
+    for (lane, v) in [n.1, d.1, y, r, s].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(v);
+    }
+    l.copies.push((Pos::Lane(0, row), n.0));
+    l.copies.push((Pos::Lane(1, row), d.0));
+    range_check(l, Pos::Lane(3, row), r, bits)?;
+    range_check(l, Pos::Lane(4, row), s, bits)?;
+    Ok((Pos::Lane(2, row), y))
+}
+
+/// `s = round(sqrt(v))` for `v >= 1` (LayerNorm's variance plus epsilon). Lanes: `v` (copied), `s`,
+/// `a = 4v - (2s-1)^2`, `b = (2s+1)^2 - 1 - 4v`; both range-checked non-negative with `bits` (static: the
+/// bit width of `s` plus 3), which pins `s` to the unique integer with `(2s-1)^2 <= 4v < (2s+1)^2`.
+pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+    if v.1 < 1 {
+        return Err(CircuitError::Layout("square root of a value below 1".into()));
+    }
+    let s = crate::ir::fixed::isqrt_round(v.1);
+    let a = 4 * v.1 - (2 * s - 1) * (2 * s - 1);
+    let b = (2 * s + 1) * (2 * s + 1) - 1 - 4 * v.1;
+    let row = l.push_row();
+    l.selectors[Gate::Sqrt as usize][row] = true;
+    for (lane, val) in [v.1, s, a, b].into_iter().enumerate() {
+        l.lanes[lane][row] = fe(val);
+    }
+    l.copies.push((Pos::Lane(0, row), v.0));
+    range_check(l, Pos::Lane(2, row), a, bits)?;
+    range_check(l, Pos::Lane(3, row), b, bits)?;
+    Ok((Pos::Lane(1, row), s))
+}

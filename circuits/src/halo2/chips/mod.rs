@@ -5,3 +5,4 @@
 pub mod elementwise;
 pub mod linear;
 pub mod range;
+pub mod table;
