@@ -1,6 +1,12 @@
 //! Integration tests of poai-prover (one binary for the crate).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, reason = "tests fail by panicking")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "tests fail by panicking"
+)]
 
 mod kzg;
 mod srs;
