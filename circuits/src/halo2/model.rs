@@ -45,6 +45,58 @@ fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
     groups
 }
 
+/// The cells of every pooling window (valid positions only), in output order, with the window's size
+/// counting padded positions inside the padded extent (ONNX's `count_include_pad` divisor).
+fn pool_windows(
+    p: &crate::ir::PoolParams,
+    shape: &[usize],
+    x: &Cells,
+) -> Result<Vec<(Cells, i64)>, CircuitError> {
+    let [n, c, h, w] =
+        <[usize; 4]>::try_from(shape).map_err(|_| CircuitError::Layout(format!("pool input {shape:?}")))?;
+    let oh = crate::ir::ops::window_out(
+        h,
+        p.pads[0] + p.pads[2],
+        p.kernel[0],
+        p.strides[0],
+        p.dilations[0],
+        p.ceil_mode,
+    );
+    let ow = crate::ir::ops::window_out(
+        w,
+        p.pads[1] + p.pads[3],
+        p.kernel[1],
+        p.strides[1],
+        p.dilations[1],
+        p.ceil_mode,
+    );
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(CircuitError::Layout(format!("pool window for {shape:?}")));
+    };
+    let mut windows = Vec::with_capacity(n * c * oh * ow);
+    for plane in 0..n * c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (mut window, mut padded) = (Vec::new(), 0i64);
+                for ky in 0..p.kernel[0] {
+                    for kx in 0..p.kernel[1] {
+                        let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                        if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
+                            padded += 1;
+                        }
+                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
+                            window.push(x[(plane * h + iy as usize) * w + ix as usize]);
+                        }
+                    }
+                }
+                windows.push((window, padded));
+            }
+        }
+    }
+    Ok(windows)
+}
+
 fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError> {
     let idx = Tensor::new(shape.to_vec(), (0..input.len() as i64).collect())?;
     let moved = op.eval(&[&idx])?;
@@ -143,77 +195,23 @@ pub fn build_layout(
                 };
                 conv2d(&mut l, p, &x, &x_shape, w, bias.as_deref(), &mut zero)?
             }
-            QOp::MaxPool(p) => {
+            QOp::MaxPool(p) | QOp::AvgPool(p) => {
                 let x = get(&cells, 0)?;
                 let bits = in_fmt(0)?.bits;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
-                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
-                    .map_err(|_| CircuitError::Layout(format!("max-pool input {shape:?}")))?;
-                let [oh, ow] = [out_shape[2], out_shape[3]];
-                let mut out = Vec::with_capacity(n * c * oh * ow);
-                for plane in 0..n * c {
-                    for oy in 0..oh {
-                        for ox in 0..ow {
-                            let mut best: Option<(Pos, i64)> = None;
-                            for ky in 0..p.kernel[0] {
-                                for kx in 0..p.kernel[1] {
-                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
-                                        - p.pads[0] as isize;
-                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
-                                        - p.pads[1] as isize;
-                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                                        continue;
-                                    }
-                                    let cell = x[(plane * h + iy as usize) * w + ix as usize];
-                                    best = Some(match best {
-                                        None => cell,
-                                        Some(b) => max2(&mut l, b, cell, bits)?,
-                                    });
-                                }
-                            }
-                            out.push(match best {
-                                Some(b) => b,
-                                None => zero_cell(&mut l, &mut zero),
-                            });
+                let mut out = Vec::new();
+                for (window, padded) in pool_windows(p, &shape, &x)? {
+                    out.push(match (&node.op, window.split_first()) {
+                        (_, None) => zero_cell(&mut l, &mut zero),
+                        (QOp::MaxPool(_), Some((&first, rest))) => {
+                            rest.iter().try_fold(first, |best, &cell| max2(&mut l, best, cell, bits))?
                         }
-                    }
-                }
-                out
-            }
-            QOp::AvgPool(p) => {
-                let x = get(&cells, 0)?;
-                let shape = graph.value(node.inputs[0])?.shape.clone();
-                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
-                    .map_err(|_| CircuitError::Layout(format!("avg-pool input {shape:?}")))?;
-                let [oh, ow] = [out_shape[2], out_shape[3]];
-                let mut out = Vec::with_capacity(n * c * oh * ow);
-                for plane in 0..n * c {
-                    for oy in 0..oh {
-                        for ox in 0..ow {
-                            let (mut window, mut padded) = (Vec::new(), 0i64);
-                            for ky in 0..p.kernel[0] {
-                                for kx in 0..p.kernel[1] {
-                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
-                                        - p.pads[0] as isize;
-                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
-                                        - p.pads[1] as isize;
-                                    if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
-                                        padded += 1;
-                                    }
-                                    if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
-                                        window.push(x[(plane * h + iy as usize) * w + ix as usize]);
-                                    }
-                                }
-                            }
+                        _ => {
                             let d = if p.count_include_pad { padded } else { window.len() as i64 };
-                            out.push(if window.is_empty() || d == 0 {
-                                zero_cell(&mut l, &mut zero)
-                            } else {
-                                let total = sum(&mut l, &window)?;
-                                div_round(&mut l, total, d)?
-                            });
+                            let total = sum(&mut l, &window)?;
+                            div_round(&mut l, total, d)?
                         }
-                    }
+                    });
                 }
                 out
             }
