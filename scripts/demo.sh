@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a bundled model: inspect, compile (calibrate + quantise + commit), quantised inference
-# compared against the float model, then key generation, a real KZG proof and its verification (through the
-# proving benchmark until the CLI's setup/prove/verify commands land).
+# compared against the float model, then a development SRS, key generation, a real KZG proof of that
+# inference and its verification.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-lenet}"
@@ -15,5 +15,11 @@ echo "== poai compile"
 poai compile "$dir/model.onnx" --calibration "$dir/calibration.json" -o "$out/$model.poai"
 echo "== poai run"
 poai run "$out/$model.poai" --input "$dir/input.json" --reference "$dir/model.onnx"
-echo "== keygen, prove, verify (halo2-KZG over BN254, INSECURE development SRS)"
-cargo run -q -p poai-benches --bin prove_table -- "$model"
+echo "== poai srs (INSECURE local development setup, sized for the model)"
+poai srs --model "$out/$model.poai" -o "$out/dev.srs"
+echo "== poai setup"
+poai setup "$out/$model.poai" --srs "$out/dev.srs" --pk "$out/$model.pk" --vk "$out/$model.vk"
+echo "== poai prove"
+poai prove "$out/$model.poai" --input "$dir/input.json" --pk "$out/$model.pk" --srs "$out/dev.srs" -o "$out/$model.proof.json"
+echo "== poai verify"
+poai verify "$out/$model.proof.json" --vk "$out/$model.vk" --srs "$out/dev.srs"

@@ -179,7 +179,12 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
     Ok(())
 }
 
-pub fn srs(k: u32, output: &Path, seed: u64, json: bool) -> anyhow::Result<()> {
+pub fn srs(k: Option<u32>, model: Option<&Path>, output: &Path, seed: u64, json: bool) -> anyhow::Result<()> {
+    let k = match (k, model) {
+        (Some(k), _) => k,
+        (None, Some(m)) => poai_prover::circuit_k(&load_compiled(m)?)?,
+        (None, None) => anyhow::bail!("give --k or --model"),
+    };
     note("WARNING: generating an INSECURE development SRS. Its secret follows from the public seed; proofs");
     note("made with it can be forged. Use a ceremony SRS (--srs FILE) for anything of value.");
     let t = Instant::now();
@@ -195,6 +200,85 @@ pub fn srs(k: u32, output: &Path, seed: u64, json: bool) -> anyhow::Result<()> {
             output.display(),
             t.elapsed()
         ));
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+pub fn setup(model: &Path, srs: &Path, pk: &Path, vk: &Path, json: bool) -> anyhow::Result<()> {
+    let compiled = load_compiled(model)?;
+    let srs_file = poai_prover::Srs::read(srs)?;
+    if srs_file.header().insecure_dev_setup {
+        note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
+    }
+    let t = Instant::now();
+    let pb = spinner("generating keys", json);
+    let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file)?;
+    pb.finish_and_clear();
+    write_atomic(pk, &pk_bytes)?;
+    write_atomic(vk, &vk_bytes)?;
+    let k = poai_prover::read_vk(&vk_bytes, vk)?.0.k;
+    if json {
+        line(
+            &json!({ "pk": pk, "vk": vk, "k": k, "model_commitment": compiled.model_commitment }).to_string(),
+        );
+    } else {
+        line(&format!(
+            "keys for k = {k} written to {} and {} in {:.2?}",
+            pk.display(),
+            vk.display(),
+            t.elapsed()
+        ));
+    }
+    Ok(())
+}
+
+pub fn prove(
+    model: &Path,
+    input: &Path,
+    pk: &Path,
+    srs: &Path,
+    output: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let compiled = load_compiled(model)?;
+    let data = io::read_input_file(input)?;
+    let pk_key = poai_prover::read_pk(&read(pk)?, pk)?;
+    let srs_file = poai_prover::Srs::read(srs)?;
+    let t = Instant::now();
+    let pb = spinner("proving", json);
+    let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data)?;
+    pb.finish_and_clear();
+    write_atomic(output, &serde_json::to_vec_pretty(&proof)?)?;
+    if json {
+        line(
+            &json!({ "proof": output, "outputs": proof.outputs, "model_commitment": proof.model_commitment })
+                .to_string(),
+        );
+    } else {
+        line(&format!("proof written to {} in {:.2?}", output.display(), t.elapsed()));
+        line(&format!("  outputs: {:?}", proof.outputs));
+    }
+    Ok(())
+}
+
+pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result<()> {
+    let file: poai_prover::ProofFile = serde_json::from_slice(&read(proof)?)
+        .with_context(|| format!("{} is not a poai proof file", proof.display()))?;
+    let vk_key = poai_prover::read_vk(&read(vk)?, vk)?;
+    let srs_file = poai_prover::Srs::read(srs)?;
+    poai_prover::verify_proof_file(&vk_key, &srs_file, &file)
+        .with_context(|| format!("{} does not verify", proof.display()))?;
+    if json {
+        line(
+            &json!({ "valid": true, "model_commitment": file.model_commitment, "outputs": file.outputs })
+                .to_string(),
+        );
+    } else {
+        line(&format!("valid proof: model {} produced {:?}", file.model_commitment, file.outputs));
     }
     Ok(())
 }

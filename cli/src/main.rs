@@ -55,14 +55,59 @@ enum Command {
     /// ceremony (e.g. perpetual powers of tau in halo2's raw format) with `--srs`.
     Srs {
         /// log2 of the number of rows the SRS supports.
-        #[arg(long)]
-        k: u32,
+        #[arg(long, required_unless_present = "model")]
+        k: Option<u32>,
+        /// Size the SRS for this compiled model instead of giving `--k`.
+        #[arg(long, conflicts_with = "k")]
+        model: Option<PathBuf>,
         /// Output path.
         #[arg(short, long)]
         output: PathBuf,
         /// Seed of the deterministic setup.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+    /// Generate the proving and verifying keys of a compiled model.
+    Setup {
+        /// Compiled model.
+        model: PathBuf,
+        /// SRS file (`poai srs`, or halo2 KZG parameters from a ceremony).
+        #[arg(long)]
+        srs: PathBuf,
+        /// Output proving key.
+        #[arg(long)]
+        pk: PathBuf,
+        /// Output verifying key.
+        #[arg(long)]
+        vk: PathBuf,
+    },
+    /// Prove quantised inference of a compiled model on an input.
+    Prove {
+        /// Compiled model.
+        model: PathBuf,
+        /// Input file (`{"input_data": [[...]]}`).
+        #[arg(long)]
+        input: PathBuf,
+        /// Proving key.
+        #[arg(long)]
+        pk: PathBuf,
+        /// SRS file.
+        #[arg(long)]
+        srs: PathBuf,
+        /// Output proof file (JSON).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Verify a proof file; exits 0 only for a valid proof.
+    Verify {
+        /// Proof file.
+        proof: PathBuf,
+        /// Verifying key.
+        #[arg(long)]
+        vk: PathBuf,
+        /// SRS file.
+        #[arg(long)]
+        srs: PathBuf,
     },
     /// Run quantised inference.
     Run {
@@ -85,7 +130,14 @@ fn main() -> ExitCode {
             let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
-        Command::Srs { k, output, seed } => commands::srs(k, &output, seed, cli.json),
+        Command::Srs { k, model, output, seed } => {
+            commands::srs(k, model.as_deref(), &output, seed, cli.json)
+        }
+        Command::Setup { model, srs, pk, vk } => commands::setup(&model, &srs, &pk, &vk, cli.json),
+        Command::Prove { model, input, pk, srs, output } => {
+            commands::prove(&model, &input, &pk, &srs, &output, cli.json)
+        }
+        Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
         Command::Run { model, input, reference } => {
             commands::run(&model, &input, reference.as_deref(), cli.json)
         }

@@ -41,6 +41,20 @@ pub enum ProverError {
         /// halo2's error.
         detail: String,
     },
+    /// A key or proof file is malformed.
+    #[error("{path}: {detail}")]
+    Artifact {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Artifacts that do not belong together (another model, k, instances or outputs).
+    #[error("mismatch: {0}")]
+    Mismatch(String),
+    /// The circuit could not be built for this model or input.
+    #[error("circuit: {0}")]
+    Circuit(String),
     /// A requested k is outside what BN254 KZG supports here.
     #[error("k = {k} is out of range (poai supports {min} to {max})")]
     KOutOfRange {

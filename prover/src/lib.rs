@@ -5,6 +5,7 @@
 //! validation, truncation to a circuit's size). [`proof`] holds key generation, proving and (until `poai-verifier` takes it) proof checking for
 //! `poai_circuits::halo2::ModelCircuit`.
 
+pub mod artifacts;
 mod error;
 pub mod proof;
 pub mod srs;
@@ -12,6 +13,9 @@ pub mod srs;
 use std::io::Write;
 use std::path::Path;
 
+pub use artifacts::{
+    circuit_k, prove_model, read_pk, read_vk, setup, verify_proof_file, KeyHeader, ProofFile,
+};
 pub use error::ProverError;
 pub use proof::{check_proof, keygen, prove};
 pub use srs::{Srs, SrsHeader};
@@ -30,4 +34,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+fn circuit_err(e: impl std::fmt::Display) -> ProverError {
+    ProverError::Circuit(e.to_string())
 }

@@ -120,3 +120,157 @@ fn srs_is_generated_loudly_insecure_and_loadable() {
     let o = poai(&["srs", "--k", "40", "-o", p(&dir.path().join("big.srs"))]);
     assert!(!o.status.success() && stderr(&o).contains("k = 40 is out of range"), "{}", stderr(&o));
 }
+
+/// compile -> srs -> setup -> prove -> verify; then every edit of the proof file, another model's key and
+/// corrupted key files are rejected with a reason, and nothing panics.
+#[test]
+fn setup_prove_verify_and_every_mismatch_fails() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let d = |name: &str| dir.path().join(name);
+    let m = models().join("sigmoid_tanh_mlp");
+    let run = |args: &[&str]| {
+        let o = poai(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        o
+    };
+    run(&[
+        "compile",
+        p(&m.join("model.onnx")),
+        "--calibration",
+        p(&m.join("calibration.json")),
+        "-o",
+        p(&d("m.poai")),
+    ]);
+    run(&["srs", "--model", p(&d("m.poai")), "-o", p(&d("dev.srs"))]);
+    run(&["setup", p(&d("m.poai")), "--srs", p(&d("dev.srs")), "--pk", p(&d("m.pk")), "--vk", p(&d("m.vk"))]);
+    run(&[
+        "prove",
+        p(&d("m.poai")),
+        "--input",
+        p(&m.join("input.json")),
+        "--pk",
+        p(&d("m.pk")),
+        "--srs",
+        p(&d("dev.srs")),
+        "-o",
+        p(&d("proof.json")),
+    ]);
+    let o = run(&["verify", p(&d("proof.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs")), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(v["valid"], true);
+
+    let proof: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d("proof.json")).unwrap_or_default()).unwrap_or_default();
+    let verify_edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut e = proof.clone();
+        edit(&mut e);
+        std::fs::write(d("edited.json"), serde_json::to_vec(&e).unwrap_or_default())
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let o = poai(&["verify", p(&d("edited.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);
+        assert!(!o.status.success(), "an edited proof file verified");
+        stderr(&o)
+    };
+    // Another output claimed in the instances (the last hex digit changed).
+    let e = verify_edited(&|e| {
+        let s = e["instances"][2].as_str().unwrap_or_default().to_string();
+        let last = if s.ends_with('0') { '1' } else { '0' };
+        e["instances"][2] = serde_json::json!(format!("{}{last}", &s[..s.len() - 1]));
+    });
+    assert!(e.contains("does not verify"), "{e}");
+    let e = verify_edited(&|e| e["outputs"][0][0] = serde_json::json!(0.5));
+    assert!(e.contains("`outputs` does not match"), "{e}");
+    let e = verify_edited(&|e| e["model_commitment"] = serde_json::json!(format!("0x{}", "1".repeat(64))));
+    assert!(e.contains("model_commitment"), "{e}");
+    let e = verify_edited(&|e| {
+        let s = e["proof"].as_str().unwrap_or_default();
+        let flipped = if &s[100..101] == "0" { "1" } else { "0" };
+        e["proof"] = serde_json::json!(format!("{}{flipped}{}", &s[..100], &s[101..]));
+    });
+    assert!(e.contains("does not verify"), "{e}");
+
+    // Another model's verifying key rejects this proof.
+    let other = models().join("mlp");
+    run(&[
+        "compile",
+        p(&other.join("model.onnx")),
+        "--calibration",
+        p(&other.join("calibration.json")),
+        "-o",
+        p(&d("o.poai")),
+    ]);
+    run(&["setup", p(&d("o.poai")), "--srs", p(&d("dev.srs")), "--pk", p(&d("o.pk")), "--vk", p(&d("o.vk"))]);
+    let o = poai(&["verify", p(&d("proof.json")), "--vk", p(&d("o.vk")), "--srs", p(&d("dev.srs"))]);
+    assert!(!o.status.success(), "another model's key accepted the proof");
+    // A key for one model cannot prove another.
+    let o = poai(&[
+        "prove",
+        p(&d("o.poai")),
+        "--input",
+        p(&other.join("input.json")),
+        "--pk",
+        p(&d("m.pk")),
+        "--srs",
+        p(&d("dev.srs")),
+        "-o",
+        p(&d("x.json")),
+    ]);
+    assert!(!o.status.success() && stderr(&o).contains("the proving key is for model"), "{}", stderr(&o));
+
+    // Truncated or corrupted keys and proofs: typed errors, never a panic.
+    for (name, flag) in [("m.vk", "vk"), ("m.pk", "pk")] {
+        let bytes = std::fs::read(d(name)).unwrap_or_default();
+        for cut in [5, bytes.len() / 2, bytes.len() - 1] {
+            std::fs::write(d("cut.key"), &bytes[..cut]).unwrap_or_else(|e| unreachable!("{e}"));
+            let o = if flag == "vk" {
+                poai(&["verify", p(&d("proof.json")), "--vk", p(&d("cut.key")), "--srs", p(&d("dev.srs"))])
+            } else {
+                poai(&[
+                    "prove",
+                    p(&d("m.poai")),
+                    "--input",
+                    p(&m.join("input.json")),
+                    "--pk",
+                    p(&d("cut.key")),
+                    "--srs",
+                    p(&d("dev.srs")),
+                    "-o",
+                    p(&d("x.json")),
+                ])
+            };
+            assert!(
+                !o.status.success() && !stderr(&o).contains("panicked"),
+                "{name} cut at {cut}: {}",
+                stderr(&o)
+            );
+            assert!(stderr(&o).contains("cut.key"), "the error names the file: {}", stderr(&o));
+        }
+        // Same length, garbage inside the halo2 body.
+        let mut garbled = bytes.clone();
+        let n = garbled.len();
+        for b in &mut garbled[n - 400..n - 100] {
+            *b ^= 0xa5;
+        }
+        std::fs::write(d("garbled.key"), &garbled).unwrap_or_else(|e| unreachable!("{e}"));
+        let o = if flag == "vk" {
+            poai(&["verify", p(&d("proof.json")), "--vk", p(&d("garbled.key")), "--srs", p(&d("dev.srs"))])
+        } else {
+            poai(&[
+                "prove",
+                p(&d("m.poai")),
+                "--input",
+                p(&m.join("input.json")),
+                "--pk",
+                p(&d("garbled.key")),
+                "--srs",
+                p(&d("dev.srs")),
+                "-o",
+                p(&d("x.json")),
+            ])
+        };
+        assert!(!o.status.success(), "garbled {name} accepted");
+    }
+    std::fs::write(d("cut.json"), &std::fs::read(d("proof.json")).unwrap_or_default()[..50])
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let o = poai(&["verify", p(&d("cut.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);
+    assert!(!o.status.success() && stderr(&o).contains("is not a poai proof file"), "{}", stderr(&o));
+}
