@@ -217,26 +217,29 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     assert!(!o.status.success() && stderr(&o).contains("the proving key is for model"), "{}", stderr(&o));
 
     // Truncated or corrupted keys and proofs: typed errors, never a panic.
+    let use_key = |flag: &str, key: &str| {
+        if flag == "vk" {
+            poai(&["verify", p(&d("proof.json")), "--vk", p(&d(key)), "--srs", p(&d("dev.srs"))])
+        } else {
+            poai(&[
+                "prove",
+                p(&d("m.poai")),
+                "--input",
+                p(&m.join("input.json")),
+                "--pk",
+                p(&d(key)),
+                "--srs",
+                p(&d("dev.srs")),
+                "-o",
+                p(&d("x.json")),
+            ])
+        }
+    };
     for (name, flag) in [("m.vk", "vk"), ("m.pk", "pk")] {
         let bytes = std::fs::read(d(name)).unwrap_or_default();
         for cut in [5, bytes.len() / 2, bytes.len() - 1] {
             std::fs::write(d("cut.key"), &bytes[..cut]).unwrap_or_else(|e| unreachable!("{e}"));
-            let o = if flag == "vk" {
-                poai(&["verify", p(&d("proof.json")), "--vk", p(&d("cut.key")), "--srs", p(&d("dev.srs"))])
-            } else {
-                poai(&[
-                    "prove",
-                    p(&d("m.poai")),
-                    "--input",
-                    p(&m.join("input.json")),
-                    "--pk",
-                    p(&d("cut.key")),
-                    "--srs",
-                    p(&d("dev.srs")),
-                    "-o",
-                    p(&d("x.json")),
-                ])
-            };
+            let o = use_key(flag, "cut.key");
             assert!(
                 !o.status.success() && !stderr(&o).contains("panicked"),
                 "{name} cut at {cut}: {}",
@@ -251,23 +254,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
             *b ^= 0xa5;
         }
         std::fs::write(d("garbled.key"), &garbled).unwrap_or_else(|e| unreachable!("{e}"));
-        let o = if flag == "vk" {
-            poai(&["verify", p(&d("proof.json")), "--vk", p(&d("garbled.key")), "--srs", p(&d("dev.srs"))])
-        } else {
-            poai(&[
-                "prove",
-                p(&d("m.poai")),
-                "--input",
-                p(&m.join("input.json")),
-                "--pk",
-                p(&d("garbled.key")),
-                "--srs",
-                p(&d("dev.srs")),
-                "-o",
-                p(&d("x.json")),
-            ])
-        };
-        assert!(!o.status.success(), "garbled {name} accepted");
+        assert!(!use_key(flag, "garbled.key").status.success(), "garbled {name} accepted");
     }
     std::fs::write(d("cut.json"), &std::fs::read(d("proof.json")).unwrap_or_default()[..50])
         .unwrap_or_else(|e| unreachable!("{e}"));
