@@ -115,25 +115,6 @@ impl Op {
         }
     }
 
-    /// True for ops whose output lies within the range of their first input, so the output can keep
-    /// the input's fixed-point format.
-    pub fn preserves_range(&self) -> bool {
-        matches!(
-            self,
-            Self::Relu
-                | Self::Clip { .. }
-                | Self::MaxPool(_)
-                | Self::AvgPool(_)
-                | Self::ReduceMean { .. }
-                | Self::Reshape { .. }
-                | Self::Transpose { .. }
-                | Self::Slice { .. }
-                | Self::Gather { .. }
-                | Self::Concat { .. }
-                | Self::LeakyRelu { .. }
-        )
-    }
-
     /// Output shape from input shapes.
     pub fn output_shape(&self, ins: &[&[usize]]) -> Result<Vec<usize>, String> {
         let x = ins.first().copied().ok_or("no inputs")?;

@@ -9,16 +9,6 @@ use poai_circuits::ir::Source;
 use poai_circuits::model::CompiledModel;
 use poai_prover::{check_proof, keygen, prove, Srs};
 
-fn compiled_mlp() -> (CompiledModel, Vec<Vec<f32>>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/mlp");
-    let cal_path = dir.join("calibration.json");
-    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
-    let m = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &poai_onnx::QuantConfig::default())
-        .unwrap();
-    let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
-    (m, input)
-}
-
 fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
     let q = m.quantize_inputs(input).unwrap();
     let trace = m.graph.eval_trace(&q).unwrap();
@@ -28,7 +18,7 @@ fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
 
 #[test]
 fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
-    let (m, input) = compiled_mlp();
+    let (m, input) = compiled("mlp");
     let c = circuit(&m, &input);
     let k = c.layout.k();
     assert!(k <= 16, "mlp circuit k = {k}");
