@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a bundled model: inspect, compile (calibrate + quantise + commit), quantised inference
 # compared against the float model, then a development SRS, key generation, a real KZG proof of that
-# inference and its verification.
+# inference, its verification, and an audit of the proof against the ONNX file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-lenet}"
@@ -23,3 +23,5 @@ echo "== poai prove"
 poai prove "$out/$model.poai" --input "$dir/input.json" --pk "$out/$model.pk" --srs "$out/dev.srs" -o "$out/$model.proof.json"
 echo "== poai verify"
 poai verify "$out/$model.proof.json" --vk "$out/$model.vk" --srs "$out/dev.srs"
+echo "== poai audit (rebuild the model from the ONNX file, recompute the key, verify)"
+poai audit "$dir/model.onnx" --compiled "$out/$model.poai" --proof "$out/$model.proof.json" --vk "$out/$model.vk" --srs "$out/dev.srs"

@@ -4,6 +4,8 @@
 //! checked on load: the graph must be well formed and the stored commitment must equal the one recomputed
 //! from the graph, so a hand-edited weight is caught before anything is proved.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::commit::{fr_to_hex, model_commitment};
@@ -13,7 +15,7 @@ use crate::ir::{IrError, QGraph, Tensor};
 /// Format name stored in every compiled model.
 pub const COMPILED_FORMAT: &str = "poai-compiled-model";
 /// Current format version.
-pub const COMPILED_VERSION: u32 = 1;
+pub const COMPILED_VERSION: u32 = 2;
 
 /// Knobs of quantisation, recorded in the artifact so a compile can be reproduced and audited.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,6 +49,9 @@ pub struct CompiledModel {
     pub settings: QuantConfig,
     /// Number of calibration samples used.
     pub calibration_samples: usize,
+    /// Largest |x| of every float value over the calibration samples (value name to range): with
+    /// `settings`, all quantisation depends on, so an auditor can rebuild the graph from the ONNX file.
+    pub calibration: BTreeMap<String, f32>,
     /// Model commitment (Poseidon over BN254), big-endian hex.
     pub model_commitment: String,
     /// The quantised graph.
@@ -59,6 +64,7 @@ impl CompiledModel {
         source: String,
         settings: QuantConfig,
         calibration_samples: usize,
+        calibration: BTreeMap<String, f32>,
         graph: QGraph,
     ) -> Result<Self, IrError> {
         graph.validate()?;
@@ -70,6 +76,7 @@ impl CompiledModel {
             source,
             settings,
             calibration_samples,
+            calibration,
             model_commitment: fr_to_hex(&c),
             graph,
         })

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use poai_onnx::{io, CompiledModel, QuantConfig};
+use poai_verifier::{ProofFile, VerifierParams, VerifyingKeyFile};
 use serde_json::json;
 
 use crate::output::{line, note, write_atomic};
@@ -220,7 +221,7 @@ pub fn setup(model: &Path, srs: &Path, pk: &Path, vk: &Path, json: bool) -> anyh
     pb.finish_and_clear();
     write_atomic(pk, &pk_bytes)?;
     write_atomic(vk, &vk_bytes)?;
-    let k = poai_prover::read_vk(&vk_bytes, vk)?.0.k;
+    let k = read_vk(vk)?.header.k;
     if json {
         line(
             &json!({ "pk": pk, "vk": vk, "k": k, "model_commitment": compiled.model_commitment }).to_string(),
@@ -246,13 +247,14 @@ pub fn prove(
 ) -> anyhow::Result<()> {
     let compiled = load_compiled(model)?;
     let data = io::read_input_file(input)?;
-    let pk_key = poai_prover::read_pk(&read(pk)?, pk)?;
+    let pk_key = poai_prover::read_pk(&read(pk)?)
+        .with_context(|| format!("{} is not a usable proving key", pk.display()))?;
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
     let pb = spinner("proving", json);
     let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data)?;
     pb.finish_and_clear();
-    write_atomic(output, &serde_json::to_vec_pretty(&proof)?)?;
+    write_atomic(output, &proof.to_json()?)?;
     if json {
         line(
             &json!({ "proof": output, "outputs": proof.outputs, "model_commitment": proof.model_commitment })
@@ -265,20 +267,107 @@ pub fn prove(
     Ok(())
 }
 
+fn read_vk(path: &Path) -> anyhow::Result<VerifyingKeyFile> {
+    VerifyingKeyFile::from_bytes(&read(path)?)
+        .with_context(|| format!("{} is not a usable verifying key", path.display()))
+}
+
+fn read_proof(path: &Path) -> anyhow::Result<ProofFile> {
+    ProofFile::from_json(&read(path)?).with_context(|| format!("{} is not a poai proof file", path.display()))
+}
+
+/// Verifier parameters from an SRS file: only three points are read, so this is instant at any size.
+fn read_verifier_params(path: &Path) -> anyhow::Result<VerifierParams> {
+    let params = VerifierParams::from_srs_bytes(&read(path)?)
+        .with_context(|| format!("{} is not a usable SRS", path.display()))?;
+    if params.insecure_dev_setup() {
+        note("WARNING: this SRS is an INSECURE development setup; proofs checked with it can be forged.");
+    }
+    Ok(params)
+}
+
 pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result<()> {
-    let file: poai_prover::ProofFile = serde_json::from_slice(&read(proof)?)
-        .with_context(|| format!("{} is not a poai proof file", proof.display()))?;
-    let vk_key = poai_prover::read_vk(&read(vk)?, vk)?;
-    let srs_file = poai_prover::Srs::read(srs)?;
-    poai_prover::verify_proof_file(&vk_key, &srs_file, &file)
+    let file = read_proof(proof)?;
+    let vk_key = read_vk(vk)?;
+    let params = read_verifier_params(srs)?;
+    let verified = poai_verifier::verify(&vk_key, &params, &file)
         .with_context(|| format!("{} does not verify", proof.display()))?;
     if json {
         line(
-            &json!({ "valid": true, "model_commitment": file.model_commitment, "outputs": file.outputs })
+            &json!({ "valid": true, "model_commitment": verified.model_commitment, "outputs": verified.outputs })
                 .to_string(),
         );
     } else {
-        line(&format!("valid proof: model {} produced {:?}", file.model_commitment, file.outputs));
+        line(&format!("valid proof: model {} produced {:?}", verified.model_commitment, verified.outputs));
+    }
+    Ok(())
+}
+
+/// What `poai audit` checks, in order.
+pub struct AuditPaths<'a> {
+    pub onnx: &'a Path,
+    pub compiled: &'a Path,
+    pub proof: &'a Path,
+    pub vk: &'a Path,
+    pub srs: &'a Path,
+}
+
+/// Recomputes everything a proof's claim rests on from the ONNX file: the quantised graph and its
+/// commitment (from the compile settings and calibrated ranges recorded in the compiled model), the
+/// verifying key (byte for byte: it fixes the circuit and the weights), then verifies the proof.
+pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
+    let compiled = load_compiled(p.compiled)?;
+    let g = poai_onnx::load_onnx(p.onnx).with_context(|| format!("cannot import {}", p.onnx.display()))?;
+    let rebuilt = poai_onnx::reproduce(&g, &compiled).with_context(|| {
+        format!("cannot quantise {} with the settings of {}", p.onnx.display(), p.compiled.display())
+    })?;
+    if rebuilt.model_commitment != compiled.model_commitment {
+        anyhow::bail!(
+            "{} is not the model compiled into {}: its commitment is {}, the compiled model's is {}",
+            p.onnx.display(),
+            p.compiled.display(),
+            rebuilt.model_commitment,
+            compiled.model_commitment
+        );
+    }
+    let vk_bytes = read(p.vk)?;
+    let vk_key = VerifyingKeyFile::from_bytes(&vk_bytes)
+        .with_context(|| format!("{} is not a usable verifying key", p.vk.display()))?;
+    let srs_file = poai_prover::Srs::read(p.srs)?;
+    let pb = spinner("recomputing the verifying key", json);
+    let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file)?;
+    pb.finish_and_clear();
+    if expected != vk_bytes {
+        anyhow::bail!(
+            "{} is not the verifying key of {} (recomputed from {} and {}, the bytes differ)",
+            p.vk.display(),
+            p.onnx.display(),
+            p.compiled.display(),
+            p.srs.display()
+        );
+    }
+    let file = read_proof(p.proof)?;
+    let verified = poai_verifier::verify(&vk_key, &srs_file.verifier_params()?, &file)
+        .with_context(|| format!("{} does not verify", p.proof.display()))?;
+    if json {
+        line(
+            &json!({
+                "valid": true,
+                "model_commitment": verified.model_commitment,
+                "outputs": verified.outputs,
+                "checked": ["onnx reproduces the compiled model", "verifying key recomputed", "proof verifies"],
+            })
+            .to_string(),
+        );
+    } else {
+        line(&format!(
+            "{} reproduces {} (commitment {})",
+            p.onnx.display(),
+            p.compiled.display(),
+            rebuilt.model_commitment
+        ));
+        line(&format!("{} is this model's verifying key (recomputed, identical)", p.vk.display()));
+        line(&format!("{} verifies: the model produced {:?}", p.proof.display(), verified.outputs));
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `poai`: compile ONNX models into quantised circuits, run them, and (as the prover lands) prove and
-//! verify their inference.
+//! `poai`: compile ONNX models into quantised circuits, run them, prove and verify their inference, and
+//! audit a proof against its ONNX model.
 
 mod commands;
 mod output;
@@ -109,6 +109,24 @@ enum Command {
         #[arg(long)]
         srs: PathBuf,
     },
+    /// Check a proof against the ONNX model it claims: rebuild the compiled model from the ONNX file
+    /// (same settings and calibrated ranges), recompute the verifying key, and verify the proof.
+    Audit {
+        /// The source ONNX model.
+        onnx: PathBuf,
+        /// Compiled model (its settings and calibrated ranges are reused).
+        #[arg(long)]
+        compiled: PathBuf,
+        /// Proof file.
+        #[arg(long)]
+        proof: PathBuf,
+        /// Verifying key.
+        #[arg(long)]
+        vk: PathBuf,
+        /// SRS file the key was generated with.
+        #[arg(long)]
+        srs: PathBuf,
+    },
     /// Run quantised inference.
     Run {
         /// Compiled model.
@@ -138,6 +156,10 @@ fn main() -> ExitCode {
             commands::prove(&model, &input, &pk, &srs, &output, cli.json)
         }
         Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
+        Command::Audit { onnx, compiled, proof, vk, srs } => commands::audit(
+            &commands::AuditPaths { onnx: &onnx, compiled: &compiled, proof: &proof, vk: &vk, srs: &srs },
+            cli.json,
+        ),
         Command::Run { model, input, reference } => {
             commands::run(&model, &input, reference.as_deref(), cli.json)
         }

@@ -56,5 +56,20 @@ pub fn compile_graph(
     let cal = calibrate(g, &samples)?;
     let q = quantize(g, &cal, cfg)?;
     let source = onnx.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(CompiledModel::new(source, *cfg, samples.len(), q)?)
+    Ok(CompiledModel::new(source, *cfg, samples.len(), cal.max_abs, q)?)
+}
+
+/// Rebuilds a compiled model from its source graph with the settings and calibrated ranges recorded in
+/// `compiled` (no calibration data needed). An auditor compares the result's commitment with the one a
+/// proof carries: equal commitments mean the proof's model is exactly this ONNX file, quantised as stated.
+pub fn reproduce(g: &Graph, compiled: &CompiledModel) -> Result<CompiledModel, OnnxError> {
+    let cal = Calibration { max_abs: compiled.calibration.clone(), samples: compiled.calibration_samples };
+    let q = quantize(g, &cal, &compiled.settings)?;
+    Ok(CompiledModel::new(
+        compiled.source.clone(),
+        compiled.settings,
+        compiled.calibration_samples,
+        cal.max_abs,
+        q,
+    )?)
 }

@@ -41,14 +41,9 @@ pub enum ProverError {
         /// halo2's error.
         detail: String,
     },
-    /// A key or proof file is malformed.
-    #[error("{path}: {detail}")]
-    Artifact {
-        /// File.
-        path: PathBuf,
-        /// What is wrong.
-        detail: String,
-    },
+    /// A key, proof or SRS artifact was rejected by the verifier crate's checks.
+    #[error(transparent)]
+    Verify(#[from] poai_verifier::VerifyError),
     /// Artifacts that do not belong together (another model, k, instances or outputs).
     #[error("mismatch: {0}")]
     Mismatch(String),

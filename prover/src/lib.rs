@@ -2,8 +2,9 @@
 //! and proving.
 //!
 //! Built so far: [`srs`] (development SRS generation, loading user-supplied KZG parameters with full
-//! validation, truncation to a circuit's size). [`proof`] holds key generation, proving and (until `poai-verifier` takes it) proof checking for
-//! `poai_circuits::halo2::ModelCircuit`.
+//! validation, truncation to a circuit's size), [`proof`] (key generation and proving for
+//! `poai_circuits::halo2::ModelCircuit`), [`artifacts`] (setup and proving for a compiled model, writing
+//! the versioned files `poai-verifier` defines and checks).
 
 pub mod artifacts;
 mod error;
@@ -13,11 +14,9 @@ pub mod srs;
 use std::io::Write;
 use std::path::Path;
 
-pub use artifacts::{
-    circuit_k, prove_model, read_pk, read_vk, setup, verify_proof_file, KeyHeader, ProofFile,
-};
+pub use artifacts::{circuit_k, prove_model, read_pk, setup, verifying_key_file};
 pub use error::ProverError;
-pub use proof::{check_proof, keygen, prove};
+pub use proof::{keygen, keygen_verifying, prove};
 pub use srs::{Srs, SrsHeader};
 
 /// Writes a file atomically: a temporary file beside it, synced, then renamed over the target; on failure

@@ -1,20 +1,14 @@
 //! Key generation, proving and proof checking for [`ModelCircuit`] with KZG (SHPLONK) over BN254.
 //!
 //! Concrete functions, so the halo2 generics are instantiated once here and every caller links against
-//! them instead of re-monomorphising (test binaries link much faster). `check_proof` moves to
-//! `poai-verifier` once the versioned proof and key artifacts exist.
+//! them instead of re-monomorphising (test binaries link much faster). Verification is
+//! `poai_verifier::verify_instances`.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_base::halo2_proofs::plonk::{
-    create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey,
-};
-use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
+use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_base::halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
-use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_base::halo2_proofs::transcript::{
-    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-};
+use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
 use poai_circuits::halo2::ModelCircuit;
 use rand::rngs::OsRng;
 
@@ -29,8 +23,16 @@ pub fn keygen(
     params: &ParamsKZG<Bn256>,
     circuit: &ModelCircuit,
 ) -> Result<ProvingKey<G1Affine>, ProverError> {
-    let vk = keygen_vk(params, circuit).map_err(plonk("verifying key generation"))?;
+    let vk = keygen_verifying(params, circuit)?;
     keygen_pk(params, vk, circuit).map_err(plonk("proving key generation"))
+}
+
+/// Generates only the verifying key (what an auditor recomputes to check a key file).
+pub fn keygen_verifying(
+    params: &ParamsKZG<Bn256>,
+    circuit: &ModelCircuit,
+) -> Result<VerifyingKey<G1Affine>, ProverError> {
+    keygen_vk(params, circuit).map_err(plonk("verifying key generation"))
 }
 
 /// Proves that the circuit's witness satisfies it, with its own public instances.
@@ -52,24 +54,4 @@ pub fn prove(
     )
     .map_err(plonk("proving"))?;
     Ok(transcript.finalize())
-}
-
-/// Checks a proof against a verifying key and the public instances (one column).
-pub fn check_proof(
-    params: &ParamsKZG<Bn256>,
-    vk: &VerifyingKey<G1Affine>,
-    proof: &[u8],
-    instances: &[Fr],
-) -> Result<(), ProverError> {
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
-    let strategy = SingleStrategy::new(params.verifier_params());
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-        params.verifier_params(),
-        vk,
-        strategy,
-        &[&[instances]],
-        &mut transcript,
-    )
-    .map(|_| ())
-    .map_err(plonk("verification"))
 }

@@ -8,9 +8,8 @@
 //!   `k` as 4 little-endian bytes, then `2^k` G1 points, `2^k` Lagrange-basis G1 points, G2 and `s·G2`,
 //!   uncompressed). Either is checked point by point on load.
 //!
-//! poai file layout: the 8 bytes `POAISRS1`, a 4-byte little-endian header length, a JSON header
-//! ([`SrsHeader`]), then the halo2 parameter bytes as above. Sizes are checked before anything is
-//! allocated, so a corrupted or hostile file gives an error, not an abort.
+//! The file format (and its size checks, made before anything is allocated) lives in
+//! `poai_verifier::srs`; this module adds generation and full validation of every power.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -26,39 +25,18 @@ use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_base::halo2_proofs::SerdeFormat;
+use poai_verifier::srs::{raw_params_len, split_srs};
+pub use poai_verifier::srs::{SrsHeader, SRS_MAGIC};
+use poai_verifier::VerifierParams;
 use rand::rngs::OsRng;
 use rand_chacha::rand_core::SeedableRng;
-use serde::{Deserialize, Serialize};
 
 use crate::ProverError;
 
-/// Magic bytes opening a poai SRS file.
-pub const SRS_MAGIC: &[u8; 8] = b"POAISRS1";
 /// Smallest supported k.
 pub const MIN_K: u32 = 1;
 /// Largest supported k (BN254's two-adicity is 28; 26 is the largest public ceremony size in use).
 pub const MAX_K: u32 = 28;
-
-/// Bytes of one uncompressed G1 / G2 point in halo2's raw format.
-const G1_BYTES: u64 = 64;
-const G2_BYTES: u64 = 128;
-
-/// The self-describing header of a poai SRS file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SrsHeader {
-    /// Always `"poai-srs"`.
-    pub format: String,
-    /// Format version.
-    pub version: u32,
-    /// Curve (always `"bn254"`).
-    pub curve: String,
-    /// log2 of the number of G1 powers.
-    pub k: u32,
-    /// True for a development SRS whose secret is derivable: never use it for anything of value.
-    pub insecure_dev_setup: bool,
-    /// Where it came from, in words.
-    pub origin: String,
-}
 
 /// KZG parameters with their provenance.
 #[derive(Clone, Debug)]
@@ -73,11 +51,6 @@ fn check_k(k: u32) -> Result<(), ProverError> {
     } else {
         Err(ProverError::KOutOfRange { k, min: MIN_K, max: MAX_K })
     }
-}
-
-/// Size of halo2's raw parameter encoding for `k`.
-fn raw_params_len(k: u32) -> u64 {
-    4 + 2 * (1u64 << k) * G1_BYTES + 2 * G2_BYTES
 }
 
 impl Srs {
@@ -125,6 +98,16 @@ impl Srs {
         Ok(p)
     }
 
+    /// The three points a verifier needs.
+    pub fn verifier_params(&self) -> Result<VerifierParams, ProverError> {
+        Ok(VerifierParams::from_points(
+            self.k(),
+            self.params.g2(),
+            self.params.s_g2(),
+            self.header.insecure_dev_setup,
+        )?)
+    }
+
     /// Serialises to the poai file format.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ProverError> {
         let header =
@@ -142,40 +125,10 @@ impl Srs {
     /// Parses a poai SRS file or a raw halo2 KZG parameter file; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, ProverError> {
         let bad = |detail: String| ProverError::SrsFormat { path: path.to_path_buf(), detail };
-        let (header, body) = if bytes.starts_with(SRS_MAGIC) {
-            let len_bytes: [u8; 4] = bytes
-                .get(8..12)
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| bad("truncated header".into()))?;
-            let len = u32::from_le_bytes(len_bytes) as usize;
-            let header_bytes = bytes.get(12..12 + len).ok_or_else(|| bad("truncated header".into()))?;
-            let header: SrsHeader =
-                serde_json::from_slice(header_bytes).map_err(|e| bad(format!("header: {e}")))?;
-            if header.format != "poai-srs" || header.version != 1 || header.curve != "bn254" {
-                return Err(bad(format!("unsupported header {header:?}")));
-            }
-            (Some(header), &bytes[12 + len..])
-        } else {
-            (None, bytes)
-        };
-        let k_bytes: [u8; 4] =
-            body.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("file too short".into()))?;
-        let k = u32::from_le_bytes(k_bytes);
-        if !(MIN_K..=MAX_K).contains(&k) {
-            return Err(bad(format!("k = {k} is out of range {MIN_K}..={MAX_K} (not an SRS, or corrupted)")));
-        }
-        if let Some(h) = &header {
-            if h.k != k {
-                return Err(bad(format!("header says k = {} but the parameters hold k = {k}", h.k)));
-            }
-        }
-        let want = raw_params_len(k);
-        if body.len() as u64 != want {
-            return Err(bad(format!(
-                "expected {want} bytes of parameters for k = {k}, found {}",
-                body.len()
-            )));
-        }
+        let (header, k, body) = split_srs(bytes).map_err(|e| match e {
+            poai_verifier::VerifyError::Format { detail, .. } => bad(detail),
+            other => bad(other.to_string()),
+        })?;
         let params = ParamsKZG::<Bn256>::read_custom(&mut Cursor::new(body), SerdeFormat::RawBytes)
             .map_err(|e| bad(format!("invalid field element: {e}")))?;
         let params = validated(params).map_err(bad)?;

@@ -1,7 +1,19 @@
-//! poai-verifier: versioned proof, verifying-key and public-instance types, and
-//! `verify(&vk, &proof, &instances) -> Result<(), VerifyError>`.
+//! poai-verifier: the versioned artifact types (SRS, key and proof files, the public-instance layout) and
+//! [`verify`], which checks a proof file against a verifying key: `Result<Verified, VerifyError>`.
 //!
-//! Not built yet: reserved by the design's crate map and filled in by the halo2 end-to-end issue. It must
-//! stay small: no prover, ONNX or rayon dependency, no file paths, no randomness.
+//! It stays small on purpose: no prover, ONNX or candle dependency, no file paths (callers pass bytes) and
+//! no randomness. Verification needs only three points of the SRS (`G1`, `G2`, `s·G2`), read by
+//! [`VerifierParams`] without touching the other powers.
 
 #![forbid(unsafe_code)]
+
+pub mod artifact;
+mod error;
+pub mod hex;
+pub mod srs;
+mod verify;
+
+pub use artifact::{KeyHeader, KeyKind, ProofFile, PublicValue, BACKEND, CURVE, KEY_MAGIC};
+pub use error::VerifyError;
+pub use srs::{SrsHeader, VerifierParams, SRS_MAGIC};
+pub use verify::{parse_isolated, verify, verify_instances, Verified, VerifyingKeyFile};

@@ -11,7 +11,8 @@ use std::time::Instant;
 use poai_benches::compiled_fixture;
 use poai_circuits::commit::fr_from_hex;
 use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
-use poai_prover::{check_proof, keygen, prove, Srs};
+use poai_prover::{keygen, prove, Srs};
+use poai_verifier::verify_instances;
 
 fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let (model, input) = compiled_fixture(name)?;
@@ -30,8 +31,9 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let proof = prove(&params, &pk, &circuit)?;
     let prove_s = t.elapsed().as_secs_f64();
+    let vparams = srs.verifier_params()?;
     let t = Instant::now();
-    check_proof(&params, pk.get_vk(), &proof, &circuit.instances()[0])?;
+    verify_instances(pk.get_vk(), &vparams, &proof, &circuit.instances()[0])?;
     let verify_ms = t.elapsed().as_secs_f64() * 1e3;
     Ok(format!(
         "| {name} | {k} | {degree} | {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",

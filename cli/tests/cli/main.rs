@@ -260,4 +260,64 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         .unwrap_or_else(|e| unreachable!("{e}"));
     let o = poai(&["verify", p(&d("cut.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);
     assert!(!o.status.success() && stderr(&o).contains("is not a poai proof file"), "{}", stderr(&o));
+
+    // Audit: the genuine ONNX file, compiled model, key and proof pass.
+    let onnx = m.join("model.onnx");
+    let audit = |onnx: &Path, compiled: &str, vk: &str| {
+        poai(&[
+            "audit",
+            p(onnx),
+            "--compiled",
+            p(&d(compiled)),
+            "--proof",
+            p(&d("proof.json")),
+            "--vk",
+            p(&d(vk)),
+            "--srs",
+            p(&d("dev.srs")),
+        ])
+    };
+    let o = audit(&onnx, "m.poai", "m.vk");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verifies"));
+    // An ONNX file that differs in one weight is rejected.
+    let edited = d("edited.onnx");
+    std::fs::write(&edited, onnx_with_one_weight_changed(&onnx)).unwrap_or_else(|e| unreachable!("{e}"));
+    let o = audit(&edited, "m.poai", "m.vk");
+    assert!(!o.status.success() && stderr(&o).contains("is not the model compiled into"), "{}", stderr(&o));
+    // Another model's key (with this model's commitment written into its header) is rejected: the key is
+    // recomputed, not trusted.
+    let mut forged = std::fs::read(d("o.vk")).unwrap_or_default();
+    let theirs = poai_verifier::VerifyingKeyFile::from_bytes(&forged).unwrap().header.model_commitment;
+    let ours = poai_verifier::VerifyingKeyFile::from_bytes(&std::fs::read(d("m.vk")).unwrap_or_default())
+        .unwrap()
+        .header
+        .model_commitment;
+    let at = forged.windows(theirs.len()).position(|w| w == theirs.as_bytes()).unwrap();
+    forged[at..at + ours.len()].copy_from_slice(ours.as_bytes());
+    std::fs::write(d("forged.vk"), &forged).unwrap_or_else(|e| unreachable!("{e}"));
+    let o = audit(&onnx, "m.poai", "forged.vk");
+    assert!(!o.status.success() && stderr(&o).contains("is not the verifying key"), "{}", stderr(&o));
+    // A compiled model of another ONNX file is rejected.
+    let o = audit(&onnx, "o.poai", "m.vk");
+    assert!(!o.status.success(), "audit accepted another compiled model");
+}
+
+/// The bytes of an ONNX file with one weight changed by 0.25 (found by its unique little-endian encoding).
+fn onnx_with_one_weight_changed(onnx: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(onnx).unwrap_or_default();
+    let g = poai_onnx::load_onnx(onnx).unwrap();
+    let find = |needle: &[u8]| -> Vec<usize> {
+        bytes.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
+    };
+    for t in g.consts.values().filter(|t| t.data.len() > 16) {
+        for &w in &t.data {
+            let hits = find(&w.to_le_bytes());
+            if let [at] = hits[..] {
+                bytes[at..at + 4].copy_from_slice(&(w + 0.25).to_le_bytes());
+                return bytes;
+            }
+        }
+    }
+    panic!("no weight with a unique encoding in {}", onnx.display())
 }

@@ -7,7 +7,8 @@ use poai_circuits::commit::{fr_from_hex, model_commitment};
 use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
 use poai_circuits::ir::Source;
 use poai_circuits::model::CompiledModel;
-use poai_prover::{check_proof, keygen, prove, Srs};
+use poai_prover::{keygen, prove, Srs};
+use poai_verifier::{verify_instances, VerifierParams};
 
 fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
     let q = m.quantize_inputs(input).unwrap();
@@ -26,26 +27,29 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     let params = srs.for_circuit(k).unwrap();
     let pk = keygen(&params, &c).unwrap();
     let proof = prove(&params, &pk, &c).unwrap();
+    // The verifier reads only G2 and s·G2 of the SRS file.
+    let vparams = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+    let params = &vparams;
     let instances = c.instances().remove(0);
     // The public outputs are the quantised model's outputs.
     let outputs = m.graph.eval(&m.quantize_inputs(&input).unwrap()).unwrap();
     assert_eq!(instances.len(), 1 + outputs[0].len());
-    check_proof(&params, pk.get_vk(), &proof, &instances).unwrap();
+    verify_instances(pk.get_vk(), params, &proof, &instances).unwrap();
 
     let mut bad = proof.clone();
     bad[100] ^= 1;
-    assert!(check_proof(&params, pk.get_vk(), &bad, &instances).is_err(), "tampered proof accepted");
+    assert!(verify_instances(pk.get_vk(), params, &bad, &instances).is_err(), "tampered proof accepted");
     assert!(
-        check_proof(&params, pk.get_vk(), &proof[..proof.len() - 1], &instances).is_err(),
+        verify_instances(pk.get_vk(), params, &proof[..proof.len() - 1], &instances).is_err(),
         "truncated proof accepted"
     );
     let mut other_output = instances.clone();
     other_output[3] += Fr::one();
-    assert!(check_proof(&params, pk.get_vk(), &proof, &other_output).is_err(), "other output accepted");
+    assert!(verify_instances(pk.get_vk(), params, &proof, &other_output).is_err(), "other output accepted");
     let mut other_model = instances.clone();
     other_model[0] += Fr::one();
     assert!(
-        check_proof(&params, pk.get_vk(), &proof, &other_model).is_err(),
+        verify_instances(pk.get_vk(), params, &proof, &other_model).is_err(),
         "other model commitment accepted"
     );
 
@@ -61,14 +65,14 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     assert_ne!(poai_circuits::commit::fr_to_hex(&other_commitment), m.model_commitment);
     other.model_commitment = poai_circuits::commit::fr_to_hex(&other_commitment);
     let c2 = circuit(&other, &input);
-    let pk2 = keygen(&params, &c2).unwrap();
+    let pk2 = keygen(&srs.for_circuit(k).unwrap(), &c2).unwrap();
     assert!(
-        check_proof(&params, pk2.get_vk(), &proof, &instances).is_err(),
+        verify_instances(pk2.get_vk(), params, &proof, &instances).is_err(),
         "proof accepted by another model's key"
     );
 }
 
-fn compiled(name: &str) -> (CompiledModel, Vec<Vec<f32>>) {
+pub fn compiled(name: &str) -> (CompiledModel, Vec<Vec<f32>>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(name);
     let cal_path = dir.join("calibration.json");
     let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();

@@ -9,4 +9,5 @@
 )]
 
 mod kzg;
+mod readers;
 mod srs;

@@ -1,0 +1,88 @@
+//! Brief mutation fuzzing of every artifact reader: verifying keys, proof files and SRS files. A mutated
+//! artifact must give a typed error (or, where the edit is immaterial, the same artifact), never a panic,
+//! and never a proof that verifies against a changed key.
+
+use poai_prover::{prove_model, read_pk, setup, Srs};
+use poai_verifier::{verify, ProofFile, VerifierParams, VerifyingKeyFile};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::kzg::compiled;
+
+/// Flips, overwrites, truncates or extends `bytes` at random.
+fn mutate(bytes: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let mut m = bytes.to_vec();
+    match rng.gen_range(0..4) {
+        0 => {
+            let i = rng.gen_range(0..m.len());
+            m[i] ^= 1 << rng.gen_range(0..8);
+        }
+        1 => {
+            for _ in 0..rng.gen_range(1..8) {
+                let i = rng.gen_range(0..m.len());
+                m[i] = rng.gen();
+            }
+        }
+        2 => m.truncate(rng.gen_range(0..m.len())),
+        _ => {
+            let i = rng.gen_range(0..=m.len());
+            m.insert(i, rng.gen());
+        }
+    }
+    m
+}
+
+#[test]
+fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
+    let (model, input) = compiled("sigmoid_tanh_mlp");
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model).unwrap(), 21).unwrap();
+    let (pk, vk) = setup(&model, &srs).unwrap();
+    let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
+    let proof_json = proof.to_json().unwrap();
+    let srs_bytes = srs.to_bytes().unwrap();
+    let params = VerifierParams::from_srs_bytes(&srs_bytes).unwrap();
+    let key = VerifyingKeyFile::from_bytes(&vk).unwrap();
+    verify(&key, &params, &proof).unwrap();
+    let mut vk_body = Vec::new();
+    key.vk.write(&mut vk_body, halo2_base::halo2_proofs::SerdeFormat::RawBytes).unwrap();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (mut vk_rejected, mut proof_rejected, mut srs_rejected) = (0, 0, 0);
+    for _ in 0..300 {
+        let m = mutate(&vk, &mut rng);
+        match VerifyingKeyFile::from_bytes(&m) {
+            Err(_) => vk_rejected += 1,
+            Ok(k) => {
+                if verify(&k, &params, &proof).is_ok() {
+                    let mut body = Vec::new();
+                    k.vk.write(&mut body, halo2_base::halo2_proofs::SerdeFormat::RawBytes).unwrap();
+                    assert!(k.header == key.header && body == vk_body, "a changed key accepted the proof");
+                } else {
+                    vk_rejected += 1;
+                }
+            }
+        }
+        let m = mutate(&proof_json, &mut rng);
+        match ProofFile::from_json(&m) {
+            Err(_) => proof_rejected += 1,
+            Ok(mut p) => {
+                if verify(&key, &params, &p).is_ok() {
+                    // Hex is read in either case; anything else that verifies must be the same file.
+                    p.proof.make_ascii_lowercase();
+                    p.instances.iter_mut().for_each(|i| i.make_ascii_lowercase());
+                    assert_eq!(p, proof, "a changed proof file verified");
+                } else {
+                    proof_rejected += 1;
+                }
+            }
+        }
+        let m = mutate(&srs_bytes, &mut rng);
+        if VerifierParams::from_srs_bytes(&m).is_err() {
+            srs_rejected += 1;
+        }
+        // Only G1, G2 and s·G2 matter to the verifier, so most single-byte SRS edits inside the other
+        // powers are immaterial here (the prover's full validation catches those).
+    }
+    eprintln!("rejected: {vk_rejected}/300 keys, {proof_rejected}/300 proofs, {srs_rejected}/300 SRS files");
+    assert!(vk_rejected > 250 && proof_rejected > 250, "{vk_rejected} {proof_rejected}");
+}

@@ -1,0 +1,264 @@
+//! Versioned key and proof files and the layout of a proof's public instances.
+//!
+//! Key files: the 8 bytes [`KEY_MAGIC`], a 4-byte little-endian header length, a JSON [`KeyHeader`], then
+//! halo2's key bytes (exactly `body_len` of them). Everything in the header is checked before halo2 parses
+//! the body. Proof files are JSON ([`ProofFile`]) a person can read: the public instances as hex field
+//! elements, the dequantised outputs, the model commitment and the proof bytes.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use poai_circuits::commit::fr_to_hex;
+use poai_circuits::ir::fixed::dequantize;
+use serde::{Deserialize, Serialize};
+
+use crate::error::format_err;
+use crate::VerifyError;
+
+/// Magic bytes opening a key file.
+pub const KEY_MAGIC: &[u8; 8] = b"POAIKEY2";
+/// Format version of key and proof files.
+pub const VERSION: u32 = 2;
+/// Proving system of every artifact.
+pub const BACKEND: &str = "halo2-kzg-shplonk-blake2b";
+/// Curve of every artifact.
+pub const CURVE: &str = "bn254";
+/// Largest k any artifact may claim (BN254's two-adicity).
+pub const MAX_K: u32 = 28;
+
+/// Which key a key file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A proving key (holds the verifying key too).
+    Proving,
+    /// A verifying key.
+    Verifying,
+}
+
+impl KeyKind {
+    /// The `format` string of the header.
+    pub fn format(self) -> &'static str {
+        match self {
+            Self::Proving => "poai-proving-key",
+            Self::Verifying => "poai-verifying-key",
+        }
+    }
+}
+
+/// One segment of the public instances, in order. The instance column is the concatenation of the
+/// segments listed in [`KeyHeader::public`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PublicValue {
+    /// One field element: the model commitment.
+    ModelCommitment,
+    /// `len` field elements: model output `index`, quantised with scale `scale` (value = q / 2^scale).
+    Output {
+        /// Which model output.
+        index: usize,
+        /// Number of elements.
+        len: usize,
+        /// Fixed-point scale.
+        scale: i32,
+    },
+}
+
+impl PublicValue {
+    /// Number of field elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::ModelCommitment => 1,
+            Self::Output { len, .. } => *len,
+        }
+    }
+
+    /// True for a segment of no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Header of a proving or verifying key file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyHeader {
+    /// `"poai-proving-key"` or `"poai-verifying-key"`.
+    pub format: String,
+    /// Format version ([`VERSION`]).
+    pub version: u32,
+    /// Proving system ([`BACKEND`]).
+    pub backend: String,
+    /// Curve ([`CURVE`]).
+    pub curve: String,
+    /// Circuit size (log2 of rows).
+    pub k: u32,
+    /// Commitment of the model the key was generated for (hex field element).
+    pub model_commitment: String,
+    /// Layout of the public instances.
+    pub public: Vec<PublicValue>,
+    /// Exact length of the halo2 key bytes that follow.
+    pub body_len: u64,
+}
+
+impl KeyHeader {
+    /// Number of public instances a proof for this key has.
+    pub fn instance_count(&self) -> usize {
+        self.public.iter().map(PublicValue::len).sum()
+    }
+
+    /// Reads the dequantised outputs from public instances laid out as this header says.
+    pub fn outputs(&self, instances: &[Fr]) -> Result<Vec<Vec<f32>>, VerifyError> {
+        if instances.len() != self.instance_count() {
+            return Err(VerifyError::Mismatch(format!(
+                "{} public instances, the key expects {}",
+                instances.len(),
+                self.instance_count()
+            )));
+        }
+        let mut at = 0;
+        let mut outs = Vec::new();
+        for seg in &self.public {
+            let slice = &instances[at..at + seg.len()];
+            at += seg.len();
+            match seg {
+                PublicValue::ModelCommitment => {
+                    if fr_to_hex(&slice[0]) != self.model_commitment {
+                        return Err(VerifyError::Mismatch(format!(
+                            "the public model commitment {} is not the key's {}",
+                            fr_to_hex(&slice[0]),
+                            self.model_commitment
+                        )));
+                    }
+                }
+                PublicValue::Output { index, scale, .. } => {
+                    let vals = slice
+                        .iter()
+                        .map(|x| small_int(x).map(|q| dequantize(q, *scale) as f32))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| {
+                            VerifyError::Mismatch(format!(
+                                "an element of output {index} is not a small integer"
+                            ))
+                        })?;
+                    outs.push(vals);
+                }
+            }
+        }
+        Ok(outs)
+    }
+}
+
+/// A proof file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProofFile {
+    /// Always `"poai-proof"`.
+    pub format: String,
+    /// Format version ([`VERSION`]).
+    pub version: u32,
+    /// Proving system.
+    pub backend: String,
+    /// Curve.
+    pub curve: String,
+    /// Circuit size.
+    pub k: u32,
+    /// Model commitment (also a public instance).
+    pub model_commitment: String,
+    /// Public instances, big-endian hex field elements, laid out as the key's [`KeyHeader::public`] says.
+    pub instances: Vec<String>,
+    /// The outputs as real numbers (read from the instances).
+    pub outputs: Vec<Vec<f32>>,
+    /// The proof, hex.
+    pub proof: String,
+}
+
+impl ProofFile {
+    /// The `format` string of proof files.
+    pub const FORMAT: &'static str = "poai-proof";
+
+    /// Parses a proof file's JSON.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let p: Self = serde_json::from_slice(bytes).map_err(|e| format_err("proof file", e.to_string()))?;
+        if p.format != Self::FORMAT || p.version != VERSION || p.backend != BACKEND || p.curve != CURVE {
+            return Err(format_err(
+                "proof file",
+                format!(
+                    "expected a version-{VERSION} {} for {BACKEND} on {CURVE}, found {} v{} {} {}",
+                    Self::FORMAT,
+                    p.format,
+                    p.version,
+                    p.backend,
+                    p.curve
+                ),
+            ));
+        }
+        Ok(p)
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Result<Vec<u8>, VerifyError> {
+        serde_json::to_vec_pretty(self).map_err(|e| format_err("proof file", e.to_string()))
+    }
+}
+
+/// Signed integer of a field element that encodes a small value (|v| < 2^63).
+pub fn small_int(x: &Fr) -> Option<i64> {
+    let to_i = |f: &Fr| -> Option<i64> {
+        let repr = f.to_bytes();
+        if repr[8..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        i64::try_from(u64::from_le_bytes(repr[..8].try_into().ok()?)).ok()
+    };
+    to_i(x).or_else(|| to_i(&-*x).map(|v| -v))
+}
+
+/// Frames a key file: magic, header length, header JSON, body.
+pub fn encode_key(header: &KeyHeader, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
+    let json = serde_json::to_vec(header).map_err(|e| format_err("key", e.to_string()))?;
+    let mut out = Vec::with_capacity(12 + json.len() + body.len());
+    out.extend_from_slice(KEY_MAGIC);
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(body);
+    Ok(out)
+}
+
+/// Splits a key file into its checked header and halo2 body.
+pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), VerifyError> {
+    let artifact = match kind {
+        KeyKind::Proving => "proving key",
+        KeyKind::Verifying => "verifying key",
+    };
+    let bad = |d: String| format_err(artifact, d);
+    if !bytes.starts_with(KEY_MAGIC) {
+        return Err(bad("not a poai key file of this version (missing POAIKEY2 magic)".into()));
+    }
+    let len = bytes.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+    let len = len.ok_or_else(|| bad("truncated header".into()))? as usize;
+    let json = bytes.get(12..12 + len).ok_or_else(|| bad("truncated header".into()))?;
+    let h: KeyHeader = serde_json::from_slice(json).map_err(|e| bad(format!("header: {e}")))?;
+    if h.format != kind.format() || h.version != VERSION || h.backend != BACKEND || h.curve != CURVE {
+        return Err(bad(format!(
+            "expected a version-{VERSION} {} for {BACKEND} on {CURVE}, found {} v{} {} {}",
+            kind.format(),
+            h.format,
+            h.version,
+            h.backend,
+            h.curve
+        )));
+    }
+    if !(1..=MAX_K).contains(&h.k) {
+        return Err(bad(format!("k = {} out of range", h.k)));
+    }
+    if h.public.first() != Some(&PublicValue::ModelCommitment) {
+        return Err(bad("the public instances must start with the model commitment".into()));
+    }
+    let body = &bytes[12 + len..];
+    if body.len() as u64 != h.body_len {
+        return Err(bad(format!("key body is {} bytes, header says {}", body.len(), h.body_len)));
+    }
+    // halo2's own encoding starts with a version byte and k; check them before it allocates anything.
+    if body.first() != Some(&2)
+        || body.get(1..5).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes) != Some(h.k)
+    {
+        return Err(bad("key body does not start with the expected halo2 version and k".into()));
+    }
+    Ok((h, body))
+}

@@ -1,0 +1,119 @@
+//! Verifying a proof against a verifying key.
+
+use std::io::Cursor;
+
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::{verify_proof, VerifyingKey};
+use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
+use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
+use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2_base::halo2_proofs::SerdeFormat;
+use poai_circuits::commit::fr_from_hex;
+use poai_circuits::halo2::ModelCircuit;
+
+use crate::artifact::{decode_key, KeyHeader, KeyKind, ProofFile};
+use crate::error::format_err;
+use crate::{hex, VerifierParams, VerifyError};
+
+/// A parsed verifying-key file: its header (k, model commitment, public-instance layout) and halo2's key.
+#[derive(Debug)]
+pub struct VerifyingKeyFile {
+    /// The checked header.
+    pub header: KeyHeader,
+    /// halo2's verifying key.
+    pub vk: VerifyingKey<G1Affine>,
+}
+
+impl VerifyingKeyFile {
+    /// Parses a verifying-key file. A corrupted halo2 body gives an error, never a panic: halo2's reader
+    /// does not return errors for every malformed input, so it runs isolated.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
+        let vk = parse_isolated("verifying key", || {
+            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+                &mut Cursor::new(body),
+                SerdeFormat::RawBytes,
+                (),
+            )
+        })?;
+        Ok(Self { header, vk })
+    }
+}
+
+/// Runs a halo2 key parser, turning a panic inside it into a typed error.
+pub fn parse_isolated<T>(
+    artifact: &'static str,
+    f: impl FnOnce() -> std::io::Result<T> + std::panic::UnwindSafe,
+) -> Result<T, VerifyError> {
+    match std::panic::catch_unwind(f) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format_err(artifact, format!("corrupted key: {e}"))),
+        Err(_) => Err(format_err(artifact, "corrupted key: the halo2 key parser rejected the bytes")),
+    }
+}
+
+/// What a valid proof shows, read from its public instances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    /// The model commitment the proof is bound to.
+    pub model_commitment: String,
+    /// The model's outputs, dequantised.
+    pub outputs: Vec<Vec<f32>>,
+}
+
+/// Verifies a proof file against a verifying key: the file's format and k, that its readable fields
+/// (model commitment, outputs) agree with its public instances, then the proof on exactly those instances.
+pub fn verify(
+    vk: &VerifyingKeyFile,
+    params: &VerifierParams,
+    proof: &ProofFile,
+) -> Result<Verified, VerifyError> {
+    let h = &vk.header;
+    let mismatch = |s: String| Err(VerifyError::Mismatch(s));
+    if proof.k != h.k {
+        return mismatch(format!("the proof is for k = {}, the key has k = {}", proof.k, h.k));
+    }
+    if proof.model_commitment != h.model_commitment {
+        return mismatch(format!(
+            "field `model_commitment` {} differs from the key's {}",
+            proof.model_commitment, h.model_commitment
+        ));
+    }
+    let instances: Vec<Fr> = proof
+        .instances
+        .iter()
+        .map(|s| fr_from_hex(s))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format_err("proof file", "an instance is not a canonical hex field element"))?;
+    let outputs = h.outputs(&instances)?;
+    if outputs != proof.outputs {
+        return mismatch("field `outputs` does not match the public instances".into());
+    }
+    let bytes =
+        hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
+    verify_instances(&vk.vk, params, &bytes, &instances)?;
+    Ok(Verified { model_commitment: h.model_commitment.clone(), outputs })
+}
+
+/// Verifies raw proof bytes against halo2's verifying key and public instances (one column).
+pub fn verify_instances(
+    vk: &VerifyingKey<G1Affine>,
+    params: &VerifierParams,
+    proof: &[u8],
+    instances: &[Fr],
+) -> Result<(), VerifyError> {
+    let params = params.params(vk.get_domain().k())?;
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+    let strategy = SingleStrategy::new(params.verifier_params());
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        params.verifier_params(),
+        vk,
+        strategy,
+        &[&[instances]],
+        &mut transcript,
+    )
+    .map(|_| ())
+    .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))
+}
