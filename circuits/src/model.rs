@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{fr_to_hex, model_commitment};
+use crate::commit::{fr_to_hex, model_commitment, tensor_commitment, INPUT_DOMAIN};
 use crate::ir::fixed::{dequantize, quantize};
 use crate::ir::{IrError, QGraph, Tensor};
 
@@ -144,6 +144,23 @@ impl CompiledModel {
                 }
                 let q = data.iter().map(|&x| quantize(x as f64, v.format.scale, v.format.bits)).collect();
                 Tensor::new(v.shape.clone(), q)
+            })
+            .collect()
+    }
+
+    /// Commitments (`commit::tensor_commitment` under `INPUT_DOMAIN`, big-endian hex) of float inputs
+    /// quantised at the input scales: what a proof with hashed inputs exposes.
+    pub fn input_commitments(&self, inputs: &[Vec<f32>]) -> Result<Vec<String>, IrError> {
+        let q = self.quantize_inputs(inputs)?;
+        self.graph
+            .inputs
+            .iter()
+            .zip(&q)
+            .map(|(&id, t)| {
+                let bits = self.graph.value(id)?.format.bits;
+                tensor_commitment(INPUT_DOMAIN, t.data(), bits)
+                    .map(|c| fr_to_hex(&c))
+                    .ok_or_else(|| IrError::Graph(format!("input {id} exceeds its {bits}-bit width")))
             })
             .collect()
     }

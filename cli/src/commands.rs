@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use poai_circuits::halo2::{Visibility, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
-use poai_verifier::{ProofFile, VerifierParams, VerifyingKeyFile};
+use poai_verifier::{Claims, ProofFile, VerifierParams, VerifyingKeyFile};
 use serde_json::json;
 
 use crate::output::{line, note, write_atomic};
@@ -180,10 +181,17 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
     Ok(())
 }
 
-pub fn srs(k: Option<u32>, model: Option<&Path>, output: &Path, seed: u64, json: bool) -> anyhow::Result<()> {
+pub fn srs(
+    k: Option<u32>,
+    model: Option<&Path>,
+    vis: VisibilitySettings,
+    output: &Path,
+    seed: u64,
+    json: bool,
+) -> anyhow::Result<()> {
     let k = match (k, model) {
         (Some(k), _) => k,
-        (None, Some(m)) => poai_prover::circuit_k(&load_compiled(m)?)?,
+        (None, Some(m)) => poai_prover::circuit_k(&load_compiled(m)?, vis)?,
         (None, None) => anyhow::bail!("give --k or --model"),
     };
     note("WARNING: generating an INSECURE development SRS. Its secret follows from the public seed; proofs");
@@ -209,7 +217,19 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-pub fn setup(model: &Path, srs: &Path, pk: &Path, vk: &Path, json: bool) -> anyhow::Result<()> {
+pub fn setup(
+    model: &Path,
+    srs: &Path,
+    pk: &Path,
+    vk: &Path,
+    vis: VisibilitySettings,
+    json: bool,
+) -> anyhow::Result<()> {
+    if vis.output == Visibility::Private {
+        anyhow::bail!(
+            "outputs can be public or hashed, not private (a proof of an unseen output proves nothing)"
+        );
+    }
     let compiled = load_compiled(model)?;
     let srs_file = poai_prover::Srs::read(srs)?;
     if srs_file.header().insecure_dev_setup {
@@ -217,18 +237,21 @@ pub fn setup(model: &Path, srs: &Path, pk: &Path, vk: &Path, json: bool) -> anyh
     }
     let t = Instant::now();
     let pb = spinner("generating keys", json);
-    let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file)?;
+    let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file, vis)?;
     pb.finish_and_clear();
     write_atomic(pk, &pk_bytes)?;
     write_atomic(vk, &vk_bytes)?;
     let k = read_vk(vk)?.header.k;
     if json {
         line(
-            &json!({ "pk": pk, "vk": vk, "k": k, "model_commitment": compiled.model_commitment }).to_string(),
+            &json!({ "pk": pk, "vk": vk, "k": k, "model_commitment": compiled.model_commitment, "visibility": vis })
+                .to_string(),
         );
     } else {
         line(&format!(
-            "keys for k = {k} written to {} and {} in {:.2?}",
+            "keys for k = {k} (inputs {}, outputs {}) written to {} and {} in {:.2?}",
+            vis.input,
+            vis.output,
             pk.display(),
             vk.display(),
             t.elapsed()
@@ -257,12 +280,12 @@ pub fn prove(
     write_atomic(output, &proof.to_json()?)?;
     if json {
         line(
-            &json!({ "proof": output, "outputs": proof.outputs, "model_commitment": proof.model_commitment })
+            &json!({ "proof": output, "model_commitment": proof.model_commitment, "claims": proof.claims() })
                 .to_string(),
         );
     } else {
         line(&format!("proof written to {} in {:.2?}", output.display(), t.elapsed()));
-        line(&format!("  outputs: {:?}", proof.outputs));
+        describe(&proof.claims());
     }
     Ok(())
 }
@@ -294,11 +317,44 @@ pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result
         .with_context(|| format!("{} does not verify", proof.display()))?;
     if json {
         line(
-            &json!({ "valid": true, "model_commitment": verified.model_commitment, "outputs": verified.outputs })
+            &json!({ "valid": true, "model_commitment": verified.model_commitment, "claims": verified.claims })
                 .to_string(),
         );
     } else {
-        line(&format!("valid proof: model {} produced {:?}", verified.model_commitment, verified.outputs));
+        line(&format!("valid proof for model {}", verified.model_commitment));
+        describe(&verified.claims);
+    }
+    Ok(())
+}
+
+/// Prints a proof's public claims, one per line.
+fn describe(c: &Claims) {
+    for (i, x) in c.inputs.iter().enumerate() {
+        line(&format!("  public input {i}: {x:?}"));
+    }
+    for (i, h) in c.input_commitments.iter().enumerate() {
+        line(&format!("  input {i} commitment: {h}"));
+    }
+    for (i, y) in c.outputs.iter().enumerate() {
+        line(&format!("  output {i}: {y:?}"));
+    }
+    for (i, h) in c.output_commitments.iter().enumerate() {
+        line(&format!("  output {i} commitment: {h}"));
+    }
+}
+
+pub fn commit_input(model: &Path, input: &Path, json: bool) -> anyhow::Result<()> {
+    let compiled = load_compiled(model)?;
+    let data = io::read_input_file(input)?;
+    let commitments = compiled
+        .input_commitments(&data)
+        .with_context(|| format!("cannot commit to {} for {}", input.display(), model.display()))?;
+    if json {
+        line(&json!({ "input_commitments": commitments }).to_string());
+    } else {
+        for (i, c) in commitments.iter().enumerate() {
+            line(&format!("input {i} commitment: {c}"));
+        }
     }
     Ok(())
 }
@@ -335,7 +391,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a usable verifying key", p.vk.display()))?;
     let srs_file = poai_prover::Srs::read(p.srs)?;
     let pb = spinner("recomputing the verifying key", json);
-    let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file)?;
+    let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file, vk_key.header.visibility)?;
     pb.finish_and_clear();
     if expected != vk_bytes {
         anyhow::bail!(
@@ -354,7 +410,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             &json!({
                 "valid": true,
                 "model_commitment": verified.model_commitment,
-                "outputs": verified.outputs,
+                "claims": verified.claims,
                 "checked": ["onnx reproduces the compiled model", "verifying key recomputed", "proof verifies"],
             })
             .to_string(),
@@ -367,7 +423,8 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             rebuilt.model_commitment
         ));
         line(&format!("{} is this model's verifying key (recomputed, identical)", p.vk.display()));
-        line(&format!("{} verifies: the model produced {:?}", p.proof.display(), verified.outputs));
+        line(&format!("{} verifies:", p.proof.display()));
+        describe(&verified.claims);
     }
     Ok(())
 }

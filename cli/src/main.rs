@@ -8,6 +8,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use poai_circuits::halo2::{Visibility, VisibilitySettings};
+
+/// Visibility of the model's inputs and outputs in a proof (parameters are fixed columns of the circuit,
+/// bound by the verifying key).
+#[derive(clap::Args, Clone, Copy)]
+struct VisArgs {
+    /// Inputs: `hashed` (private; a Poseidon commitment is public), `private` or `public`.
+    #[arg(long, default_value = "hashed")]
+    input_visibility: Visibility,
+    /// Outputs: `public` (every element is public) or `hashed` (only a commitment is public).
+    #[arg(long, default_value = "public")]
+    output_visibility: Visibility,
+}
+
+impl VisArgs {
+    fn settings(self) -> VisibilitySettings {
+        VisibilitySettings { input: self.input_visibility, output: self.output_visibility }
+    }
+}
 
 /// poai — proof of AI inference.
 #[derive(Parser)]
@@ -66,6 +85,9 @@ enum Command {
         /// Seed of the deterministic setup.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Visibility the model will be set up with (it changes the circuit's size).
+        #[command(flatten)]
+        vis: VisArgs,
     },
     /// Generate the proving and verifying keys of a compiled model.
     Setup {
@@ -80,6 +102,18 @@ enum Command {
         /// Output verifying key.
         #[arg(long)]
         vk: PathBuf,
+        /// Visibility of inputs and outputs (fixed by the keys).
+        #[command(flatten)]
+        vis: VisArgs,
+    },
+    /// Print the commitments of an input (what a proof with hashed inputs exposes), so that a proof can be
+    /// matched to the input a requester holds.
+    CommitInput {
+        /// Compiled model (its input formats).
+        model: PathBuf,
+        /// Input file (`{"input_data": [[...]]}`).
+        #[arg(long)]
+        input: PathBuf,
     },
     /// Prove quantised inference of a compiled model on an input.
     Prove {
@@ -148,10 +182,13 @@ fn main() -> ExitCode {
             let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
-        Command::Srs { k, model, output, seed } => {
-            commands::srs(k, model.as_deref(), &output, seed, cli.json)
+        Command::Srs { k, model, output, seed, vis } => {
+            commands::srs(k, model.as_deref(), vis.settings(), &output, seed, cli.json)
         }
-        Command::Setup { model, srs, pk, vk } => commands::setup(&model, &srs, &pk, &vk, cli.json),
+        Command::Setup { model, srs, pk, vk, vis } => {
+            commands::setup(&model, &srs, &pk, &vk, vis.settings(), cli.json)
+        }
+        Command::CommitInput { model, input } => commands::commit_input(&model, &input, cli.json),
         Command::Prove { model, input, pk, srs, output } => {
             commands::prove(&model, &input, &pk, &srs, &output, cli.json)
         }

@@ -7,7 +7,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::{fr_from_hex, fr_to_hex};
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
 use poai_verifier::artifact::{decode_key, encode_key, VERSION};
@@ -18,7 +18,7 @@ use crate::{keygen, prove, ProverError, Srs};
 
 /// The circuit for `model` on zero inputs: the structure keys are generated from (it never depends on the
 /// witness).
-fn structure(model: &CompiledModel) -> Result<ModelCircuit, ProverError> {
+fn structure(model: &CompiledModel, vis: VisibilitySettings) -> Result<ModelCircuit, ProverError> {
     let zeros: Vec<Tensor> = model
         .graph
         .inputs
@@ -26,33 +26,67 @@ fn structure(model: &CompiledModel) -> Result<ModelCircuit, ProverError> {
         .map(|&id| model.graph.value(id).map(|v| Tensor::zeros(v.shape.clone())))
         .collect::<Result<_, _>>()
         .map_err(crate::circuit_err)?;
-    circuit_for(model, &zeros)
+    circuit_for(model, &zeros, vis)
 }
 
-fn circuit_for(model: &CompiledModel, inputs: &[Tensor]) -> Result<ModelCircuit, ProverError> {
+fn circuit_for(
+    model: &CompiledModel,
+    inputs: &[Tensor],
+    vis: VisibilitySettings,
+) -> Result<ModelCircuit, ProverError> {
     let trace = model.graph.eval_trace(inputs).map_err(crate::circuit_err)?;
     let commitment = fr_from_hex(&model.model_commitment).ok_or_else(|| {
         ProverError::Circuit("the compiled model's commitment is not a field element".into())
     })?;
-    Ok(ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment).map_err(crate::circuit_err)?))
+    Ok(ModelCircuit::new(
+        build_layout_min_k(&model.graph, &trace, commitment, vis).map_err(crate::circuit_err)?,
+    ))
 }
 
-/// Circuit size of a compiled model (the SRS must have at least this `k`).
-pub fn circuit_k(model: &CompiledModel) -> Result<u32, ProverError> {
-    Ok(structure(model)?.layout.k())
+/// Circuit size of a compiled model with the given visibility (the SRS must have at least this `k`).
+pub fn circuit_k(model: &CompiledModel, vis: VisibilitySettings) -> Result<u32, ProverError> {
+    Ok(structure(model, vis)?.layout.k())
 }
 
-/// The public-instance layout of a model's circuit: the model commitment, then every output.
-fn public_layout(model: &CompiledModel) -> Result<Vec<PublicValue>, ProverError> {
+/// The public-instance layout of a model's circuit, in the order `build_layout` exposes cells: the model
+/// commitment, then each input, then each output, as their visibility says.
+fn public_layout(model: &CompiledModel, vis: VisibilitySettings) -> Result<Vec<PublicValue>, ProverError> {
+    let g = &model.graph;
     let mut public = vec![PublicValue::ModelCommitment];
-    for (index, &o) in model.graph.outputs.iter().enumerate() {
-        let v = model.graph.value(o).map_err(crate::circuit_err)?;
-        public.push(PublicValue::Output { index, len: v.shape.iter().product(), scale: v.format.scale });
+    for (index, &id) in g.inputs.iter().enumerate() {
+        let v = g.value(id).map_err(crate::circuit_err)?;
+        match vis.input {
+            Visibility::Private => {}
+            Visibility::Public => public.push(PublicValue::Input {
+                index,
+                len: v.shape.iter().product(),
+                scale: v.format.scale,
+            }),
+            Visibility::Hashed => public.push(PublicValue::InputCommitment { index }),
+        }
+    }
+    for (index, &id) in g.outputs.iter().enumerate() {
+        let v = g.value(id).map_err(crate::circuit_err)?;
+        match vis.output {
+            Visibility::Private => {}
+            Visibility::Public => public.push(PublicValue::Output {
+                index,
+                len: v.shape.iter().product(),
+                scale: v.format.scale,
+            }),
+            Visibility::Hashed => public.push(PublicValue::OutputCommitment { index }),
+        }
     }
     Ok(public)
 }
 
-fn header(model: &CompiledModel, kind: KeyKind, k: u32, body_len: usize) -> Result<KeyHeader, ProverError> {
+fn header(
+    model: &CompiledModel,
+    vis: VisibilitySettings,
+    kind: KeyKind,
+    k: u32,
+    body_len: usize,
+) -> Result<KeyHeader, ProverError> {
     Ok(KeyHeader {
         format: kind.format().into(),
         version: VERSION,
@@ -60,14 +94,23 @@ fn header(model: &CompiledModel, kind: KeyKind, k: u32, body_len: usize) -> Resu
         curve: CURVE.into(),
         k,
         model_commitment: model.model_commitment.clone(),
-        public: public_layout(model)?,
+        visibility: vis,
+        public: public_layout(model, vis)?,
         body_len: body_len as u64,
     })
 }
 
-/// Key generation for a compiled model: proving-key and verifying-key files (bytes).
-pub fn setup(model: &CompiledModel, srs: &Srs) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
-    let c = structure(model)?;
+/// Key generation for a compiled model with the given visibility: proving-key and verifying-key files
+/// (bytes).
+pub fn setup(
+    model: &CompiledModel,
+    srs: &Srs,
+    vis: VisibilitySettings,
+) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
+    if vis.output == Visibility::Private {
+        return Err(ProverError::Circuit("outputs must be public or hashed".into()));
+    }
+    let c = structure(model, vis)?;
     let k = c.layout.k();
     let params = srs.for_circuit(k)?;
     let pk = keygen(&params, &c)?;
@@ -78,8 +121,8 @@ pub fn setup(model: &CompiledModel, srs: &Srs) -> Result<(Vec<u8>, Vec<u8>), Pro
         .write(&mut vk_body, SerdeFormat::RawBytes)
         .map_err(|e| ProverError::Circuit(e.to_string()))?;
     Ok((
-        encode_key(&header(model, KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
-        encode_key(&header(model, KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
+        encode_key(&header(model, vis, KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
+        encode_key(&header(model, vis, KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
     ))
 }
 
@@ -87,13 +130,17 @@ pub fn setup(model: &CompiledModel, srs: &Srs) -> Result<(Vec<u8>, Vec<u8>), Pro
 /// generation is deterministic, so an auditor compares it byte for byte with a key file in circulation:
 /// equal bytes mean the key checks exactly this model's circuit (its weights are fixed columns the key
 /// commits to).
-pub fn verifying_key_file(model: &CompiledModel, srs: &Srs) -> Result<Vec<u8>, ProverError> {
-    let c = structure(model)?;
+pub fn verifying_key_file(
+    model: &CompiledModel,
+    srs: &Srs,
+    vis: VisibilitySettings,
+) -> Result<Vec<u8>, ProverError> {
+    let c = structure(model, vis)?;
     let k = c.layout.k();
     let vk = keygen_verifying(&srs.for_circuit(k)?, &c)?;
     let mut body = Vec::new();
     vk.write(&mut body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    Ok(encode_key(&header(model, KeyKind::Verifying, k, body.len())?, &body)?)
+    Ok(encode_key(&header(model, vis, KeyKind::Verifying, k, body.len())?, &body)?)
 }
 
 /// Reads a proving key file.
@@ -119,8 +166,13 @@ pub fn prove_model(
             h.model_commitment, model.model_commitment
         )));
     }
+    if h.public != public_layout(model, h.visibility)? {
+        return Err(ProverError::Mismatch(
+            "the proving key's public-instance layout does not fit the model".into(),
+        ));
+    }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    let c = circuit_for(model, &q)?;
+    let c = circuit_for(model, &q, h.visibility)?;
     if c.layout.k() != h.k {
         return Err(ProverError::Mismatch(format!(
             "circuit k = {} but the key has k = {}",
@@ -131,6 +183,7 @@ pub fn prove_model(
     let params = srs.for_circuit(h.k)?;
     let proof = prove(&params, pk, &c)?;
     let instances = c.layout.instance.clone();
+    let claims = h.claims(&instances)?;
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),
         version: VERSION,
@@ -138,8 +191,11 @@ pub fn prove_model(
         curve: CURVE.into(),
         k: h.k,
         model_commitment: model.model_commitment.clone(),
-        outputs: h.outputs(&instances)?,
         instances: instances.iter().map(fr_to_hex).collect(),
+        inputs: claims.inputs,
+        input_commitments: claims.input_commitments,
+        outputs: claims.outputs,
+        output_commitments: claims.output_commitments,
         proof: hex::encode(&proof),
     })
 }

@@ -7,6 +7,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::fr_to_hex;
+use poai_circuits::halo2::VisibilitySettings;
 use poai_circuits::ir::fixed::dequantize;
 use serde::{Deserialize, Serialize};
 
@@ -50,14 +51,34 @@ impl KeyKind {
 pub enum PublicValue {
     /// One field element: the model commitment.
     ModelCommitment,
-    /// `len` field elements: model output `index`, quantised with scale `scale` (value = q / 2^scale).
+    /// `len` field elements: public model input `index`, quantised with scale `scale`.
+    Input {
+        /// Which model input.
+        index: usize,
+        /// Number of elements.
+        len: usize,
+        /// Fixed-point scale (value = q / 2^scale).
+        scale: i32,
+    },
+    /// One field element: the commitment to hashed model input `index`
+    /// (`poai_circuits::commit::tensor_commitment` under `INPUT_DOMAIN`).
+    InputCommitment {
+        /// Which model input.
+        index: usize,
+    },
+    /// `len` field elements: model output `index`, quantised with scale `scale`.
     Output {
         /// Which model output.
         index: usize,
         /// Number of elements.
         len: usize,
-        /// Fixed-point scale.
+        /// Fixed-point scale (value = q / 2^scale).
         scale: i32,
+    },
+    /// One field element: the commitment to hashed model output `index` (under `OUTPUT_DOMAIN`).
+    OutputCommitment {
+        /// Which model output.
+        index: usize,
     },
 }
 
@@ -65,8 +86,8 @@ impl PublicValue {
     /// Number of field elements.
     pub fn len(&self) -> usize {
         match self {
-            Self::ModelCommitment => 1,
-            Self::Output { len, .. } => *len,
+            Self::ModelCommitment | Self::InputCommitment { .. } | Self::OutputCommitment { .. } => 1,
+            Self::Input { len, .. } | Self::Output { len, .. } => *len,
         }
     }
 
@@ -91,6 +112,8 @@ pub struct KeyHeader {
     pub k: u32,
     /// Commitment of the model the key was generated for (hex field element).
     pub model_commitment: String,
+    /// Visibility of inputs and outputs the circuit was built with.
+    pub visibility: VisibilitySettings,
     /// Layout of the public instances.
     pub public: Vec<PublicValue>,
     /// Exact length of the halo2 key bytes that follow.
@@ -103,8 +126,9 @@ impl KeyHeader {
         self.public.iter().map(PublicValue::len).sum()
     }
 
-    /// Reads the dequantised outputs from public instances laid out as this header says.
-    pub fn outputs(&self, instances: &[Fr]) -> Result<Vec<Vec<f32>>, VerifyError> {
+    /// Reads what public instances laid out as this header says claim: public inputs and outputs as real
+    /// numbers, input and output commitments as hex; checks the model commitment instance.
+    pub fn claims(&self, instances: &[Fr]) -> Result<Claims, VerifyError> {
         if instances.len() != self.instance_count() {
             return Err(VerifyError::Mismatch(format!(
                 "{} public instances, the key expects {}",
@@ -112,8 +136,15 @@ impl KeyHeader {
                 self.instance_count()
             )));
         }
+        let reals = |slice: &[Fr], scale: i32, what: &str| {
+            slice
+                .iter()
+                .map(|x| small_int(x).map(|q| dequantize(q, scale) as f32))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| VerifyError::Mismatch(format!("an element of {what} is not a small integer")))
+        };
+        let mut claims = Claims::default();
         let mut at = 0;
-        let mut outs = Vec::new();
         for seg in &self.public {
             let slice = &instances[at..at + seg.len()];
             at += seg.len();
@@ -127,22 +158,35 @@ impl KeyHeader {
                         )));
                     }
                 }
-                PublicValue::Output { index, scale, .. } => {
-                    let vals = slice
-                        .iter()
-                        .map(|x| small_int(x).map(|q| dequantize(q, *scale) as f32))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| {
-                            VerifyError::Mismatch(format!(
-                                "an element of output {index} is not a small integer"
-                            ))
-                        })?;
-                    outs.push(vals);
+                PublicValue::Input { index, scale, .. } => {
+                    claims.inputs.push(reals(slice, *scale, &format!("input {index}"))?);
                 }
+                PublicValue::InputCommitment { .. } => claims.input_commitments.push(fr_to_hex(&slice[0])),
+                PublicValue::Output { index, scale, .. } => {
+                    claims.outputs.push(reals(slice, *scale, &format!("output {index}"))?);
+                }
+                PublicValue::OutputCommitment { .. } => claims.output_commitments.push(fr_to_hex(&slice[0])),
             }
         }
-        Ok(outs)
+        Ok(claims)
     }
+}
+
+/// What a proof's public instances say, in readable form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Public inputs as real numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Vec<f32>>,
+    /// Commitments to hashed inputs (hex field elements).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_commitments: Vec<String>,
+    /// Public outputs as real numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Vec<f32>>,
+    /// Commitments to hashed outputs (hex field elements).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_commitments: Vec<String>,
 }
 
 /// A proof file.
@@ -162,8 +206,18 @@ pub struct ProofFile {
     pub model_commitment: String,
     /// Public instances, big-endian hex field elements, laid out as the key's [`KeyHeader::public`] says.
     pub instances: Vec<String>,
-    /// The outputs as real numbers (read from the instances).
+    /// Public inputs as real numbers (read from the instances; empty unless inputs are public).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Vec<f32>>,
+    /// Commitments to hashed inputs (read from the instances).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_commitments: Vec<String>,
+    /// Public outputs as real numbers (read from the instances).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<Vec<f32>>,
+    /// Commitments to hashed outputs (read from the instances).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_commitments: Vec<String>,
     /// The proof, hex.
     pub proof: String,
 }
@@ -189,6 +243,16 @@ impl ProofFile {
             ));
         }
         Ok(p)
+    }
+
+    /// The readable claims the file states (verification checks them against the instances).
+    pub fn claims(&self) -> Claims {
+        Claims {
+            inputs: self.inputs.clone(),
+            input_commitments: self.input_commitments.clone(),
+            outputs: self.outputs.clone(),
+            output_commitments: self.output_commitments.clone(),
+        }
     }
 
     /// Pretty JSON.

@@ -13,7 +13,7 @@ use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::fr_from_hex;
 use poai_circuits::halo2::ModelCircuit;
 
-use crate::artifact::{decode_key, KeyHeader, KeyKind, ProofFile};
+use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile};
 use crate::error::format_err;
 use crate::{hex, VerifierParams, VerifyError};
 
@@ -59,8 +59,8 @@ pub fn parse_isolated<T>(
 pub struct Verified {
     /// The model commitment the proof is bound to.
     pub model_commitment: String,
-    /// The model's outputs, dequantised.
-    pub outputs: Vec<Vec<f32>>,
+    /// Public inputs and outputs, input and output commitments.
+    pub claims: Claims,
 }
 
 /// Verifies a proof file against a verifying key: the file's format and k, that its readable fields
@@ -87,14 +87,22 @@ pub fn verify(
         .map(|s| fr_from_hex(s))
         .collect::<Option<_>>()
         .ok_or_else(|| format_err("proof file", "an instance is not a canonical hex field element"))?;
-    let outputs = h.outputs(&instances)?;
-    if outputs != proof.outputs {
-        return mismatch("field `outputs` does not match the public instances".into());
+    let claims = h.claims(&instances)?;
+    let stated = proof.claims();
+    for (field, ok) in [
+        ("inputs", claims.inputs == stated.inputs),
+        ("input_commitments", claims.input_commitments == stated.input_commitments),
+        ("outputs", claims.outputs == stated.outputs),
+        ("output_commitments", claims.output_commitments == stated.output_commitments),
+    ] {
+        if !ok {
+            return mismatch(format!("field `{field}` does not match the public instances"));
+        }
     }
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
     verify_instances(&vk.vk, params, &bytes, &instances)?;
-    Ok(Verified { model_commitment: h.model_commitment.clone(), outputs })
+    Ok(Verified { model_commitment: h.model_commitment.clone(), claims })
 }
 
 /// Verifies raw proof bytes against halo2's verifying key and public instances (one column).

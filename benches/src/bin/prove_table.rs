@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use poai_benches::compiled_fixture;
 use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings};
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
@@ -19,7 +19,12 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let trace = model.graph.eval_trace(&input)?;
     let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
-    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment)?);
+    let circuit = ModelCircuit::new(build_layout_min_k(
+        &model.graph,
+        &trace,
+        commitment,
+        VisibilitySettings::default(),
+    )?);
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
     let srs = Srs::generate_insecure(k, 1)?;

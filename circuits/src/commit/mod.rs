@@ -5,7 +5,7 @@
 //! element — and (b) the quantised parameters, packed several per field element so that a model with
 //! 100k weights costs a few thousand permutations, not 100k.
 
-mod poseidon;
+pub mod poseidon;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
@@ -17,6 +17,20 @@ pub use poseidon::{permute, poseidon_hash, POSEIDON_RATE, POSEIDON_R_F, POSEIDON
 
 /// Domain tag separating model commitments from every other hash poai computes ("poai/model/v1").
 pub const MODEL_DOMAIN: u64 = 0x706f_6169_6d6f_6431;
+
+/// Domain tag of input commitments ("poai/in/v1").
+pub const INPUT_DOMAIN: u64 = 0x706f_6169_2f69_6e31;
+/// Domain tag of output commitments ("poai/out1").
+pub const OUTPUT_DOMAIN: u64 = 0x706f_6169_6f75_7431;
+
+/// Commitment to one quantised tensor (a model input or output): `Poseidon(domain, pack_values(values,
+/// bits))`. The same value the circuit computes for a `hashed` input or output. `None` if a value lies
+/// outside `bits`.
+pub fn tensor_commitment(domain: u64, values: &[i64], bits: u32) -> Option<Fr> {
+    let mut pre = vec![Fr::from(domain)];
+    pre.extend(pack_values(values, bits)?);
+    Some(poseidon_hash(&pre))
+}
 
 /// Usable bits per field element when packing (BN254's modulus has 254 bits).
 pub const PACK_BITS: u32 = 252;

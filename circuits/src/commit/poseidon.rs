@@ -52,6 +52,27 @@ fn constants() -> &'static Constants {
     })
 }
 
+/// Round constants, one row of `POSEIDON_T` per round (full rounds first and last, partial between).
+pub fn round_constants() -> &'static [[Fr; POSEIDON_T]] {
+    &constants().rounds
+}
+
+/// The MDS matrix (`next[i] = Σ_j mds[i][j] · state[j]`).
+pub fn mds() -> &'static [[Fr; POSEIDON_T]; POSEIDON_T] {
+    &constants().mds
+}
+
+/// True for the rounds that apply the S-box to the whole state.
+pub fn is_full_round(r: usize) -> bool {
+    let half = POSEIDON_R_F / 2;
+    r < half || r >= half + POSEIDON_R_P
+}
+
+/// The sponge's initial capacity element (`2^64`, as halo2-base's hasher).
+pub fn initial_capacity() -> Fr {
+    Fr::from_u128(1u128 << 64)
+}
+
 fn pow5(x: Fr) -> Fr {
     let x2 = x.square();
     x2.square() * x
@@ -60,12 +81,11 @@ fn pow5(x: Fr) -> Fr {
 /// The Poseidon permutation.
 pub fn permute(state: &mut [Fr; POSEIDON_T]) {
     let c = constants();
-    let half = POSEIDON_R_F / 2;
     for (r, rc) in c.rounds.iter().enumerate() {
         for (s, k) in state.iter_mut().zip(rc) {
             *s += k;
         }
-        if r < half || r >= half + POSEIDON_R_P {
+        if is_full_round(r) {
             state.iter_mut().for_each(|s| *s = pow5(*s));
         } else {
             state[0] = pow5(state[0]);
@@ -81,7 +101,7 @@ pub fn permute(state: &mut [Fr; POSEIDON_T]) {
 /// Hashes a fixed-length list of field elements.
 pub fn poseidon_hash(inputs: &[Fr]) -> Fr {
     let mut state = [Fr::ZERO; POSEIDON_T];
-    state[0] = Fr::from_u128(1u128 << 64);
+    state[0] = initial_capacity();
     let absorb = |state: &mut [Fr; POSEIDON_T], chunk: &[Fr]| {
         for (s, x) in state[1..].iter_mut().zip(chunk) {
             *s += x;

@@ -12,6 +12,7 @@ use halo2_base::halo2_proofs::plonk::{
 use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{fe, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
+use crate::commit::poseidon::{self, POSEIDON_T};
 
 /// Columns and selectors of the poai circuit.
 #[derive(Clone, Debug)]
@@ -174,6 +175,85 @@ impl Circuit<Fr> for ModelCircuit {
             let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
             vec![q * (y - (x * c0 + c1))]
+        });
+        meta.create_gate("pack", |m| {
+            let q = m.query_selector(selectors[Gate::Pack as usize]);
+            let acc = m.query_advice(lanes[8], Rotation::cur());
+            let next = m.query_advice(lanes[8], Rotation::next());
+            let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            let packed = (0..MV_WIDTH).fold(c0 * acc + c1, |e, i| {
+                e + m.query_fixed(weights[i], Rotation::cur()) * m.query_advice(lanes[i], Rotation::cur())
+            });
+            vec![q * (next - packed)]
+        });
+        meta.create_gate("absorb", |m| {
+            let q = m.query_selector(selectors[Gate::Absorb as usize]);
+            let keep = m.query_fixed(weights[0], Rotation::cur());
+            (0..POSEIDON_T)
+                .map(|j| {
+                    let s = m.query_advice(lanes[j], Rotation::cur());
+                    let next = m.query_advice(lanes[j], Rotation::next());
+                    let c = m.query_fixed(consts[j], Rotation::cur());
+                    let mut v = keep.clone() * s + c;
+                    if j > 0 {
+                        v = v + m.query_fixed(weights[j], Rotation::cur())
+                            * m.query_advice(lanes[4 + j], Rotation::cur());
+                    }
+                    q.clone() * (next - v)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mds = poseidon::mds();
+        let mix = |i: usize, sboxed: &[Expression<Fr>]| {
+            sboxed
+                .iter()
+                .zip(&mds[i])
+                .fold(Expression::Constant(Fr::ZERO), |e, (x, m)| e + x.clone() * Expression::Constant(*m))
+        };
+        meta.create_gate("poseidon full round", |m| {
+            let q = m.query_selector(selectors[Gate::PoseidonFull as usize]);
+            let added: Vec<Expression<Fr>> = (0..POSEIDON_T)
+                .map(|j| {
+                    m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
+                })
+                .collect();
+            let squares: Vec<Expression<Fr>> = (0..POSEIDON_T)
+                .map(|j| {
+                    if j < 4 {
+                        m.query_advice(lanes[5 + j], Rotation::cur())
+                    } else {
+                        m.query_advice(lanes[0], Rotation::next())
+                    }
+                })
+                .collect();
+            let sboxed: Vec<Expression<Fr>> =
+                squares.iter().zip(&added).map(|(w, a)| w.clone() * w.clone() * a.clone()).collect();
+            let mut cs: Vec<Expression<Fr>> = squares
+                .iter()
+                .zip(&added)
+                .map(|(w, a)| q.clone() * (w.clone() - a.clone() * a.clone()))
+                .collect();
+            for (i, lane) in lanes.iter().take(POSEIDON_T).enumerate() {
+                let next = m.query_advice(*lane, Rotation(2));
+                cs.push(q.clone() * (next - mix(i, &sboxed)));
+            }
+            cs
+        });
+        meta.create_gate("poseidon partial round", |m| {
+            let q = m.query_selector(selectors[Gate::PoseidonPartial as usize]);
+            let mut added: Vec<Expression<Fr>> = (0..POSEIDON_T)
+                .map(|j| {
+                    m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
+                })
+                .collect();
+            let w = m.query_advice(lanes[5], Rotation::cur());
+            let mut cs = vec![q.clone() * (w.clone() - added[0].clone() * added[0].clone())];
+            added[0] = w.clone() * w * added[0].clone();
+            for (i, lane) in lanes.iter().take(POSEIDON_T).enumerate() {
+                let next = m.query_advice(*lane, Rotation::next());
+                cs.push(q.clone() * (next - mix(i, &added)));
+            }
+            cs
         });
         meta.create_gate("range decomposition", |m| {
             let [a, b, c, d] = rc_coeffs.map(|f| m.query_fixed(f, Rotation::cur()));

@@ -39,10 +39,19 @@ pub enum Gate {
     VarDiv = 8,
     /// `s = round(sqrt(v))`: `a = 4v - (2s - 1)^2`, `b = (2s + 1)^2 - 1 - 4v`.
     Sqrt = 9,
+    /// Packing: `lane8(next) = c0·lane8 + Σ_i w_i·lane_i + c1` (several small values into one element).
+    Pack = 10,
+    /// Sponge absorption: `s'_0 = w0·s_0 + c_0`, `s'_j = w0·s_j + w_j·x_(j-1) + c_j` (next row).
+    Absorb = 11,
+    /// Poseidon full round over two rows: squares of `s + c` in lanes 5..=8 and the next row's lane 0,
+    /// the new state two rows down.
+    PoseidonFull = 12,
+    /// Poseidon partial round: the square of `s_0 + c_0` in lane 5, the new state on the next row.
+    PoseidonPartial = 13,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 10;
+pub const GATES: usize = 14;
 
 /// A cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

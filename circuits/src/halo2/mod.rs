@@ -12,12 +12,14 @@ pub mod chips;
 pub mod circuit;
 pub mod layout;
 pub mod model;
+pub mod visibility;
 
 use thiserror::Error;
 
 pub use circuit::{ModelCircuit, PoaiConfig};
 pub use layout::{Layout, Pos};
 pub use model::{build_layout, build_layout_min_k};
+pub use visibility::{Visibility, VisibilitySettings};
 
 /// Why a circuit could not be built.
 #[derive(Debug, Error)]

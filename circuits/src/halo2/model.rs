@@ -2,7 +2,8 @@
 //!
 //! Every value becomes a list of cells (one per element). Shape ops move no data: their cell lists are
 //! computed by running the op's own `eval` on a tensor of cell indices, so wiring follows the integer
-//! semantics by construction. Public instances: the model commitment, then every output element.
+//! semantics by construction. Public instances: the model commitment, then inputs and outputs as their
+//! [`VisibilitySettings`] say.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
@@ -10,9 +11,11 @@ use super::chips::elementwise::{
     arith, div_round, max2, relu, rescale, signed_range_check, sqrt_round, var_div,
 };
 use super::chips::linear::{conv2d, matvec, zero_cell};
+use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
 use super::layout::{fe, Layout, Pos};
-use super::CircuitError;
+use super::{CircuitError, Visibility, VisibilitySettings};
+use crate::commit::{INPUT_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
 
 /// Cells of one value, row-major, with their witness values.
@@ -107,12 +110,59 @@ fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError>
         .collect()
 }
 
+/// Exposes a tensor's cells as the visibility says: every element as an instance, its commitment (pack +
+/// Poseidon under `domain`) as one instance, or nothing. Hashed values are range-checked to `bits` first
+/// unless `checked` (packing is injective only for values inside their width).
+fn expose(
+    l: &mut Layout,
+    cells: &[(Pos, i64)],
+    bits: u32,
+    vis: Visibility,
+    domain: u64,
+    checked: bool,
+) -> Result<(), CircuitError> {
+    let publish = |l: &mut Layout, p: Pos, v: Fr| {
+        l.instance_cells.push((p, l.instance.len()));
+        l.instance.push(v);
+    };
+    match vis {
+        Visibility::Private => {}
+        Visibility::Public => {
+            for &(p, v) in cells {
+                publish(l, p, fe(v));
+            }
+        }
+        Visibility::Hashed => {
+            if !checked {
+                for &c in cells {
+                    signed_range_check(l, c, bits)?;
+                }
+            }
+            let packed = pack(l, cells, bits)?;
+            digest(l, domain, packed)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hashes packed elements under `domain` and exposes the digest as the next instance.
+fn digest(l: &mut Layout, domain: u64, packed: Vec<(Pos, Fr)>) -> Result<(), CircuitError> {
+    let mut inputs = vec![HashInput::Const(Fr::from(domain))];
+    inputs.extend(packed.into_iter().map(|(p, v)| HashInput::Cell(p, v)));
+    let (p, v) = hash(l, &inputs)?;
+    l.instance_cells.push((p, l.instance.len()));
+    l.instance.push(v);
+    Ok(())
+}
+
 /// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]), with the range
-/// table `range_bits` wide. `commitment` is exposed as instance 0.
+/// table `range_bits` wide. Public instances, in order: `commitment` (the model commitment, a constant of
+/// the circuit), then each input as `vis.input` says, then each output as `vis.output` says.
 pub fn build_layout(
     graph: &QGraph,
     trace: &[Option<Tensor>],
     commitment: Fr,
+    vis: VisibilitySettings,
     range_bits: u32,
 ) -> Result<Layout, CircuitError> {
     let mut l = Layout::new(range_bits);
@@ -134,14 +184,29 @@ pub fn build_layout(
     for &id in &graph.inputs {
         let t = value_of(id)?;
         let bits = graph.value(id)?.format.bits;
-        let mut c = Vec::with_capacity(t.len());
-        for &v in t.data() {
-            let row = l.push_row();
-            l.lanes[0][row] = fe(v);
-            let cell = (Pos::Lane(0, row), v);
-            signed_range_check(&mut l, cell, bits)?;
-            c.push(cell);
-        }
+        let c = if vis.input == Visibility::Hashed {
+            // The pack rows hold the input itself: no separate input rows, no copies.
+            let (c, elements) = place_and_pack(&mut l, t.data(), bits)?;
+            for &cell in &c {
+                signed_range_check(&mut l, cell, bits)?;
+            }
+            digest(&mut l, INPUT_DOMAIN, elements)?;
+            c
+        } else {
+            // Eight values to a row; they are witnesses range-checked to their width.
+            let mut c = Vec::with_capacity(t.len());
+            for chunk in t.data().chunks(8) {
+                let row = l.push_row();
+                for (lane, &v) in chunk.iter().enumerate() {
+                    l.lanes[lane][row] = fe(v);
+                    let cell = (Pos::Lane(lane, row), v);
+                    signed_range_check(&mut l, cell, bits)?;
+                    c.push(cell);
+                }
+            }
+            expose(&mut l, &c, bits, vis.input, INPUT_DOMAIN, true)?;
+            c
+        };
         cells[id] = Some(c);
     }
     for node in &graph.nodes {
@@ -406,10 +471,7 @@ pub fn build_layout(
     }
     for &o in &graph.outputs {
         let c = cells[o].clone().ok_or_else(|| CircuitError::Layout(format!("output {o} not laid out")))?;
-        for (p, v) in c {
-            l.instance_cells.push((p, l.instance.len()));
-            l.instance.push(fe(v));
-        }
+        expose(&mut l, &c, graph.value(o)?.format.bits, vis.output, OUTPUT_DOMAIN, false)?;
     }
     Ok(l)
 }
@@ -420,10 +482,11 @@ pub fn build_layout_min_k(
     graph: &QGraph,
     trace: &[Option<Tensor>],
     commitment: Fr,
+    vis: VisibilitySettings,
 ) -> Result<Layout, CircuitError> {
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
-        let l = build_layout(graph, trace, commitment, bits)?;
+        let l = build_layout(graph, trace, commitment, vis, bits)?;
         if best.as_ref().is_none_or(|b| l.k() < b.k()) {
             best = Some(l);
         }

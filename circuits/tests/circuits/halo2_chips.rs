@@ -3,12 +3,16 @@
 use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::model_commitment;
-use poai_circuits::halo2::{build_layout, Layout, ModelCircuit, Pos};
+use poai_circuits::halo2::{build_layout, Layout, ModelCircuit, Pos, Visibility, VisibilitySettings};
+
+/// The chip tests expose inputs privately and outputs publicly (instances: commitment, then outputs).
+const PLAIN: VisibilitySettings =
+    VisibilitySettings { input: Visibility::Private, output: Visibility::Public };
 use poai_circuits::ir::{FixedFormat, QGraph, QNode, QOp, QValue, Source, Tensor};
 use rand::{Rng, SeedableRng};
 
 /// x[2,K] -> MatMul W1 + b1 -> Rescale -> Relu -> MatMul W2 + b2 -> Rescale(saturating) -> Transpose.
-fn two_layer(seed: u64, k: usize, h: usize, n: usize) -> QGraph {
+pub fn two_layer(seed: u64, k: usize, h: usize, n: usize) -> QGraph {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut t = |shape: &[usize], lo: i64, hi: i64| {
         let n: usize = shape.iter().product();
@@ -66,7 +70,7 @@ fn layout_for(g: &QGraph, seed: u64) -> Layout {
     let n: usize = shape.iter().product();
     let x = Tensor::new(shape, (0..n).map(|_| rng.gen_range(-2048..2048)).collect()).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
-    build_layout(g, &trace, model_commitment(g).unwrap(), 8).unwrap()
+    build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap()
 }
 
 fn verify(l: Layout) -> Result<(), String> {
@@ -149,7 +153,7 @@ fn unsupported_ops_are_reported_by_name() {
     g.nodes[2].op = QOp::LeakyRelu { alpha: 1, shift: 4 };
     let x = Tensor::new(vec![2, 4], vec![1; 8]).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
-    let e = build_layout(&g, &trace, Fr::one(), 8).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = build_layout(&g, &trace, Fr::one(), PLAIN, 8).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("LeakyRelu has no circuit yet"), "{e}");
 }
 
@@ -207,7 +211,7 @@ fn conv_and_maxpool_pass_and_reject_tampering() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(10);
     let x = Tensor::new(vec![1, 4, 5, 5], (0..100).map(|_| rng.gen_range(-512..512)).collect()).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
-    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
     verify(honest.clone()).unwrap();
     let mv = first_row(&honest, Gate::Mv);
     let mx = first_row(&honest, Gate::Max2);
@@ -302,7 +306,7 @@ fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
     let x = Tensor::new(vec![1, 2, 4, 4], (0..32).map(|_| rng.gen_range(-512..512)).collect()).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
-    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
     verify(honest.clone()).unwrap();
     let div = first_row(&honest, Gate::Div);
     let ar = first_row(&honest, Gate::Arith);
@@ -389,7 +393,7 @@ fn tables_softmax_layernorm_pass_and_reject_tampering() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
     let x = Tensor::new(vec![1, 3, 8], (0..24).map(|_| rng.gen_range(-128..128)).collect()).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
-    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), 8).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
     verify(honest.clone()).unwrap();
     let vd = first_row(&honest, Gate::VarDiv);
     let sq = first_row(&honest, Gate::Sqrt);

@@ -10,4 +10,5 @@
 
 mod commit;
 mod halo2_chips;
+mod hashing;
 mod ir_eval;

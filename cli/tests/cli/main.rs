@@ -158,6 +158,64 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     let o = run(&["verify", p(&d("proof.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs")), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
     assert_eq!(v["valid"], true);
+    // Inputs are hashed by default: the proof exposes the input's commitment, which a requester holding
+    // the input recomputes with `poai commit-input`.
+    let o = run(&["commit-input", p(&d("m.poai")), "--input", p(&m.join("input.json")), "--json"]);
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert!(c["input_commitments"][0].as_str().is_some_and(|h| h.starts_with("0x")), "{c}");
+    assert_eq!(c["input_commitments"], v["claims"]["input_commitments"]);
+    // Sixteen samples back to back are not one input: a typed error, not a commitment.
+    let o = poai(&["commit-input", p(&d("m.poai")), "--input", p(&m.join("calibration.json"))]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot commit"), "{}", stderr(&o));
+
+    // Public inputs and hashed outputs: the proof file states the input values and the output's
+    // commitment, not the outputs.
+    run(&[
+        "setup",
+        p(&d("m.poai")),
+        "--srs",
+        p(&d("dev.srs")),
+        "--pk",
+        p(&d("pub.pk")),
+        "--vk",
+        p(&d("pub.vk")),
+        "--input-visibility",
+        "public",
+        "--output-visibility",
+        "hashed",
+    ]);
+    run(&[
+        "prove",
+        p(&d("m.poai")),
+        "--input",
+        p(&m.join("input.json")),
+        "--pk",
+        p(&d("pub.pk")),
+        "--srs",
+        p(&d("dev.srs")),
+        "-o",
+        p(&d("pub.json")),
+    ]);
+    let o = run(&["verify", p(&d("pub.json")), "--vk", p(&d("pub.vk")), "--srs", p(&d("dev.srs")), "--json"]);
+    let pv: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(pv["claims"]["inputs"][0].as_array().map(Vec::len), Some(16), "{pv}");
+    assert!(pv["claims"]["outputs"].is_null() && pv["claims"]["output_commitments"][0].is_string(), "{pv}");
+    // The other key (other visibility) rejects it.
+    let o = poai(&["verify", p(&d("pub.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);
+    assert!(!o.status.success(), "a proof verified under a key of another visibility");
+    let o = poai(&[
+        "setup",
+        p(&d("m.poai")),
+        "--srs",
+        p(&d("dev.srs")),
+        "--pk",
+        p(&d("x.pk")),
+        "--vk",
+        p(&d("x.vk")),
+        "--output-visibility",
+        "private",
+    ]);
+    assert!(!o.status.success() && stderr(&o).contains("not private"), "{}", stderr(&o));
 
     let proof: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d("proof.json")).unwrap_or_default()).unwrap_or_default();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::{fr_from_hex, model_commitment};
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings};
 use poai_circuits::ir::Source;
 use poai_circuits::model::CompiledModel;
 use poai_prover::{keygen, prove, Srs};
@@ -14,7 +14,9 @@ fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
     let q = m.quantize_inputs(input).unwrap();
     let trace = m.graph.eval_trace(&q).unwrap();
     let commitment = fr_from_hex(&m.model_commitment).unwrap();
-    ModelCircuit::new(build_layout_min_k(&m.graph, &trace, commitment).unwrap())
+    ModelCircuit::new(
+        build_layout_min_k(&m.graph, &trace, commitment, VisibilitySettings::default()).unwrap(),
+    )
 }
 
 #[test]
@@ -33,7 +35,13 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     let instances = c.instances().remove(0);
     // The public outputs are the quantised model's outputs.
     let outputs = m.graph.eval(&m.quantize_inputs(&input).unwrap()).unwrap();
-    assert_eq!(instances.len(), 1 + outputs[0].len());
+    // Instances: model commitment, the (hashed) input's commitment, then the outputs.
+    assert_eq!(instances.len(), 2 + outputs[0].len());
+    let q = m.quantize_inputs(&input).unwrap();
+    let bits = m.graph.value(m.graph.inputs[0]).unwrap().format.bits;
+    let input_commitment =
+        poai_circuits::commit::tensor_commitment(poai_circuits::commit::INPUT_DOMAIN, q[0].data(), bits);
+    assert_eq!(Some(instances[1]), input_commitment);
     verify_instances(pk.get_vk(), params, &proof, &instances).unwrap();
 
     let mut bad = proof.clone();
@@ -46,6 +54,9 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     let mut other_output = instances.clone();
     other_output[3] += Fr::one();
     assert!(verify_instances(pk.get_vk(), params, &proof, &other_output).is_err(), "other output accepted");
+    let mut other_input = instances.clone();
+    other_input[1] += Fr::one();
+    assert!(verify_instances(pk.get_vk(), params, &proof, &other_input).is_err(), "other input accepted");
     let mut other_model = instances.clone();
     other_model[0] += Fr::one();
     assert!(

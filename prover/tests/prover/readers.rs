@@ -2,6 +2,7 @@
 //! artifact must give a typed error (or, where the edit is immaterial, the same artifact), never a panic,
 //! and never a proof that verifies against a changed key.
 
+use poai_circuits::halo2::VisibilitySettings;
 use poai_prover::{prove_model, read_pk, setup, Srs};
 use poai_verifier::{verify, ProofFile, VerifierParams, VerifyingKeyFile};
 use rand::{Rng, SeedableRng};
@@ -35,8 +36,9 @@ fn mutate(bytes: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
 #[test]
 fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     let (model, input) = compiled("sigmoid_tanh_mlp");
-    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model).unwrap(), 21).unwrap();
-    let (pk, vk) = setup(&model, &srs).unwrap();
+    let vis = VisibilitySettings::default();
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, vis).unwrap(), 21).unwrap();
+    let (pk, vk) = setup(&model, &srs, vis).unwrap();
     let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
     let proof_json = proof.to_json().unwrap();
     let srs_bytes = srs.to_bytes().unwrap();

@@ -4,5 +4,6 @@
 
 pub mod elementwise;
 pub mod linear;
+pub mod poseidon;
 pub mod range;
 pub mod table;

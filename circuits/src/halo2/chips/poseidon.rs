@@ -1,0 +1,192 @@
+//! Packing and Poseidon hashing: the in-circuit side of `circuits::commit` (same packing, same sponge,
+//! same constants), so a digest computed here equals [`crate::commit::tensor_commitment`] and
+//! [`crate::commit::poseidon_hash`].
+//!
+//! Cell layouts (main region):
+//! - pack row: lanes 0..=7 hold up to eight values (copies), lane 8 the running element; the next row's
+//!   lane 8 is `c0·acc + Σ_i w_i·v_i + c1` with `w_i = 2^(bits·j)` for the value's place `j` in its
+//!   element, `c1` the sum of the offsets `2^(bits-1)·w_i`, and `c0 = 0` on an element's first row. An
+//!   element's rows never hold values of another element. Values must already be range-checked to
+//!   `bits` (packing is injective only then); inputs and outputs always are.
+//! - absorb row: lanes 0..=4 the state (the last permutation's output), lanes 5..=8 up to four inputs
+//!   (copies); the next row holds `f·s + m·x + c` where `f = 0` for the first absorption (the state then
+//!   comes from `c` alone: the initial capacity), `m_j = 0` masks unused or constant inputs and `c`
+//!   carries constants, the domain tag and the padding `1`.
+//! - a permutation: 8 full rounds of two rows and 60 partial rounds of one row (S-box by a witnessed
+//!   square, so every gate has degree 4), 76 rows; its output is the next absorb row's state.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+
+use super::super::layout::{fe, Gate, Layout, Pos};
+use crate::commit::poseidon::{initial_capacity, is_full_round, mds, round_constants, POSEIDON_T};
+use crate::commit::{PACK_BITS, POSEIDON_RATE};
+use crate::halo2::CircuitError;
+
+/// One sponge input: a cell, or a constant of the circuit (a domain tag).
+#[derive(Clone, Copy, Debug)]
+pub enum HashInput {
+    /// A cell and its value.
+    Cell(Pos, Fr),
+    /// A constant.
+    Const(Fr),
+}
+
+impl HashInput {
+    fn value(self) -> Fr {
+        match self {
+            Self::Cell(_, v) | Self::Const(v) => v,
+        }
+    }
+}
+
+/// Packs `bits`-wide signed values held in `cells` (already range-checked) into field elements exactly as
+/// [`crate::commit::pack_values`]; the pack rows hold copies. Returns the element cells.
+pub fn pack(l: &mut Layout, cells: &[(Pos, i64)], bits: u32) -> Result<Vec<(Pos, Fr)>, CircuitError> {
+    let values: Vec<i64> = cells.iter().map(|c| c.1).collect();
+    Ok(pack_rows(l, &values, Some(cells), bits)?.1)
+}
+
+/// Places `values` eight to a row as the pack rows themselves (no copies) and packs them: the cheapest
+/// layout for a hashed model input. Returns the value cells (to be range-checked by the caller) and the
+/// element cells.
+pub fn place_and_pack(l: &mut Layout, values: &[i64], bits: u32) -> Result<PackedCells, CircuitError> {
+    pack_rows(l, values, None, bits)
+}
+
+/// Value cells and packed element cells.
+pub type PackedCells = (Vec<(Pos, i64)>, Vec<(Pos, Fr)>);
+
+fn pack_rows(
+    l: &mut Layout,
+    values: &[i64],
+    copy_of: Option<&[(Pos, i64)]>,
+    bits: u32,
+) -> Result<PackedCells, CircuitError> {
+    if bits == 0 || bits > 62 {
+        return Err(CircuitError::Layout(format!("cannot pack {bits}-bit values")));
+    }
+    let per = (PACK_BITS / bits) as usize;
+    let offset = Fr::from(1u64 << (bits - 1));
+    let radix = Fr::from(1u64 << bits);
+    let mut value_cells = Vec::with_capacity(values.len());
+    let mut elements = Vec::with_capacity(values.len().div_ceil(per));
+    let mut acc = Fr::ZERO;
+    for (e, element) in values.chunks(per).enumerate() {
+        let mut place = Fr::ONE;
+        let mut last_row = 0;
+        for (i, row_values) in element.chunks(8).enumerate() {
+            let row = l.push_row();
+            last_row = row;
+            l.selectors[Gate::Pack as usize][row] = true;
+            // Lane 8 holds the running element (on an element's first row: the previous element,
+            // which c0 = 0 ignores).
+            l.lanes[8][row] = acc;
+            let first = i == 0;
+            l.consts[0][row] = if first { Fr::ZERO } else { Fr::ONE };
+            let mut next = if first { Fr::ZERO } else { acc };
+            let mut c1 = Fr::ZERO;
+            for (lane, &v) in row_values.iter().enumerate() {
+                l.lanes[lane][row] = fe(v);
+                l.weights[lane][row] = place;
+                let at = Pos::Lane(lane, row);
+                match copy_of {
+                    Some(src) => l.copies.push((at, src[e * per + i * 8 + lane].0)),
+                    None => value_cells.push((at, v)),
+                }
+                c1 += offset * place;
+                next += place * (fe(v) + offset);
+                place *= radix;
+            }
+            l.consts[1][row] = c1;
+            acc = next;
+        }
+        // The element lands in lane 8 of the row after its last pack row.
+        elements.push((Pos::Lane(8, last_row + 1), acc));
+    }
+    let end = l.push_row();
+    l.lanes[8][end] = acc;
+    Ok((value_cells, elements))
+}
+
+/// Hashes `inputs` with the sponge of [`crate::commit::poseidon_hash`]; returns the digest cell.
+pub fn hash(l: &mut Layout, inputs: &[HashInput]) -> Result<(Pos, Fr), CircuitError> {
+    let mut state = [Fr::ZERO; POSEIDON_T];
+    let mut chunks: Vec<&[HashInput]> = inputs.chunks(POSEIDON_RATE).collect();
+    if inputs.len().is_multiple_of(POSEIDON_RATE) {
+        chunks.push(&[]);
+    }
+    for (n, chunk) in chunks.iter().enumerate() {
+        let row = l.push_row();
+        l.selectors[Gate::Absorb as usize][row] = true;
+        let first = n == 0;
+        l.weights[0][row] = if first { Fr::ZERO } else { Fr::ONE };
+        let mut next = if first { [Fr::ZERO; POSEIDON_T] } else { state };
+        for (j, s) in state.iter().enumerate() {
+            l.lanes[j][row] = *s;
+        }
+        let add_const = |j: usize, c: Fr, l: &mut Layout| {
+            l.consts[j][row] += c;
+        };
+        if first {
+            add_const(0, initial_capacity(), l);
+            next[0] += initial_capacity();
+        }
+        for (i, input) in chunk.iter().enumerate() {
+            match *input {
+                HashInput::Cell(pos, v) => {
+                    l.lanes[5 + i][row] = v;
+                    l.weights[1 + i][row] = Fr::ONE;
+                    l.copies.push((Pos::Lane(5 + i, row), pos));
+                }
+                HashInput::Const(c) => add_const(1 + i, c, l),
+            }
+            next[1 + i] += input.value();
+        }
+        if chunk.len() < POSEIDON_RATE {
+            add_const(chunk.len() + 1, Fr::ONE, l);
+            next[chunk.len() + 1] += Fr::ONE;
+        }
+        state = next;
+        permutation(l, &mut state);
+    }
+    // The output state sits on the row after the last round.
+    let row = l.push_row();
+    for (j, s) in state.iter().enumerate() {
+        l.lanes[j][row] = *s;
+    }
+    Ok((Pos::Lane(1, row), state[1]))
+}
+
+/// Lays out one permutation of `state` (which the row about to be pushed holds) and updates it.
+fn permutation(l: &mut Layout, state: &mut [Fr; POSEIDON_T]) {
+    let m = mds();
+    for (r, rc) in round_constants().iter().enumerate() {
+        let row = l.push_row();
+        for (j, (s, c)) in state.iter().zip(rc).enumerate() {
+            l.lanes[j][row] = *s;
+            l.consts[j][row] = *c;
+        }
+        let added: Vec<Fr> = state.iter().zip(rc).map(|(s, c)| *s + c).collect();
+        let sboxed: Vec<Fr> = if is_full_round(r) {
+            l.selectors[Gate::PoseidonFull as usize][row] = true;
+            let squares: Vec<Fr> = added.iter().map(Field::square).collect();
+            for (j, w) in squares.iter().take(4).enumerate() {
+                l.lanes[5 + j][row] = *w;
+            }
+            let extra = l.push_row();
+            l.lanes[0][extra] = squares[4];
+            added.iter().zip(&squares).map(|(a, w)| w.square() * a).collect()
+        } else {
+            l.selectors[Gate::PoseidonPartial as usize][row] = true;
+            let w = added[0].square();
+            l.lanes[5][row] = w;
+            let mut v = added.clone();
+            v[0] = w.square() * added[0];
+            v
+        };
+        for (i, s) in state.iter_mut().enumerate() {
+            *s = m[i].iter().zip(&sboxed).map(|(a, b)| *a * b).sum();
+        }
+    }
+}
