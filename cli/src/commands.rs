@@ -428,3 +428,54 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub fn evm_verifier(
+    vk: &Path,
+    srs: &Path,
+    output: &Path,
+    abi: Option<&Path>,
+    solc: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let key = read_vk(vk)?;
+    let params = read_verifier_params(srs)?;
+    let source = poai_contracts::solidity::verifier_solidity(&key, &params)?;
+    let solc = solc.map(poai_contracts::solc::Solc::new).unwrap_or_else(poai_contracts::solc::Solc::from_env);
+    let pb = spinner("compiling the verifier", json);
+    let compiled = solc.compile_one("Verifier.sol", &source, "Halo2Verifier", None)?;
+    pb.finish_and_clear();
+    compiled.check_deployable().with_context(|| {
+        format!(
+            "the verifier for {} cannot be deployed on mainnet (nothing written): verifying this circuit \
+             directly on chain needs a compressed (aggregated) proof, not yet built",
+            vk.display()
+        )
+    })?;
+    write_atomic(output, source.as_bytes())?;
+    if let Some(abi) = abi {
+        write_atomic(abi, &serde_json::to_vec_pretty(&compiled.abi)?)?;
+    }
+    if json {
+        line(&json!({ "output": output, "runtime_bytes": compiled.runtime.len() }).to_string());
+    } else {
+        line(&format!(
+            "verifier written to {} ({} bytes of runtime code)",
+            output.display(),
+            compiled.runtime.len()
+        ));
+    }
+    Ok(())
+}
+
+pub fn calldata(proof: &Path, output: &Path, json: bool) -> anyhow::Result<()> {
+    let file = read_proof(proof)?;
+    let data = poai_contracts::calldata::calldata(&file)
+        .with_context(|| format!("{} has malformed instances or proof bytes", proof.display()))?;
+    write_atomic(output, format!("0x{}\n", poai_verifier::hex::encode(&data)).as_bytes())?;
+    if json {
+        line(&json!({ "output": output, "bytes": data.len() }).to_string());
+    } else {
+        line(&format!("{} bytes of call data written to {}", data.len(), output.display()));
+    }
+    Ok(())
+}

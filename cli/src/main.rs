@@ -161,6 +161,34 @@ enum Command {
         #[arg(long)]
         srs: PathBuf,
     },
+    /// Generate the Solidity verifier for a verifying key, compile it with the pinned solc and check
+    /// that it can be deployed (EIP-170); writes nothing otherwise.
+    EvmVerifier {
+        /// Verifying key.
+        #[arg(long)]
+        vk: PathBuf,
+        /// SRS file the key was generated with.
+        #[arg(long)]
+        srs: PathBuf,
+        /// Output Solidity file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write the contract's ABI (JSON).
+        #[arg(long)]
+        abi: Option<PathBuf>,
+        /// Solidity compiler command (default: `POAI_SOLC`, else `solc` on the PATH; tools/solc/bin/solc
+        /// wraps the pinned solc-js).
+        #[arg(long)]
+        solc: Option<PathBuf>,
+    },
+    /// Write the call data a transaction to the generated verifier sends for a proof (hex).
+    Calldata {
+        /// Proof file.
+        proof: PathBuf,
+        /// Output file (hex, `0x`-prefixed).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Run quantised inference.
     Run {
         /// Compiled model.
@@ -197,6 +225,10 @@ fn main() -> ExitCode {
             &commands::AuditPaths { onnx: &onnx, compiled: &compiled, proof: &proof, vk: &vk, srs: &srs },
             cli.json,
         ),
+        Command::EvmVerifier { vk, srs, output, abi, solc } => {
+            commands::evm_verifier(&vk, &srs, &output, abi.as_deref(), solc.as_deref(), cli.json)
+        }
+        Command::Calldata { proof, output } => commands::calldata(&proof, &output, cli.json),
         Command::Run { model, input, reference } => {
             commands::run(&model, &input, reference.as_deref(), cli.json)
         }

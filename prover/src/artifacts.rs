@@ -7,7 +7,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::{fr_from_hex, fr_to_hex};
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{build_layout_min_k, CircuitShape, ModelCircuit, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
 use poai_verifier::artifact::{decode_key, encode_key, VERSION};
@@ -83,6 +83,7 @@ fn public_layout(model: &CompiledModel, vis: VisibilitySettings) -> Result<Vec<P
 fn header(
     model: &CompiledModel,
     vis: VisibilitySettings,
+    shape: CircuitShape,
     kind: KeyKind,
     k: u32,
     body_len: usize,
@@ -95,6 +96,7 @@ fn header(
         k,
         model_commitment: model.model_commitment.clone(),
         visibility: vis,
+        shape,
         public: public_layout(model, vis)?,
         body_len: body_len as u64,
     })
@@ -121,8 +123,8 @@ pub fn setup(
         .write(&mut vk_body, SerdeFormat::RawBytes)
         .map_err(|e| ProverError::Circuit(e.to_string()))?;
     Ok((
-        encode_key(&header(model, vis, KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
-        encode_key(&header(model, vis, KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
+        encode_key(&header(model, vis, c.shape(), KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
+        encode_key(&header(model, vis, c.shape(), KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
     ))
 }
 
@@ -140,14 +142,15 @@ pub fn verifying_key_file(
     let vk = keygen_verifying(&srs.for_circuit(k)?, &c)?;
     let mut body = Vec::new();
     vk.write(&mut body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    Ok(encode_key(&header(model, vis, KeyKind::Verifying, k, body.len())?, &body)?)
+    Ok(encode_key(&header(model, vis, c.shape(), KeyKind::Verifying, k, body.len())?, &body)?)
 }
 
 /// Reads a proving key file.
 pub fn read_pk(bytes: &[u8]) -> Result<(KeyHeader, ProvingKey<G1Affine>), ProverError> {
     let (h, body) = decode_key(bytes, KeyKind::Proving)?;
+    let shape = h.shape;
     let pk = poai_verifier::parse_isolated("proving key", || {
-        ProvingKey::<G1Affine>::read::<_, ModelCircuit>(&mut Cursor::new(body), SerdeFormat::RawBytes, ())
+        ProvingKey::<G1Affine>::read::<_, ModelCircuit>(&mut Cursor::new(body), SerdeFormat::RawBytes, shape)
     })?;
     Ok((h, pk))
 }
@@ -173,6 +176,9 @@ pub fn prove_model(
     }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
     let c = circuit_for(model, &q, h.visibility)?;
+    if c.shape() != h.shape {
+        return Err(ProverError::Mismatch("the proving key was made for a circuit of another shape".into()));
+    }
     if c.layout.k() != h.k {
         return Err(ProverError::Mismatch(format!(
             "circuit k = {} but the key has k = {}",
@@ -183,6 +189,12 @@ pub fn prove_model(
     let params = srs.for_circuit(h.k)?;
     let proof = prove(&params, pk, &c)?;
     let instances = c.layout.instance.clone();
+    // A corrupted proving key yields a proof that does not verify: catch it here, not on chain.
+    poai_verifier::verify_instances(pk.get_vk(), &srs.verifier_params()?, &proof, &instances).map_err(
+        |e| {
+            ProverError::Mismatch(format!("the proof does not verify against the proving key's own key: {e}"))
+        },
+    )?;
     let claims = h.claims(&instances)?;
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),

@@ -1,15 +1,17 @@
-//! Key generation, proving and proof checking for [`ModelCircuit`] with KZG (SHPLONK) over BN254.
+//! Key generation and proving for [`ModelCircuit`] with KZG (SHPLONK) over BN254 and the EVM
+//! (Keccak-256) transcript.
 //!
 //! Concrete functions, so the halo2 generics are instantiated once here and every caller links against
 //! them instead of re-monomorphising (test binaries link much faster). Verification is
 //! `poai_verifier::verify_instances`.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_base::halo2_proofs::transcript::{Blake2bWrite, Challenge255, TranscriptWriterBuffer};
+use halo2_base::halo2_proofs::transcript::TranscriptWriterBuffer;
 use poai_circuits::halo2::ModelCircuit;
+use poai_verifier::ProofWriter;
 use rand::rngs::OsRng;
 
 use crate::ProverError;
@@ -32,7 +34,8 @@ pub fn keygen_verifying(
     params: &ParamsKZG<Bn256>,
     circuit: &ModelCircuit,
 ) -> Result<VerifyingKey<G1Affine>, ProverError> {
-    keygen_vk(params, circuit).map_err(plonk("verifying key generation"))
+    // Selector compression folds the gate selectors into few fixed columns (within the degree bound).
+    keygen_vk_custom(params, circuit, true).map_err(plonk("verifying key generation"))
 }
 
 /// Proves that the circuit's witness satisfies it, with its own public instances.
@@ -43,8 +46,8 @@ pub fn prove(
 ) -> Result<Vec<u8>, ProverError> {
     let instances = circuit.instances();
     let columns: Vec<&[Fr]> = instances.iter().map(Vec::as_slice).collect();
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+    let mut transcript = ProofWriter::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, ProofWriter, _>(
         params,
         pk,
         std::slice::from_ref(circuit),

@@ -7,7 +7,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::fr_to_hex;
-use poai_circuits::halo2::VisibilitySettings;
+use poai_circuits::halo2::{CircuitShape, VisibilitySettings};
 use poai_circuits::ir::fixed::dequantize;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,7 @@ pub const KEY_MAGIC: &[u8; 8] = b"POAIKEY2";
 /// Format version of key and proof files.
 pub const VERSION: u32 = 2;
 /// Proving system of every artifact.
-pub const BACKEND: &str = "halo2-kzg-shplonk-blake2b";
+pub const BACKEND: &str = "halo2-kzg-shplonk-keccak256";
 /// Curve of every artifact.
 pub const CURVE: &str = "bn254";
 /// Largest k any artifact may claim (BN254's two-adicity).
@@ -114,6 +114,8 @@ pub struct KeyHeader {
     pub model_commitment: String,
     /// Visibility of inputs and outputs the circuit was built with.
     pub visibility: VisibilitySettings,
+    /// The gates and lookups the circuit configures (needed to read the halo2 key).
+    pub shape: CircuitShape,
     /// Layout of the public instances.
     pub public: Vec<PublicValue>,
     /// Exact length of the halo2 key bytes that follow.

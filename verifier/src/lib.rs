@@ -16,4 +16,6 @@ mod verify;
 pub use artifact::{Claims, KeyHeader, KeyKind, ProofFile, PublicValue, BACKEND, CURVE, KEY_MAGIC};
 pub use error::VerifyError;
 pub use srs::{SrsHeader, VerifierParams, SRS_MAGIC};
-pub use verify::{parse_isolated, verify, verify_instances, Verified, VerifyingKeyFile};
+pub use verify::{
+    parse_isolated, verify, verify_instances, ProofReader, ProofWriter, Verified, VerifyingKeyFile,
+};

@@ -143,8 +143,9 @@ impl VerifierParams {
         self.insecure_dev_setup
     }
 
-    /// halo2 verifier parameters for a circuit of `k` rows: only the points verification reads are set.
-    pub(crate) fn params(&self, k: u32) -> Result<ParamsKZG<Bn256>, VerifyError> {
+    /// halo2 KZG parameters for a circuit of `k` rows with only the points verification reads (`G1`,
+    /// `G2`, `s·G2`); what the Rust verifier and the Solidity verifier generator use.
+    pub fn params(&self, k: u32) -> Result<ParamsKZG<Bn256>, VerifyError> {
         if k > self.k {
             return Err(VerifyError::SrsTooSmall { have: self.k, need: k });
         }

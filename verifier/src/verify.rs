@@ -8,14 +8,22 @@ use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+use halo2_base::halo2_proofs::transcript::TranscriptReadBuffer;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::fr_from_hex;
 use poai_circuits::halo2::ModelCircuit;
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
 use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile};
 use crate::error::format_err;
 use crate::{hex, VerifierParams, VerifyError};
+
+/// The Fiat-Shamir transcript of every poai proof: Keccak-256 as the EVM computes it, so one proof
+/// verifies here and in the generated Solidity verifier.
+pub type ProofReader<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8>>;
+/// The prover's side of [`ProofReader`].
+pub type ProofWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
 
 /// A parsed verifying-key file: its header (k, model commitment, public-instance layout) and halo2's key.
 #[derive(Debug)]
@@ -31,11 +39,12 @@ impl VerifyingKeyFile {
     /// does not return errors for every malformed input, so it runs isolated.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
+        let shape = header.shape;
         let vk = parse_isolated("verifying key", || {
             VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
                 &mut Cursor::new(body),
                 SerdeFormat::RawBytes,
-                (),
+                shape,
             )
         })?;
         Ok(Self { header, vk })
@@ -113,9 +122,9 @@ pub fn verify_instances(
     instances: &[Fr],
 ) -> Result<(), VerifyError> {
     let params = params.params(vk.get_domain().k())?;
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+    let mut transcript = ProofReader::init(proof);
     let strategy = SingleStrategy::new(params.verifier_params());
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, ProofReader<'_>, _>(
         params.verifier_params(),
         vk,
         strategy,

@@ -8,10 +8,11 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use halo2_base::halo2_proofs::plonk::{
     Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector, TableColumn,
+    VirtualCells,
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
-use super::layout::{fe, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
+use super::layout::{fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
 use crate::commit::poseidon::{self, POSEIDON_T};
 
 /// Columns and selectors of the poai circuit.
@@ -20,16 +21,22 @@ pub struct PoaiConfig {
     lanes: [Column<Advice>; LANES],
     weights: [Column<Fixed>; MV_WIDTH],
     consts: [Column<Fixed>; CONSTS],
-    selectors: [Selector; GATES],
+    selectors: [Option<Selector>; GATES],
     rc: Column<Advice>,
     rz: Column<Advice>,
     rc_coeffs: [Column<Fixed>; 4],
     range_table: TableColumn,
+    tables: Option<TableColumns>,
+    instance: Column<Instance>,
+}
+
+/// Columns of the non-linear table lookup (present only in circuits that use a table).
+#[derive(Clone, Copy, Debug)]
+struct TableColumns {
     tab_tag: Column<Fixed>,
     tab_x: Column<Advice>,
     tab_y: Column<Advice>,
     table: [TableColumn; 3],
-    instance: Column<Instance>,
 }
 
 /// A model circuit: its whole assignment, shared so that cloning for key generation is cheap.
@@ -37,12 +44,19 @@ pub struct PoaiConfig {
 pub struct ModelCircuit {
     /// The assignment table.
     pub layout: Arc<Layout>,
+    shape: CircuitShape,
 }
 
 impl ModelCircuit {
     /// Wraps a layout.
     pub fn new(layout: Layout) -> Self {
-        Self { layout: Arc::new(layout) }
+        let shape = layout.shape();
+        Self { layout: Arc::new(layout), shape }
+    }
+
+    /// The gates and lookups this circuit's configuration contains.
+    pub fn shape(&self) -> CircuitShape {
+        self.shape
     }
 
     /// Public instances (one column).
@@ -51,30 +65,62 @@ impl ModelCircuit {
     }
 }
 
+/// Declares a gate under its selector, if the circuit's shape has that selector.
+fn gate(
+    meta: &mut ConstraintSystem<Fr>,
+    selectors: &[Option<Selector>; GATES],
+    g: Gate,
+    name: &'static str,
+    constraints: impl FnOnce(&mut VirtualCells<'_, Fr>, Expression<Fr>) -> Vec<Expression<Fr>>,
+) {
+    if let Some(s) = selectors[g as usize] {
+        meta.create_gate(name, |m| {
+            let q = m.query_selector(s);
+            constraints(m, q)
+        });
+    }
+}
+
 impl Circuit<Fr> for ModelCircuit {
     type Config = PoaiConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
+    type Params = CircuitShape;
 
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
 
+    fn params(&self) -> CircuitShape {
+        self.shape
+    }
+
     fn configure(meta: &mut ConstraintSystem<Fr>) -> PoaiConfig {
+        Self::configure_with_params(meta, CircuitShape::default())
+    }
+
+    /// Only the gates (and the table lookup) `shape` names are configured: a circuit, its keys and its
+    /// verifier carry no constraint the model does not use.
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> PoaiConfig {
         let lanes = [(); LANES].map(|_| meta.advice_column());
         let weights = [(); MV_WIDTH].map(|_| meta.fixed_column());
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
-        let selectors = [(); GATES].map(|_| meta.selector());
+        let selectors: [Option<Selector>; GATES] =
+            std::array::from_fn(|g| shape.uses(g).then(|| meta.selector()));
         let rc = meta.advice_column();
         let rz = meta.advice_column();
         let rc_coeffs = [(); 4].map(|_| meta.fixed_column());
         let range_table = meta.lookup_table_column();
-        let tab_tag = meta.fixed_column();
-        let tab_x = meta.advice_column();
-        let tab_y = meta.advice_column();
-        let table = [(); 3].map(|_| meta.lookup_table_column());
-        meta.enable_equality(tab_x);
-        meta.enable_equality(tab_y);
+        let tables = shape.tables.then(|| {
+            let t = TableColumns {
+                tab_tag: meta.fixed_column(),
+                tab_x: meta.advice_column(),
+                tab_y: meta.advice_column(),
+                table: [(); 3].map(|_| meta.lookup_table_column()),
+            };
+            meta.enable_equality(t.tab_x);
+            meta.enable_equality(t.tab_y);
+            t
+        });
         let constants = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_constant(constants);
@@ -85,8 +131,7 @@ impl Circuit<Fr> for ModelCircuit {
         }
 
         let one = || Expression::Constant(Fr::ONE);
-        meta.create_gate("mat-vec init", |m| {
-            let q = m.query_selector(selectors[Gate::MvInit as usize]);
+        gate(meta, &selectors, Gate::MvInit, "mat-vec init", |m, q| {
             (0..MV_WIDTH)
                 .map(|i| {
                     q.clone()
@@ -95,8 +140,7 @@ impl Circuit<Fr> for ModelCircuit {
                 })
                 .collect::<Vec<_>>()
         });
-        meta.create_gate("mat-vec step", |m| {
-            let q = m.query_selector(selectors[Gate::Mv as usize]);
+        gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| {
             let x = m.query_advice(lanes[0], Rotation::cur());
             (0..MV_WIDTH)
                 .map(|i| {
@@ -107,8 +151,7 @@ impl Circuit<Fr> for ModelCircuit {
                 })
                 .collect::<Vec<_>>()
         });
-        meta.create_gate("rescale", |m| {
-            let q_on = m.query_selector(selectors[Gate::Rescale as usize]);
+        gate(meta, &selectors, Gate::Rescale, "rescale", |m, q_on| {
             let [x, q, r, y, h, g, t, u] =
                 [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let [div, half, hi, lo, mul] = [0, 1, 2, 3, 4].map(|i| m.query_fixed(consts[i], Rotation::cur()));
@@ -124,24 +167,20 @@ impl Circuit<Fr> for ModelCircuit {
                 q_on * (u - (y - lo)),
             ]
         });
-        meta.create_gate("relu", |m| {
-            let q = m.query_selector(selectors[Gate::Relu as usize]);
+        gate(meta, &selectors, Gate::Relu, "relu", |m, q| {
             let [x, y, u] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             vec![q.clone() * y.clone() * u.clone(), q * (u - (y - x))]
         });
-        meta.create_gate("max2", |m| {
-            let q = m.query_selector(selectors[Gate::Max2 as usize]);
+        gate(meta, &selectors, Gate::Max2, "max2", |m, q| {
             let [a, b, mx, u, v] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             vec![q.clone() * u.clone() * v.clone(), q.clone() * (u - (mx.clone() - a)), q * (v - (mx - b))]
         });
-        meta.create_gate("arith", |m| {
-            let q = m.query_selector(selectors[Gate::Arith as usize]);
+        gate(meta, &selectors, Gate::Arith, "arith", |m, q| {
             let [a, b, y] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let [c0, c1, c2, c3] = [0, 1, 2, 3].map(|i| m.query_fixed(consts[i], Rotation::cur()));
             vec![q * (y - (c0 * a.clone() + c1 * b.clone() + c2 * a * b + c3))]
         });
-        meta.create_gate("divide", |m| {
-            let q = m.query_selector(selectors[Gate::Div as usize]);
+        gate(meta, &selectors, Gate::Div, "divide", |m, q| {
             let [n, y, r, s] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let d = m.query_fixed(consts[0], Rotation::cur());
             let two = Expression::Constant(Fr::from(2));
@@ -150,8 +189,7 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (s - (two * d - one() - r)),
             ]
         });
-        meta.create_gate("divide by a witness", |m| {
-            let q = m.query_selector(selectors[Gate::VarDiv as usize]);
+        gate(meta, &selectors, Gate::VarDiv, "divide by a witness", |m, q| {
             let [n, d, y, r, s] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let two = Expression::Constant(Fr::from(2));
             vec![
@@ -159,8 +197,7 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (s - (two * d - one() - r)),
             ]
         });
-        meta.create_gate("square root", |m| {
-            let q = m.query_selector(selectors[Gate::Sqrt as usize]);
+        gate(meta, &selectors, Gate::Sqrt, "square root", |m, q| {
             let [v, s, a, b] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let (two, four) = (Expression::Constant(Fr::from(2)), Expression::Constant(Fr::from(4)));
             let lo = two.clone() * s.clone() - one();
@@ -170,14 +207,12 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (b - (hi.clone() * hi - one() - four * v)),
             ]
         });
-        meta.create_gate("affine", |m| {
-            let q = m.query_selector(selectors[Gate::Affine as usize]);
+        gate(meta, &selectors, Gate::Affine, "affine", |m, q| {
             let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
             vec![q * (y - (x * c0 + c1))]
         });
-        meta.create_gate("pack", |m| {
-            let q = m.query_selector(selectors[Gate::Pack as usize]);
+        gate(meta, &selectors, Gate::Pack, "pack", |m, q| {
             let acc = m.query_advice(lanes[8], Rotation::cur());
             let next = m.query_advice(lanes[8], Rotation::next());
             let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
@@ -186,8 +221,7 @@ impl Circuit<Fr> for ModelCircuit {
             });
             vec![q * (next - packed)]
         });
-        meta.create_gate("absorb", |m| {
-            let q = m.query_selector(selectors[Gate::Absorb as usize]);
+        gate(meta, &selectors, Gate::Absorb, "absorb", |m, q| {
             let keep = m.query_fixed(weights[0], Rotation::cur());
             (0..POSEIDON_T)
                 .map(|j| {
@@ -210,8 +244,7 @@ impl Circuit<Fr> for ModelCircuit {
                 .zip(&mds[i])
                 .fold(Expression::Constant(Fr::ZERO), |e, (x, m)| e + x.clone() * Expression::Constant(*m))
         };
-        meta.create_gate("poseidon full round", |m| {
-            let q = m.query_selector(selectors[Gate::PoseidonFull as usize]);
+        gate(meta, &selectors, Gate::PoseidonFull, "poseidon full round", |m, q| {
             let added: Vec<Expression<Fr>> = (0..POSEIDON_T)
                 .map(|j| {
                     m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
@@ -239,8 +272,7 @@ impl Circuit<Fr> for ModelCircuit {
             }
             cs
         });
-        meta.create_gate("poseidon partial round", |m| {
-            let q = m.query_selector(selectors[Gate::PoseidonPartial as usize]);
+        gate(meta, &selectors, Gate::PoseidonPartial, "poseidon partial round", |m, q| {
             let mut added: Vec<Expression<Fr>> = (0..POSEIDON_T)
                 .map(|j| {
                     m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
@@ -264,28 +296,16 @@ impl Circuit<Fr> for ModelCircuit {
             vec![a * z + b * limb + c * next + d * prev]
         });
         meta.lookup("range", |m| vec![(m.query_advice(rc, Rotation::cur()), range_table)]);
-        meta.lookup("non-linear tables", |m| {
-            vec![
-                (m.query_fixed(tab_tag, Rotation::cur()), table[0]),
-                (m.query_advice(tab_x, Rotation::cur()), table[1]),
-                (m.query_advice(tab_y, Rotation::cur()), table[2]),
-            ]
-        });
-        PoaiConfig {
-            lanes,
-            weights,
-            consts,
-            selectors,
-            rc,
-            rz,
-            rc_coeffs,
-            range_table,
-            tab_tag,
-            tab_x,
-            tab_y,
-            table,
-            instance,
+        if let Some(t) = tables {
+            meta.lookup("non-linear tables", |m| {
+                vec![
+                    (m.query_fixed(t.tab_tag, Rotation::cur()), t.table[0]),
+                    (m.query_advice(t.tab_x, Rotation::cur()), t.table[1]),
+                    (m.query_advice(t.tab_y, Rotation::cur()), t.table[2]),
+                ]
+            });
         }
+        PoaiConfig { lanes, weights, consts, selectors, rc, rz, rc_coeffs, range_table, tables, instance }
     }
 
     fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -299,29 +319,33 @@ impl Circuit<Fr> for ModelCircuit {
                 Ok(())
             },
         )?;
-        layouter.assign_table(
-            || "non-linear tables",
-            |mut t| {
-                let mut row = 0;
-                let mut put = |t: &mut halo2_base::halo2_proofs::circuit::Table<'_, Fr>,
-                               vals: [Fr; 3]|
-                 -> Result<(), Error> {
-                    for (col, v) in c.table.iter().zip(vals) {
-                        t.assign_cell(|| "", *col, row, || Value::known(v))?;
+        if let Some(t) = c.tables {
+            layouter.assign_table(
+                || "non-linear tables",
+                |mut table| {
+                    let mut row = 0;
+                    let mut put = |table: &mut halo2_base::halo2_proofs::circuit::Table<'_, Fr>,
+                                   vals: [Fr; 3]|
+                     -> Result<(), Error> {
+                        for (col, v) in t.table.iter().zip(vals) {
+                            table.assign_cell(|| "", *col, row, || Value::known(v))?;
+                        }
+                        row += 1;
+                        Ok(())
+                    };
+                    put(&mut table, [Fr::ZERO; 3])?;
+                    for (i, spec) in l.tables.iter().enumerate() {
+                        let tag = Fr::from(i as u64 + 1);
+                        for (x, y) in spec.rows() {
+                            put(&mut table, [tag, fe(x), fe(y)])?;
+                        }
                     }
-                    row += 1;
                     Ok(())
-                };
-                put(&mut t, [Fr::ZERO; 3])?;
-                for (i, spec) in l.tables.iter().enumerate() {
-                    let tag = Fr::from(i as u64 + 1);
-                    for (x, y) in spec.rows() {
-                        put(&mut t, [tag, fe(x), fe(y)])?;
-                    }
-                }
-                Ok(())
-            },
-        )?;
+                },
+            )?;
+        } else if !l.tables.is_empty() || !l.tab_x.is_empty() {
+            return Err(Error::Synthesis);
+        }
         let instance_cells = layouter.assign_region(
             || "model",
             |mut region| {
@@ -354,24 +378,25 @@ impl Circuit<Fr> for ModelCircuit {
                     }
                 }
                 for (sel, on) in c.selectors.iter().zip(&l.selectors) {
-                    for r in on.iter().enumerate().filter(|(_, &b)| b).map(|(r, _)| r) {
-                        sel.enable(&mut region, r)?;
+                    let mut rows = on.iter().enumerate().filter(|(_, &b)| b).map(|(r, _)| r).peekable();
+                    match sel {
+                        Some(sel) => {
+                            for r in rows {
+                                sel.enable(&mut region, r)?;
+                            }
+                        }
+                        // A gate the shape left out must have no rows.
+                        None if rows.peek().is_some() => return Err(Error::Synthesis),
+                        None => {}
                     }
                 }
-                let tab_x_cells: Vec<Cell> = l
-                    .tab_x
-                    .iter()
-                    .enumerate()
-                    .map(|(r, v)| region.assign_advice(c.tab_x, r, Value::known(*v)).cell())
-                    .collect();
-                let tab_y_cells: Vec<Cell> = l
-                    .tab_y
-                    .iter()
-                    .enumerate()
-                    .map(|(r, v)| region.assign_advice(c.tab_y, r, Value::known(*v)).cell())
-                    .collect();
-                for (r, tag) in l.tab_tag.iter().enumerate() {
-                    region.assign_fixed(c.tab_tag, r, *tag);
+                let (mut tab_x_cells, mut tab_y_cells) = (Vec::new(), Vec::new());
+                if let Some(t) = c.tables {
+                    for (r, ((x, y), tag)) in l.tab_x.iter().zip(&l.tab_y).zip(&l.tab_tag).enumerate() {
+                        tab_x_cells.push(region.assign_advice(t.tab_x, r, Value::known(*x)).cell());
+                        tab_y_cells.push(region.assign_advice(t.tab_y, r, Value::known(*y)).cell());
+                        region.assign_fixed(t.tab_tag, r, *tag);
+                    }
                 }
                 let cell = |p: Pos| -> Result<Cell, Error> {
                     match p {

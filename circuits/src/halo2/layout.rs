@@ -6,6 +6,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use serde::{Deserialize, Serialize};
 
 /// Advice lanes of the main region (mat-vec input + accumulators, or one element's cells per row).
 pub const LANES: usize = 9;
@@ -52,6 +53,32 @@ pub enum Gate {
 
 /// Number of gate selectors.
 pub const GATES: usize = 14;
+
+/// Which gates and lookups a circuit configures: its `Circuit::Params`. A circuit carries only what its
+/// layout uses, so a model without tables has no table lookup and every unused gate costs nothing (no
+/// selector column, no constraint in the quotient, less code in the Solidity verifier). Key files record
+/// it: reading a key needs the same configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// Bit `g` set: gate `g` (as numbered by [`Gate`]) is configured.
+    pub gates: u32,
+    /// The non-linear table lookup is configured.
+    pub tables: bool,
+}
+
+impl CircuitShape {
+    /// True if gate number `g` is configured.
+    pub fn uses(&self, g: usize) -> bool {
+        g < GATES && self.gates & (1 << g) != 0
+    }
+}
+
+impl Default for CircuitShape {
+    /// Every gate and the table lookup.
+    fn default() -> Self {
+        Self { gates: (1 << GATES) - 1, tables: true }
+    }
+}
 
 /// A cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -125,6 +152,17 @@ impl Layout {
             range_bits,
             ..Self::default()
         }
+    }
+
+    /// The gates and lookups this layout uses.
+    pub fn shape(&self) -> CircuitShape {
+        let gates = self
+            .selectors
+            .iter()
+            .enumerate()
+            .filter(|(_, rows)| rows.iter().any(|&b| b))
+            .fold(0u32, |m, (g, _)| m | (1 << g));
+        CircuitShape { gates, tables: !self.tables.is_empty() || !self.tab_x.is_empty() }
     }
 
     /// Rows used in the main region.

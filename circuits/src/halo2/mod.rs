@@ -17,7 +17,7 @@ pub mod visibility;
 use thiserror::Error;
 
 pub use circuit::{ModelCircuit, PoaiConfig};
-pub use layout::{Layout, Pos};
+pub use layout::{CircuitShape, Layout, Pos};
 pub use model::{build_layout, build_layout_min_k};
 pub use visibility::{Visibility, VisibilitySettings};
 

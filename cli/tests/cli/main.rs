@@ -305,10 +305,10 @@ fn setup_prove_verify_and_every_mismatch_fails() {
             );
             assert!(stderr(&o).contains("cut.key"), "the error names the file: {}", stderr(&o));
         }
-        // Same length, garbage inside the halo2 body.
+        // Same length, garbage inside the halo2 body (its commitments, right after halo2's own header).
         let mut garbled = bytes.clone();
-        let n = garbled.len();
-        for b in &mut garbled[n - 400..n - 100] {
+        let body = 12 + u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default()) as usize;
+        for b in &mut garbled[body + 40..body + 340] {
             *b ^= 0xa5;
         }
         std::fs::write(d("garbled.key"), &garbled).unwrap_or_else(|e| unreachable!("{e}"));
@@ -318,6 +318,35 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         .unwrap_or_else(|e| unreachable!("{e}"));
     let o = poai(&["verify", p(&d("cut.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);
     assert!(!o.status.success() && stderr(&o).contains("is not a poai proof file"), "{}", stderr(&o));
+
+    // Call data for the generated verifier: every instance as a 32-byte word, then the proof.
+    let o = run(&["calldata", p(&d("proof.json")), "-o", p(&d("call.hex")), "--json"]);
+    let hexdata = std::fs::read_to_string(d("call.hex")).unwrap_or_default();
+    let n_inst = proof["instances"].as_array().map(Vec::len).unwrap_or(0);
+    let proof_hex = proof["proof"].as_str().unwrap_or_default();
+    assert_eq!(
+        hexdata.trim().len(),
+        2 + 64 * n_inst + proof_hex.len(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(hexdata.trim().ends_with(proof_hex));
+    // The direct Solidity verifier of this circuit exceeds EIP-170: refused, nothing written.
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/solc");
+    let solc = std::env::var("POAI_SOLC").unwrap_or_else(|_| p(&tools.join("bin/solc")).to_string());
+    let o = poai(&[
+        "evm-verifier",
+        "--vk",
+        p(&d("m.vk")),
+        "--srs",
+        p(&d("dev.srs")),
+        "-o",
+        p(&d("Verifier.sol")),
+        "--solc",
+        &solc,
+    ]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot be deployed on mainnet"), "{}", stderr(&o));
+    assert!(!d("Verifier.sol").exists());
 
     // Audit: the genuine ONNX file, compiled model, key and proof pass.
     let onnx = m.join("model.onnx");

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.19;
+
+/// @title poai rewards: pay for proven inference.
+/// @notice A model owner registers a model commitment with the verifier generated for its verifying key.
+/// A requester posts a task (model, input commitment, reward escrowed in the native token, deadline). A
+/// compute provider submits the call data of a proof (public instances then proof bytes, as
+/// `poai calldata` writes it); the contract checks that the instances name the task's model and input,
+/// has the verifier check the proof, records the output and pays the provider, once. After the deadline
+/// an unpaid task refunds the requester. No function loops over unbounded data.
+contract PoaiRewards {
+    struct Model {
+        address owner;
+        address verifier;
+        // Number of public instances (32-byte words) at the start of the call data.
+        uint32 instanceCount;
+        // Index of the input commitment among the instances, or NO_INPUT for keys without one.
+        uint32 inputIndex;
+    }
+
+    enum Status {
+        None,
+        Open,
+        Paid,
+        Refunded
+    }
+
+    struct Task {
+        bytes32 model;
+        bytes32 input;
+        address requester;
+        uint64 deadline;
+        Status status;
+        uint256 reward;
+        address provider;
+        // keccak256 of all public instances of the accepted proof (model, input, outputs).
+        bytes32 instancesHash;
+    }
+
+    uint32 public constant NO_INPUT = type(uint32).max;
+
+    mapping(bytes32 => Model) public models;
+    mapping(uint256 => Task) public tasks;
+    mapping(bytes32 => bool) public proofUsed;
+    uint256 public taskCount;
+    uint256 private locked = 1;
+
+    event ModelRegistered(bytes32 indexed model, address indexed owner, address verifier);
+    event TaskPosted(uint256 indexed taskId, bytes32 indexed model, bytes32 input, uint256 reward, uint64 deadline);
+    event TaskPaid(uint256 indexed taskId, address indexed provider, uint256 reward, bytes instances);
+    event TaskRefunded(uint256 indexed taskId, address indexed requester, uint256 reward);
+
+    error AlreadyRegistered();
+    error UnknownModel();
+    error BadTask();
+    error NotOpen();
+    error DeadlinePassed();
+    error DeadlineNotPassed();
+    error InstancesMismatch();
+    error ProofReplayed();
+    error ProofRejected();
+    error TransferFailed();
+    error Reentrancy();
+
+    modifier nonReentrant() {
+        if (locked != 1) revert Reentrancy();
+        locked = 2;
+        _;
+        locked = 1;
+    }
+
+    /// @notice Registers `model` (a poai model commitment) with its generated verifier and the layout
+    /// of its public instances. A commitment is registered once, by whoever registers it first.
+    function registerModel(bytes32 model, address verifier, uint32 instanceCount, uint32 inputIndex) external {
+        if (models[model].verifier != address(0)) revert AlreadyRegistered();
+        if (verifier.code.length == 0 || instanceCount == 0) revert BadTask();
+        if (inputIndex != NO_INPUT && inputIndex >= instanceCount) revert BadTask();
+        models[model] = Model(msg.sender, verifier, instanceCount, inputIndex);
+        emit ModelRegistered(model, msg.sender, verifier);
+    }
+
+    /// @notice Posts a task for `model` on the input whose commitment is `input` (zero for a model
+    /// whose proofs expose no input commitment), escrowing `msg.value` until `deadline`.
+    function postTask(bytes32 model, bytes32 input, uint64 deadline) external payable returns (uint256 taskId) {
+        Model storage m = models[model];
+        if (m.verifier == address(0)) revert UnknownModel();
+        if (msg.value == 0 || deadline <= block.timestamp) revert BadTask();
+        if ((m.inputIndex == NO_INPUT) != (input == bytes32(0))) revert BadTask();
+        taskId = ++taskCount;
+        tasks[taskId] = Task(model, input, msg.sender, deadline, Status.Open, msg.value, address(0), bytes32(0));
+        emit TaskPosted(taskId, model, input, msg.value, deadline);
+    }
+
+    /// @notice Submits a proof for task `taskId`: `proofCalldata` is the verifier's call data (public
+    /// instances, then the proof). Pays the reward to the caller if the instances match the task and the
+    /// verifier accepts the proof.
+    function submit(uint256 taskId, bytes calldata proofCalldata) external nonReentrant {
+        Task storage t = tasks[taskId];
+        if (t.status != Status.Open) revert NotOpen();
+        if (block.timestamp > t.deadline) revert DeadlinePassed();
+        Model storage m = models[t.model];
+        uint256 instancesLen = uint256(m.instanceCount) * 32;
+        if (proofCalldata.length <= instancesLen) revert InstancesMismatch();
+        if (bytes32(proofCalldata[0:32]) != t.model) revert InstancesMismatch();
+        if (m.inputIndex != NO_INPUT) {
+            uint256 at = uint256(m.inputIndex) * 32;
+            if (bytes32(proofCalldata[at:at + 32]) != t.input) revert InstancesMismatch();
+        }
+        bytes32 proofHash = keccak256(proofCalldata[instancesLen:]);
+        if (proofUsed[proofHash]) revert ProofReplayed();
+        (bool valid,) = m.verifier.staticcall(proofCalldata);
+        if (!valid) revert ProofRejected();
+
+        t.status = Status.Paid;
+        t.provider = msg.sender;
+        t.instancesHash = keccak256(proofCalldata[0:instancesLen]);
+        proofUsed[proofHash] = true;
+        uint256 reward = t.reward;
+        emit TaskPaid(taskId, msg.sender, reward, proofCalldata[0:instancesLen]);
+
+        (bool sent,) = payable(msg.sender).call{value: reward}("");
+        if (!sent) revert TransferFailed();
+    }
+
+    /// @notice Returns the escrow of an unpaid task to its requester once the deadline has passed.
+    function refund(uint256 taskId) external nonReentrant {
+        Task storage t = tasks[taskId];
+        if (t.status != Status.Open) revert NotOpen();
+        if (block.timestamp <= t.deadline) revert DeadlineNotPassed();
+        t.status = Status.Refunded;
+        uint256 reward = t.reward;
+        emit TaskRefunded(taskId, t.requester, reward);
+        (bool sent,) = payable(t.requester).call{value: reward}("");
+        if (!sent) revert TransferFailed();
+    }
+
+    /// @notice Status of a task (0 none, 1 open, 2 paid, 3 refunded).
+    function taskStatus(uint256 taskId) external view returns (Status) {
+        return tasks[taskId].status;
+    }
+}

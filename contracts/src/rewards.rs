@@ -1,0 +1,95 @@
+//! The reward contract (`contracts/sol/PoaiRewards.sol`, hand-written): its source, compilation and the
+//! ABI encoding of its calls, and how a verifying key's public-instance layout maps onto it.
+
+use poai_verifier::{KeyHeader, PublicValue};
+use revm::primitives::{keccak256, Address};
+
+use crate::solc::{Compiled, Solc};
+use crate::ContractError;
+
+/// Solidity source of the reward contract.
+pub const REWARDS_SOURCE: &str = include_str!("../sol/PoaiRewards.sol");
+/// `PoaiRewards.NO_INPUT`: the key exposes no input commitment.
+pub const NO_INPUT: u32 = u32::MAX;
+
+/// Compiles the reward contract (optimizer on, 200 runs) and checks it is deployable.
+pub fn compile_rewards(solc: &Solc) -> Result<Compiled, ContractError> {
+    let c = solc.compile_one("PoaiRewards.sol", REWARDS_SOURCE, "PoaiRewards", Some(200))?;
+    c.check_deployable()?;
+    Ok(c)
+}
+
+/// What the contract needs to know of a key: the number of public instances and the index of the (first)
+/// input's commitment among them ([`NO_INPUT`] if inputs are not hashed).
+pub fn instance_layout(header: &KeyHeader) -> (u32, u32) {
+    let mut at = 0usize;
+    let mut input = NO_INPUT;
+    for seg in &header.public {
+        if matches!(seg, PublicValue::InputCommitment { index: 0 }) {
+            input = at as u32;
+        }
+        at += seg.len();
+    }
+    (at as u32, input)
+}
+
+/// The 4-byte selector of a function or error signature.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let h = keccak256(signature.as_bytes());
+    [h[0], h[1], h[2], h[3]]
+}
+
+fn word_u64(v: u64) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[24..].copy_from_slice(&v.to_be_bytes());
+    w
+}
+
+fn call(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
+    let mut out = selector(signature).to_vec();
+    for w in words {
+        out.extend_from_slice(w);
+    }
+    out
+}
+
+/// `registerModel(model, verifier, instanceCount, inputIndex)`.
+pub fn register_model(model: [u8; 32], verifier: Address, instance_count: u32, input_index: u32) -> Vec<u8> {
+    let mut v = [0u8; 32];
+    v[12..].copy_from_slice(verifier.as_slice());
+    call(
+        "registerModel(bytes32,address,uint32,uint32)",
+        &[model, v, word_u64(instance_count.into()), word_u64(input_index.into())],
+    )
+}
+
+/// `postTask(model, input, deadline)` (send the reward as the call's value).
+pub fn post_task(model: [u8; 32], input: [u8; 32], deadline: u64) -> Vec<u8> {
+    call("postTask(bytes32,bytes32,uint64)", &[model, input, word_u64(deadline)])
+}
+
+/// `submit(taskId, proofCalldata)`.
+pub fn submit(task_id: u64, proof_calldata: &[u8]) -> Vec<u8> {
+    let mut out = call(
+        "submit(uint256,bytes)",
+        &[word_u64(task_id), word_u64(64), word_u64(proof_calldata.len() as u64)],
+    );
+    out.extend_from_slice(proof_calldata);
+    out.resize(out.len() + (32 - proof_calldata.len() % 32) % 32, 0);
+    out
+}
+
+/// `refund(taskId)`.
+pub fn refund(task_id: u64) -> Vec<u8> {
+    call("refund(uint256)", &[word_u64(task_id)])
+}
+
+/// `taskStatus(taskId)`: returns 0 none, 1 open, 2 paid, 3 refunded.
+pub fn task_status(task_id: u64) -> Vec<u8> {
+    call("taskStatus(uint256)", &[word_u64(task_id)])
+}
+
+/// Hex of the revert data of a custom error (how [`crate::evm::LocalEvm::call`] reports it).
+pub fn error_data(signature: &str) -> String {
+    poai_verifier::hex::encode(&selector(signature))
+}

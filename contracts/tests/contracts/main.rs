@@ -1,0 +1,73 @@
+//! Integration tests of poai-contracts (one binary for the crate): generated verifiers and the reward
+//! contract in a real EVM.
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "tests fail by panicking"
+)]
+
+mod rewards;
+mod verifier;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use poai_circuits::halo2::VisibilitySettings;
+use poai_contracts::solc::{Compiled, Solc};
+use poai_contracts::solidity::verifier_solidity;
+use poai_prover::{prove_model, read_pk, setup, Srs};
+use poai_verifier::{KeyHeader, ProofFile, VerifierParams, VerifyingKeyFile};
+
+/// The pinned compiler: `POAI_SOLC`, else the solc-js wrapper in tools/solc (installed by `npm ci` there,
+/// which `.ci/run` does), else `solc` on the PATH.
+pub fn solc() -> Solc {
+    if std::env::var_os("POAI_SOLC").is_some() {
+        return Solc::from_env();
+    }
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/solc");
+    if tools.join("node_modules/solc").exists() {
+        return Solc::new(tools.join("bin/solc"));
+    }
+    Solc::new("solc")
+}
+
+/// A real proof of the smallest fixture, its key and its compiled Solidity verifier (built once).
+pub struct Fixture {
+    /// The verifying key's header.
+    pub header: KeyHeader,
+    /// The proof file.
+    pub proof: ProofFile,
+    /// The generated verifier, compiled.
+    pub verifier: Compiled,
+}
+
+/// The shared fixture.
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
+        let cal_path = dir.join("calibration.json");
+        let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+        let model =
+            poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
+        let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+        let vis = VisibilitySettings::default();
+        let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, vis).unwrap(), 3).unwrap();
+        let (pk, vk) = setup(&model, &srs, vis).unwrap();
+        let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
+        let vk = VerifyingKeyFile::from_bytes(&vk).unwrap();
+        let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+        poai_verifier::verify(&vk, &params, &proof).unwrap();
+        let sol = verifier_solidity(&vk, &params).unwrap();
+        let verifier = solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap();
+        eprintln!(
+            "verifier: {} bytes of Solidity, {} bytes of runtime code",
+            sol.len(),
+            verifier.runtime.len()
+        );
+        Fixture { header: vk.header, proof, verifier }
+    })
+}
