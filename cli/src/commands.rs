@@ -429,29 +429,84 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn evm_verifier(
-    vk: &Path,
-    srs: &Path,
+/// Arguments of `poai evm-verifier`.
+pub struct EvmVerifierArgs<'a> {
+    pub vk: &'a Path,
+    pub srs: &'a Path,
+    pub output: &'a Path,
+    pub abi: Option<&'a Path>,
+    pub bytecode: Option<&'a Path>,
+    pub solc: Option<&'a Path>,
+    pub allow_oversized: bool,
+}
+
+fn solc_for(solc: Option<&Path>) -> poai_contracts::solc::Solc {
+    solc.map(poai_contracts::solc::Solc::new).unwrap_or_else(poai_contracts::solc::Solc::from_env)
+}
+
+fn hex_file(bytes: &[u8]) -> Vec<u8> {
+    format!("0x{}\n", poai_verifier::hex::encode(bytes)).into_bytes()
+}
+
+pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
+    let key = read_vk(a.vk)?;
+    let params = read_verifier_params(a.srs)?;
+    let source = poai_contracts::solidity::verifier_solidity(&key, &params)?;
+    let pb = spinner("compiling the verifier", json);
+    let compiled = solc_for(a.solc).compile_one("Verifier.sol", &source, "Halo2Verifier", None)?;
+    pb.finish_and_clear();
+    if let Err(e) = compiled.check_deployable() {
+        if !a.allow_oversized {
+            return Err(anyhow::Error::new(e).context(format!(
+                "the verifier for {} cannot be deployed on mainnet (nothing written): verifying this circuit \
+                 directly on chain needs a compressed (aggregated) proof, not yet built",
+                a.vk.display()
+            )));
+        }
+        note(&format!("WARNING: {e}; written for a local chain without the limit only (--allow-oversized)"));
+    }
+    write_atomic(a.output, source.as_bytes())?;
+    if let Some(abi) = a.abi {
+        write_atomic(abi, &serde_json::to_vec_pretty(&compiled.abi)?)?;
+    }
+    if let Some(b) = a.bytecode {
+        write_atomic(b, &hex_file(&compiled.creation))?;
+    }
+    let (instances, input_index) = poai_contracts::rewards::instance_layout(&key.header);
+    if json {
+        line(
+            &json!({
+                "output": a.output,
+                "runtime_bytes": compiled.runtime.len(),
+                "deployable": compiled.check_deployable().is_ok(),
+                "model_commitment": key.header.model_commitment,
+                "instance_count": instances,
+                "input_index": input_index,
+            })
+            .to_string(),
+        );
+    } else {
+        line(&format!(
+            "verifier written to {} ({} bytes of runtime code; {instances} public instances)",
+            a.output.display(),
+            compiled.runtime.len()
+        ));
+    }
+    Ok(())
+}
+
+pub fn rewards_contract(
     output: &Path,
+    bytecode: Option<&Path>,
     abi: Option<&Path>,
     solc: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let key = read_vk(vk)?;
-    let params = read_verifier_params(srs)?;
-    let source = poai_contracts::solidity::verifier_solidity(&key, &params)?;
-    let solc = solc.map(poai_contracts::solc::Solc::new).unwrap_or_else(poai_contracts::solc::Solc::from_env);
-    let pb = spinner("compiling the verifier", json);
-    let compiled = solc.compile_one("Verifier.sol", &source, "Halo2Verifier", None)?;
-    pb.finish_and_clear();
-    compiled.check_deployable().with_context(|| {
-        format!(
-            "the verifier for {} cannot be deployed on mainnet (nothing written): verifying this circuit \
-             directly on chain needs a compressed (aggregated) proof, not yet built",
-            vk.display()
-        )
-    })?;
-    write_atomic(output, source.as_bytes())?;
+    let compiled = poai_contracts::rewards::compile_rewards(&solc_for(solc))?;
+    write_atomic(output, poai_contracts::rewards::REWARDS_SOURCE.as_bytes())?;
+    if let Some(b) = bytecode {
+        write_atomic(b, &hex_file(&compiled.creation))?;
+    }
     if let Some(abi) = abi {
         write_atomic(abi, &serde_json::to_vec_pretty(&compiled.abi)?)?;
     }
@@ -459,7 +514,7 @@ pub fn evm_verifier(
         line(&json!({ "output": output, "runtime_bytes": compiled.runtime.len() }).to_string());
     } else {
         line(&format!(
-            "verifier written to {} ({} bytes of runtime code)",
+            "reward contract written to {} ({} bytes of runtime code)",
             output.display(),
             compiled.runtime.len()
         ));
@@ -471,7 +526,7 @@ pub fn calldata(proof: &Path, output: &Path, json: bool) -> anyhow::Result<()> {
     let file = read_proof(proof)?;
     let data = poai_contracts::calldata::calldata(&file)
         .with_context(|| format!("{} has malformed instances or proof bytes", proof.display()))?;
-    write_atomic(output, format!("0x{}\n", poai_verifier::hex::encode(&data)).as_bytes())?;
+    write_atomic(output, &hex_file(&data))?;
     if json {
         line(&json!({ "output": output, "bytes": data.len() }).to_string());
     } else {

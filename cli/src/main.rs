@@ -176,8 +176,31 @@ enum Command {
         /// Also write the contract's ABI (JSON).
         #[arg(long)]
         abi: Option<PathBuf>,
-        /// Solidity compiler command (default: `POAI_SOLC`, else `solc` on the PATH; tools/solc/bin/solc
+        /// Solidity compiler command (default: `POAI_SOLC`, else `solc` on the PATH; tools/bin/solc
         /// wraps the pinned solc-js).
+        #[arg(long)]
+        solc: Option<PathBuf>,
+        /// Also write the creation bytecode (hex).
+        #[arg(long)]
+        bytecode: Option<PathBuf>,
+        /// Write a verifier over EIP-170's size limit anyway, for a local development chain started
+        /// without the limit (`anvil --disable-code-size-limit`). Mainnet cannot deploy it.
+        #[arg(long)]
+        allow_oversized: bool,
+    },
+    /// Write the reward contract (registry, escrowed tasks, payment for proven inference) and, compiled
+    /// with the pinned solc, its bytecode and ABI.
+    RewardsContract {
+        /// Output Solidity file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write the creation bytecode (hex).
+        #[arg(long)]
+        bytecode: Option<PathBuf>,
+        /// Also write the ABI (JSON).
+        #[arg(long)]
+        abi: Option<PathBuf>,
+        /// Solidity compiler command (as for `evm-verifier`).
         #[arg(long)]
         solc: Option<PathBuf>,
     },
@@ -225,9 +248,27 @@ fn main() -> ExitCode {
             &commands::AuditPaths { onnx: &onnx, compiled: &compiled, proof: &proof, vk: &vk, srs: &srs },
             cli.json,
         ),
-        Command::EvmVerifier { vk, srs, output, abi, solc } => {
-            commands::evm_verifier(&vk, &srs, &output, abi.as_deref(), solc.as_deref(), cli.json)
+        Command::EvmVerifier { vk, srs, output, abi, solc, bytecode, allow_oversized } => {
+            commands::evm_verifier(
+                &commands::EvmVerifierArgs {
+                    vk: &vk,
+                    srs: &srs,
+                    output: &output,
+                    abi: abi.as_deref(),
+                    bytecode: bytecode.as_deref(),
+                    solc: solc.as_deref(),
+                    allow_oversized,
+                },
+                cli.json,
+            )
         }
+        Command::RewardsContract { output, bytecode, abi, solc } => commands::rewards_contract(
+            &output,
+            bytecode.as_deref(),
+            abi.as_deref(),
+            solc.as_deref(),
+            cli.json,
+        ),
         Command::Calldata { proof, output } => commands::calldata(&proof, &output, cli.json),
         Command::Run { model, input, reference } => {
             commands::run(&model, &input, reference.as_deref(), cli.json)

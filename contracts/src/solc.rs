@@ -1,7 +1,7 @@
 //! Compiling Solidity with the pinned compiler through its standard-JSON interface.
 //!
 //! The compiler is a command that behaves like `solc --standard-json`: a native solc 0.8.19, or the
-//! solc-js wrapper in `tools/solc/bin/solc` (`npm ci` in `tools/solc` installs the pinned solc-js; no
+//! solc-js wrapper in `tools/bin/solc` (`npm ci --prefix tools` installs the pinned solc-js; no
 //! download at run time). [`Solc::from_env`] takes it from `POAI_SOLC`, else `solc` on the `PATH`.
 
 use std::io::Write;
@@ -69,8 +69,8 @@ impl Solc {
             .spawn()
             .map_err(|e| {
                 ContractError::Solc(format!(
-                    "cannot run `{name}`: {e} (install solc 0.8.19, or run `npm ci` in tools/solc and set \
-                     POAI_SOLC=tools/solc/bin/solc)"
+                    "cannot run `{name}`: {e} (install solc 0.8.19, or run `npm ci --prefix tools` and set \
+                     POAI_SOLC=tools/bin/solc)"
                 ))
             })?;
         if let Some(mut input) = child.stdin.take() {

@@ -332,7 +332,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     );
     assert!(hexdata.trim().ends_with(proof_hex));
     // The direct Solidity verifier of this circuit exceeds EIP-170: refused, nothing written.
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/solc");
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools");
     let solc = std::env::var("POAI_SOLC").unwrap_or_else(|_| p(&tools.join("bin/solc")).to_string());
     let o = poai(&[
         "evm-verifier",

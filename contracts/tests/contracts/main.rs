@@ -21,13 +21,13 @@ use poai_contracts::solidity::verifier_solidity;
 use poai_prover::{prove_model, read_pk, setup, Srs};
 use poai_verifier::{KeyHeader, ProofFile, VerifierParams, VerifyingKeyFile};
 
-/// The pinned compiler: `POAI_SOLC`, else the solc-js wrapper in tools/solc (installed by `npm ci` there,
+/// The pinned compiler: `POAI_SOLC`, else the solc-js wrapper in tools/bin (installed by `npm ci --prefix tools`,
 /// which `.ci/run` does), else `solc` on the PATH.
 pub fn solc() -> Solc {
     if std::env::var_os("POAI_SOLC").is_some() {
         return Solc::from_env();
     }
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/solc");
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools");
     if tools.join("node_modules/solc").exists() {
         return Solc::new(tools.join("bin/solc"));
     }
