@@ -13,8 +13,8 @@ model="${1:-sigmoid_tanh_mlp}"
 dir="models/$model"
 out="${OUT_DIR:-out}/onchain-$model"
 mkdir -p "$out"
-bin=tools/node_modules/.bin
-[ -x "$bin/anvil" ] && [ -x "$bin/cast" ] || npm ci --prefix tools --no-audit --no-fund
+bin=tools/bin
+[ -d tools/node_modules/@foundry-rs ] || npm ci --prefix tools --no-audit --no-fund
 export POAI_SOLC="${POAI_SOLC:-$PWD/tools/bin/solc}"
 cargo build -q -p poai-cli
 poai() { "${CARGO_TARGET_DIR:-target}/debug/poai" "$@"; }

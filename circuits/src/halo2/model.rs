@@ -8,7 +8,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
 use super::chips::elementwise::{
-    arith, div_round, max2, relu, rescale, signed_range_check, sqrt_round, var_div,
+    arith, clip, div_round, leaky_relu, max2, relu, rescale, signed_range_check, sqrt_round, var_div,
 };
 use super::chips::linear::{conv2d, matvec, zero_cell};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
@@ -434,6 +434,22 @@ pub fn build_layout(
             QOp::Relu => {
                 let bits = in_fmt(0)?.bits;
                 get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?
+            }
+            QOp::LeakyRelu { alpha, shift } => {
+                let bits = in_fmt(0)?.bits;
+                let z = zero_cell(&mut l, &mut zero);
+                get(&cells, 0)?
+                    .into_iter()
+                    .map(|c| leaky_relu(&mut l, c, z, *alpha, *shift, bits))
+                    .collect::<Result<_, _>>()?
+            }
+            QOp::Clip { min, max } => {
+                let bits = in_fmt(0)?.bits;
+                let z = zero_cell(&mut l, &mut zero);
+                get(&cells, 0)?
+                    .into_iter()
+                    .map(|c| clip(&mut l, c, z, *min, *max, bits))
+                    .collect::<Result<_, _>>()?
             }
             QOp::Reshape { .. } => get(&cells, 0)?,
             QOp::Concat { .. } => {

@@ -422,3 +422,71 @@ fn tables_softmax_layernorm_pass_and_reject_tampering() {
     l.set(Pos::Lane(3, sq), hi * hi - Fr::one() - four * v);
     assert!(verify(l).is_err(), "a wrong square root was accepted");
 }
+
+/// x[1,n] (12 bits) -> LeakyRelu(alpha / 2^16) -> Clip(min, max), all at one scale.
+fn leaky_clip(n: usize, alpha: i64, min: i64, max: i64) -> QGraph {
+    let v = |name: &str, source: Source| QValue {
+        name: name.into(),
+        shape: vec![1, n],
+        format: FixedFormat { scale: 8, bits: 12 },
+        source,
+    };
+    QGraph {
+        values: vec![
+            v("x", Source::Input { index: 0 }),
+            v("leaky", Source::Node { index: 0 }),
+            v("clip", Source::Node { index: 1 }),
+        ],
+        nodes: vec![
+            QNode {
+                name: "leaky".into(),
+                op: QOp::LeakyRelu { alpha, shift: 16 },
+                inputs: vec![0],
+                output: 1,
+            },
+            QNode { name: "clip".into(), op: QOp::Clip { min, max }, inputs: vec![1], output: 2 },
+        ],
+        inputs: vec![0],
+        outputs: vec![2],
+    }
+}
+
+#[test]
+fn leaky_relu_and_clip_match_eval_and_reject_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    // Small and large slopes (0.01, 0.3, 1.7, negative), bounds inside, straddling and outside the range.
+    for (alpha, min, max) in
+        [(655, -300, 1500), (19_661, -2048, 2047), (111_411, 0, 0), (-3277, -5000, 9000), (655, 3000, 4000)]
+    {
+        let g = leaky_clip(64, alpha, min, max);
+        let x = Tensor::new(vec![1, 64], (0..64).map(|_| rng.gen_range(-2048..2048)).collect()).unwrap();
+        let trace = g.eval_trace(std::slice::from_ref(&x)).unwrap();
+        let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+        // Public outputs equal eval (build_layout checks every node; the instances are the outputs).
+        let want: Vec<Fr> =
+            g.eval(&[x]).unwrap()[0].data().iter().map(|&v| poai_circuits::halo2::layout::fe(v)).collect();
+        assert_eq!(honest.instance[1..], want[..], "alpha {alpha}, clip [{min}, {max}]");
+        verify(honest.clone()).unwrap_or_else(|e| panic!("alpha {alpha}, clip [{min}, {max}]: {e}"));
+        let mut l = honest.clone();
+        l.instance[5] += Fr::one();
+        assert!(verify(l).is_err(), "a wrong output was accepted");
+        if min > 2047 {
+            continue;
+        }
+        let relu = first_row(&honest, Gate::Relu);
+        let rs = first_row(&honest, Gate::Rescale);
+        let mx = first_row(&honest, Gate::Max2);
+        for (what, pos) in [
+            ("relu output", Pos::Lane(1, relu)),
+            ("negative-part rounding", Pos::Lane(1, rs)),
+            ("clip lower max", Pos::Lane(2, mx)),
+            ("clip bound", Pos::Lane(1, mx)),
+        ] {
+            let mut l = honest.clone();
+            let v = l.get(pos);
+            l.set(pos, v + Fr::one());
+            assert!(verify(l).is_err(), "alpha {alpha}: tampered {what} was accepted");
+        }
+    }
+}

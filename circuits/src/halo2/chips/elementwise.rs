@@ -180,3 +180,56 @@ pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64)
     range_check(l, Pos::Lane(3, row), b, bits)?;
     Ok((Pos::Lane(1, row), s))
 }
+
+/// A cell holding the constant `c`, bound by the verifying key (`y = c` through the arith gate's constant).
+pub fn constant_cell(l: &mut Layout, zero: (Pos, i64), c: i64) -> (Pos, i64) {
+    arith(l, zero, zero, [0, 0, 0, c])
+}
+
+/// `y = x` for `x >= 0`, else `round(x·alpha / 2^shift)` — `QOp::LeakyRelu` for a signed `bits`-wide `x`.
+/// Built from existing gates: `p = relu(x)`, `n = x - p` (so `n = min(x, 0)`), `r = round(n·alpha /
+/// 2^shift)` by the rescale chip (wide enough never to saturate), `y = p + r`.
+pub fn leaky_relu(
+    l: &mut Layout,
+    x: (Pos, i64),
+    zero: (Pos, i64),
+    alpha: i64,
+    shift: u32,
+    bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let p = relu(l, x, bits)?;
+    let n = arith(l, x, p, [1, -1, 0, 0]);
+    let m = arith(l, n, zero, [alpha, 0, 0, 0]);
+    let alpha_bits = 64 - alpha.unsigned_abs().leading_zeros();
+    let m_bits = (bits + alpha_bits + 1).min(62);
+    let r_bits = (m_bits.saturating_sub(shift) + 2).clamp(bits + 1, 62);
+    let r = rescale(l, m, shift as i32, r_bits, m_bits)?;
+    Ok(arith(l, p, r, [1, 1, 0, 0]))
+}
+
+/// `y = clamp(x, min, max(min, max))` — `QOp::Clip` for a signed `bits`-wide `x`. Bounds outside the
+/// range `x` can take are first brought inside it (which changes no result), so both comparisons are
+/// max gates over `bits`-wide values: `t = max(x, lo)`, `m = max(t, hi)`, `y = t + hi - m`.
+pub fn clip(
+    l: &mut Layout,
+    x: (Pos, i64),
+    zero: (Pos, i64),
+    min: i64,
+    max: i64,
+    bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let (rmin, rmax) = signed_range(bits);
+    let hi = max.max(min);
+    if min > rmax {
+        return Ok(constant_cell(l, zero, min));
+    }
+    if hi < rmin {
+        return Ok(constant_cell(l, zero, hi));
+    }
+    let (lo, hi) = (min.clamp(rmin, rmax), hi.clamp(rmin, rmax));
+    let lo_cell = constant_cell(l, zero, lo);
+    let hi_cell = constant_cell(l, zero, hi);
+    let t = max2(l, x, lo_cell, bits)?;
+    let m = max2(l, t, hi_cell, bits)?;
+    Ok(arith(l, t, m, [1, -1, 0, hi]))
+}
