@@ -150,11 +150,11 @@ fn remainder_out_of_range_is_rejected_even_when_the_equation_holds() {
 #[test]
 fn unsupported_ops_are_reported_by_name() {
     let mut g = two_layer(7, 4, 4, 2);
-    g.nodes[2].op = QOp::LeakyRelu { alpha: 1, shift: 4 };
+    g.nodes[2].op = QOp::Reciprocal { numerator_log2: 8 };
     let x = Tensor::new(vec![2, 4], vec![1; 8]).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
     let e = build_layout(&g, &trace, Fr::one(), PLAIN, 8).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("LeakyRelu has no circuit yet"), "{e}");
+    assert!(e.contains("Reciprocal has no circuit yet"), "{e}");
 }
 
 /// x[1,4,5,5] -> grouped, strided, padded Conv (+bias) -> Rescale -> MaxPool 2x2 (stride 1, pad 1) -> Relu.
