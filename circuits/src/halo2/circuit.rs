@@ -198,13 +198,15 @@ impl Circuit<Fr> for ModelCircuit {
             ]
         });
         gate(meta, &selectors, Gate::Sqrt, "square root", |m, q| {
-            let [v, s, a, b] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let [v, s, a, b, z] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
             let (two, four) = (Expression::Constant(Fr::from(2)), Expression::Constant(Fr::from(4)));
             let lo = two.clone() * s.clone() - one();
-            let hi = two * s + one();
+            let hi = two * s.clone() + one();
             vec![
-                q.clone() * (a - (four.clone() * v.clone() - lo.clone() * lo)),
-                q * (b - (hi.clone() * hi - one() - four * v)),
+                q.clone() * (a - (four.clone() * v.clone() - lo.clone() * lo + z.clone())),
+                q.clone() * (b - (hi.clone() * hi - one() - four * v)),
+                q.clone() * z.clone() * (one() - z.clone()),
+                q * z * s,
             ]
         });
         gate(meta, &selectors, Gate::Affine, "affine", |m, q| {

@@ -38,7 +38,7 @@ pub enum Gate {
     Div = 7,
     /// `y = round(n / d)` for a witnessed `d`: `2n + d = 2d·y + r`, `s = 2d - 1 - r`.
     VarDiv = 8,
-    /// `s = round(sqrt(v))`: `a = 4v - (2s - 1)^2`, `b = (2s + 1)^2 - 1 - 4v`.
+    /// `s = round(sqrt(v))`: `a = 4v - (2s - 1)^2 + z`, `b = (2s + 1)^2 - 1 - 4v`, `z` boolean, `z·s = 0`.
     Sqrt = 9,
     /// Packing: `lane8(next) = c0·lane8 + Σ_i w_i·lane_i + c1` (several small values into one element).
     Pack = 10,

@@ -2,10 +2,12 @@
 //!
 //! Layout first: [`model::build_layout`] turns a quantised graph and its evaluation trace into an
 //! assignment table ([`layout::Layout`]), chip by chip ([`chips`]); [`circuit::ModelCircuit`] copies that
-//! table into a single region. Supported so far: `MatMul` and `Conv` with constant weights (+ bias),
-//! `Rescale` with saturation, `Relu`, `MaxPool`, `AvgPool`, `ReduceSum`/`ReduceMean`, `Add`/`Sub`/`Mul`
-//! (with broadcasting and constant operands), `MatMul` of two activations, tables (Sigmoid, Tanh, Exp, Erf,
-//! Gelu), `Softmax`, `LayerNorm`, and the shape ops; weights are fixed columns (bound by the verifying key).
+//! table into a single region. Every `QOp` has a chip: `MatMul` and `Conv` with constant weights
+//! (+ bias), `Rescale` with saturation, `Relu`, `LeakyRelu`, `Clip`, `Sqrt`, `Reciprocal`, `MaxPool`,
+//! `AvgPool`, `ReduceSum`/`ReduceMean`, `Add`/`Sub`/`Mul` (with broadcasting and constant operands),
+//! `MatMul` of two activations, tables (Sigmoid, Tanh, Exp, Erf, Gelu), `Softmax`, `LayerNorm`, and the
+//! shape ops (a matmul by a constant of rank above 2 is refused by name). Weights are fixed columns
+//! (bound by the verifying key); inputs and outputs are private, public or hashed (packing + Poseidon).
 //! The plan for the rest is in `docs/circuits-design.md`.
 
 pub mod chips;

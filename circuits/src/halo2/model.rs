@@ -8,7 +8,8 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
 use super::chips::elementwise::{
-    arith, clip, div_round, leaky_relu, max2, relu, rescale, signed_range_check, sqrt_round, var_div,
+    arith, clip, div_round, leaky_relu, max2, reciprocal, relu, rescale, signed_range_check, sqrt,
+    sqrt_round, var_div,
 };
 use super::chips::linear::{conv2d, matvec, zero_cell};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
@@ -441,6 +442,22 @@ pub fn build_layout(
                 get(&cells, 0)?
                     .into_iter()
                     .map(|c| leaky_relu(&mut l, c, z, *alpha, *shift, bits))
+                    .collect::<Result<_, _>>()?
+            }
+            QOp::Reciprocal { numerator_log2 } => {
+                let bits = in_fmt(0)?.bits;
+                let z = zero_cell(&mut l, &mut zero);
+                get(&cells, 0)?
+                    .into_iter()
+                    .map(|c| reciprocal(&mut l, c, z, *numerator_log2, bits))
+                    .collect::<Result<_, _>>()?
+            }
+            QOp::Sqrt { shift } => {
+                let bits = in_fmt(0)?.bits;
+                let z = zero_cell(&mut l, &mut zero);
+                get(&cells, 0)?
+                    .into_iter()
+                    .map(|c| sqrt(&mut l, c, z, *shift, bits))
                     .collect::<Result<_, _>>()?
             }
             QOp::Clip { min, max } => {

@@ -149,12 +149,28 @@ fn remainder_out_of_range_is_rejected_even_when_the_equation_holds() {
 
 #[test]
 fn unsupported_ops_are_reported_by_name() {
-    let mut g = two_layer(7, 4, 4, 2);
-    g.nodes[2].op = QOp::Reciprocal { numerator_log2: 8 };
+    // A matmul by a rank-3 constant (a batch of weight matrices) has no mat-vec layout yet.
+    let v = |name: &str, shape: Vec<usize>, source: Source| QValue {
+        name: name.into(),
+        shape,
+        format: FixedFormat { scale: 8, bits: 30 },
+        source,
+    };
+    let w = Tensor::new(vec![1, 4, 3], (0..12).collect()).unwrap();
+    let g = QGraph {
+        values: vec![
+            v("x", vec![2, 4], Source::Input { index: 0 }),
+            v("w", vec![1, 4, 3], Source::Const { tensor: w, param: true }),
+            v("y", vec![1, 2, 3], Source::Node { index: 0 }),
+        ],
+        nodes: vec![QNode { name: "batched".into(), op: QOp::MatMul, inputs: vec![0, 1], output: 2 }],
+        inputs: vec![0],
+        outputs: vec![2],
+    };
     let x = Tensor::new(vec![2, 4], vec![1; 8]).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
     let e = build_layout(&g, &trace, Fr::one(), PLAIN, 8).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("Reciprocal has no circuit yet"), "{e}");
+    assert!(e.contains("MatMul has no circuit yet"), "{e}");
 }
 
 /// x[1,4,5,5] -> grouped, strided, padded Conv (+bias) -> Rescale -> MaxPool 2x2 (stride 1, pad 1) -> Relu.
@@ -488,5 +504,107 @@ fn leaky_relu_and_clip_match_eval_and_reject_tampering() {
             l.set(pos, v + Fr::one());
             assert!(verify(l).is_err(), "alpha {alpha}: tampered {what} was accepted");
         }
+    }
+}
+
+#[test]
+fn standalone_sqrt_matches_eval_including_zero_and_negative_inputs() {
+    use poai_circuits::halo2::layout::Gate;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(22);
+    for shift in [-3, 0, 2] {
+        let v = |name: &str, bits: u32, source: Source| QValue {
+            name: name.into(),
+            shape: vec![1, 64],
+            format: FixedFormat { scale: 8, bits },
+            source,
+        };
+        let g = QGraph {
+            values: vec![v("x", 12, Source::Input { index: 0 }), v("s", 62, Source::Node { index: 0 })],
+            nodes: vec![QNode { name: "sqrt".into(), op: QOp::Sqrt { shift }, inputs: vec![0], output: 1 }],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let mut data: Vec<i64> = (0..60).map(|_| rng.gen_range(-2048..2048)).collect();
+        data.extend([0, 1, 2, 2047]);
+        let x = Tensor::new(vec![1, 64], data).unwrap();
+        let trace = g.eval_trace(std::slice::from_ref(&x)).unwrap();
+        let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+        let want: Vec<Fr> =
+            g.eval(&[x]).unwrap()[0].data().iter().map(|&v| poai_circuits::halo2::layout::fe(v)).collect();
+        assert_eq!(honest.instance[1..], want[..], "shift {shift}");
+        verify(honest.clone()).unwrap_or_else(|e| panic!("shift {shift}: {e}"));
+        // The zero flag cannot excuse a non-zero value: claim sqrt(v) = 0 with z = 1 for some v > 0.
+        let rows: Vec<usize> =
+            (0..honest.main_rows()).filter(|&r| honest.selectors[Gate::Sqrt as usize][r]).collect();
+        let r = *rows.iter().find(|&&r| honest.get(Pos::Lane(0, r)) != Fr::zero()).unwrap();
+        let mut l = honest.clone();
+        let v4 = Fr::from(4) * l.get(Pos::Lane(0, r));
+        l.set(Pos::Lane(1, r), Fr::zero());
+        l.set(Pos::Lane(4, r), Fr::one());
+        l.set(Pos::Lane(2, r), v4 - Fr::one() + Fr::one());
+        l.set(Pos::Lane(3, r), Fr::one() - Fr::one() - v4);
+        assert!(verify(l).is_err(), "shift {shift}: a zero root of a non-zero value was accepted");
+        // A flag on a non-zero root breaks z·s = 0.
+        let mut l = honest.clone();
+        l.set(Pos::Lane(4, r), Fr::one());
+        l.set(Pos::Lane(2, r), l.get(Pos::Lane(2, r)) + Fr::one());
+        assert!(verify(l).is_err(), "shift {shift}: zero flag on a non-zero root accepted");
+    }
+}
+
+#[test]
+fn reciprocal_matches_eval_for_every_sign_and_zero_and_rejects_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
+    for k in [8u32, 20] {
+        let v = |name: &str, bits: u32, source: Source| QValue {
+            name: name.into(),
+            shape: vec![1, 64],
+            format: FixedFormat { scale: 4, bits },
+            source,
+        };
+        let g = QGraph {
+            values: vec![v("x", 12, Source::Input { index: 0 }), v("r", 62, Source::Node { index: 0 })],
+            nodes: vec![QNode {
+                name: "recip".into(),
+                op: QOp::Reciprocal { numerator_log2: k },
+                inputs: vec![0],
+                output: 1,
+            }],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let mut data: Vec<i64> = (0..58).map(|_| rng.gen_range(-2048..2048)).collect();
+        data.extend([0, 1, -1, 2047, -2048, 3]);
+        let x = Tensor::new(vec![1, 64], data).unwrap();
+        let trace = g.eval_trace(std::slice::from_ref(&x)).unwrap();
+        let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+        let want: Vec<Fr> =
+            g.eval(&[x]).unwrap()[0].data().iter().map(|&v| poai_circuits::halo2::layout::fe(v)).collect();
+        assert_eq!(honest.instance[1..], want[..], "k = {k}");
+        verify(honest.clone()).unwrap_or_else(|e| panic!("k = {k}: {e}"));
+        let vd = first_row(&honest, Gate::VarDiv);
+        for (what, pos) in [
+            ("quotient", Pos::Lane(2, vd)),
+            ("divisor", Pos::Lane(1, vd)),
+            ("output", honest.instance_cells[3].0),
+        ] {
+            let mut l = honest.clone();
+            let val = l.get(pos);
+            l.set(pos, val + Fr::one());
+            assert!(verify(l).is_err(), "k = {k}: tampered {what} accepted");
+        }
+        // Claiming "x is zero" for a non-zero x (divisor |x| + 1, or the sign flipped) fails: the
+        // is-zero gadget's a·z = 0 breaks.
+        let arith_rows: Vec<usize> =
+            (0..honest.main_rows()).filter(|&r| honest.selectors[Gate::Arith as usize][r]).collect();
+        let zflag = arith_rows
+            .iter()
+            .copied()
+            .find(|&r| honest.consts[3][r] == Fr::one() && honest.get(Pos::Lane(0, r)) != Fr::zero())
+            .unwrap();
+        let mut l = honest.clone();
+        l.set(Pos::Lane(2, zflag), Fr::one());
+        assert!(verify(l).is_err(), "k = {k}: a zero flag on a non-zero value accepted");
     }
 }

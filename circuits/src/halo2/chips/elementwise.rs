@@ -160,19 +160,22 @@ pub fn var_div(l: &mut Layout, n: (Pos, i64), d: (Pos, i64), bits: u32) -> Resul
     Ok((Pos::Lane(2, row), y))
 }
 
-/// `s = round(sqrt(v))` for `v >= 1` (LayerNorm's variance plus epsilon). Lanes: `v` (copied), `s`,
-/// `a = 4v - (2s-1)^2`, `b = (2s+1)^2 - 1 - 4v`; both range-checked non-negative with `bits` (static: the
-/// bit width of `s` plus 3), which pins `s` to the unique integer with `(2s-1)^2 <= 4v < (2s+1)^2`.
+/// `s = round(sqrt(v))` for `v >= 0`. Lanes: `v` (copied), `s`, `a = 4v - (2s-1)^2 + z`,
+/// `b = (2s+1)^2 - 1 - 4v`, `z`; `z` is boolean with `z·s = 0`. `a, b` are range-checked non-negative with
+/// `bits` (static: the bit width of `v` plus 3), which pins `s` to the unique integer with
+/// `(2s-1)^2 <= 4v < (2s+1)^2`, except that `z = 1` (possible only for `s = 0`) waives the lower bound,
+/// which `s = 0` cannot meet: then `4v < 1`, so `v = 0`.
 pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
-    if v.1 < 1 {
-        return Err(CircuitError::Layout("square root of a value below 1".into()));
+    if v.1 < 0 {
+        return Err(CircuitError::Layout("square root of a negative value".into()));
     }
     let s = crate::ir::fixed::isqrt_round(v.1);
-    let a = 4 * v.1 - (2 * s - 1) * (2 * s - 1);
+    let z = i64::from(s == 0);
+    let a = 4 * v.1 - (2 * s - 1) * (2 * s - 1) + z;
     let b = (2 * s + 1) * (2 * s + 1) - 1 - 4 * v.1;
     let row = l.push_row();
     l.selectors[Gate::Sqrt as usize][row] = true;
-    for (lane, val) in [v.1, s, a, b].into_iter().enumerate() {
+    for (lane, val) in [v.1, s, a, b, z].into_iter().enumerate() {
         l.lanes[lane][row] = fe(val);
     }
     l.copies.push((Pos::Lane(0, row), v.0));
@@ -232,4 +235,74 @@ pub fn clip(
     let t = max2(l, x, lo_cell, bits)?;
     let m = max2(l, t, hi_cell, bits)?;
     Ok(arith(l, t, m, [1, -1, 0, hi]))
+}
+
+/// `y = round(sqrt(max(shift_scale(x, shift), 0)))` — `QOp::Sqrt` for a signed `bits`-wide `x`:
+/// `shift_scale` by the rescale chip (a rounded division, wide enough never to saturate) or an exact
+/// multiplication, `max(·, 0)` by ReLU, then [`sqrt_round`].
+pub fn sqrt(
+    l: &mut Layout,
+    x: (Pos, i64),
+    zero: (Pos, i64),
+    shift: i32,
+    bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let (v, v_bits) = match shift {
+        0 => (x, bits),
+        s if s > 0 => (rescale(l, x, s, (bits + 1).min(62), bits)?, (bits + 1).min(62)),
+        s => {
+            let up = s.unsigned_abs();
+            if bits + up > 60 {
+                return Err(CircuitError::Layout(format!("sqrt pre-shift 2^{up} of a {bits}-bit value")));
+            }
+            (arith(l, x, zero, [1i64 << up, 0, 0, 0]), bits + up)
+        }
+    };
+    let v = relu(l, v, v_bits)?;
+    sqrt_round(l, v, (v_bits + 3).min(62))
+}
+
+/// `z = 1` if `a = 0`, else `z = 0`: a free inverse witness `w` (a row of its own, no gate) with
+/// `z = 1 - a·w` and `a·z = 0` (copy-constrained to the zero cell).
+fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
+    let row = l.push_row();
+    l.lanes[0][row] = if a.1 == 0 { fe(0) } else { fe(a.1).invert().unwrap_or(fe(0)) };
+    let w = (Pos::Lane(0, row), 0);
+    // The arith chip tracks integer values; `a·w` is 1 in the field whenever a != 0.
+    let row_z = l.push_row();
+    let z_val = i64::from(a.1 == 0);
+    l.selectors[Gate::Arith as usize][row_z] = true;
+    l.lanes[0][row_z] = fe(a.1);
+    l.lanes[1][row_z] = l.lanes[0][row];
+    l.lanes[2][row_z] = fe(z_val);
+    l.consts[2][row_z] = -fe(1);
+    l.consts[3][row_z] = fe(1);
+    l.copies.push((Pos::Lane(0, row_z), a.0));
+    l.copies.push((Pos::Lane(1, row_z), w.0));
+    let z = (Pos::Lane(2, row_z), z_val);
+    let az = arith(l, a, z, [0, 0, 1, 0]);
+    l.copies.push((az.0, zero.0));
+    z
+}
+
+/// `y = sign(x)·round(2^k / |x|)`, and `2^k` for `x = 0` — `QOp::Reciprocal` for a signed `bits`-wide
+/// `x`. `|x| = relu(x) - min(x, 0)`; the divisor is `|x| + [x = 0]` (so zero divides as one, giving `2^k`),
+/// the rounded division is the witnessed-divisor chip, and the sign comes from `[min(x, 0) = 0]`.
+pub fn reciprocal(
+    l: &mut Layout,
+    x: (Pos, i64),
+    zero: (Pos, i64),
+    numerator_log2: u32,
+    bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let k = numerator_log2.min(62);
+    let p = relu(l, x, bits)?;
+    let n = arith(l, x, p, [1, -1, 0, 0]);
+    let a = arith(l, p, n, [1, -1, 0, 0]);
+    let a_zero = is_zero(l, a, zero);
+    let d = arith(l, a, a_zero, [1, 1, 0, 0]);
+    let num = constant_cell(l, zero, 1i64 << k);
+    let r = var_div(l, num, d, (bits + 2).min(62))?;
+    let nonneg = is_zero(l, n, zero);
+    Ok(arith(l, r, nonneg, [-1, 0, 2, 0]))
 }
