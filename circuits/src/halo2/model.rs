@@ -101,6 +101,40 @@ fn pool_windows(
     Ok(windows)
 }
 
+/// `x @ W` for constant weights of rank above 2: one mat-vec per row of every batch, batch dims broadcast
+/// as numpy does.
+fn batched_const_matmul(
+    l: &mut Layout,
+    x: &Cells,
+    x_shape: &[usize],
+    w: &Tensor,
+    out_shape: &[usize],
+) -> Result<Cells, CircuitError> {
+    let sb = w.shape();
+    let (ra, rb) = (x_shape.len(), sb.len());
+    if ra < 2 || out_shape.len() < 2 {
+        return Err(CircuitError::Unsupported("MatMul".into()));
+    }
+    let (m, k, n) = (x_shape[ra - 2], x_shape[ra - 1], sb[rb - 1]);
+    let batch = &out_shape[..out_shape.len() - 2];
+    let ma = crate::ir::tensor_shape::broadcast_index_map(&x_shape[..ra - 2], batch);
+    let mb = crate::ir::tensor_shape::broadcast_index_map(&sb[..rb - 2], batch);
+    let mut out = Vec::with_capacity(ma.len() * m * n);
+    for (&ba, &bb) in ma.iter().zip(&mb) {
+        let wm = w
+            .data()
+            .get(bb * k * n..(bb + 1) * k * n)
+            .ok_or_else(|| CircuitError::Layout("batched weights".into()))?;
+        for i in 0..m {
+            let row = x
+                .get((ba * m + i) * k..(ba * m + i + 1) * k)
+                .ok_or_else(|| CircuitError::Layout("batched input".into()))?;
+            out.extend(matvec(l, row, wm, n, None)?);
+        }
+    }
+    Ok(out)
+}
+
 fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError> {
     let idx = Tensor::new(shape.to_vec(), (0..input.len() as i64).collect())?;
     let moved = op.eval(&[&idx])?;
@@ -229,22 +263,26 @@ pub fn build_layout(
                 let Source::Const { tensor: w, .. } = &graph.value(wid)?.source else {
                     return Err(unsupported(&node.op));
                 };
-                if w.shape().len() != 2 {
-                    return Err(unsupported(&node.op));
+                if w.shape().len() > 2 && node.inputs.len() == 2 {
+                    batched_const_matmul(&mut l, &x, &graph.value(node.inputs[0])?.shape, w, out_shape)?
+                } else {
+                    if w.shape().len() != 2 {
+                        return Err(unsupported(&node.op));
+                    }
+                    let (k, n) = (w.shape()[0], w.shape()[1]);
+                    let bias = match node.inputs.get(2) {
+                        Some(&b) => match &graph.value(b)?.source {
+                            Source::Const { tensor, .. } if tensor.len() == n => Some(tensor.data().to_vec()),
+                            _ => return Err(unsupported(&node.op)),
+                        },
+                        None => None,
+                    };
+                    let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
+                    for row in x.chunks(k.max(1)) {
+                        out.extend(matvec(&mut l, row, w.data(), n, bias.as_deref())?);
+                    }
+                    out
                 }
-                let (k, n) = (w.shape()[0], w.shape()[1]);
-                let bias = match node.inputs.get(2) {
-                    Some(&b) => match &graph.value(b)?.source {
-                        Source::Const { tensor, .. } if tensor.len() == n => Some(tensor.data().to_vec()),
-                        _ => return Err(unsupported(&node.op)),
-                    },
-                    None => None,
-                };
-                let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
-                for row in x.chunks(k.max(1)) {
-                    out.extend(matvec(&mut l, row, w.data(), n, bias.as_deref())?);
-                }
-                out
             }
             QOp::Conv(p) => {
                 let x = get(&cells, 0)?;

@@ -149,21 +149,21 @@ fn remainder_out_of_range_is_rejected_even_when_the_equation_holds() {
 
 #[test]
 fn unsupported_ops_are_reported_by_name() {
-    // A matmul by a rank-3 constant (a batch of weight matrices) has no mat-vec layout yet.
+    // A constant on the left of a matmul (W @ x) has no layout yet: it is refused by name.
     let v = |name: &str, shape: Vec<usize>, source: Source| QValue {
         name: name.into(),
         shape,
         format: FixedFormat { scale: 8, bits: 30 },
         source,
     };
-    let w = Tensor::new(vec![1, 4, 3], (0..12).collect()).unwrap();
+    let w = Tensor::new(vec![3, 2], (0..6).collect()).unwrap();
     let g = QGraph {
         values: vec![
             v("x", vec![2, 4], Source::Input { index: 0 }),
-            v("w", vec![1, 4, 3], Source::Const { tensor: w, param: true }),
-            v("y", vec![1, 2, 3], Source::Node { index: 0 }),
+            v("w", vec![3, 2], Source::Const { tensor: w, param: true }),
+            v("y", vec![3, 4], Source::Node { index: 0 }),
         ],
-        nodes: vec![QNode { name: "batched".into(), op: QOp::MatMul, inputs: vec![0, 1], output: 2 }],
+        nodes: vec![QNode { name: "left".into(), op: QOp::MatMul, inputs: vec![1, 0], output: 2 }],
         inputs: vec![0],
         outputs: vec![2],
     };
