@@ -3,6 +3,7 @@
 //! side-by-side ratios against EZKL on the same machine.
 //!
 //! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
+//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed).
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
@@ -14,17 +15,22 @@ use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings}
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
+/// Input visibility from `POAI_INPUT_VISIBILITY` (default: hashed, as `poai setup`); the EZKL comparison
+/// sets `private`, EZKL's default.
+fn visibility() -> Result<VisibilitySettings, Box<dyn std::error::Error>> {
+    let mut v = VisibilitySettings::default();
+    if let Ok(s) = std::env::var("POAI_INPUT_VISIBILITY") {
+        v.input = s.parse()?;
+    }
+    Ok(v)
+}
+
 fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let (model, input) = compiled_fixture(name)?;
     let t = Instant::now();
     let trace = model.graph.eval_trace(&input)?;
     let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
-    let circuit = ModelCircuit::new(build_layout_min_k(
-        &model.graph,
-        &trace,
-        commitment,
-        VisibilitySettings::default(),
-    )?);
+    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, visibility()?)?);
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
     let srs = Srs::generate_insecure(k, 1)?;
