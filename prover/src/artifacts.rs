@@ -53,28 +53,17 @@ pub fn circuit_k(model: &CompiledModel, vis: VisibilitySettings) -> Result<u32, 
 fn public_layout(model: &CompiledModel, vis: VisibilitySettings) -> Result<Vec<PublicValue>, ProverError> {
     let g = &model.graph;
     let mut public = vec![PublicValue::ModelCommitment];
-    for (index, &id) in g.inputs.iter().enumerate() {
-        let v = g.value(id).map_err(crate::circuit_err)?;
-        match vis.input {
-            Visibility::Private => {}
-            Visibility::Public => public.push(PublicValue::Input {
-                index,
-                len: v.shape.iter().product(),
-                scale: v.format.scale,
-            }),
-            Visibility::Hashed => public.push(PublicValue::InputCommitment { index }),
-        }
-    }
-    for (index, &id) in g.outputs.iter().enumerate() {
-        let v = g.value(id).map_err(crate::circuit_err)?;
-        match vis.output {
-            Visibility::Private => {}
-            Visibility::Public => public.push(PublicValue::Output {
-                index,
-                len: v.shape.iter().product(),
-                scale: v.format.scale,
-            }),
-            Visibility::Hashed => public.push(PublicValue::OutputCommitment { index }),
+    for (ids, visibility, is_input) in [(&g.inputs, vis.input, true), (&g.outputs, vis.output, false)] {
+        for (index, &id) in ids.iter().enumerate() {
+            let v = g.value(id).map_err(crate::circuit_err)?;
+            let (len, scale) = (v.shape.iter().product(), v.format.scale);
+            public.push(match (visibility, is_input) {
+                (Visibility::Private, _) => continue,
+                (Visibility::Public, true) => PublicValue::Input { index, len, scale },
+                (Visibility::Public, false) => PublicValue::Output { index, len, scale },
+                (Visibility::Hashed, true) => PublicValue::InputCommitment { index },
+                (Visibility::Hashed, false) => PublicValue::OutputCommitment { index },
+            });
         }
     }
     Ok(public)

@@ -25,6 +25,7 @@ use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_base::halo2_proofs::SerdeFormat;
+use poai_verifier::artifact::frame_header;
 use poai_verifier::srs::{raw_params_len, split_srs};
 pub use poai_verifier::srs::{SrsHeader, SRS_MAGIC};
 use poai_verifier::VerifierParams;
@@ -112,10 +113,7 @@ impl Srs {
     pub fn to_bytes(&self) -> Result<Vec<u8>, ProverError> {
         let header =
             serde_json::to_vec(&self.header).map_err(|e| io_err(Path::new("<srs>"), e.to_string()))?;
-        let mut out = Vec::with_capacity(12 + header.len() + raw_params_len(self.k()) as usize);
-        out.extend_from_slice(SRS_MAGIC);
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
+        let mut out = frame_header(SRS_MAGIC, &header, raw_params_len(self.k()) as usize);
         self.params
             .write_custom(&mut out, SerdeFormat::RawBytes)
             .map_err(|e| ProverError::Io { path: "<srs>".into(), source: e })?;

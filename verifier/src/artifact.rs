@@ -42,6 +42,14 @@ impl KeyKind {
             Self::Verifying => "poai-verifying-key",
         }
     }
+
+    /// The artifact's name in errors.
+    fn artifact(self) -> &'static str {
+        match self {
+            Self::Proving => "proving key",
+            Self::Verifying => "verifying key",
+        }
+    }
 }
 
 /// One segment of the public instances, in order. The instance column is the concatenation of the
@@ -231,19 +239,7 @@ impl ProofFile {
     /// Parses a proof file's JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         let p: Self = serde_json::from_slice(bytes).map_err(|e| format_err("proof file", e.to_string()))?;
-        if p.format != Self::FORMAT || p.version != VERSION || p.backend != BACKEND || p.curve != CURVE {
-            return Err(format_err(
-                "proof file",
-                format!(
-                    "expected a version-{VERSION} {} for {BACKEND} on {CURVE}, found {} v{} {} {}",
-                    Self::FORMAT,
-                    p.format,
-                    p.version,
-                    p.backend,
-                    p.curve
-                ),
-            ));
-        }
+        check_identity("proof file", Self::FORMAT, (&p.format, p.version, &p.backend, &p.curve))?;
         Ok(p)
     }
 
@@ -275,48 +271,70 @@ pub fn small_int(x: &Fr) -> Option<i64> {
     to_i(x).or_else(|| to_i(&-*x).map(|v| -v))
 }
 
+/// Checks an artifact's identity fields (format, version, backend, curve) against this build's.
+fn check_identity(
+    artifact: &'static str,
+    format: &str,
+    found: (&str, u32, &str, &str),
+) -> Result<(), VerifyError> {
+    let (f, version, backend, curve) = found;
+    if f != format || version != VERSION || backend != BACKEND || curve != CURVE {
+        return Err(format_err(
+            artifact,
+            format!(
+                "expected a version-{VERSION} {format} for {BACKEND} on {CURVE}, found {f} v{version} {backend} {curve}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The start of a framed artifact (key or SRS file): the 8-byte magic, the header's length as 4
+/// little-endian bytes, the header JSON; the caller appends the body (room for `body_len` is reserved).
+pub fn frame_header(magic: &[u8; 8], header_json: &[u8], body_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + header_json.len() + body_len);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(header_json);
+    out
+}
+
+/// Splits a framed artifact whose magic the caller has checked into its header JSON and body.
+pub(crate) fn unframe<'a>(
+    bytes: &'a [u8],
+    artifact: &'static str,
+) -> Result<(&'a [u8], &'a [u8]), VerifyError> {
+    let truncated = || format_err(artifact, "truncated header");
+    let len = bytes.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+    let len = len.ok_or_else(truncated)? as usize;
+    let json = bytes.get(12..12 + len).ok_or_else(truncated)?;
+    Ok((json, &bytes[12 + len..]))
+}
+
 /// Frames a key file: magic, header length, header JSON, body.
 pub fn encode_key(header: &KeyHeader, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
     let json = serde_json::to_vec(header).map_err(|e| format_err("key", e.to_string()))?;
-    let mut out = Vec::with_capacity(12 + json.len() + body.len());
-    out.extend_from_slice(KEY_MAGIC);
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&json);
+    let mut out = frame_header(KEY_MAGIC, &json, body.len());
     out.extend_from_slice(body);
     Ok(out)
 }
 
 /// Splits a key file into its checked header and halo2 body.
 pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), VerifyError> {
-    let artifact = match kind {
-        KeyKind::Proving => "proving key",
-        KeyKind::Verifying => "verifying key",
-    };
+    let artifact = kind.artifact();
     let bad = |d: String| format_err(artifact, d);
     if !bytes.starts_with(KEY_MAGIC) {
         return Err(bad("not a poai key file of this version (missing POAIKEY2 magic)".into()));
     }
-    let len = bytes.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
-    let len = len.ok_or_else(|| bad("truncated header".into()))? as usize;
-    let json = bytes.get(12..12 + len).ok_or_else(|| bad("truncated header".into()))?;
+    let (json, body) = unframe(bytes, artifact)?;
     let h: KeyHeader = serde_json::from_slice(json).map_err(|e| bad(format!("header: {e}")))?;
-    if h.format != kind.format() || h.version != VERSION || h.backend != BACKEND || h.curve != CURVE {
-        return Err(bad(format!(
-            "expected a version-{VERSION} {} for {BACKEND} on {CURVE}, found {} v{} {} {}",
-            kind.format(),
-            h.format,
-            h.version,
-            h.backend,
-            h.curve
-        )));
-    }
+    check_identity(artifact, kind.format(), (&h.format, h.version, &h.backend, &h.curve))?;
     if !(1..=MAX_K).contains(&h.k) {
         return Err(bad(format!("k = {} out of range", h.k)));
     }
     if h.public.first() != Some(&PublicValue::ModelCommitment) {
         return Err(bad("the public instances must start with the model commitment".into()));
     }
-    let body = &bytes[12 + len..];
     if body.len() as u64 != h.body_len {
         return Err(bad(format!("key body is {} bytes, header says {}", body.len(), h.body_len)));
     }

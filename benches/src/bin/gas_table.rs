@@ -45,11 +45,7 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let verify_gas = evm.call(provider, v, data.clone(), U256::ZERO)?.gas;
     let (r, _) = evm.deploy(owner, rewards_code.creation, U256::ZERO)?;
     let (count, input_index) = rewards::instance_layout(&vk.header);
-    let word = |hex: &str| -> Result<[u8; 32], Box<dyn std::error::Error>> {
-        let mut w = poai_circuits::commit::fr_from_hex(hex).ok_or("bad hex")?.to_bytes();
-        w.reverse();
-        Ok(w)
-    };
+    let word = |hex: &str| poai_contracts::calldata::word(hex).ok_or("not a field element");
     let model_word = word(&vk.header.model_commitment)?;
     evm.call(owner, r, rewards::register_model(model_word, v, count, input_index), U256::ZERO)?;
     let deadline = evm.timestamp() + 3600;

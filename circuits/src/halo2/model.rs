@@ -474,36 +474,19 @@ pub fn build_layout(
                 let bits = in_fmt(0)?.bits;
                 get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?
             }
-            QOp::LeakyRelu { alpha, shift } => {
+            QOp::LeakyRelu { .. } | QOp::Reciprocal { .. } | QOp::Sqrt { .. } | QOp::Clip { .. } => {
+                // Element-wise chips built from other gates; they share the zero cell.
                 let bits = in_fmt(0)?.bits;
                 let z = zero_cell(&mut l, &mut zero);
                 get(&cells, 0)?
                     .into_iter()
-                    .map(|c| leaky_relu(&mut l, c, z, *alpha, *shift, bits))
-                    .collect::<Result<_, _>>()?
-            }
-            QOp::Reciprocal { numerator_log2 } => {
-                let bits = in_fmt(0)?.bits;
-                let z = zero_cell(&mut l, &mut zero);
-                get(&cells, 0)?
-                    .into_iter()
-                    .map(|c| reciprocal(&mut l, c, z, *numerator_log2, bits))
-                    .collect::<Result<_, _>>()?
-            }
-            QOp::Sqrt { shift } => {
-                let bits = in_fmt(0)?.bits;
-                let z = zero_cell(&mut l, &mut zero);
-                get(&cells, 0)?
-                    .into_iter()
-                    .map(|c| sqrt(&mut l, c, z, *shift, bits))
-                    .collect::<Result<_, _>>()?
-            }
-            QOp::Clip { min, max } => {
-                let bits = in_fmt(0)?.bits;
-                let z = zero_cell(&mut l, &mut zero);
-                get(&cells, 0)?
-                    .into_iter()
-                    .map(|c| clip(&mut l, c, z, *min, *max, bits))
+                    .map(|c| match &node.op {
+                        QOp::LeakyRelu { alpha, shift } => leaky_relu(&mut l, c, z, *alpha, *shift, bits),
+                        QOp::Reciprocal { numerator_log2 } => reciprocal(&mut l, c, z, *numerator_log2, bits),
+                        QOp::Sqrt { shift } => sqrt(&mut l, c, z, *shift, bits),
+                        QOp::Clip { min, max } => clip(&mut l, c, z, *min, *max, bits),
+                        other => Err(unsupported(other)),
+                    })
                     .collect::<Result<_, _>>()?
             }
             QOp::Reshape { .. } => get(&cells, 0)?,

@@ -1,7 +1,6 @@
 //! The reward contract with a real generated verifier and a real proof: pays once, checks the task's
 //! model and input, rejects tampered proofs, replays and late submissions, and refunds after the deadline.
 
-use poai_circuits::commit::fr_from_hex;
 use poai_contracts::calldata::calldata;
 use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards::{self, error_data, instance_layout};
@@ -12,9 +11,7 @@ use crate::{fixture, solc};
 const ETH: u64 = 1_000_000_000_000_000_000;
 
 fn word(hex: &str) -> [u8; 32] {
-    let mut w = fr_from_hex(hex).unwrap().to_bytes();
-    w.reverse();
-    w
+    poai_contracts::calldata::word(hex).unwrap()
 }
 
 struct Chain {

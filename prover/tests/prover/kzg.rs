@@ -10,13 +10,18 @@ use poai_circuits::model::CompiledModel;
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::{verify_instances, VerifierParams};
 
-fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
+fn try_circuit(
+    m: &CompiledModel,
+    input: &[Vec<f32>],
+) -> Result<ModelCircuit, poai_circuits::halo2::CircuitError> {
     let q = m.quantize_inputs(input).unwrap();
     let trace = m.graph.eval_trace(&q).unwrap();
     let commitment = fr_from_hex(&m.model_commitment).unwrap();
-    ModelCircuit::new(
-        build_layout_min_k(&m.graph, &trace, commitment, VisibilitySettings::default()).unwrap(),
-    )
+    build_layout_min_k(&m.graph, &trace, commitment, VisibilitySettings::default()).map(ModelCircuit::new)
+}
+
+fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
+    try_circuit(m, input).unwrap()
 }
 
 #[test]
@@ -121,12 +126,8 @@ fn every_single_op_case_satisfies_its_circuit() {
     let mut failures = Vec::new();
     for name in &names {
         let (m, input) = compiled(&format!("ops/{name}"));
-        let q = m.quantize_inputs(&input).unwrap();
-        let trace = m.graph.eval_trace(&q).unwrap();
-        let commitment = fr_from_hex(&m.model_commitment).unwrap();
-        let layout = build_layout_min_k(&m.graph, &trace, commitment, VisibilitySettings::default());
-        let c = match layout {
-            Ok(l) => ModelCircuit::new(l),
+        let c = match try_circuit(&m, &input) {
+            Ok(c) => c,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));
                 continue;
