@@ -299,9 +299,25 @@ fn read_proof(path: &Path) -> anyhow::Result<ProofFile> {
     ProofFile::from_json(&read(path)?).with_context(|| format!("{} is not a poai proof file", path.display()))
 }
 
-/// Verifier parameters from an SRS file: only three points are read, so this is instant at any size.
+/// Verifier parameters from an SRS file: only its two ends are read (header, `k`, the first power; `G2`,
+/// `s·G2`), so this is instant at any size.
 fn read_verifier_params(path: &Path) -> anyhow::Result<VerifierParams> {
-    let params = VerifierParams::from_srs_bytes(&read(path)?)
+    use poai_verifier::srs::{SRS_HEAD_BYTES, SRS_TAIL_BYTES};
+    use std::io::{Read, Seek, SeekFrom};
+    let ends = || -> std::io::Result<(Vec<u8>, Vec<u8>, u64)> {
+        let mut f = std::fs::File::open(path)?;
+        let len = f.metadata()?.len();
+        let mut head = Vec::new();
+        f.by_ref().take(SRS_HEAD_BYTES as u64).read_to_end(&mut head)?;
+        let mut tail = Vec::new();
+        if len >= SRS_TAIL_BYTES as u64 {
+            f.seek(SeekFrom::End(-(SRS_TAIL_BYTES as i64)))?;
+            f.read_to_end(&mut tail)?;
+        }
+        Ok((head, tail, len))
+    };
+    let (head, tail, len) = ends().with_context(|| format!("cannot read {}", path.display()))?;
+    let params = VerifierParams::from_srs_ends(&head, &tail, len)
         .with_context(|| format!("{} is not a usable SRS", path.display()))?;
     if params.insecure_dev_setup() {
         note("WARNING: this SRS is an INSECURE development setup; proofs checked with it can be forged.");

@@ -18,7 +18,7 @@ use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_base::halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{CURVE, MAX_K};
+use crate::artifact::{unframe, CURVE, MAX_K};
 use crate::error::format_err;
 use crate::VerifyError;
 
@@ -51,23 +51,28 @@ pub fn raw_params_len(k: u32) -> u64 {
     4 + 2 * (1u64 << k) * G1_BYTES as u64 + 2 * G2_BYTES as u64
 }
 
-/// Splits SRS bytes into the poai header (absent for a raw halo2 file), `k` and the raw parameter bytes,
-/// after checking the header, `k` and the exact size.
-pub fn split_srs(bytes: &[u8]) -> Result<(Option<SrsHeader>, u32, &[u8]), VerifyError> {
+/// How many leading bytes of an SRS file [`VerifierParams::from_srs_ends`] reads at most: the poai header
+/// (a few hundred bytes), `k` and the first G1 power.
+pub const SRS_HEAD_BYTES: usize = 64 * 1024;
+/// How many trailing bytes of an SRS file hold what a verifier needs besides the head: `G2` and `s·G2`.
+pub const SRS_TAIL_BYTES: usize = 2 * G2_BYTES;
+
+/// Reads the start of an SRS file of `total_len` bytes: the poai header (absent for a raw halo2 file),
+/// `k`, and where the raw parameters start; checks the header, `k` and that the file holds exactly the
+/// parameters for `k`.
+fn srs_layout(head: &[u8], total_len: u64) -> Result<(Option<SrsHeader>, u32, usize), VerifyError> {
     let bad = |d: String| format_err("SRS", d);
-    let (header, body) = if bytes.starts_with(SRS_MAGIC) {
-        let len = bytes.get(8..12).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
-        let len = len.ok_or_else(|| bad("truncated header".into()))? as usize;
-        let json = bytes.get(12..12 + len).ok_or_else(|| bad("truncated header".into()))?;
+    let (header, offset) = if head.starts_with(SRS_MAGIC) {
+        let (json, rest) = unframe(head, "SRS")?;
         let header: SrsHeader = serde_json::from_slice(json).map_err(|e| bad(format!("header: {e}")))?;
         if header.format != "poai-srs" || header.version != 1 || header.curve != CURVE {
             return Err(bad(format!("unsupported header {header:?}")));
         }
-        (Some(header), &bytes[12 + len..])
+        (Some(header), head.len() - rest.len())
     } else {
-        (None, bytes)
+        (None, 0)
     };
-    let k = body.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+    let k = head.get(offset..offset + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
     let k = k.ok_or_else(|| bad("file too short".into()))?;
     if !(1..=MAX_K).contains(&k) {
         return Err(bad(format!("k = {k} is out of range 1..={MAX_K} (not an SRS, or corrupted)")));
@@ -77,11 +82,18 @@ pub fn split_srs(bytes: &[u8]) -> Result<(Option<SrsHeader>, u32, &[u8]), Verify
             return Err(bad(format!("header says k = {} but the parameters hold k = {k}", h.k)));
         }
     }
-    let want = raw_params_len(k);
-    if body.len() as u64 != want {
-        return Err(bad(format!("expected {want} bytes of parameters for k = {k}, found {}", body.len())));
+    let (want, found) = (raw_params_len(k), total_len.saturating_sub(offset as u64));
+    if found != want {
+        return Err(bad(format!("expected {want} bytes of parameters for k = {k}, found {found}")));
     }
-    Ok((header, k, body))
+    Ok((header, k, offset))
+}
+
+/// Splits SRS bytes into the poai header (absent for a raw halo2 file), `k` and the raw parameter bytes,
+/// after checking the header, `k` and the exact size.
+pub fn split_srs(bytes: &[u8]) -> Result<(Option<SrsHeader>, u32, &[u8]), VerifyError> {
+    let (header, k, offset) = srs_layout(bytes, bytes.len() as u64)?;
+    Ok((header, k, &bytes[offset..]))
 }
 
 /// What KZG verification needs from an SRS: its size, `G2` and `s·G2` (the first G1 power is the standard
@@ -97,13 +109,25 @@ pub struct VerifierParams {
 impl VerifierParams {
     /// Reads the verifier's points from a poai SRS file or a raw halo2 parameter file.
     pub fn from_srs_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let tail = bytes.get(bytes.len().saturating_sub(SRS_TAIL_BYTES)..).unwrap_or(bytes);
+        Self::from_srs_ends(bytes, tail, bytes.len() as u64)
+    }
+
+    /// The same from the two ends of an SRS file of `total_len` bytes, so that a verifier never loads
+    /// the `2^k` powers it does not use: `head` is the file's first bytes (at most [`SRS_HEAD_BYTES`] are
+    /// looked at), `tail` its last [`SRS_TAIL_BYTES`].
+    pub fn from_srs_ends(head: &[u8], tail: &[u8], total_len: u64) -> Result<Self, VerifyError> {
         let bad = |d: &str| format_err("SRS", d);
-        let (header, k, body) = split_srs(bytes)?;
-        let g1_at = 4;
-        let g2_at = body.len() - 2 * G2_BYTES;
-        let g1 = G1Affine::from_raw_bytes(&body[g1_at..g1_at + G1_BYTES]);
-        let g2 = G2Affine::from_raw_bytes(&body[g2_at..g2_at + G2_BYTES]);
-        let s_g2 = G2Affine::from_raw_bytes(&body[g2_at + G2_BYTES..]);
+        let head = head.get(..SRS_HEAD_BYTES).unwrap_or(head);
+        let (header, k, offset) = srs_layout(head, total_len)?;
+        let g1_at = offset + 4;
+        let g1 = head.get(g1_at..g1_at + G1_BYTES).ok_or_else(|| bad("the SRS header is too large"))?;
+        if tail.len() != SRS_TAIL_BYTES {
+            return Err(bad("the end of the file (G2 and s·G2) is missing"));
+        }
+        let g1 = G1Affine::from_raw_bytes(g1);
+        let g2 = G2Affine::from_raw_bytes(&tail[..G2_BYTES]);
+        let s_g2 = G2Affine::from_raw_bytes(&tail[G2_BYTES..]);
         let (Some(g1), Some(g2), Some(s_g2)) = (g1, g2, s_g2) else {
             return Err(bad("a point's coordinates are not field elements"));
         };

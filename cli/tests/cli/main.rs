@@ -314,6 +314,11 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         std::fs::write(d("garbled.key"), &garbled).unwrap_or_else(|e| unreachable!("{e}"));
         assert!(!use_key(flag, "garbled.key").status.success(), "garbled {name} accepted");
     }
+    // A truncated SRS: the verifier reads only its ends, yet still notices the wrong length.
+    let srs_bytes = std::fs::read(d("dev.srs")).unwrap_or_default();
+    std::fs::write(d("cut.srs"), &srs_bytes[..srs_bytes.len() - 64]).unwrap_or_else(|e| unreachable!("{e}"));
+    let o = poai(&["verify", p(&d("proof.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("cut.srs"))]);
+    assert!(!o.status.success() && stderr(&o).contains("cut.srs is not a usable SRS"), "{}", stderr(&o));
     std::fs::write(d("cut.json"), &std::fs::read(d("proof.json")).unwrap_or_default()[..50])
         .unwrap_or_else(|e| unreachable!("{e}"));
     let o = poai(&["verify", p(&d("cut.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs"))]);

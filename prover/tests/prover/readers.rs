@@ -45,6 +45,17 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     let params = VerifierParams::from_srs_bytes(&srs_bytes).unwrap();
     let key = VerifyingKeyFile::from_bytes(&vk).unwrap();
     verify(&key, &params, &proof).unwrap();
+    // A verifier reads only the two ends of the file: the same parameters, the same verdict.
+    let (n, tail) = (srs_bytes.len(), poai_verifier::srs::SRS_TAIL_BYTES);
+    let head = &srs_bytes[..n.min(poai_verifier::srs::SRS_HEAD_BYTES)];
+    let ends = VerifierParams::from_srs_ends(head, &srs_bytes[n - tail..], n as u64).unwrap();
+    assert_eq!((ends.k(), ends.insecure_dev_setup()), (params.k(), params.insecure_dev_setup()));
+    verify(&key, &ends, &proof).unwrap();
+    assert!(
+        VerifierParams::from_srs_ends(head, &srs_bytes[n - tail..], n as u64 - 1).is_err(),
+        "wrong length"
+    );
+    assert!(VerifierParams::from_srs_ends(head, &srs_bytes[n - tail + 1..], n as u64).is_err(), "short tail");
 
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let (mut vk_rejected, mut proof_rejected, mut srs_rejected) = (0, 0, 0);
