@@ -5,6 +5,7 @@
 //! element — and (b) the quantised parameters, packed several per field element so that a model with
 //! 100k weights costs a few thousand permutations, not 100k.
 
+pub mod merkle;
 pub mod poseidon;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;

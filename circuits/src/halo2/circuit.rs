@@ -289,6 +289,15 @@ impl Circuit<Fr> for ModelCircuit {
             }
             cs
         });
+        gate(meta, &selectors, Gate::Swap, "merkle swap", |m, q| {
+            let [b, cur, sib, left, right] =
+                [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            vec![
+                q.clone() * b.clone() * (one() - b.clone()),
+                q.clone() * (left - cur.clone() - b.clone() * (sib.clone() - cur.clone())),
+                q * (right - sib.clone() - b * (cur - sib)),
+            ]
+        });
         meta.create_gate("range decomposition", |m| {
             let [a, b, c, d] = rc_coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
             let z = m.query_advice(rz, Rotation::cur());

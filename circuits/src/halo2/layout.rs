@@ -49,10 +49,13 @@ pub enum Gate {
     PoseidonFull = 12,
     /// Poseidon partial round: the square of `s_0 + c_0` in lane 5, the new state on the next row.
     PoseidonPartial = 13,
+    /// Merkle step: `b` boolean, `(left, right) = b ? (sib, cur) : (cur, sib)` for lanes `b, cur, sib,
+    /// left, right`.
+    Swap = 14,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 14;
+pub const GATES: usize = 15;
 
 /// Which gates and lookups a circuit configures: its `Circuit::Params`. A circuit carries only what its
 /// layout uses, so a model without tables has no table lookup and every unused gate costs nothing (no

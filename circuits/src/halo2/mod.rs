@@ -8,10 +8,12 @@
 //! `MatMul` of two activations, tables (Sigmoid, Tanh, Exp, Erf, Gelu), `Softmax`, `LayerNorm`, and the
 //! shape ops (a matmul by a constant of rank above 2 is refused by name). Weights are fixed columns
 //! (bound by the verifying key); inputs and outputs are private, public or hashed (packing + Poseidon).
-//! The plan for the rest is in `docs/circuits-design.md`.
+//! [`dataset`] binds inputs to rows of a committed dataset (Merkle paths in the circuit) and proves
+//! accuracy over a batch of rows. The plan for the rest is in `docs/circuits-design.md`.
 
 pub mod chips;
 pub mod circuit;
+pub mod dataset;
 pub mod layout;
 pub mod model;
 pub mod visibility;
@@ -19,6 +21,7 @@ pub mod visibility;
 use thiserror::Error;
 
 pub use circuit::{ModelCircuit, PoaiConfig};
+pub use dataset::{build_dataset_layout, build_dataset_layout_min_k, DatasetMode, DatasetRow};
 pub use layout::{CircuitShape, Layout, Pos};
 pub use model::{build_layout, build_layout_min_k};
 pub use visibility::{Visibility, VisibilitySettings};

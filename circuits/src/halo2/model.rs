@@ -20,14 +20,14 @@ use crate::commit::{INPUT_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
 
 /// Cells of one value, row-major, with their witness values.
-type Cells = Vec<(Pos, i64)>;
+pub(crate) type Cells = Vec<(Pos, i64)>;
 
 fn unsupported(op: &QOp) -> CircuitError {
     CircuitError::Unsupported(op.name().to_string())
 }
 
 /// Sum of cells through the mat-vec gate with unit weights.
-fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
+pub(crate) fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
     let ones = vec![1i64; cells.len()];
     matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
 }
@@ -148,7 +148,7 @@ fn wire(op: &QOp, input: &Cells, shape: &[usize]) -> Result<Cells, CircuitError>
 /// Exposes a tensor's cells as the visibility says: every element as an instance, its commitment (pack +
 /// Poseidon under `domain`) as one instance, or nothing. Hashed values are range-checked to `bits` first
 /// unless `checked` (packing is injective only for values inside their width).
-fn expose(
+pub(crate) fn expose(
     l: &mut Layout,
     cells: &[(Pos, i64)],
     bits: u32,
@@ -156,10 +156,6 @@ fn expose(
     domain: u64,
     checked: bool,
 ) -> Result<(), CircuitError> {
-    let publish = |l: &mut Layout, p: Pos, v: Fr| {
-        l.instance_cells.push((p, l.instance.len()));
-        l.instance.push(v);
-    };
     match vis {
         Visibility::Private => {}
         Visibility::Public => {
@@ -185,9 +181,45 @@ fn digest(l: &mut Layout, domain: u64, packed: Vec<(Pos, Fr)>) -> Result<(), Cir
     let mut inputs = vec![HashInput::Const(Fr::from(domain))];
     inputs.extend(packed.into_iter().map(|(p, v)| HashInput::Cell(p, v)));
     let (p, v) = hash(l, &inputs)?;
+    publish(l, p, v);
+    Ok(())
+}
+
+/// Exposes a cell as the next public instance.
+pub(crate) fn publish(l: &mut Layout, p: Pos, v: Fr) {
     l.instance_cells.push((p, l.instance.len()));
     l.instance.push(v);
-    Ok(())
+}
+
+/// Instance 0 of every poai circuit: the model commitment, a constant of the circuit (weights are fixed
+/// columns, so the key binds them and the commitment names them).
+pub(crate) fn publish_commitment(l: &mut Layout, commitment: Fr) {
+    let row = l.push_row();
+    l.lanes[0][row] = commitment;
+    l.constants.push((Pos::Lane(0, row), commitment));
+    publish(l, Pos::Lane(0, row), commitment);
+}
+
+/// A model input laid out eight values to a row as the pack rows themselves (no separate input rows, no
+/// copies), range-checked to its width; returns the value cells and the packed elements.
+pub(crate) fn packed_input(
+    l: &mut Layout,
+    values: &[i64],
+    bits: u32,
+) -> Result<(Cells, Vec<(Pos, Fr)>), CircuitError> {
+    let (c, elements) = place_and_pack(l, values, bits)?;
+    for &cell in &c {
+        signed_range_check(l, cell, bits)?;
+    }
+    Ok((c, elements))
+}
+
+/// The traced value `id`.
+pub(crate) fn traced(trace: &[Option<Tensor>], id: usize) -> Result<&Tensor, CircuitError> {
+    trace
+        .get(id)
+        .and_then(Option::as_ref)
+        .ok_or_else(|| CircuitError::Layout(format!("value {id} missing from the trace")))
 }
 
 /// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]), with the range
@@ -203,28 +235,14 @@ pub fn build_layout(
     let mut l = Layout::new(range_bits);
     let mut cells: Vec<Option<Cells>> = vec![None; graph.values.len()];
     let mut zero: Option<Pos> = None;
-    // Instance 0: the model commitment, a constant of this circuit (weights are fixed columns).
-    let row = l.push_row();
-    l.lanes[0][row] = commitment;
-    l.constants.push((Pos::Lane(0, row), commitment));
-    l.instance.push(commitment);
-    l.instance_cells.push((Pos::Lane(0, row), 0));
+    publish_commitment(&mut l, commitment);
 
-    let value_of = |id: usize| -> Result<&Tensor, CircuitError> {
-        trace
-            .get(id)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| CircuitError::Layout(format!("value {id} missing from the trace")))
-    };
+    let value_of = |id: usize| traced(trace, id);
     for &id in &graph.inputs {
         let t = value_of(id)?;
         let bits = graph.value(id)?.format.bits;
         let c = if vis.input == Visibility::Hashed {
-            // The pack rows hold the input itself: no separate input rows, no copies.
-            let (c, elements) = place_and_pack(&mut l, t.data(), bits)?;
-            for &cell in &c {
-                signed_range_check(&mut l, cell, bits)?;
-            }
+            let (c, elements) = packed_input(&mut l, t.data(), bits)?;
             digest(&mut l, INPUT_DOMAIN, elements)?;
             c
         } else {
@@ -244,8 +262,26 @@ pub fn build_layout(
         };
         cells[id] = Some(c);
     }
+    lay_out_nodes(&mut l, graph, trace, &mut cells, &mut zero)?;
+    for &o in &graph.outputs {
+        let c = cells[o].clone().ok_or_else(|| CircuitError::Layout(format!("output {o} not laid out")))?;
+        expose(&mut l, &c, graph.value(o)?.format.bits, vis.output, OUTPUT_DOMAIN, false)?;
+    }
+    Ok(l)
+}
+
+/// Lays out every node of `graph` after its inputs' cells are in `cells`, checking each chip's output
+/// against the trace (the oracle). `zero` is the shared zero cell, made on first use.
+pub(crate) fn lay_out_nodes(
+    l: &mut Layout,
+    graph: &QGraph,
+    trace: &[Option<Tensor>],
+    cells: &mut [Option<Cells>],
+    zero: &mut Option<Pos>,
+) -> Result<(), CircuitError> {
+    let value_of = |id: usize| traced(trace, id);
     for node in &graph.nodes {
-        let get = |cells: &Vec<Option<Cells>>, i: usize| -> Result<Cells, CircuitError> {
+        let get = |cells: &[Option<Cells>], i: usize| -> Result<Cells, CircuitError> {
             let id = *node
                 .inputs
                 .get(i)
@@ -258,13 +294,13 @@ pub fn build_layout(
         };
         let out: Cells = match &node.op {
             QOp::MatMul if matches!(graph.value(node.inputs[1])?.source, Source::Const { .. }) => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let wid = node.inputs[1];
                 let Source::Const { tensor: w, .. } = &graph.value(wid)?.source else {
                     return Err(unsupported(&node.op));
                 };
                 if w.shape().len() > 2 && node.inputs.len() == 2 {
-                    batched_const_matmul(&mut l, &x, &graph.value(node.inputs[0])?.shape, w, out_shape)?
+                    batched_const_matmul(l, &x, &graph.value(node.inputs[0])?.shape, w, out_shape)?
                 } else {
                     if w.shape().len() != 2 {
                         return Err(unsupported(&node.op));
@@ -279,13 +315,13 @@ pub fn build_layout(
                     };
                     let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
                     for row in x.chunks(k.max(1)) {
-                        out.extend(matvec(&mut l, row, w.data(), n, bias.as_deref())?);
+                        out.extend(matvec(l, row, w.data(), n, bias.as_deref())?);
                     }
                     out
                 }
             }
             QOp::Conv(p) => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let x_shape = graph.value(node.inputs[0])?.shape.clone();
                 let Source::Const { tensor: w, .. } = &graph.value(node.inputs[1])?.source else {
                     return Err(unsupported(&node.op));
@@ -297,37 +333,37 @@ pub fn build_layout(
                     },
                     None => None,
                 };
-                conv2d(&mut l, p, &x, &x_shape, w, bias.as_deref(), &mut zero)?
+                conv2d(l, p, &x, &x_shape, w, bias.as_deref(), zero)?
             }
             QOp::MaxPool(p) | QOp::AvgPool(p) => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let bits = in_fmt(0)?.bits;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
                 let mut out = Vec::new();
                 for (window, padded) in pool_windows(p, &shape, &x)? {
                     out.push(match (&node.op, window.split_first()) {
-                        (_, None) => zero_cell(&mut l, &mut zero),
+                        (_, None) => zero_cell(l, zero),
                         (QOp::MaxPool(_), Some((&first, rest))) => {
-                            rest.iter().try_fold(first, |best, &cell| max2(&mut l, best, cell, bits))?
+                            rest.iter().try_fold(first, |best, &cell| max2(l, best, cell, bits))?
                         }
                         _ => {
                             let d = if p.count_include_pad { padded } else { window.len() as i64 };
-                            let total = sum(&mut l, &window)?;
-                            div_round(&mut l, total, d)?
+                            let total = sum(l, &window)?;
+                            div_round(l, total, d)?
                         }
                     });
                 }
                 out
             }
             QOp::ReduceSum { axes, .. } | QOp::ReduceMean { axes, .. } => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
                 let mean = matches!(node.op, QOp::ReduceMean { .. });
                 let mut out = Vec::new();
                 for group in reduction_groups(&shape, axes) {
                     let cells_in: Cells = group.iter().map(|&i| x[i]).collect();
-                    let total = sum(&mut l, &cells_in)?;
-                    out.push(if mean { div_round(&mut l, total, cells_in.len() as i64)? } else { total });
+                    let total = sum(l, &cells_in)?;
+                    out.push(if mean { div_round(l, total, cells_in.len() as i64)? } else { total });
                 }
                 out
             }
@@ -337,7 +373,7 @@ pub fn build_layout(
                 let ma = crate::ir::tensor_shape::broadcast_index_map(&a_shape, out_shape);
                 let mb = crate::ir::tensor_shape::broadcast_index_map(&b_shape, out_shape);
                 let operand =
-                    |cells: &Vec<Option<Cells>>, i: usize| -> Result<Result<Cells, Vec<i64>>, CircuitError> {
+                    |cells: &[Option<Cells>], i: usize| -> Result<Result<Cells, Vec<i64>>, CircuitError> {
                         let id = node.inputs[i];
                         Ok(match (&cells[id], &graph.value(id)?.source) {
                             (Some(c), _) => Ok(c.clone()),
@@ -345,19 +381,19 @@ pub fn build_layout(
                             _ => return Err(unsupported(&node.op)),
                         })
                     };
-                let (a, b) = (operand(&cells, 0)?, operand(&cells, 1)?);
+                let (a, b) = (operand(cells, 0)?, operand(cells, 1)?);
                 let sign = if matches!(node.op, QOp::Sub) { -1 } else { 1 };
                 let is_mul = matches!(node.op, QOp::Mul);
                 let mut out = Vec::with_capacity(ma.len());
                 for (&ia, &ib) in ma.iter().zip(&mb) {
-                    let z = zero_cell(&mut l, &mut zero);
+                    let z = zero_cell(l, zero);
                     let cell = match (&a, &b) {
-                        (Ok(a), Ok(b)) if is_mul => arith(&mut l, a[ia], b[ib], [0, 0, 1, 0]),
-                        (Ok(a), Ok(b)) => arith(&mut l, a[ia], b[ib], [1, sign, 0, 0]),
-                        (Ok(a), Err(k)) if is_mul => arith(&mut l, a[ia], z, [k[ib], 0, 0, 0]),
-                        (Ok(a), Err(k)) => arith(&mut l, a[ia], z, [1, 0, 0, sign * k[ib]]),
-                        (Err(k), Ok(b)) if is_mul => arith(&mut l, z, b[ib], [0, k[ia], 0, 0]),
-                        (Err(k), Ok(b)) => arith(&mut l, z, b[ib], [0, sign, 0, k[ia]]),
+                        (Ok(a), Ok(b)) if is_mul => arith(l, a[ia], b[ib], [0, 0, 1, 0]),
+                        (Ok(a), Ok(b)) => arith(l, a[ia], b[ib], [1, sign, 0, 0]),
+                        (Ok(a), Err(k)) if is_mul => arith(l, a[ia], z, [k[ib], 0, 0, 0]),
+                        (Ok(a), Err(k)) => arith(l, a[ia], z, [1, 0, 0, sign * k[ib]]),
+                        (Err(k), Ok(b)) if is_mul => arith(l, z, b[ib], [0, k[ia], 0, 0]),
+                        (Err(k), Ok(b)) => arith(l, z, b[ib], [0, sign, 0, k[ia]]),
                         (Err(_), Err(_)) => return Err(unsupported(&node.op)),
                     };
                     out.push(cell);
@@ -366,9 +402,9 @@ pub fn build_layout(
             }
             QOp::Rescale { shift, bits } => {
                 let in_bits = in_fmt(0)?.bits;
-                get(&cells, 0)?
+                get(cells, 0)?
                     .into_iter()
-                    .map(|c| rescale(&mut l, c, *shift, *bits, in_bits))
+                    .map(|c| rescale(l, c, *shift, *bits, in_bits))
                     .collect::<Result<_, _>>()?
             }
             QOp::MatMul
@@ -378,7 +414,7 @@ pub fn build_layout(
                 ) =>
             {
                 // Both operands are activations: products by the arith gate, sums by the unit mat-vec.
-                let (a, b) = (get(&cells, 0)?, get(&cells, 1)?);
+                let (a, b) = (get(cells, 0)?, get(cells, 1)?);
                 let sa = graph.value(node.inputs[0])?.shape.clone();
                 let sb = graph.value(node.inputs[1])?.shape.clone();
                 let (ra, rb) = (sa.len(), sb.len());
@@ -395,22 +431,17 @@ pub fn build_layout(
                         for j in 0..n {
                             let prods: Cells = (0..k)
                                 .map(|t| {
-                                    arith(
-                                        &mut l,
-                                        a[(ba * m + i) * k + t],
-                                        b[(bb * k + t) * n + j],
-                                        [0, 0, 1, 0],
-                                    )
+                                    arith(l, a[(ba * m + i) * k + t], b[(bb * k + t) * n + j], [0, 0, 1, 0])
                                 })
                                 .collect();
-                            out.push(sum(&mut l, &prods)?);
+                            out.push(sum(l, &prods)?);
                         }
                     }
                 }
                 out
             }
             QOp::Softmax { axis, exp, out_scale } => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let bits = in_fmt(0)?.bits;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
                 let (len, inner) = (shape[*axis], shape[*axis + 1..].iter().product::<usize>());
@@ -423,79 +454,78 @@ pub fn build_layout(
                         let idx: Vec<usize> = (0..len).map(|j| (o * len + j) * inner + i).collect();
                         let mut mx = x[idx[0]];
                         for &t in &idx[1..] {
-                            mx = max2(&mut l, mx, x[t], bits)?;
+                            mx = max2(l, mx, x[t], bits)?;
                         }
                         let e: Cells = idx
                             .iter()
                             .map(|&t| {
-                                let d = arith(&mut l, x[t], mx, [1, -1, 0, 0]);
-                                table_lookup(&mut l, d, exp)
+                                let d = arith(l, x[t], mx, [1, -1, 0, 0]);
+                                table_lookup(l, d, exp)
                             })
                             .collect::<Result<_, _>>()?;
-                        let total = sum(&mut l, &e)?;
+                        let total = sum(l, &e)?;
                         for (&t, &ej) in idx.iter().zip(&e) {
-                            let z = zero_cell(&mut l, &mut zero);
-                            let num = arith(&mut l, ej, z, [one, 0, 0, 0]);
-                            out[t] = var_div(&mut l, num, total, dbits)?;
+                            let z = zero_cell(l, zero);
+                            let num = arith(l, ej, z, [one, 0, 0, 0]);
+                            out[t] = var_div(l, num, total, dbits)?;
                         }
                     }
                 }
                 out
             }
             QOp::LayerNorm { axis, eps, out_scale } => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let bits = in_fmt(0)?.bits;
                 let n: usize = graph.value(node.inputs[0])?.shape[*axis..].iter().product();
                 let one = 1i64 << out_scale;
                 let mut out = Vec::with_capacity(x.len());
                 for row in x.chunks(n.max(1)) {
-                    let total = sum(&mut l, row)?;
-                    let mean = div_round(&mut l, total, n as i64)?;
-                    let d: Cells = row.iter().map(|&c| arith(&mut l, c, mean, [1, -1, 0, 0])).collect();
-                    let sq: Cells = d.iter().map(|&c| arith(&mut l, c, c, [0, 0, 1, 0])).collect();
-                    let ss = sum(&mut l, &sq)?;
-                    let var = div_round(&mut l, ss, n as i64)?;
-                    let z = zero_cell(&mut l, &mut zero);
-                    let v = arith(&mut l, var, z, [1, 0, 0, (*eps).max(1)]);
+                    let total = sum(l, row)?;
+                    let mean = div_round(l, total, n as i64)?;
+                    let d: Cells = row.iter().map(|&c| arith(l, c, mean, [1, -1, 0, 0])).collect();
+                    let sq: Cells = d.iter().map(|&c| arith(l, c, c, [0, 0, 1, 0])).collect();
+                    let ss = sum(l, &sq)?;
+                    let var = div_round(l, ss, n as i64)?;
+                    let z = zero_cell(l, zero);
+                    let v = arith(l, var, z, [1, 0, 0, (*eps).max(1)]);
                     // |x - mean| < 2^bits, so sd <= 2^bits and 2·sd < 2^(bits + 2).
-                    let sd = sqrt_round(&mut l, v, bits + 4)?;
+                    let sd = sqrt_round(l, v, bits + 4)?;
                     for &dj in &d {
-                        let num = arith(&mut l, dj, z, [one, 0, 0, 0]);
-                        out.push(var_div(&mut l, num, sd, bits + 2)?);
+                        let num = arith(l, dj, z, [one, 0, 0, 0]);
+                        out.push(var_div(l, num, sd, bits + 2)?);
                     }
                 }
                 out
             }
-            QOp::Table(spec) => get(&cells, 0)?
-                .into_iter()
-                .map(|c| table_lookup(&mut l, c, spec))
-                .collect::<Result<_, _>>()?,
+            QOp::Table(spec) => {
+                get(cells, 0)?.into_iter().map(|c| table_lookup(l, c, spec)).collect::<Result<_, _>>()?
+            }
             QOp::Relu => {
                 let bits = in_fmt(0)?.bits;
-                get(&cells, 0)?.into_iter().map(|c| relu(&mut l, c, bits)).collect::<Result<_, _>>()?
+                get(cells, 0)?.into_iter().map(|c| relu(l, c, bits)).collect::<Result<_, _>>()?
             }
             QOp::LeakyRelu { .. } | QOp::Reciprocal { .. } | QOp::Sqrt { .. } | QOp::Clip { .. } => {
                 // Element-wise chips built from other gates; they share the zero cell.
                 let bits = in_fmt(0)?.bits;
-                let z = zero_cell(&mut l, &mut zero);
-                get(&cells, 0)?
+                let z = zero_cell(l, zero);
+                get(cells, 0)?
                     .into_iter()
                     .map(|c| match &node.op {
-                        QOp::LeakyRelu { alpha, shift } => leaky_relu(&mut l, c, z, *alpha, *shift, bits),
-                        QOp::Reciprocal { numerator_log2 } => reciprocal(&mut l, c, z, *numerator_log2, bits),
-                        QOp::Sqrt { shift } => sqrt(&mut l, c, z, *shift, bits),
-                        QOp::Clip { min, max } => clip(&mut l, c, z, *min, *max, bits),
+                        QOp::LeakyRelu { alpha, shift } => leaky_relu(l, c, z, *alpha, *shift, bits),
+                        QOp::Reciprocal { numerator_log2 } => reciprocal(l, c, z, *numerator_log2, bits),
+                        QOp::Sqrt { shift } => sqrt(l, c, z, *shift, bits),
+                        QOp::Clip { min, max } => clip(l, c, z, *min, *max, bits),
                         other => Err(unsupported(other)),
                     })
                     .collect::<Result<_, _>>()?
             }
-            QOp::Reshape { .. } => get(&cells, 0)?,
+            QOp::Reshape { .. } => get(cells, 0)?,
             QOp::Concat { .. } => {
                 // Each input's cells get consecutive indices; concatenating the index tensors gives the wiring.
                 let mut all: Cells = Vec::new();
                 let mut idx = Vec::new();
                 for i in 0..node.inputs.len() {
-                    let c = get(&cells, i)?;
+                    let c = get(cells, i)?;
                     let shape = graph.value(node.inputs[i])?.shape.clone();
                     idx.push(Tensor::new(shape, (all.len() as i64..(all.len() + c.len()) as i64).collect())?);
                     all.extend(c);
@@ -504,7 +534,7 @@ pub fn build_layout(
                 moved.data().iter().map(|&i| all[i as usize]).collect()
             }
             QOp::Transpose { .. } | QOp::Slice { .. } | QOp::Gather { .. } => {
-                let x = get(&cells, 0)?;
+                let x = get(cells, 0)?;
                 let in_shape = &graph.value(node.inputs[0])?.shape;
                 wire(&node.op, &x, in_shape)?
             }
@@ -523,11 +553,7 @@ pub fn build_layout(
         }
         cells[node.output] = Some(out);
     }
-    for &o in &graph.outputs {
-        let c = cells[o].clone().ok_or_else(|| CircuitError::Layout(format!("output {o} not laid out")))?;
-        expose(&mut l, &c, graph.value(o)?.format.bits, vis.output, OUTPUT_DOMAIN, false)?;
-    }
-    Ok(l)
+    Ok(())
 }
 
 /// [`build_layout`] with the range-table width that gives the smallest circuit (ties go to the wider
@@ -538,9 +564,15 @@ pub fn build_layout_min_k(
     commitment: Fr,
     vis: VisibilitySettings,
 ) -> Result<Layout, CircuitError> {
+    smallest(|bits| build_layout(graph, trace, commitment, vis, bits))
+}
+
+/// The smallest of the layouts `build` makes for each range-table width (ties go to the wider table,
+/// which needs fewer range-check rows).
+pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> Result<Layout, CircuitError> {
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
-        let l = build_layout(graph, trace, commitment, vis, bits)?;
+        let l = build(bits)?;
         if best.as_ref().is_none_or(|b| l.k() < b.k()) {
             best = Some(l);
         }

@@ -73,7 +73,8 @@ fn layout_for(g: &QGraph, seed: u64) -> Layout {
     build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap()
 }
 
-fn verify(l: Layout) -> Result<(), String> {
+/// Runs the MockProver on a layout; `Err` names the first failure.
+pub fn verify(l: Layout) -> Result<(), String> {
     let k = l.k();
     let c = ModelCircuit::new(l);
     let prover = MockProver::run(k, &c, c.instances()).map_err(|e| e.to_string())?;

@@ -1,24 +1,16 @@
 //! The packing and Poseidon chips, and the hashed / public visibilities built on them: digests equal the
 //! native commitments, and one tampered cell anywhere in packing, absorption or a round is rejected.
 
-use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::{poseidon_hash, tensor_commitment, INPUT_DOMAIN, OUTPUT_DOMAIN};
 use poai_circuits::halo2::chips::elementwise::signed_range_check;
 use poai_circuits::halo2::chips::poseidon::{hash, pack, HashInput};
 use poai_circuits::halo2::layout::{fe, Gate};
-use poai_circuits::halo2::{build_layout, Layout, ModelCircuit, Pos, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{build_layout, Layout, Pos, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use rand::{Rng, SeedableRng};
 
-use crate::halo2_chips::two_layer;
-
-fn verify(l: Layout) -> Result<(), String> {
-    let k = l.k();
-    let c = ModelCircuit::new(l);
-    let prover = MockProver::run(k, &c, c.instances()).map_err(|e| e.to_string())?;
-    prover.verify().map_err(|e| format!("{} failures, first: {:?}", e.len(), e.first()))
-}
+use crate::halo2_chips::{two_layer, verify};
 
 /// A layout that range-checks `values`, packs them at `bits` and hashes them under `domain`, exposing the
 /// digest as the only instance.

@@ -9,6 +9,7 @@
 )]
 
 mod commit;
+mod dataset;
 mod halo2_chips;
 mod hashing;
 mod ir_eval;

@@ -264,7 +264,7 @@ pub fn sqrt(
 
 /// `z = 1` if `a = 0`, else `z = 0`: a free inverse witness `w` (a row of its own, no gate) with
 /// `z = 1 - a·w` and `a·z = 0` (copy-constrained to the zero cell).
-fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
+pub fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
     let row = l.push_row();
     l.lanes[0][row] = if a.1 == 0 { fe(0) } else { fe(a.1).invert().unwrap_or(fe(0)) };
     let w = (Pos::Lane(0, row), 0);
