@@ -148,6 +148,9 @@ pub fn first_argmax(values: &[i64]) -> Option<usize> {
     values.iter().position(|v| v == max)
 }
 
+/// What [`lay_out_row`] returns: the root cell, the model output's cells and the label-code cell.
+type LaidOutRow = ((Pos, Fr), Cells, (Pos, i64));
+
 /// Lays out one row: its input as pack rows, its leaf, its path, and the model on it. Returns the root
 /// cell, the output cells of the single model output and the label-code cell.
 fn lay_out_row(
@@ -156,7 +159,7 @@ fn lay_out_row(
     row: &DatasetRow,
     index: (Pos, i64),
     zero: &mut Option<Pos>,
-) -> Result<((Pos, Fr), Cells, (Pos, i64)), CircuitError> {
+) -> Result<LaidOutRow, CircuitError> {
     let (&[input], &[output]) = (graph.inputs.as_slice(), graph.outputs.as_slice()) else {
         return Err(CircuitError::Layout(
             "a dataset-bound circuit needs a model with exactly one input and one output".into(),
