@@ -1,13 +1,15 @@
 //! Subcommand implementations: argument handling and printing around library calls.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use poai_circuits::halo2::{Visibility, VisibilitySettings};
+use poai_circuits::commit::merkle::MerkleTree;
+use poai_circuits::halo2::{DatasetMode, Visibility, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
+use poai_prover::{CircuitKind, DatasetFile};
 use poai_verifier::{Claims, ProofFile, VerifierParams, VerifyingKeyFile};
 use serde_json::json;
 
@@ -181,17 +183,45 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
     Ok(())
 }
 
+/// Visibility settings, the dataset file keys are bound to (if any) and the accuracy batch (if any).
+pub type KindArgs<'a> = (VisibilitySettings, Option<&'a Path>, Option<u32>);
+
+/// The circuit kind the arguments ask for (a dataset file gives the tree depth), with the dataset file
+/// when one was given.
+fn circuit_kind(
+    compiled: &CompiledModel,
+    (vis, dataset, batch): KindArgs<'_>,
+) -> anyhow::Result<(CircuitKind, Option<DatasetFile>)> {
+    let Some(path) = dataset else {
+        return Ok((CircuitKind::plain(vis), None));
+    };
+    let (d, _) = read_dataset(path)?;
+    d.check_model(compiled)?;
+    let mode = match batch {
+        Some(batch) => DatasetMode::Accuracy { depth: d.depth, batch },
+        None => DatasetMode::Membership { depth: d.depth },
+    };
+    Ok((CircuitKind { vis, dataset: Some(mode) }, Some(d)))
+}
+
+fn read_dataset(path: &Path) -> anyhow::Result<(DatasetFile, MerkleTree)> {
+    Ok(DatasetFile::from_json(&read(path)?, path)?)
+}
+
 pub fn srs(
     k: Option<u32>,
     model: Option<&Path>,
-    vis: VisibilitySettings,
+    kind: KindArgs<'_>,
     output: &Path,
     seed: u64,
     json: bool,
 ) -> anyhow::Result<()> {
     let k = match (k, model) {
         (Some(k), _) => k,
-        (None, Some(m)) => poai_prover::circuit_k(&load_compiled(m)?, vis)?,
+        (None, Some(m)) => {
+            let compiled = load_compiled(m)?;
+            poai_prover::circuit_k(&compiled, circuit_kind(&compiled, kind)?.0)?
+        }
         (None, None) => anyhow::bail!("give --k or --model"),
     };
     note("WARNING: generating an INSECURE development SRS. Its secret follows from the public seed; proofs");
@@ -222,36 +252,52 @@ pub fn setup(
     srs: &Path,
     pk: &Path,
     vk: &Path,
-    vis: VisibilitySettings,
+    kind_args: KindArgs<'_>,
     json: bool,
 ) -> anyhow::Result<()> {
+    let vis = kind_args.0;
     if vis.output == Visibility::Private {
         anyhow::bail!(
             "outputs can be public or hashed, not private (a proof of an unseen output proves nothing)"
         );
     }
     let compiled = load_compiled(model)?;
+    let (kind, _) = circuit_kind(&compiled, kind_args)?;
     let srs_file = poai_prover::Srs::read(srs)?;
     if srs_file.header().insecure_dev_setup {
         note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
     }
     let t = Instant::now();
     let pb = spinner("generating keys", json);
-    let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file, vis)?;
+    let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file, kind)?;
     pb.finish_and_clear();
     write_atomic(pk, &pk_bytes)?;
     write_atomic(vk, &vk_bytes)?;
     let k = read_vk(vk)?.header.k;
     if json {
         line(
-            &json!({ "pk": pk, "vk": vk, "k": k, "model_commitment": compiled.model_commitment, "visibility": vis })
-                .to_string(),
+            &json!({
+                "pk": pk,
+                "vk": vk,
+                "k": k,
+                "model_commitment": compiled.model_commitment,
+                "visibility": vis,
+                "dataset": kind.dataset,
+            })
+            .to_string(),
         );
     } else {
+        let what = match kind.dataset {
+            None => format!("inputs {}, outputs {}", vis.input, vis.output),
+            Some(DatasetMode::Membership { depth }) => {
+                format!("one dataset row of a depth-{depth} tree, outputs {}", vis.output)
+            }
+            Some(DatasetMode::Accuracy { depth, batch }) => {
+                format!("accuracy over {batch} rows of a depth-{depth} tree")
+            }
+        };
         line(&format!(
-            "keys for k = {k} (inputs {}, outputs {}) written to {} and {} in {:.2?}",
-            vis.input,
-            vis.output,
+            "keys for k = {k} ({what}) written to {} and {} in {:.2?}",
             pk.display(),
             vk.display(),
             t.elapsed()
@@ -260,32 +306,129 @@ pub fn setup(
     Ok(())
 }
 
+/// What `poai prove` proves inference on.
+pub enum ProveInput {
+    /// An input file.
+    File(PathBuf),
+    /// A row of a dataset file.
+    Row(PathBuf, usize),
+    /// Neither was given.
+    Missing,
+}
+
 pub fn prove(
     model: &Path,
-    input: &Path,
+    input: &ProveInput,
     pk: &Path,
     srs: &Path,
     output: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
     let compiled = load_compiled(model)?;
-    let data = io::read_input_file(input)?;
-    let pk_key = poai_prover::read_pk(&read(pk)?)
-        .with_context(|| format!("{} is not a usable proving key", pk.display()))?;
+    let pk_key = read_pk_file(pk)?;
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
-    let pb = spinner("proving", json);
-    let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data)?;
-    pb.finish_and_clear();
+    let proof = match input {
+        ProveInput::File(path) => {
+            let data = io::read_input_file(path)?;
+            let pb = spinner("proving", json);
+            let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data)?;
+            pb.finish_and_clear();
+            proof
+        }
+        ProveInput::Row(path, row) => {
+            let dataset = read_dataset(path)?;
+            if let Some(DatasetMode::Accuracy { .. }) = pk_key.0.dataset {
+                anyhow::bail!("{} is an accuracy key: use `poai prove-accuracy`", pk.display());
+            }
+            let pb = spinner("proving", json);
+            let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &dataset, *row)?;
+            pb.finish_and_clear();
+            proof
+        }
+        ProveInput::Missing => anyhow::bail!("give --input, or --dataset with --row"),
+    };
+    write_proof(output, &proof, t, json)
+}
+
+fn read_pk_file(pk: &Path) -> anyhow::Result<poai_prover::ProvingKeyFile> {
+    poai_prover::read_pk(&read(pk)?).with_context(|| format!("{} is not a usable proving key", pk.display()))
+}
+
+fn write_proof(output: &Path, proof: &ProofFile, t: Instant, json: bool) -> anyhow::Result<()> {
     write_atomic(output, &proof.to_json()?)?;
     if json {
         line(
-            &json!({ "proof": output, "model_commitment": proof.model_commitment, "claims": proof.claims() })
+            &json!({ "proof": output, "model_commitment": proof.model_commitment, "claims": proof.claims })
                 .to_string(),
         );
     } else {
         line(&format!("proof written to {} in {:.2?}", output.display(), t.elapsed()));
-        describe(&proof.claims());
+        describe(&proof.claims);
+    }
+    Ok(())
+}
+
+/// Parses `A..B`.
+fn row_range(s: &str) -> anyhow::Result<(usize, usize)> {
+    let parse = || -> Option<(usize, usize)> {
+        let (a, b) = s.split_once("..")?;
+        Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+    };
+    match parse() {
+        Some((a, b)) if a < b => Ok((a, b)),
+        _ => anyhow::bail!("--rows must be A..B with A < B (e.g. 0..32), got `{s}`"),
+    }
+}
+
+pub fn prove_accuracy(
+    model: &Path,
+    dataset: &Path,
+    rows: &str,
+    pk: &Path,
+    srs: &Path,
+    output: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (start, end) = row_range(rows)?;
+    let compiled = load_compiled(model)?;
+    let pk_key = read_pk_file(pk)?;
+    let Some(DatasetMode::Accuracy { batch, .. }) = pk_key.0.dataset else {
+        anyhow::bail!("{} is not an accuracy key (set up with --dataset and --batch)", pk.display());
+    };
+    if end - start != batch as usize {
+        anyhow::bail!("rows {start}..{end} are {} rows; the key proves batches of {batch}", end - start);
+    }
+    let data = read_dataset(dataset)?;
+    let srs_file = poai_prover::Srs::read(srs)?;
+    let t = Instant::now();
+    let pb = spinner(&format!("proving accuracy on rows {start}..{end}"), json);
+    let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &data, start)?;
+    pb.finish_and_clear();
+    write_proof(output, &proof, t, json)
+}
+
+pub fn dataset_commit(data: &Path, compiled: &Path, output: &Path, json: bool) -> anyhow::Result<()> {
+    let model = load_compiled(compiled)?;
+    let text = std::fs::read_to_string(data).with_context(|| format!("cannot read {}", data.display()))?;
+    let t = Instant::now();
+    let d = DatasetFile::from_jsonl(&text, data, &model)?;
+    write_atomic(output, &d.to_json()?)?;
+    let labelled = d.data.iter().filter(|r| r.label.is_some()).count();
+    if json {
+        line(
+            &json!({ "output": output, "root": d.root, "rows": d.rows, "depth": d.depth, "labelled": labelled })
+                .to_string(),
+        );
+    } else {
+        line(&format!(
+            "committed {} rows ({labelled} labelled) of {} to {} in {:.2?}",
+            d.rows,
+            data.display(),
+            output.display(),
+            t.elapsed()
+        ));
+        line(&format!("  dataset root: {} (depth {})", d.root, d.depth));
     }
     Ok(())
 }
@@ -357,6 +500,12 @@ fn describe(c: &Claims) {
     for (i, h) in c.output_commitments.iter().enumerate() {
         line(&format!("  output {i} commitment: {h}"));
     }
+    if let Some(root) = &c.dataset_root {
+        line(&format!("  dataset root: {root}"));
+    }
+    if let (Some([start, end]), Some(correct), Some(total)) = (c.rows, c.correct, c.total) {
+        line(&format!("  rows {start}..{end}: the model scores {correct}/{total}"));
+    }
 }
 
 pub fn commit_input(model: &Path, input: &Path, json: bool) -> anyhow::Result<()> {
@@ -382,6 +531,7 @@ pub struct AuditPaths<'a> {
     pub proof: &'a Path,
     pub vk: &'a Path,
     pub srs: &'a Path,
+    pub dataset: Option<&'a Path>,
 }
 
 /// Recomputes everything a proof's claim rests on from the ONNX file: the quantised graph and its
@@ -407,7 +557,8 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a usable verifying key", p.vk.display()))?;
     let srs_file = poai_prover::Srs::read(p.srs)?;
     let pb = spinner("recomputing the verifying key", json);
-    let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file, vk_key.header.visibility)?;
+    let kind = CircuitKind { vis: vk_key.header.visibility, dataset: vk_key.header.dataset };
+    let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file, kind)?;
     pb.finish_and_clear();
     if expected != vk_bytes {
         anyhow::bail!(
@@ -421,13 +572,33 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
     let file = read_proof(p.proof)?;
     let verified = poai_verifier::verify(&vk_key, &srs_file.verifier_params()?, &file)
         .with_context(|| format!("{} does not verify", p.proof.display()))?;
+    let mut checked =
+        vec!["onnx reproduces the compiled model", "verifying key recomputed", "proof verifies"];
+    if let Some(data) = p.dataset {
+        let claimed = verified
+            .claims
+            .dataset_root
+            .as_deref()
+            .with_context(|| format!("{} is not bound to a dataset", p.proof.display()))?;
+        let text =
+            std::fs::read_to_string(data).with_context(|| format!("cannot read {}", data.display()))?;
+        let root = DatasetFile::from_jsonl(&text, data, &rebuilt)?.root;
+        if root != claimed {
+            anyhow::bail!(
+                "{} is not the dataset of {}: its root is {root}, the proof's {claimed}",
+                data.display(),
+                p.proof.display()
+            );
+        }
+        checked.push("dataset root recomputed");
+    }
     if json {
         line(
             &json!({
                 "valid": true,
                 "model_commitment": verified.model_commitment,
                 "claims": verified.claims,
-                "checked": ["onnx reproduces the compiled model", "verifying key recomputed", "proof verifies"],
+                "checked": checked,
             })
             .to_string(),
         );
@@ -439,6 +610,9 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             rebuilt.model_commitment
         ));
         line(&format!("{} is this model's verifying key (recomputed, identical)", p.vk.display()));
+        if let Some(data) = p.dataset {
+            line(&format!("{} hashes to the proof's dataset root", data.display()));
+        }
         line(&format!("{} verifies:", p.proof.display()));
         describe(&verified.claims);
     }

@@ -22,6 +22,18 @@ struct VisArgs {
     output_visibility: Visibility,
 }
 
+/// Binding keys to a committed dataset (`poai dataset commit`).
+#[derive(clap::Args, Clone)]
+struct DatasetArgs {
+    /// Dataset file: keys for proofs on its rows (membership: the row stays private, the dataset root is
+    /// public). Keys fit any dataset of the same depth and input format.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// With `--dataset`: keys for accuracy proofs over this many consecutive rows.
+    #[arg(long, requires = "dataset")]
+    batch: Option<u32>,
+}
+
 impl VisArgs {
     fn settings(self) -> VisibilitySettings {
         VisibilitySettings { input: self.input_visibility, output: self.output_visibility }
@@ -88,6 +100,9 @@ enum Command {
         /// Visibility the model will be set up with (it changes the circuit's size).
         #[command(flatten)]
         vis: VisArgs,
+        /// Dataset binding the model will be set up with.
+        #[command(flatten)]
+        dataset: DatasetArgs,
     },
     /// Generate the proving and verifying keys of a compiled model.
     Setup {
@@ -105,7 +120,13 @@ enum Command {
         /// Visibility of inputs and outputs (fixed by the keys).
         #[command(flatten)]
         vis: VisArgs,
+        /// Dataset binding (fixed by the keys).
+        #[command(flatten)]
+        dataset: DatasetArgs,
     },
+    /// Committed datasets.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
     /// Print the commitments of an input (what a proof with hashed inputs exposes), so that a proof can be
     /// matched to the input a requester holds.
     CommitInput {
@@ -115,14 +136,41 @@ enum Command {
         #[arg(long)]
         input: PathBuf,
     },
-    /// Prove quantised inference of a compiled model on an input.
+    /// Prove quantised inference of a compiled model on an input, or on one row of a committed dataset.
     Prove {
         /// Compiled model.
         model: PathBuf,
         /// Input file (`{"input_data": [[...]]}`).
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "dataset", conflicts_with = "dataset")]
+        input: Option<PathBuf>,
+        /// Dataset file: prove inference on row `--row` (keys from `setup --dataset`).
+        #[arg(long, requires = "row")]
+        dataset: Option<PathBuf>,
+        /// Row of the dataset (0-based).
+        #[arg(long, requires = "dataset")]
+        row: Option<usize>,
         /// Proving key.
+        #[arg(long)]
+        pk: PathBuf,
+        /// SRS file.
+        #[arg(long)]
+        srs: PathBuf,
+        /// Output proof file (JSON).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Prove inference on rows A..B of a committed dataset and how many of them the model classifies as
+    /// labelled: public are only the dataset root, the model, the range and the count.
+    ProveAccuracy {
+        /// Compiled model.
+        model: PathBuf,
+        /// Dataset file.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Rows `A..B` (B - A must be the batch the keys were made for).
+        #[arg(long)]
+        rows: String,
+        /// Proving key (`setup --dataset --batch`).
         #[arg(long)]
         pk: PathBuf,
         /// SRS file.
@@ -160,6 +208,10 @@ enum Command {
         /// SRS file the key was generated with.
         #[arg(long)]
         srs: PathBuf,
+        /// The raw dataset (JSON lines) a dataset-bound proof claims its rows came from: its root is
+        /// recomputed and must equal the proof's.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
     },
     /// Generate the Solidity verifier for a verifying key, compile it with the pinned solc and check
     /// that it can be deployed (EIP-170); writes nothing otherwise.
@@ -225,6 +277,22 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Quantise JSON-lines rows (`{"input": [...], "label": 3}`) with a compiled model's input format
+    /// and commit to them with a Poseidon Merkle tree; the file holds the root and the rows.
+    Commit {
+        /// JSON-lines dataset.
+        data: PathBuf,
+        /// Compiled model (its input format).
+        #[arg(long)]
+        compiled: PathBuf,
+        /// Output dataset file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -233,19 +301,47 @@ fn main() -> ExitCode {
             let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
-        Command::Srs { k, model, output, seed, vis } => {
-            commands::srs(k, model.as_deref(), vis.settings(), &output, seed, cli.json)
+        Command::Srs { k, model, output, seed, vis, dataset } => commands::srs(
+            k,
+            model.as_deref(),
+            (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
+            &output,
+            seed,
+            cli.json,
+        ),
+        Command::Setup { model, srs, pk, vk, vis, dataset } => commands::setup(
+            &model,
+            &srs,
+            &pk,
+            &vk,
+            (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
+            cli.json,
+        ),
+        Command::Dataset(DatasetCommand::Commit { data, compiled, output }) => {
+            commands::dataset_commit(&data, &compiled, &output, cli.json)
         }
-        Command::Setup { model, srs, pk, vk, vis } => {
-            commands::setup(&model, &srs, &pk, &vk, vis.settings(), cli.json)
+        Command::ProveAccuracy { model, dataset, rows, pk, srs, output } => {
+            commands::prove_accuracy(&model, &dataset, &rows, &pk, &srs, &output, cli.json)
         }
         Command::CommitInput { model, input } => commands::commit_input(&model, &input, cli.json),
-        Command::Prove { model, input, pk, srs, output } => {
-            commands::prove(&model, &input, &pk, &srs, &output, cli.json)
+        Command::Prove { model, input, dataset, row, pk, srs, output } => {
+            let source = match (input, dataset, row) {
+                (Some(input), _, _) => commands::ProveInput::File(input),
+                (None, Some(dataset), Some(row)) => commands::ProveInput::Row(dataset, row),
+                _ => commands::ProveInput::Missing,
+            };
+            commands::prove(&model, &source, &pk, &srs, &output, cli.json)
         }
         Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
-        Command::Audit { onnx, compiled, proof, vk, srs } => commands::audit(
-            &commands::AuditPaths { onnx: &onnx, compiled: &compiled, proof: &proof, vk: &vk, srs: &srs },
+        Command::Audit { onnx, compiled, proof, vk, srs, dataset } => commands::audit(
+            &commands::AuditPaths {
+                onnx: &onnx,
+                compiled: &compiled,
+                proof: &proof,
+                vk: &vk,
+                srs: &srs,
+                dataset: dataset.as_deref(),
+            },
             cli.json,
         ),
         Command::EvmVerifier { vk, srs, output, abi, solc, bytecode, allow_oversized } => {

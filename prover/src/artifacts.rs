@@ -3,22 +3,50 @@
 
 use std::io::Cursor;
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
+use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{fr_from_hex, fr_to_hex};
-use poai_circuits::halo2::{build_layout_min_k, CircuitShape, ModelCircuit, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{
+    build_dataset_layout_min_k, build_layout_min_k, CircuitShape, DatasetMode, DatasetRow, ModelCircuit,
+    Visibility, VisibilitySettings,
+};
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
 use poai_verifier::artifact::{decode_key, encode_key, VERSION};
 use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, PublicValue, BACKEND, CURVE};
 
+use crate::dataset::DatasetFile;
 use crate::proof::keygen_verifying;
 use crate::{keygen, prove, ProverError, Srs};
 
+/// What a circuit is built for: the model's visibility settings and, for a dataset-bound circuit, its
+/// mode (membership of one row, or accuracy over a batch). Fixed at setup and recorded in key headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitKind {
+    /// Visibility of inputs and outputs (a dataset-bound circuit ignores the input's: rows stay private).
+    pub vis: VisibilitySettings,
+    /// Dataset binding, if any.
+    pub dataset: Option<DatasetMode>,
+}
+
+impl CircuitKind {
+    /// A plain inference circuit.
+    pub fn plain(vis: VisibilitySettings) -> Self {
+        Self { vis, dataset: None }
+    }
+
+    /// The kind a key header records.
+    pub fn of(h: &KeyHeader) -> Self {
+        Self { vis: h.visibility, dataset: h.dataset }
+    }
+}
+
 /// The circuit for `model` on zero inputs: the structure keys are generated from (it never depends on the
 /// witness).
-fn structure(model: &CompiledModel, vis: VisibilitySettings) -> Result<ModelCircuit, ProverError> {
+fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, ProverError> {
     let zeros: Vec<Tensor> = model
         .graph
         .inputs
@@ -26,7 +54,26 @@ fn structure(model: &CompiledModel, vis: VisibilitySettings) -> Result<ModelCirc
         .map(|&id| model.graph.value(id).map(|v| Tensor::zeros(v.shape.clone())))
         .collect::<Result<_, _>>()
         .map_err(crate::circuit_err)?;
-    circuit_for(model, &zeros, vis)
+    match kind.dataset {
+        None => circuit_for(model, &zeros, kind.vis),
+        Some(mode) => {
+            let trace = model.graph.eval_trace(&zeros).map_err(crate::circuit_err)?;
+            let rows = (0..mode.rows() as u64)
+                .map(|index| DatasetRow {
+                    trace: trace.clone(),
+                    index,
+                    label: None,
+                    path: MerklePath::zeros(mode.depth()),
+                })
+                .collect::<Vec<_>>();
+            dataset_circuit(model, &rows, mode, kind.vis)
+        }
+    }
+}
+
+fn commitment_of(model: &CompiledModel) -> Result<Fr, ProverError> {
+    fr_from_hex(&model.model_commitment)
+        .ok_or_else(|| ProverError::Circuit("the compiled model's commitment is not a field element".into()))
 }
 
 fn circuit_for(
@@ -35,25 +82,48 @@ fn circuit_for(
     vis: VisibilitySettings,
 ) -> Result<ModelCircuit, ProverError> {
     let trace = model.graph.eval_trace(inputs).map_err(crate::circuit_err)?;
-    let commitment = fr_from_hex(&model.model_commitment).ok_or_else(|| {
-        ProverError::Circuit("the compiled model's commitment is not a field element".into())
-    })?;
     Ok(ModelCircuit::new(
-        build_layout_min_k(&model.graph, &trace, commitment, vis).map_err(crate::circuit_err)?,
+        build_layout_min_k(&model.graph, &trace, commitment_of(model)?, vis).map_err(crate::circuit_err)?,
     ))
 }
 
-/// Circuit size of a compiled model with the given visibility (the SRS must have at least this `k`).
-pub fn circuit_k(model: &CompiledModel, vis: VisibilitySettings) -> Result<u32, ProverError> {
-    Ok(structure(model, vis)?.layout.k())
+fn dataset_circuit(
+    model: &CompiledModel,
+    rows: &[DatasetRow],
+    mode: DatasetMode,
+    vis: VisibilitySettings,
+) -> Result<ModelCircuit, ProverError> {
+    let l = build_dataset_layout_min_k(&model.graph, rows, commitment_of(model)?, mode, vis.output)
+        .map_err(crate::circuit_err)?;
+    Ok(ModelCircuit::new(l))
 }
 
-/// The public-instance layout of a model's circuit, in the order `build_layout` exposes cells: the model
-/// commitment, then each input, then each output, as their visibility says.
-fn public_layout(model: &CompiledModel, vis: VisibilitySettings) -> Result<Vec<PublicValue>, ProverError> {
+/// Circuit size of a compiled model built as `kind` says (the SRS must have at least this `k`).
+pub fn circuit_k(model: &CompiledModel, kind: CircuitKind) -> Result<u32, ProverError> {
+    Ok(structure(model, kind)?.layout.k())
+}
+
+/// The public-instance layout of a model's circuit, in the order the layout exposes cells: the model
+/// commitment, then each input, then each output, as their visibility says; for a dataset-bound circuit
+/// the dataset root instead of the input, and for an accuracy proof the row range and the count instead
+/// of the outputs.
+fn public_layout(model: &CompiledModel, kind: CircuitKind) -> Result<Vec<PublicValue>, ProverError> {
     let g = &model.graph;
+    let vis = kind.vis;
     let mut public = vec![PublicValue::ModelCommitment];
-    for (ids, visibility, is_input) in [(&g.inputs, vis.input, true), (&g.outputs, vis.output, false)] {
+    let mut segments = vec![(&g.inputs, vis.input, true), (&g.outputs, vis.output, false)];
+    match kind.dataset {
+        None => {}
+        Some(DatasetMode::Membership { .. }) => {
+            public.push(PublicValue::DatasetRoot);
+            segments.remove(0);
+        }
+        Some(DatasetMode::Accuracy { .. }) => {
+            public.extend([PublicValue::DatasetRoot, PublicValue::RowRange, PublicValue::CorrectCount]);
+            return Ok(public);
+        }
+    }
+    for (ids, visibility, is_input) in segments {
         for (index, &id) in ids.iter().enumerate() {
             let v = g.value(id).map_err(crate::circuit_err)?;
             let (len, scale) = (v.shape.iter().product(), v.format.scale);
@@ -71,37 +141,36 @@ fn public_layout(model: &CompiledModel, vis: VisibilitySettings) -> Result<Vec<P
 
 fn header(
     model: &CompiledModel,
-    vis: VisibilitySettings,
+    kind: CircuitKind,
     shape: CircuitShape,
-    kind: KeyKind,
+    key: KeyKind,
     k: u32,
     body_len: usize,
 ) -> Result<KeyHeader, ProverError> {
     Ok(KeyHeader {
-        format: kind.format().into(),
+        format: key.format().into(),
         version: VERSION,
         backend: BACKEND.into(),
         curve: CURVE.into(),
         k,
         model_commitment: model.model_commitment.clone(),
-        visibility: vis,
+        visibility: kind.vis,
         shape,
-        public: public_layout(model, vis)?,
+        public: public_layout(model, kind)?,
+        dataset: kind.dataset,
         body_len: body_len as u64,
     })
 }
 
-/// Key generation for a compiled model with the given visibility: proving-key and verifying-key files
-/// (bytes).
-pub fn setup(
-    model: &CompiledModel,
-    srs: &Srs,
-    vis: VisibilitySettings,
-) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
-    if vis.output == Visibility::Private {
+/// Key generation for a compiled model built as `kind` says: proving-key and verifying-key files (bytes).
+pub fn setup(model: &CompiledModel, srs: &Srs, kind: CircuitKind) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
+    if kind.vis.output == Visibility::Private && !matches!(kind.dataset, Some(DatasetMode::Accuracy { .. })) {
         return Err(ProverError::Circuit("outputs must be public or hashed".into()));
     }
-    let c = structure(model, vis)?;
+    if let Some(DatasetMode::Accuracy { batch: 0, .. }) = kind.dataset {
+        return Err(ProverError::Circuit("an accuracy proof needs a batch of at least one row".into()));
+    }
+    let c = structure(model, kind)?;
     let k = c.layout.k();
     let params = srs.for_circuit(k)?;
     let pk = keygen(&params, &c)?;
@@ -112,8 +181,8 @@ pub fn setup(
         .write(&mut vk_body, SerdeFormat::RawBytes)
         .map_err(|e| ProverError::Circuit(e.to_string()))?;
     Ok((
-        encode_key(&header(model, vis, c.shape(), KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
-        encode_key(&header(model, vis, c.shape(), KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
+        encode_key(&header(model, kind, c.shape(), KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
+        encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
     ))
 }
 
@@ -124,18 +193,21 @@ pub fn setup(
 pub fn verifying_key_file(
     model: &CompiledModel,
     srs: &Srs,
-    vis: VisibilitySettings,
+    kind: CircuitKind,
 ) -> Result<Vec<u8>, ProverError> {
-    let c = structure(model, vis)?;
+    let c = structure(model, kind)?;
     let k = c.layout.k();
     let vk = keygen_verifying(&srs.for_circuit(k)?, &c)?;
     let mut body = Vec::new();
     vk.write(&mut body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    Ok(encode_key(&header(model, vis, c.shape(), KeyKind::Verifying, k, body.len())?, &body)?)
+    Ok(encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, body.len())?, &body)?)
 }
 
+/// A proving key file: its header and halo2's key.
+pub type ProvingKeyFile = (KeyHeader, ProvingKey<G1Affine>);
+
 /// Reads a proving key file.
-pub fn read_pk(bytes: &[u8]) -> Result<(KeyHeader, ProvingKey<G1Affine>), ProverError> {
+pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
     let (h, body) = decode_key(bytes, KeyKind::Proving)?;
     let shape = h.shape;
     let pk = poai_verifier::parse_isolated("proving key", || {
@@ -144,27 +216,98 @@ pub fn read_pk(bytes: &[u8]) -> Result<(KeyHeader, ProvingKey<G1Affine>), Prover
     Ok((h, pk))
 }
 
-/// Proves inference of `model` on float `inputs`.
-pub fn prove_model(
-    model: &CompiledModel,
-    srs: &Srs,
-    pk: &(KeyHeader, ProvingKey<G1Affine>),
-    inputs: &[Vec<f32>],
-) -> Result<ProofFile, ProverError> {
-    let (h, pk) = pk;
+/// Checks that a proving key belongs to `model` built as the key says.
+fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
     if h.model_commitment != model.model_commitment {
         return Err(ProverError::Mismatch(format!(
             "the proving key is for model {}, the compiled model is {}",
             h.model_commitment, model.model_commitment
         )));
     }
-    if h.public != public_layout(model, h.visibility)? {
+    if h.public != public_layout(model, CircuitKind::of(h))? {
         return Err(ProverError::Mismatch(
             "the proving key's public-instance layout does not fit the model".into(),
         ));
     }
+    Ok(())
+}
+
+/// Proves inference of `model` on float `inputs` (a key made without a dataset).
+pub fn prove_model(
+    model: &CompiledModel,
+    srs: &Srs,
+    pk: &ProvingKeyFile,
+    inputs: &[Vec<f32>],
+) -> Result<ProofFile, ProverError> {
+    let h = &pk.0;
+    check_key(model, h)?;
+    if h.dataset.is_some() {
+        return Err(ProverError::Mismatch(
+            "the proving key is for a dataset-bound circuit: prove with --dataset".into(),
+        ));
+    }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    let c = circuit_for(model, &q, h.visibility)?;
+    finish(model, srs, pk, circuit_for(model, &q, h.visibility)?)
+}
+
+/// Proves inference on dataset rows: row `start` for a membership key, rows `start..start + batch` for
+/// an accuracy key. The dataset's tree must have the depth the key was made for.
+pub fn prove_rows(
+    model: &CompiledModel,
+    srs: &Srs,
+    pk: &ProvingKeyFile,
+    dataset: &(DatasetFile, MerkleTree),
+    start: usize,
+) -> Result<ProofFile, ProverError> {
+    let h = &pk.0;
+    check_key(model, h)?;
+    let (d, tree) = dataset;
+    d.check_model(model)?;
+    let mode = h.dataset.ok_or_else(|| {
+        ProverError::Mismatch("the proving key was made without --dataset; set up a dataset-bound key".into())
+    })?;
+    if mode.depth() != tree.depth() {
+        return Err(ProverError::Mismatch(format!(
+            "the key is for datasets of depth {} ({} to {} rows), this one has depth {} ({} rows)",
+            mode.depth(),
+            (1u64 << mode.depth().saturating_sub(1)) + 1,
+            1u64 << mode.depth(),
+            tree.depth(),
+            d.rows
+        )));
+    }
+    let end = start.checked_add(mode.rows()).filter(|&e| e <= d.rows).ok_or_else(|| {
+        ProverError::Mismatch(format!(
+            "rows {start}..{} are not all in the dataset of {} rows",
+            start + mode.rows(),
+            d.rows
+        ))
+    })?;
+    let shape = d.input.shape.clone();
+    let rows = (start..end)
+        .map(|i| {
+            let record = &d.data[i];
+            let x = Tensor::new(shape.clone(), record.input.clone()).map_err(crate::circuit_err)?;
+            Ok(DatasetRow {
+                trace: model.graph.eval_trace(&[x]).map_err(crate::circuit_err)?,
+                index: i as u64,
+                label: record.label,
+                path: tree.path(i).ok_or_else(|| ProverError::Circuit(format!("no path for row {i}")))?,
+            })
+        })
+        .collect::<Result<Vec<_>, ProverError>>()?;
+    finish(model, srs, pk, dataset_circuit(model, &rows, mode, h.visibility)?)
+}
+
+/// Proves circuit `c` with `pk`, checks the proof against the key's own verifying key, and writes the
+/// proof file.
+fn finish(
+    model: &CompiledModel,
+    srs: &Srs,
+    pk: &ProvingKeyFile,
+    c: ModelCircuit,
+) -> Result<ProofFile, ProverError> {
+    let (h, pk) = pk;
     if c.shape() != h.shape {
         return Err(ProverError::Mismatch("the proving key was made for a circuit of another shape".into()));
     }
@@ -184,7 +327,6 @@ pub fn prove_model(
             ProverError::Mismatch(format!("the proof does not verify against the proving key's own key: {e}"))
         },
     )?;
-    let claims = h.claims(&instances)?;
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),
         version: VERSION,
@@ -193,10 +335,7 @@ pub fn prove_model(
         k: h.k,
         model_commitment: model.model_commitment.clone(),
         instances: instances.iter().map(fr_to_hex).collect(),
-        inputs: claims.inputs,
-        input_commitments: claims.input_commitments,
-        outputs: claims.outputs,
-        output_commitments: claims.output_commitments,
+        claims: h.claims(&instances)?,
         proof: hex::encode(&proof),
     })
 }

@@ -44,6 +44,14 @@ pub enum ProverError {
     /// A key, proof or SRS artifact was rejected by the verifier crate's checks.
     #[error(transparent)]
     Verify(#[from] poai_verifier::VerifyError),
+    /// A dataset (JSON-lines rows or a dataset file) is malformed; `detail` names the line or row.
+    #[error("{path}: {detail}")]
+    Dataset {
+        /// File.
+        path: PathBuf,
+        /// What is wrong, and where.
+        detail: String,
+    },
     /// Artifacts that do not belong together (another model, k, instances or outputs).
     #[error("mismatch: {0}")]
     Mismatch(String),

@@ -4,9 +4,11 @@
 //! Built so far: [`srs`] (development SRS generation, loading user-supplied KZG parameters with full
 //! validation, truncation to a circuit's size), [`proof`] (key generation and proving for
 //! `poai_circuits::halo2::ModelCircuit`), [`artifacts`] (setup and proving for a compiled model, writing
-//! the versioned files `poai-verifier` defines and checks).
+//! the versioned files `poai-verifier` defines and checks), [`dataset`] (committed datasets: JSON-lines
+//! rows, their Merkle tree and the dataset file; proofs of membership and of accuracy).
 
 pub mod artifacts;
+pub mod dataset;
 mod error;
 pub mod proof;
 pub mod srs;
@@ -14,7 +16,10 @@ pub mod srs;
 use std::io::Write;
 use std::path::Path;
 
-pub use artifacts::{circuit_k, prove_model, read_pk, setup, verifying_key_file};
+pub use artifacts::{
+    circuit_k, prove_model, prove_rows, read_pk, setup, verifying_key_file, CircuitKind, ProvingKeyFile,
+};
+pub use dataset::DatasetFile;
 pub use error::ProverError;
 pub use proof::{keygen, keygen_verifying, prove};
 pub use srs::{Srs, SrsHeader};

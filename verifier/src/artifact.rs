@@ -7,7 +7,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::fr_to_hex;
-use poai_circuits::halo2::{CircuitShape, VisibilitySettings};
+use poai_circuits::halo2::{CircuitShape, DatasetMode, VisibilitySettings};
 use poai_circuits::ir::fixed::dequantize;
 use serde::{Deserialize, Serialize};
 
@@ -88,13 +88,25 @@ pub enum PublicValue {
         /// Which model output.
         index: usize,
     },
+    /// One field element: the root of the committed dataset the input rows come from
+    /// (`poai_circuits::commit::merkle`).
+    DatasetRoot,
+    /// Two field elements: the rows `start..end` an accuracy proof covers.
+    RowRange,
+    /// One field element: how many of those rows the model classifies as labelled.
+    CorrectCount,
 }
 
 impl PublicValue {
     /// Number of field elements.
     pub fn len(&self) -> usize {
         match self {
-            Self::ModelCommitment | Self::InputCommitment { .. } | Self::OutputCommitment { .. } => 1,
+            Self::ModelCommitment
+            | Self::InputCommitment { .. }
+            | Self::OutputCommitment { .. }
+            | Self::DatasetRoot
+            | Self::CorrectCount => 1,
+            Self::RowRange => 2,
             Self::Input { len, .. } | Self::Output { len, .. } => *len,
         }
     }
@@ -126,6 +138,9 @@ pub struct KeyHeader {
     pub shape: CircuitShape,
     /// Layout of the public instances.
     pub public: Vec<PublicValue>,
+    /// For a dataset-bound circuit: membership of one row or accuracy over a batch, and the tree depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetMode>,
     /// Exact length of the halo2 key bytes that follow.
     pub body_len: u64,
 }
@@ -176,10 +191,32 @@ impl KeyHeader {
                     claims.outputs.push(reals(slice, *scale, &format!("output {index}"))?);
                 }
                 PublicValue::OutputCommitment { .. } => claims.output_commitments.push(fr_to_hex(&slice[0])),
+                PublicValue::DatasetRoot => claims.dataset_root = Some(fr_to_hex(&slice[0])),
+                PublicValue::RowRange => {
+                    let (start, end) = (count(&slice[0], "start row")?, count(&slice[1], "end row")?);
+                    let total = end.checked_sub(start).ok_or_else(|| {
+                        VerifyError::Mismatch(format!("row range {start}..{end} is empty or reversed"))
+                    })?;
+                    claims.rows = Some([start, end]);
+                    claims.total = Some(total);
+                }
+                PublicValue::CorrectCount => claims.correct = Some(count(&slice[0], "correct count")?),
+            }
+        }
+        if let (Some(correct), Some(total)) = (claims.correct, claims.total) {
+            if correct > total {
+                return Err(VerifyError::Mismatch(format!("{correct} correct rows out of {total}")));
             }
         }
         Ok(claims)
     }
+}
+
+/// A non-negative integer instance (a row index or count).
+fn count(x: &Fr, what: &str) -> Result<u64, VerifyError> {
+    small_int(x)
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| VerifyError::Mismatch(format!("the {what} is not a small non-negative integer")))
 }
 
 /// What a proof's public instances say, in readable form.
@@ -197,6 +234,36 @@ pub struct Claims {
     /// Commitments to hashed outputs (hex field elements).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_commitments: Vec<String>,
+    /// Root of the committed dataset the inputs came from (hex field element).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_root: Option<String>,
+    /// Rows `[start, end)` of the dataset an accuracy proof covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<[u64; 2]>,
+    /// Rows whose first argmax equals their label ("the model scores `correct`/`total`").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<u64>,
+    /// Rows evaluated (`end - start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl Claims {
+    /// The first field (by its JSON name) in which two claims differ.
+    pub fn first_difference(&self, other: &Self) -> Option<&'static str> {
+        [
+            ("inputs", self.inputs == other.inputs),
+            ("input_commitments", self.input_commitments == other.input_commitments),
+            ("outputs", self.outputs == other.outputs),
+            ("output_commitments", self.output_commitments == other.output_commitments),
+            ("dataset_root", self.dataset_root == other.dataset_root),
+            ("rows", self.rows == other.rows),
+            ("correct", self.correct == other.correct),
+            ("total", self.total == other.total),
+        ]
+        .into_iter()
+        .find_map(|(field, same)| (!same).then_some(field))
+    }
 }
 
 /// A proof file.
@@ -216,18 +283,10 @@ pub struct ProofFile {
     pub model_commitment: String,
     /// Public instances, big-endian hex field elements, laid out as the key's [`KeyHeader::public`] says.
     pub instances: Vec<String>,
-    /// Public inputs as real numbers (read from the instances; empty unless inputs are public).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inputs: Vec<Vec<f32>>,
-    /// Commitments to hashed inputs (read from the instances).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub input_commitments: Vec<String>,
-    /// Public outputs as real numbers (read from the instances).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outputs: Vec<Vec<f32>>,
-    /// Commitments to hashed outputs (read from the instances).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub output_commitments: Vec<String>,
+    /// What the instances say in readable form (public inputs and outputs, commitments, dataset root,
+    /// accuracy); verification checks every field against the instances.
+    #[serde(flatten)]
+    pub claims: Claims,
     /// The proof, hex.
     pub proof: String,
 }
@@ -241,16 +300,6 @@ impl ProofFile {
         let p: Self = serde_json::from_slice(bytes).map_err(|e| format_err("proof file", e.to_string()))?;
         check_identity("proof file", Self::FORMAT, (&p.format, p.version, &p.backend, &p.curve))?;
         Ok(p)
-    }
-
-    /// The readable claims the file states (verification checks them against the instances).
-    pub fn claims(&self) -> Claims {
-        Claims {
-            inputs: self.inputs.clone(),
-            input_commitments: self.input_commitments.clone(),
-            outputs: self.outputs.clone(),
-            output_commitments: self.output_commitments.clone(),
-        }
     }
 
     /// Pretty JSON.

@@ -97,16 +97,8 @@ pub fn verify(
         .collect::<Option<_>>()
         .ok_or_else(|| format_err("proof file", "an instance is not a canonical hex field element"))?;
     let claims = h.claims(&instances)?;
-    let stated = proof.claims();
-    for (field, ok) in [
-        ("inputs", claims.inputs == stated.inputs),
-        ("input_commitments", claims.input_commitments == stated.input_commitments),
-        ("outputs", claims.outputs == stated.outputs),
-        ("output_commitments", claims.output_commitments == stated.output_commitments),
-    ] {
-        if !ok {
-            return mismatch(format!("field `{field}` does not match the public instances"));
-        }
+    if let Some(field) = claims.first_difference(&proof.claims) {
+        return mismatch(format!("field `{field}` does not match the public instances"));
     }
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;

@@ -24,8 +24,9 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default())?;
     let input = poai_onnx::io::read_input_file(&dir.join("input.json"))?;
     let vis = VisibilitySettings::default();
-    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, vis)?, 1)?;
-    let (pk, vk) = setup(&model, &srs, vis)?;
+    let srs =
+        Srs::generate_insecure(poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis))?, 1)?;
+    let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis))?;
     let proof = prove_model(&model, &srs, &read_pk(&pk)?, &input)?;
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes()?)?;
@@ -49,7 +50,7 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let model_word = word(&vk.header.model_commitment)?;
     evm.call(owner, r, rewards::register_model(model_word, v, count, input_index), U256::ZERO)?;
     let deadline = evm.timestamp() + 3600;
-    let input_word = word(&proof.input_commitments[0])?;
+    let input_word = word(&proof.claims.input_commitments[0])?;
     evm.call(requester, r, rewards::post_task(model_word, input_word, deadline), U256::from(1u64))?;
     let submit_gas = evm.call(provider, r, rewards::submit(1, &data), U256::ZERO)?.gas;
     Ok(format!(

@@ -8,25 +8,27 @@
     reason = "tests fail by panicking"
 )]
 
+mod dataset;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn poai(args: &[&str]) -> Output {
+pub(crate) fn poai(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_poai"))
         .args(args)
         .output()
         .unwrap_or_else(|e| unreachable!("spawn: {e}"))
 }
 
-fn models() -> PathBuf {
+pub(crate) fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap_or_default()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

@@ -55,8 +55,12 @@ pub fn fixture() -> &'static Fixture {
             poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
         let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
         let vis = VisibilitySettings::default();
-        let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, vis).unwrap(), 3).unwrap();
-        let (pk, vk) = setup(&model, &srs, vis).unwrap();
+        let srs = Srs::generate_insecure(
+            poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis)).unwrap(),
+            3,
+        )
+        .unwrap();
+        let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
         let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
         let vk = VerifyingKeyFile::from_bytes(&vk).unwrap();
         let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();

@@ -42,7 +42,7 @@ fn chain() -> Chain {
     let model = word(&f.header.model_commitment);
     evm.call(owner, rewards, rewards::register_model(model, verifier, count, input_index), U256::ZERO)
         .unwrap();
-    let input = word(&f.proof.input_commitments[0]);
+    let input = word(&f.proof.claims.input_commitments[0]);
     Chain { evm, rewards, owner, requester, provider, model, input }
 }
 

@@ -37,8 +37,12 @@ fn mutate(bytes: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
 fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     let (model, input) = compiled("sigmoid_tanh_mlp");
     let vis = VisibilitySettings::default();
-    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, vis).unwrap(), 21).unwrap();
-    let (pk, vk) = setup(&model, &srs, vis).unwrap();
+    let srs = Srs::generate_insecure(
+        poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis)).unwrap(),
+        21,
+    )
+    .unwrap();
+    let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
     let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
     let proof_json = proof.to_json().unwrap();
     let srs_bytes = srs.to_bytes().unwrap();
