@@ -3,9 +3,12 @@ pragma solidity 0.8.19;
 
 /// @title poai rewards: pay for proven inference.
 /// @notice A model owner registers a model commitment with the verifier generated for its verifying key.
-/// A requester posts a task (model, input commitment, reward escrowed in the native token, deadline). A
+/// A requester posts a task (model, input commitment or dataset root, reward escrowed in the native
+/// token, deadline). A
 /// compute provider submits the call data of a proof (public instances then proof bytes, as
-/// `poai calldata` writes it); the contract checks that the instances name the task's model and input,
+/// `poai calldata` writes it); the contract checks that the instances name the task's model and input
+/// (for a dataset-bound key: the dataset root, so a task can pay for a proven accuracy claim on a
+/// committed dataset),
 /// has the verifier check the proof, records the output and pays the provider, once. After the deadline
 /// an unpaid task refunds the requester. No function loops over unbounded data.
 contract PoaiRewards {
@@ -14,7 +17,8 @@ contract PoaiRewards {
         address verifier;
         // Number of public instances (32-byte words) at the start of the call data.
         uint32 instanceCount;
-        // Index of the input commitment among the instances, or NO_INPUT for keys without one.
+        // Index among the instances of what a task binds: the input commitment, or the dataset root for
+        // a dataset-bound key; NO_INPUT for keys with neither.
         uint32 inputIndex;
     }
 
@@ -79,8 +83,9 @@ contract PoaiRewards {
         emit ModelRegistered(model, msg.sender, verifier);
     }
 
-    /// @notice Posts a task for `model` on the input whose commitment is `input` (zero for a model
-    /// whose proofs expose no input commitment), escrowing `msg.value` until `deadline`.
+    /// @notice Posts a task for `model` on the input whose commitment is `input` (for a dataset-bound
+    /// model: on the dataset whose root is `input`; zero for a model whose proofs expose neither),
+    /// escrowing `msg.value` until `deadline`.
     function postTask(bytes32 model, bytes32 input, uint64 deadline) external payable returns (uint256 taskId) {
         Model storage m = models[model];
         if (m.verifier == address(0)) revert UnknownModel();

@@ -19,13 +19,14 @@ pub fn compile_rewards(solc: &Solc) -> Result<Compiled, ContractError> {
     Ok(c)
 }
 
-/// What the contract needs to know of a key: the number of public instances and the index of the (first)
-/// input's commitment among them ([`NO_INPUT`] if inputs are not hashed).
+/// What the contract needs to know of a key: the number of public instances and the index of what a task
+/// binds among them: the (first) input's commitment, or the dataset root of a dataset-bound key
+/// ([`NO_INPUT`] if there is neither).
 pub fn instance_layout(header: &KeyHeader) -> (u32, u32) {
     let mut at = 0usize;
     let mut input = NO_INPUT;
     for seg in &header.public {
-        if matches!(seg, PublicValue::InputCommitment { index: 0 }) {
+        if matches!(seg, PublicValue::InputCommitment { index: 0 } | PublicValue::DatasetRoot) {
             input = at as u32;
         }
         at += seg.len();

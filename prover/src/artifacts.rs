@@ -103,6 +103,12 @@ pub fn circuit_k(model: &CompiledModel, kind: CircuitKind) -> Result<u32, Prover
     Ok(structure(model, kind)?.layout.k())
 }
 
+/// Rows of the main region of a compiled model's circuit built as `kind` says (what the circuit costs,
+/// before rounding up to `2^k`).
+pub fn circuit_rows(model: &CompiledModel, kind: CircuitKind) -> Result<usize, ProverError> {
+    Ok(structure(model, kind)?.layout.main_rows())
+}
+
 /// The public-instance layout of a model's circuit, in the order the layout exposes cells: the model
 /// commitment, then each input, then each output, as their visibility says; for a dataset-bound circuit
 /// the dataset root instead of the input, and for an accuracy proof the row range and the count instead

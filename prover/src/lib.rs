@@ -17,7 +17,8 @@ use std::io::Write;
 use std::path::Path;
 
 pub use artifacts::{
-    circuit_k, prove_model, prove_rows, read_pk, setup, verifying_key_file, CircuitKind, ProvingKeyFile,
+    circuit_k, circuit_rows, prove_model, prove_rows, read_pk, setup, verifying_key_file, CircuitKind,
+    ProvingKeyFile,
 };
 pub use dataset::DatasetFile;
 pub use error::ProverError;

@@ -147,3 +147,71 @@ fn late_submissions_are_refused_and_the_requester_is_refunded() {
         assert!(r.unwrap_err().to_string().contains(&error_data("BadTask()")));
     }
 }
+
+/// A proof of accuracy on a committed dataset (rows 0..2 of five synthetic rows), its key's header and its
+/// compiled verifier.
+fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, poai_contracts::solc::Compiled)
+{
+    use poai_circuits::halo2::{DatasetMode, VisibilitySettings};
+    use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, Srs};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
+    let cal_path = dir.join("calibration.json");
+    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
+    let rows: String = (0..5)
+        .map(|i| {
+            let x: Vec<f64> = (0..16).map(|j| ((i * 16 + j) as f64 * 0.3).cos()).collect();
+            format!("{}\n", serde_json::json!({ "input": x, "label": i % 3 }))
+        })
+        .collect();
+    let d = DatasetFile::from_jsonl(&rows, std::path::Path::new("rows.jsonl"), &model).unwrap();
+    let bytes = d.to_json().unwrap();
+    let dataset = DatasetFile::from_json(&bytes, std::path::Path::new("ds.json")).unwrap();
+    let kind = CircuitKind {
+        vis: VisibilitySettings::default(),
+        dataset: Some(DatasetMode::Accuracy { depth: d.depth, batch: 2 }),
+    };
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 4).unwrap();
+    let (pk, vk) = setup(&model, &srs, kind).unwrap();
+    let proof = prove_rows(&model, &srs, &read_pk(&pk).unwrap(), &dataset, 0).unwrap();
+    let vk = poai_verifier::VerifyingKeyFile::from_bytes(&vk).unwrap();
+    let params = poai_verifier::VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+    let sol = poai_contracts::solidity::verifier_solidity(&vk, &params).unwrap();
+    let verifier = solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap();
+    (vk.header, proof, verifier)
+}
+
+#[test]
+fn an_accuracy_claim_on_a_committed_dataset_is_paid_and_another_dataset_is_refused() {
+    let (header, proof, verifier) = accuracy_fixture();
+    let (count, root_index) = instance_layout(&header);
+    // Instances: model, dataset root, start, end, correct.
+    assert_eq!((count, root_index), (5, 1));
+    let mut c = chain();
+    let (addr, _) = c.evm.deploy(c.owner, verifier.creation, U256::ZERO).unwrap();
+    let model = word(&header.model_commitment);
+    // The plain fixture registered the same model commitment; a dataset-bound key is another circuit, so it
+    // is registered under a contract of its own.
+    let compiled = rewards::compile_rewards(&solc()).unwrap();
+    let (reg, _) = c.evm.deploy(c.owner, compiled.creation, U256::ZERO).unwrap();
+    c.rewards = reg;
+    c.evm.call(c.owner, reg, rewards::register_model(model, addr, count, root_index), U256::ZERO).unwrap();
+    let root = word(proof.claims.dataset_root.as_deref().unwrap());
+    let data = calldata(&proof).unwrap();
+    // A task on another dataset is refused before the verifier runs; a changed count is rejected by it.
+    let other = c.post(model, [9u8; 32], 3600);
+    assert!(c.submit(other, &data).unwrap_err().contains(&error_data("InstancesMismatch()")));
+    let task = c.post(model, root, 3600);
+    let mut inflated = data.clone();
+    inflated[32 * 5 - 1] ^= 1;
+    assert!(c.submit(task, &inflated).unwrap_err().contains(&error_data("ProofRejected()")));
+    let before = c.evm.balance(c.provider);
+    let gas = c.submit(task, &data).unwrap();
+    eprintln!(
+        "accuracy task submission: {gas} gas ({}/{} correct)",
+        proof.claims.correct.unwrap(),
+        proof.claims.total.unwrap()
+    );
+    assert_eq!(c.evm.balance(c.provider) - before, U256::from(ETH));
+    assert_eq!(c.status(task), 2);
+}
