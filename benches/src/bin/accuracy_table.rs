@@ -55,6 +55,24 @@ fn native_accuracy(model: &CompiledModel, d: &DatasetFile) -> Result<usize, Erro
     Ok(correct)
 }
 
+/// Rows the float ONNX model (poai's candle reference) classifies as labelled.
+fn float_accuracy(name: &str, text: &str, shape: &[usize]) -> Result<usize, Error> {
+    let g = poai_onnx::load_onnx(&models_dir().join(name).join("model.onnx"))?;
+    let mut correct = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: serde_json::Value = serde_json::from_str(line)?;
+        let x: Vec<f32> = serde_json::from_value(row["input"].clone())?;
+        let out = poai_onnx::reference::run_outputs(&g, &[poai_onnx::FTensor::new(shape.to_vec(), x)?])?;
+        let y = &out.first().ok_or("no output")?.data;
+        let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let pred = y.iter().position(|&v| v == max);
+        if pred.map(|p| p as u64) == row["label"].as_u64().map(|l| l as u64) {
+            correct += 1;
+        }
+    }
+    Ok(correct)
+}
+
 fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
     let (model, _) = compiled_fixture(name)?;
     let text = rows_for(name, &model, 64)?;
@@ -63,14 +81,15 @@ fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
     let commit_ms = t.elapsed().as_secs_f64() * 1e3;
     let dataset = DatasetFile::from_json(&d.to_json()?, Path::new(name))?;
     let native = native_accuracy(&model, &d)?;
+    let float = float_accuracy(name, &text, &d.input.shape)?;
     let vis = VisibilitySettings { input: Visibility::Private, output: Visibility::Public };
     // The Merkle cost of one row: a membership circuit minus the plain one with a private input.
     let plain_rows = poai_prover::circuit_rows(&model, CircuitKind::plain(vis))?;
     let member = CircuitKind { vis, dataset: Some(DatasetMode::Membership { depth: d.depth }) };
     let merkle_rows = poai_prover::circuit_rows(&model, member)? - plain_rows;
     let mut out = vec![format!(
-        "| {name} | {} rows, depth {}, committed in {commit_ms:.0} ms; quantised accuracy {native}/{} | plain circuit {plain_rows} rows; leaf + path {merkle_rows} rows per row |",
-        d.rows, d.depth, d.rows
+        "| {name} | {} rows, depth {}, committed in {commit_ms:.0} ms; accuracy float {float}/{}, quantised {native}/{} | plain circuit {plain_rows} rows; leaf + path {merkle_rows} rows per row |",
+        d.rows, d.depth, d.rows, d.rows
     )];
     for &batch in batches {
         let kind = CircuitKind { vis, dataset: Some(DatasetMode::Accuracy { depth: d.depth, batch }) };
