@@ -66,7 +66,7 @@ fn float_accuracy(name: &str, text: &str, shape: &[usize]) -> Result<usize, Erro
         let y = &out.first().ok_or("no output")?.data;
         let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let pred = y.iter().position(|&v| v == max);
-        if pred.map(|p| p as u64) == row["label"].as_u64().map(|l| l as u64) {
+        if pred.map(|p| p as u64) == row["label"].as_u64() {
             correct += 1;
         }
     }

@@ -12,14 +12,16 @@ use halo2_base::halo2_proofs::plonk::{
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
-use super::layout::{fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_WIDTH};
+use super::layout::{
+    fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_INPUTS, MV_OUTPUTS, PACK_WIDTH, WEIGHT_COLS,
+};
 use crate::commit::poseidon::{self, POSEIDON_T};
 
 /// Columns and selectors of the poai circuit.
 #[derive(Clone, Debug)]
 pub struct PoaiConfig {
     lanes: [Column<Advice>; LANES],
-    weights: [Column<Fixed>; MV_WIDTH],
+    weights: [Column<Fixed>; WEIGHT_COLS],
     consts: [Column<Fixed>; CONSTS],
     selectors: [Option<Selector>; GATES],
     rc: Column<Advice>,
@@ -102,7 +104,7 @@ impl Circuit<Fr> for ModelCircuit {
     /// verifier carry no constraint the model does not use.
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> PoaiConfig {
         let lanes = [(); LANES].map(|_| meta.advice_column());
-        let weights = [(); MV_WIDTH].map(|_| meta.fixed_column());
+        let weights = [(); WEIGHT_COLS].map(|_| meta.fixed_column());
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
         let selectors: [Option<Selector>; GATES] =
             std::array::from_fn(|g| shape.uses(g).then(|| meta.selector()));
@@ -132,22 +134,25 @@ impl Circuit<Fr> for ModelCircuit {
 
         let one = || Expression::Constant(Fr::ONE);
         gate(meta, &selectors, Gate::MvInit, "mat-vec init", |m, q| {
-            (0..MV_WIDTH)
-                .map(|i| {
+            (0..MV_OUTPUTS)
+                .map(|j| {
                     q.clone()
-                        * (m.query_advice(lanes[1 + i], Rotation::cur())
-                            - m.query_fixed(weights[i], Rotation::cur()))
+                        * (m.query_advice(lanes[MV_INPUTS + j], Rotation::cur())
+                            - m.query_fixed(weights[j], Rotation::cur()))
                 })
                 .collect::<Vec<_>>()
         });
         gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| {
-            let x = m.query_advice(lanes[0], Rotation::cur());
-            (0..MV_WIDTH)
-                .map(|i| {
-                    let acc = m.query_advice(lanes[1 + i], Rotation::cur());
-                    let prev = m.query_advice(lanes[1 + i], Rotation::prev());
-                    let w = m.query_fixed(weights[i], Rotation::cur());
-                    q.clone() * (acc - prev - w * x.clone())
+            let xs: Vec<Expression<Fr>> =
+                (0..MV_INPUTS).map(|t| m.query_advice(lanes[t], Rotation::cur())).collect();
+            (0..MV_OUTPUTS)
+                .map(|j| {
+                    let acc = m.query_advice(lanes[MV_INPUTS + j], Rotation::cur());
+                    let prev = m.query_advice(lanes[MV_INPUTS + j], Rotation::prev());
+                    let macs = xs.iter().enumerate().fold(Expression::Constant(Fr::ZERO), |e, (t, x)| {
+                        e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
+                    });
+                    q.clone() * (acc - prev - macs)
                 })
                 .collect::<Vec<_>>()
         });
@@ -218,7 +223,7 @@ impl Circuit<Fr> for ModelCircuit {
             let acc = m.query_advice(lanes[8], Rotation::cur());
             let next = m.query_advice(lanes[8], Rotation::next());
             let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            let packed = (0..MV_WIDTH).fold(c0 * acc + c1, |e, i| {
+            let packed = (0..PACK_WIDTH).fold(c0 * acc + c1, |e, i| {
                 e + m.query_fixed(weights[i], Rotation::cur()) * m.query_advice(lanes[i], Rotation::cur())
             });
             vec![q * (next - packed)]

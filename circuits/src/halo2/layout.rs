@@ -8,10 +8,17 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
-/// Advice lanes of the main region (mat-vec input + accumulators, or one element's cells per row).
+/// Advice lanes of the main region (mat-vec inputs + accumulators, or one element's cells per row).
 pub const LANES: usize = 9;
-/// Mat-vec outputs per row (lanes 1..=MV_WIDTH hold accumulators, lane 0 the input element).
-pub const MV_WIDTH: usize = LANES - 1;
+/// Mat-vec input elements per row (lanes `0..MV_INPUTS`).
+pub const MV_INPUTS: usize = 4;
+/// Mat-vec outputs per row (accumulators in lanes `MV_INPUTS..LANES`).
+pub const MV_OUTPUTS: usize = LANES - MV_INPUTS;
+/// Fixed weight columns: one per multiply-accumulate of a mat-vec row (`t · MV_OUTPUTS + j` holds the
+/// weight of input `t` for output `j`); packing and absorption use the first ones for their constants.
+pub const WEIGHT_COLS: usize = MV_INPUTS * MV_OUTPUTS;
+/// Values per packing row (lanes `0..PACK_WIDTH`; the last lane carries the running element).
+pub const PACK_WIDTH: usize = LANES - 1;
 /// Fixed constant columns available to element gates.
 pub const CONSTS: usize = 5;
 /// Rows halo2 keeps for blinding at the end of every column (with margin).
@@ -20,9 +27,9 @@ pub const RESERVED_ROWS: usize = 10;
 /// Gates with their own selector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Gate {
-    /// Mat-vec accumulator initialisation (`acc_i = w_i`: the bias).
+    /// Mat-vec accumulator initialisation (`acc_j = w_j`: the bias).
     MvInit = 0,
-    /// Mat-vec step (`acc_i = acc_i(prev) + w_i · x`).
+    /// Mat-vec step (`acc_j = acc_j(prev) + Σ_t w_(t,j) · x_t`).
     Mv = 1,
     /// Rescale with saturation.
     Rescale = 2,
@@ -112,7 +119,7 @@ pub fn fe(v: i64) -> Fr {
 pub struct Layout {
     /// `LANES` advice columns.
     pub lanes: Vec<Vec<Fr>>,
-    /// Fixed weights of the mat-vec gate, `MV_WIDTH` columns.
+    /// Fixed weights of the mat-vec gate (and constants of packing and absorption), `WEIGHT_COLS` columns.
     pub weights: Vec<Vec<Fr>>,
     /// Fixed constants of element gates, `CONSTS` columns.
     pub consts: Vec<Vec<Fr>>,
@@ -149,7 +156,7 @@ impl Layout {
     pub fn new(range_bits: u32) -> Self {
         Self {
             lanes: vec![Vec::new(); LANES],
-            weights: vec![Vec::new(); MV_WIDTH],
+            weights: vec![Vec::new(); WEIGHT_COLS],
             consts: vec![Vec::new(); CONSTS],
             selectors: vec![Vec::new(); GATES],
             range_bits,

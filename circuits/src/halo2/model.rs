@@ -333,7 +333,7 @@ pub(crate) fn lay_out_nodes(
                     },
                     None => None,
                 };
-                conv2d(l, p, &x, &x_shape, w, bias.as_deref(), zero)?
+                conv2d(l, p, &x, &x_shape, w, bias.as_deref())?
             }
             QOp::MaxPool(p) | QOp::AvgPool(p) => {
                 let x = get(cells, 0)?;

@@ -160,8 +160,8 @@ fn accuracy_counts_correct_rows_and_rejects_a_wrong_count() {
     let mut l = honest.clone();
     let count_cell = l.instance_cells.iter().find(|(_, i)| *i == 4).unwrap().0;
     let Pos::Lane(_, count_row) = count_cell else { panic!() };
-    // The mat-vec rows of the sum hold copies of the flags in lane 0, one per row above the count.
-    let flag = Pos::Lane(0, count_row - 1);
+    // The last mat-vec row of the sum holds copies of the flags in its input lanes, beside the count.
+    let flag = Pos::Lane(0, count_row);
     let v = l.get(flag);
     l.set(flag, Fr::one() - v);
     assert!(verify(l).is_err(), "flipped correctness flag accepted");

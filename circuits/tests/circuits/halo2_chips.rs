@@ -108,7 +108,7 @@ fn one_tampered_cell_is_rejected() {
     let out = honest.instance_cells[3].0;
     let cases: Vec<(&str, Pos)> = vec![
         ("mat-vec input copy", Pos::Lane(0, mv)),
-        ("mat-vec accumulator", Pos::Lane(1, mv + 3)),
+        ("mat-vec accumulator", Pos::Lane(4, mv + 3)),
         ("rescale quotient", Pos::Lane(1, rs)),
         ("rescale remainder", Pos::Lane(2, rs)),
         ("rescale output", Pos::Lane(3, rs)),
@@ -230,17 +230,18 @@ fn conv_and_maxpool_pass_and_reject_tampering() {
     let trace = g.eval_trace(&[x]).unwrap();
     let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
     verify(honest.clone()).unwrap();
-    let mv = first_row(&honest, Gate::Mv);
+    // Mat-vec rows whose four input lanes are all used (a receptive field of 36 or 16 inputs).
+    let mv: Vec<usize> = (0..honest.main_rows())
+        .filter(|&r| honest.selectors[Gate::Mv as usize][r] && honest.selectors[Gate::Mv as usize][r + 1])
+        .collect();
     let mx = first_row(&honest, Gate::Max2);
-    // The zero cell padding reads: the row constrained to the constant 0.
-    let zero = honest.constants.iter().find(|(_, v)| *v == Fr::zero()).map(|(p, _)| *p).unwrap();
     for (what, pos) in [
-        ("conv input copy", Pos::Lane(0, mv + 2)),
-        ("conv accumulator", Pos::Lane(2, mv + 5)),
+        ("conv input copy", Pos::Lane(0, mv[2])),
+        ("conv input copy, last lane", Pos::Lane(3, mv[1])),
+        ("conv accumulator", Pos::Lane(5, mv[1])),
         ("max output", Pos::Lane(2, mx)),
         ("max gap", Pos::Lane(3, mx)),
         ("max operand copy", Pos::Lane(1, mx)),
-        ("padding zero", zero),
     ] {
         let mut l = honest.clone();
         let v = l.get(pos);

@@ -1,11 +1,13 @@
 //! Mat-vec with fixed weights: `y_j = b_j + Σ_k W[k][j] · x_k`.
 //!
-//! Cell layout per block of `MV_WIDTH` outputs: an `MvInit` row with the biases in the fixed weight
-//! columns and in lanes 1.., then one `Mv` row per input element: lane 0 holds `x_k` (copied from where it
-//! was computed), the fixed columns hold `W[k][j]`, lanes 1.. the running sums. The outputs are the running
-//! sums on the last row. One row does `MV_WIDTH` multiply-accumulates and copies `x_k` once.
+//! Cell layout per block of `MV_OUTPUTS` outputs: an `MvInit` row with the biases in the first fixed
+//! weight columns and in the accumulator lanes, then one `Mv` row per `MV_INPUTS` input elements: lanes
+//! `0..MV_INPUTS` hold `x_k..x_(k+MV_INPUTS)` (copied from where they were computed), the fixed columns
+//! `W[k + t][j]` at `t · MV_OUTPUTS + j`, and lanes `MV_INPUTS..` the running sums. The outputs are the
+//! running sums on the last row. One row does `MV_INPUTS · MV_OUTPUTS` (20) multiply-accumulates; an
+//! unused input lane of the last row has weight 0 and no copy.
 
-use super::super::layout::{fe, Gate, Layout, Pos, MV_WIDTH};
+use super::super::layout::{fe, Gate, Layout, Pos, MV_INPUTS, MV_OUTPUTS};
 use crate::halo2::CircuitError;
 
 /// Lays out `y = Wᵀx + b` for `x` given as cells with their values; `w` is row-major `[K][N]`.
@@ -25,29 +27,34 @@ pub fn matvec(
         )));
     }
     let mut out = Vec::with_capacity(n);
-    for j0 in (0..n).step_by(MV_WIDTH) {
-        let width = MV_WIDTH.min(n - j0);
+    for j0 in (0..n).step_by(MV_OUTPUTS) {
+        let width = MV_OUTPUTS.min(n - j0);
         let init = l.push_row();
         l.selectors[Gate::MvInit as usize][init] = true;
         let mut acc: Vec<i64> = (0..width).map(|i| bias.map_or(0, |b| b[j0 + i])).collect();
         for (i, a) in acc.iter().enumerate() {
             l.weights[i][init] = fe(*a);
-            l.lanes[1 + i][init] = fe(*a);
+            l.lanes[MV_INPUTS + i][init] = fe(*a);
         }
         let mut row = init;
-        for (kk, &(src, xv)) in x.iter().enumerate() {
+        for (c, chunk) in x.chunks(MV_INPUTS).enumerate() {
             row = l.push_row();
             l.selectors[Gate::Mv as usize][row] = true;
-            l.lanes[0][row] = fe(xv);
-            l.copies.push((Pos::Lane(0, row), src));
-            for (i, a) in acc.iter_mut().enumerate() {
-                let wv = w[kk * n + j0 + i];
-                *a = a.wrapping_add(wv.wrapping_mul(xv));
-                l.weights[i][row] = fe(wv);
-                l.lanes[1 + i][row] = fe(*a);
+            for (t, &(src, xv)) in chunk.iter().enumerate() {
+                l.lanes[t][row] = fe(xv);
+                l.copies.push((Pos::Lane(t, row), src));
+                let kk = c * MV_INPUTS + t;
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let wv = w[kk * n + j0 + i];
+                    *a = a.wrapping_add(wv.wrapping_mul(xv));
+                    l.weights[t * MV_OUTPUTS + i][row] = fe(wv);
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                l.lanes[MV_INPUTS + i][row] = fe(*a);
             }
         }
-        out.extend(acc.iter().enumerate().map(|(i, &a)| (Pos::Lane(1 + i, row), a)));
+        out.extend(acc.iter().enumerate().map(|(i, &a)| (Pos::Lane(MV_INPUTS + i, row), a)));
     }
     Ok(out)
 }
@@ -62,8 +69,9 @@ pub fn zero_cell(l: &mut Layout, cache: &mut Option<Pos>) -> (Pos, i64) {
     (p, 0)
 }
 
-/// 2-D convolution as one mat-vec per (image, output position, group): the receptive field (zero cell for
-/// padding) times the group's kernel matrix `[C/g · kh · kw][M/g]`, plus bias. `x` is NCHW row-major.
+/// 2-D convolution as one mat-vec per (image, output position, group): the receptive field times the
+/// matching rows of the group's kernel matrix `[C/g · kh · kw][M/g]`, plus bias (padded positions add
+/// nothing, so they are left out). `x` is NCHW row-major.
 pub fn conv2d(
     l: &mut Layout,
     p: &crate::ir::ConvParams,
@@ -71,7 +79,6 @@ pub fn conv2d(
     x_shape: &[usize],
     w: &crate::ir::Tensor,
     bias: Option<&[i64]>,
-    zero: &mut Option<Pos>,
 ) -> Result<Vec<(Pos, i64)>, CircuitError> {
     let bad = || CircuitError::Layout(format!("conv shapes {x_shape:?} / {:?}", w.shape()));
     let ([n, c, h, wd], [m, cg, kh, kw]) = (
@@ -106,7 +113,7 @@ pub fn conv2d(
         for oy in 0..oh {
             for ox in 0..ow {
                 for (grp, mat) in mats.iter().enumerate() {
-                    let mut field = Vec::with_capacity(q);
+                    let (mut field, mut rows) = (Vec::with_capacity(q), Vec::with_capacity(q * mg));
                     for ic in 0..cg {
                         let ch = grp * cg + ic;
                         for ky in 0..kh {
@@ -115,16 +122,16 @@ pub fn conv2d(
                                     (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
                                 let ix =
                                     (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
-                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                    field.push(zero_cell(l, zero));
-                                } else {
+                                if iy >= 0 && ix >= 0 && iy < h as isize && ix < wd as isize {
+                                    let qi = (ic * kh + ky) * kw + kx;
                                     field.push(x[((b * c + ch) * h + iy as usize) * wd + ix as usize]);
+                                    rows.extend_from_slice(&mat[qi * mg..(qi + 1) * mg]);
                                 }
                             }
                         }
                     }
                     let gb = bias.map(|bs| bs[grp * mg..(grp + 1) * mg].to_vec());
-                    let ys = matvec(l, &field, mat, mg, gb.as_deref())?;
+                    let ys = matvec(l, &field, &rows, mg, gb.as_deref())?;
                     for (ocl, y) in ys.into_iter().enumerate() {
                         out[((b * m + grp * mg + ocl) * oh + oy) * ow + ox] = y;
                     }
