@@ -18,7 +18,7 @@ for f in "${fixtures[@]}"; do
   size=$(python3 -c "import json;print(len(bytes.fromhex(json.load(open('$d/proof.json'))['hex_proof'][2:])))" 2>/dev/null || echo "?")
   echo "| $f | EZKL $(python3 -c 'import ezkl;print(ezkl.__version__)') | $st | $pt | $((pk / 1024)) | $size |"
   pp=$(POAI_INPUT_VISIBILITY=private peak target/release/prove_table "$f"); row=$(grep "^| $f " "$work/out")
-  IFS='|' read -r _ _ k degree rows lay kg pr vf bytes _ <<<"$row"
+  IFS='|' read -r _ _ k degree rows _ lay kg pr vf bytes _ <<<"$row"
   echo "| $f | poai (k=${k// /}, peak incl. SRS+keygen) | ${kg// /} | ${pr// /} | $((pp / 1024)) | ${bytes// /} |"
 done
 rm -rf "$work"

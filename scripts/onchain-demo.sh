@@ -20,13 +20,10 @@ cargo build -q -p poai-cli
 poai() { "${CARGO_TARGET_DIR:-target}/debug/poai" "$@"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-echo "== prove with poai ($model)"
+echo "== keys for $model, its verifier and the reward contract"
 poai compile "$dir/model.onnx" --calibration "$dir/calibration.json" -o "$out/m.poai" >/dev/null
 poai srs --model "$out/m.poai" -o "$out/dev.srs" >/dev/null 2>&1
 poai setup "$out/m.poai" --srs "$out/dev.srs" --pk "$out/m.pk" --vk "$out/m.vk" 2>/dev/null
-poai prove "$out/m.poai" --input "$dir/input.json" --pk "$out/m.pk" --srs "$out/dev.srs" -o "$out/proof.json"
-poai verify "$out/proof.json" --vk "$out/m.vk" --srs "$out/dev.srs" 2>/dev/null | head -1
-poai calldata "$out/proof.json" -o "$out/calldata.hex"
 verifier_info=$(poai evm-verifier --vk "$out/m.vk" --srs "$out/dev.srs" -o "$out/Verifier.sol" \
   --bytecode "$out/verifier.hex" --allow-oversized --json 2>/dev/null)
 poai rewards-contract -o "$out/PoaiRewards.sol" --bytecode "$out/rewards.hex"
@@ -46,6 +43,11 @@ cast() { local sub=$1; shift; "$bin/cast" "$sub" --rpc-url "$rpc" "$@"; }
 read -r owner requester provider < <(cast rpc eth_accounts | json '[0:3]' | tr -d "[]',")
 send() { local from=$1; shift; cast send --unlocked --from "$from" --json "$@"; }
 
+echo "== prove with poai, bound to the provider's address $provider (a copied proof pays nobody else)"
+poai prove "$out/m.poai" --input "$dir/input.json" --pk "$out/m.pk" --srs "$out/dev.srs" --provider "$provider" -o "$out/proof.json"
+poai verify "$out/proof.json" --vk "$out/m.vk" --srs "$out/dev.srs" 2>/dev/null | head -1
+poai calldata "$out/proof.json" -o "$out/calldata.hex"
+
 echo "== deploy the verifier and the reward contract"
 verifier=$(send "$owner" --create "$(cat "$out/verifier.hex")" | json '["contractAddress"]')
 rewards=$(send "$owner" --create "$(cat "$out/rewards.hex")" | json '["contractAddress"]')
@@ -59,6 +61,13 @@ send "$requester" --value 1ether "$rewards" "postTask(bytes32,bytes32,uint64)" "
   "$input_commitment" "$deadline" >/dev/null
 task=$(cast call "$rewards" "taskCount()(uint256)")
 echo "task $task: model $model_commitment, input $input_commitment"
+
+echo "== another account front-runs with the provider's call data: refused (WrongProvider)"
+if send "$requester" "$rewards" "submit(uint256,bytes)" "$task" "$(cat "$out/calldata.hex")" >/dev/null 2>&1; then
+  echo "a copied proof was paid to another account" >&2
+  exit 1
+fi
+echo "refused"
 
 echo "== the provider submits the proof"
 before=$(cast balance "$provider")

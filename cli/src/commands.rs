@@ -10,7 +10,7 @@ use poai_circuits::commit::merkle::MerkleTree;
 use poai_circuits::halo2::{DatasetMode, Visibility, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
 use poai_prover::{CircuitKind, DatasetFile};
-use poai_verifier::{Claims, ProofFile, VerifierParams, VerifyingKeyFile};
+use poai_verifier::{Claims, ProofFile, Provider, VerifierParams, VerifyingKeyFile};
 use serde_json::json;
 
 use crate::output::{line, note, write_atomic};
@@ -319,6 +319,7 @@ pub enum ProveInput {
 pub fn prove(
     model: &Path,
     input: &ProveInput,
+    provider: Provider,
     pk: &Path,
     srs: &Path,
     output: &Path,
@@ -332,7 +333,7 @@ pub fn prove(
         ProveInput::File(path) => {
             let data = io::read_input_file(path)?;
             let pb = spinner("proving", json);
-            let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data)?;
+            let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data, provider)?;
             pb.finish_and_clear();
             proof
         }
@@ -342,7 +343,7 @@ pub fn prove(
                 anyhow::bail!("{} is an accuracy key: use `poai prove-accuracy`", pk.display());
             }
             let pb = spinner("proving", json);
-            let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &dataset, *row)?;
+            let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &dataset, *row, provider)?;
             pb.finish_and_clear();
             proof
         }
@@ -384,7 +385,7 @@ fn row_range(s: &str) -> anyhow::Result<(usize, usize)> {
 pub fn prove_accuracy(
     model: &Path,
     dataset: &Path,
-    rows: &str,
+    (rows, provider): (&str, Provider),
     pk: &Path,
     srs: &Path,
     output: &Path,
@@ -403,7 +404,7 @@ pub fn prove_accuracy(
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
     let pb = spinner(&format!("proving accuracy on rows {start}..{end}"), json);
-    let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &data, start)?;
+    let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &data, start, provider)?;
     pb.finish_and_clear();
     write_proof(output, &proof, t, json)
 }
@@ -505,6 +506,9 @@ fn describe(c: &Claims) {
     }
     if let (Some([start, end]), Some(correct), Some(total)) = (c.rows, c.correct, c.total) {
         line(&format!("  rows {start}..{end}: the model scores {correct}/{total}"));
+    }
+    if let Some(p) = &c.provider {
+        line(&format!("  bound to provider {p}"));
     }
 }
 

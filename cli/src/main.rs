@@ -149,6 +149,9 @@ enum Command {
         /// Row of the dataset (0-based).
         #[arg(long, requires = "dataset")]
         row: Option<usize>,
+        /// Bind the proof to this compute provider's address (the reward contract pays only it).
+        #[arg(long)]
+        provider: Option<poai_verifier::Provider>,
         /// Proving key.
         #[arg(long)]
         pk: PathBuf,
@@ -170,6 +173,9 @@ enum Command {
         /// Rows `A..B` (B - A must be the batch the keys were made for).
         #[arg(long)]
         rows: String,
+        /// Bind the proof to this compute provider's address (the reward contract pays only it).
+        #[arg(long)]
+        provider: Option<poai_verifier::Provider>,
         /// Proving key (`setup --dataset --batch`).
         #[arg(long)]
         pk: PathBuf,
@@ -320,17 +326,25 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::Commit { data, compiled, output }) => {
             commands::dataset_commit(&data, &compiled, &output, cli.json)
         }
-        Command::ProveAccuracy { model, dataset, rows, pk, srs, output } => {
-            commands::prove_accuracy(&model, &dataset, &rows, &pk, &srs, &output, cli.json)
+        Command::ProveAccuracy { model, dataset, rows, pk, srs, output, provider } => {
+            commands::prove_accuracy(
+                &model,
+                &dataset,
+                (&rows, provider.unwrap_or_default()),
+                &pk,
+                &srs,
+                &output,
+                cli.json,
+            )
         }
         Command::CommitInput { model, input } => commands::commit_input(&model, &input, cli.json),
-        Command::Prove { model, input, dataset, row, pk, srs, output } => {
+        Command::Prove { model, input, dataset, row, provider, pk, srs, output } => {
             let source = match (input, dataset, row) {
                 (Some(input), _, _) => commands::ProveInput::File(input),
                 (None, Some(dataset), Some(row)) => commands::ProveInput::Row(dataset, row),
                 _ => commands::ProveInput::Missing,
             };
-            commands::prove(&model, &source, &pk, &srs, &output, cli.json)
+            commands::prove(&model, &source, provider.unwrap_or_default(), &pk, &srs, &output, cli.json)
         }
         Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
         Command::Audit { onnx, compiled, proof, vk, srs, dataset } => commands::audit(

@@ -9,7 +9,9 @@ pragma solidity 0.8.19;
 /// `poai calldata` writes it); the contract checks that the instances name the task's model and input
 /// (for a dataset-bound key: the dataset root, so a task can pay for a proven accuracy claim on a
 /// committed dataset),
-/// has the verifier check the proof, records the output and pays the provider, once. After the deadline
+/// checks that the proof is bound to the caller (poai proofs end with the provider's address as their last
+/// public instance, so a proof copied from the mempool pays nobody but its maker), has the verifier check
+/// the proof, records the output and pays the provider, once. After the deadline
 /// an unpaid task refunds the requester. No function loops over unbounded data.
 contract PoaiRewards {
     struct Model {
@@ -61,6 +63,7 @@ contract PoaiRewards {
     error DeadlinePassed();
     error DeadlineNotPassed();
     error InstancesMismatch();
+    error WrongProvider();
     error ProofReplayed();
     error ProofRejected();
     error TransferFailed();
@@ -110,6 +113,10 @@ contract PoaiRewards {
         if (m.inputIndex != NO_INPUT) {
             uint256 at = uint256(m.inputIndex) * 32;
             if (bytes32(proofCalldata[at:at + 32]) != t.input) revert InstancesMismatch();
+        }
+        // The last instance is the address the proof is bound to: only that provider can be paid with it.
+        if (uint256(bytes32(proofCalldata[instancesLen - 32:instancesLen])) != uint256(uint160(msg.sender))) {
+            revert WrongProvider();
         }
         bytes32 proofHash = keccak256(proofCalldata[instancesLen:]);
         if (proofUsed[proofHash]) revert ProofReplayed();

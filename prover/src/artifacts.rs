@@ -10,13 +10,13 @@ use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{fr_from_hex, fr_to_hex};
 use poai_circuits::halo2::{
-    build_dataset_layout_min_k, build_layout_min_k, CircuitShape, DatasetMode, DatasetRow, ModelCircuit,
-    Visibility, VisibilitySettings,
+    bind_provider, build_dataset_layout_min_k, build_layout_min_k, CircuitShape, DatasetMode, DatasetRow,
+    ModelCircuit, Visibility, VisibilitySettings,
 };
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
 use poai_verifier::artifact::{decode_key, encode_key, VERSION};
-use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, PublicValue, BACKEND, CURVE};
+use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, Provider, PublicValue, BACKEND, CURVE};
 
 use crate::dataset::DatasetFile;
 use crate::proof::keygen_verifying;
@@ -55,7 +55,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
         .collect::<Result<_, _>>()
         .map_err(crate::circuit_err)?;
     match kind.dataset {
-        None => circuit_for(model, &zeros, kind.vis),
+        None => circuit_for(model, &zeros, kind.vis, Provider::NONE),
         Some(mode) => {
             let trace = model.graph.eval_trace(&zeros).map_err(crate::circuit_err)?;
             let rows = (0..mode.rows() as u64)
@@ -66,7 +66,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
                     path: MerklePath::zeros(mode.depth()),
                 })
                 .collect::<Vec<_>>();
-            dataset_circuit(model, &rows, mode, kind.vis)
+            dataset_circuit(model, &rows, mode, kind.vis, Provider::NONE)
         }
     }
 }
@@ -80,11 +80,13 @@ fn circuit_for(
     model: &CompiledModel,
     inputs: &[Tensor],
     vis: VisibilitySettings,
+    provider: Provider,
 ) -> Result<ModelCircuit, ProverError> {
     let trace = model.graph.eval_trace(inputs).map_err(crate::circuit_err)?;
-    Ok(ModelCircuit::new(
-        build_layout_min_k(&model.graph, &trace, commitment_of(model)?, vis).map_err(crate::circuit_err)?,
-    ))
+    let mut l =
+        build_layout_min_k(&model.graph, &trace, commitment_of(model)?, vis).map_err(crate::circuit_err)?;
+    bind_provider(&mut l, provider.to_fr());
+    Ok(ModelCircuit::new(l))
 }
 
 fn dataset_circuit(
@@ -92,9 +94,11 @@ fn dataset_circuit(
     rows: &[DatasetRow],
     mode: DatasetMode,
     vis: VisibilitySettings,
+    provider: Provider,
 ) -> Result<ModelCircuit, ProverError> {
-    let l = build_dataset_layout_min_k(&model.graph, rows, commitment_of(model)?, mode, vis.output)
+    let mut l = build_dataset_layout_min_k(&model.graph, rows, commitment_of(model)?, mode, vis.output)
         .map_err(crate::circuit_err)?;
+    bind_provider(&mut l, provider.to_fr());
     Ok(ModelCircuit::new(l))
 }
 
@@ -125,7 +129,12 @@ fn public_layout(model: &CompiledModel, kind: CircuitKind) -> Result<Vec<PublicV
             segments.remove(0);
         }
         Some(DatasetMode::Accuracy { .. }) => {
-            public.extend([PublicValue::DatasetRoot, PublicValue::RowRange, PublicValue::CorrectCount]);
+            public.extend([
+                PublicValue::DatasetRoot,
+                PublicValue::RowRange,
+                PublicValue::CorrectCount,
+                PublicValue::Provider,
+            ]);
             return Ok(public);
         }
     }
@@ -142,6 +151,7 @@ fn public_layout(model: &CompiledModel, kind: CircuitKind) -> Result<Vec<PublicV
             });
         }
     }
+    public.push(PublicValue::Provider);
     Ok(public)
 }
 
@@ -238,12 +248,13 @@ fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
     Ok(())
 }
 
-/// Proves inference of `model` on float `inputs` (a key made without a dataset).
+/// Proves inference of `model` on float `inputs` (a key made without a dataset), bound to `provider`.
 pub fn prove_model(
     model: &CompiledModel,
     srs: &Srs,
     pk: &ProvingKeyFile,
     inputs: &[Vec<f32>],
+    provider: Provider,
 ) -> Result<ProofFile, ProverError> {
     let h = &pk.0;
     check_key(model, h)?;
@@ -253,17 +264,18 @@ pub fn prove_model(
         ));
     }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    finish(model, srs, pk, circuit_for(model, &q, h.visibility)?)
+    finish(model, srs, pk, circuit_for(model, &q, h.visibility, provider)?)
 }
 
 /// Proves inference on dataset rows: row `start` for a membership key, rows `start..start + batch` for
-/// an accuracy key. The dataset's tree must have the depth the key was made for.
+/// an accuracy key, bound to `provider`. The dataset's tree must have the depth the key was made for.
 pub fn prove_rows(
     model: &CompiledModel,
     srs: &Srs,
     pk: &ProvingKeyFile,
     dataset: &(DatasetFile, MerkleTree),
     start: usize,
+    provider: Provider,
 ) -> Result<ProofFile, ProverError> {
     let h = &pk.0;
     check_key(model, h)?;
@@ -302,7 +314,7 @@ pub fn prove_rows(
             })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
-    finish(model, srs, pk, dataset_circuit(model, &rows, mode, h.visibility)?)
+    finish(model, srs, pk, dataset_circuit(model, &rows, mode, h.visibility, provider)?)
 }
 
 /// Proves circuit `c` with `pk`, checks the proof against the key's own verifying key, and writes the

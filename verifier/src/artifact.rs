@@ -95,6 +95,9 @@ pub enum PublicValue {
     RowRange,
     /// One field element: how many of those rows the model classifies as labelled.
     CorrectCount,
+    /// One field element: the address of the compute provider the proof is bound to (0 for none); always
+    /// the last instance.
+    Provider,
 }
 
 impl PublicValue {
@@ -105,7 +108,8 @@ impl PublicValue {
             | Self::InputCommitment { .. }
             | Self::OutputCommitment { .. }
             | Self::DatasetRoot
-            | Self::CorrectCount => 1,
+            | Self::CorrectCount
+            | Self::Provider => 1,
             Self::RowRange => 2,
             Self::Input { len, .. } | Self::Output { len, .. } => *len,
         }
@@ -201,6 +205,12 @@ impl KeyHeader {
                     claims.total = Some(total);
                 }
                 PublicValue::CorrectCount => claims.correct = Some(count(&slice[0], "correct count")?),
+                PublicValue::Provider => {
+                    let p = Provider::from_fr(&slice[0]).ok_or_else(|| {
+                        VerifyError::Mismatch("the provider instance is not an EVM address".into())
+                    })?;
+                    claims.provider = (p != Provider::NONE).then(|| p.to_string());
+                }
             }
         }
         if let (Some(correct), Some(total)) = (claims.correct, claims.total) {
@@ -209,6 +219,56 @@ impl KeyHeader {
             }
         }
         Ok(claims)
+    }
+}
+
+/// The EVM address of a compute provider, bound into a proof as a public instance (the address read as a
+/// big-endian integer, as `uint256(uint160(msg.sender))` in Solidity).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Provider(pub [u8; 20]);
+
+impl Provider {
+    /// No provider (a proof anyone may submit off chain; a reward contract pays nobody for it).
+    pub const NONE: Self = Self([0; 20]);
+
+    /// The instance value.
+    pub fn to_fr(&self) -> Fr {
+        let mut repr = [0u8; 32];
+        for (i, b) in self.0.iter().rev().enumerate() {
+            repr[i] = *b;
+        }
+        Fr::from_bytes(&repr).unwrap_or(Fr::zero())
+    }
+
+    /// The address an instance value encodes; `None` above 2^160.
+    pub fn from_fr(x: &Fr) -> Option<Self> {
+        let repr = x.to_bytes();
+        if repr[20..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let mut a = [0u8; 20];
+        for (i, b) in repr[..20].iter().rev().enumerate() {
+            a[i] = *b;
+        }
+        Some(Self(a))
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", crate::hex::encode(&self.0))
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bytes = s
+            .strip_prefix("0x")
+            .and_then(crate::hex::decode)
+            .and_then(|b| <[u8; 20]>::try_from(b).ok())
+            .ok_or_else(|| format!("`{s}` is not an address (0x and 40 hex digits)"))?;
+        Ok(Self(bytes))
     }
 }
 
@@ -246,6 +306,9 @@ pub struct Claims {
     /// Rows evaluated (`end - start`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// The compute provider the proof is bound to (`0x` + 40 hex digits); absent when unbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 impl Claims {
@@ -260,6 +323,7 @@ impl Claims {
             ("rows", self.rows == other.rows),
             ("correct", self.correct == other.correct),
             ("total", self.total == other.total),
+            ("provider", self.provider == other.provider),
         ]
         .into_iter()
         .find_map(|(field, same)| (!same).then_some(field))

@@ -13,7 +13,7 @@ pub mod hex;
 pub mod srs;
 mod verify;
 
-pub use artifact::{Claims, KeyHeader, KeyKind, ProofFile, PublicValue, BACKEND, CURVE, KEY_MAGIC};
+pub use artifact::{Claims, KeyHeader, KeyKind, ProofFile, Provider, PublicValue, BACKEND, CURVE, KEY_MAGIC};
 pub use error::VerifyError;
 pub use srs::{SrsHeader, VerifierParams, SRS_MAGIC};
 pub use verify::{

@@ -101,7 +101,7 @@ fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
         let setup_s = t.elapsed().as_secs_f64();
         let pk = read_pk(&pk)?;
         let t = Instant::now();
-        let proof = prove_rows(&model, &srs, &pk, &dataset, 0)?;
+        let proof = prove_rows(&model, &srs, &pk, &dataset, 0, poai_verifier::Provider::NONE)?;
         let prove_s = t.elapsed().as_secs_f64();
         let (correct, total) = (proof.claims.correct.unwrap_or(0), proof.claims.total.unwrap_or(0));
         out.push(format!(

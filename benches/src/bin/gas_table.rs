@@ -27,7 +27,7 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let srs =
         Srs::generate_insecure(poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis))?, 1)?;
     let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis))?;
-    let proof = prove_model(&model, &srs, &read_pk(&pk)?, &input)?;
+    let proof = prove_model(&model, &srs, &read_pk(&pk)?, &input, poai_verifier::Provider([3; 20]))?;
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes()?)?;
     let verifier =

@@ -200,6 +200,16 @@ pub(crate) fn publish_commitment(l: &mut Layout, commitment: Fr) {
     publish(l, Pos::Lane(0, row), commitment);
 }
 
+/// Binds a proof to a compute provider: `provider` (an EVM address read as an integer; 0 for none) becomes
+/// the next public instance, copy-constrained to a cell, so the proof holds for that value only. A reward
+/// contract pays only the address a proof names: copying a proof seen in the mempool gains nothing. Called
+/// after every other instance (the provider is the last one).
+pub fn bind_provider(l: &mut Layout, provider: Fr) {
+    let row = l.push_row();
+    l.lanes[0][row] = provider;
+    publish(l, Pos::Lane(0, row), provider);
+}
+
 /// A model input laid out eight values to a row as the pack rows themselves (no separate input rows, no
 /// copies), range-checked to its width; returns the value cells and the packed elements.
 pub(crate) fn packed_input(

@@ -136,6 +136,44 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
     ]);
     let v = json_out(&run(&["verify", p(&d("mem.json")), "--vk", p(&d("mem.vk")), "--srs", &srs, "--json"]));
     assert_eq!(v["claims"]["dataset_root"], json!(root), "{v}");
+    assert!(v["claims"].get("provider").is_none(), "unbound proof names a provider: {v}");
+    // Bound to a provider: the address is the last instance; editing it (field or instance) fails.
+    let addr = "0x00000000000000000000000000000000000000c4";
+    run(&[
+        "prove",
+        p(&d("m.poai")),
+        "--dataset",
+        p(&d("ds.json")),
+        "--row",
+        "3",
+        "--provider",
+        addr,
+        "--pk",
+        p(&d("mem.pk")),
+        "--srs",
+        &srs,
+        "-o",
+        p(&d("bound.json")),
+    ]);
+    let v =
+        json_out(&run(&["verify", p(&d("bound.json")), "--vk", p(&d("mem.vk")), "--srs", &srs, "--json"]));
+    assert_eq!(v["claims"]["provider"], json!(addr), "{v}");
+    let bound: Value = serde_json::from_slice(&std::fs::read(d("bound.json")).unwrap()).unwrap();
+    let last = bound["instances"].as_array().unwrap().len() - 1;
+    assert!(bound["instances"][last].as_str().unwrap().ends_with("c4"));
+    for edit in ["field", "instance"] {
+        let mut f = bound.clone();
+        if edit == "field" {
+            f["provider"] = json!("0x00000000000000000000000000000000000000c5");
+        } else {
+            let inst = f["instances"][last].as_str().unwrap().replace("c4", "c5");
+            f["instances"][last] = json!(inst);
+            f["provider"] = json!("0x00000000000000000000000000000000000000c5");
+        }
+        std::fs::write(d("t.json"), f.to_string()).unwrap();
+        let o = poai(&["verify", p(&d("t.json")), "--vk", p(&d("mem.vk")), "--srs", &srs]);
+        assert!(!o.status.success(), "proof rebound to another provider by editing its {edit} verified");
+    }
     assert_eq!(v["claims"]["outputs"][0].as_array().map(Vec::len), Some(classes));
     assert!(v["claims"].get("input_commitments").is_none() && v["claims"].get("inputs").is_none(), "{v}");
     fails(

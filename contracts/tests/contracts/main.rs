@@ -61,7 +61,10 @@ pub fn fixture() -> &'static Fixture {
         )
         .unwrap();
         let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
-        let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
+        // Bound to the address `rewards::chain` submits from.
+        let proof =
+            prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input, poai_verifier::Provider([3; 20]))
+                .unwrap();
         let vk = VerifyingKeyFile::from_bytes(&vk).unwrap();
         let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
         poai_verifier::verify(&vk, &params, &proof).unwrap();

@@ -86,6 +86,9 @@ fn a_valid_proof_is_paid_once_and_every_mismatch_is_refused() {
     let mut other_output = data.clone();
     other_output[32 * 3 - 1] ^= 1;
     assert!(c.submit(task, &other_output).unwrap_err().contains(&error_data("ProofRejected()")));
+    // The same call data sent by anyone but the provider it is bound to (a front-runner): refused.
+    let e = c.evm.call(c.requester, c.rewards, rewards::submit(task, &data), U256::ZERO).unwrap_err();
+    assert!(e.to_string().contains(&error_data("WrongProvider()")), "{e}");
     // Another input commitment: refused before the verifier runs.
     let mut other_input = data.clone();
     other_input[63] ^= 1;
@@ -173,7 +176,9 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
     };
     let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 4).unwrap();
     let (pk, vk) = setup(&model, &srs, kind).unwrap();
-    let proof = prove_rows(&model, &srs, &read_pk(&pk).unwrap(), &dataset, 0).unwrap();
+    let proof =
+        prove_rows(&model, &srs, &read_pk(&pk).unwrap(), &dataset, 0, poai_verifier::Provider([3; 20]))
+            .unwrap();
     let vk = poai_verifier::VerifyingKeyFile::from_bytes(&vk).unwrap();
     let params = poai_verifier::VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
     let sol = poai_contracts::solidity::verifier_solidity(&vk, &params).unwrap();
@@ -185,8 +190,8 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
 fn an_accuracy_claim_on_a_committed_dataset_is_paid_and_another_dataset_is_refused() {
     let (header, proof, verifier) = accuracy_fixture();
     let (count, root_index) = instance_layout(&header);
-    // Instances: model, dataset root, start, end, correct.
-    assert_eq!((count, root_index), (5, 1));
+    // Instances: model, dataset root, start, end, correct, provider.
+    assert_eq!((count, root_index), (6, 1));
     let mut c = chain();
     let (addr, _) = c.evm.deploy(c.owner, verifier.creation, U256::ZERO).unwrap();
     let model = word(&header.model_commitment);

@@ -43,7 +43,8 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     )
     .unwrap();
     let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
-    let proof = prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input).unwrap();
+    let proof =
+        prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input, poai_verifier::Provider::NONE).unwrap();
     let proof_json = proof.to_json().unwrap();
     let srs_bytes = srs.to_bytes().unwrap();
     let params = VerifierParams::from_srs_bytes(&srs_bytes).unwrap();
