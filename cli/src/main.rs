@@ -34,6 +34,23 @@ struct DatasetArgs {
     batch: Option<u32>,
 }
 
+/// What every proving command takes: the key, the SRS, the output, and the provider to bind.
+#[derive(clap::Args, Clone)]
+struct ProveArgs {
+    /// Proving key.
+    #[arg(long)]
+    pk: PathBuf,
+    /// SRS file.
+    #[arg(long)]
+    srs: PathBuf,
+    /// Output proof file (JSON).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Bind the proof to this compute provider's address (the reward contract pays only it).
+    #[arg(long)]
+    provider: Option<poai_verifier::Provider>,
+}
+
 impl VisArgs {
     fn settings(self) -> VisibilitySettings {
         VisibilitySettings { input: self.input_visibility, output: self.output_visibility }
@@ -149,18 +166,8 @@ enum Command {
         /// Row of the dataset (0-based).
         #[arg(long, requires = "dataset")]
         row: Option<usize>,
-        /// Bind the proof to this compute provider's address (the reward contract pays only it).
-        #[arg(long)]
-        provider: Option<poai_verifier::Provider>,
-        /// Proving key.
-        #[arg(long)]
-        pk: PathBuf,
-        /// SRS file.
-        #[arg(long)]
-        srs: PathBuf,
-        /// Output proof file (JSON).
-        #[arg(short, long)]
-        output: PathBuf,
+        #[command(flatten)]
+        out: ProveArgs,
     },
     /// Prove inference on rows A..B of a committed dataset and how many of them the model classifies as
     /// labelled: public are only the dataset root, the model, the range and the count.
@@ -170,21 +177,11 @@ enum Command {
         /// Dataset file.
         #[arg(long)]
         dataset: PathBuf,
-        /// Rows `A..B` (B - A must be the batch the keys were made for).
+        /// Rows `A..B` (B - A must be the batch the keys were made for; keys from `setup --dataset --batch`).
         #[arg(long)]
         rows: String,
-        /// Bind the proof to this compute provider's address (the reward contract pays only it).
-        #[arg(long)]
-        provider: Option<poai_verifier::Provider>,
-        /// Proving key (`setup --dataset --batch`).
-        #[arg(long)]
-        pk: PathBuf,
-        /// SRS file.
-        #[arg(long)]
-        srs: PathBuf,
-        /// Output proof file (JSON).
-        #[arg(short, long)]
-        output: PathBuf,
+        #[command(flatten)]
+        out: ProveArgs,
     },
     /// Verify a proof file; exits 0 only for a valid proof.
     Verify {
@@ -326,25 +323,31 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::Commit { data, compiled, output }) => {
             commands::dataset_commit(&data, &compiled, &output, cli.json)
         }
-        Command::ProveAccuracy { model, dataset, rows, pk, srs, output, provider } => {
-            commands::prove_accuracy(
-                &model,
-                &dataset,
-                (&rows, provider.unwrap_or_default()),
-                &pk,
-                &srs,
-                &output,
-                cli.json,
-            )
-        }
+        Command::ProveAccuracy { model, dataset, rows, out } => commands::prove_accuracy(
+            &model,
+            &dataset,
+            (&rows, out.provider.unwrap_or_default()),
+            &out.pk,
+            &out.srs,
+            &out.output,
+            cli.json,
+        ),
         Command::CommitInput { model, input } => commands::commit_input(&model, &input, cli.json),
-        Command::Prove { model, input, dataset, row, provider, pk, srs, output } => {
+        Command::Prove { model, input, dataset, row, out } => {
             let source = match (input, dataset, row) {
                 (Some(input), _, _) => commands::ProveInput::File(input),
                 (None, Some(dataset), Some(row)) => commands::ProveInput::Row(dataset, row),
                 _ => commands::ProveInput::Missing,
             };
-            commands::prove(&model, &source, provider.unwrap_or_default(), &pk, &srs, &output, cli.json)
+            commands::prove(
+                &model,
+                &source,
+                out.provider.unwrap_or_default(),
+                &out.pk,
+                &out.srs,
+                &out.output,
+                cli.json,
+            )
         }
         Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
         Command::Audit { onnx, compiled, proof, vk, srs, dataset } => commands::audit(

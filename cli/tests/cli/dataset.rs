@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::{models, p, poai, stderr};
+use crate::{fails_with, models, p, poai, stderr, succeeds};
 
 /// Sixteen deterministic input values of row `i` in [-1, 1].
 fn row_input(i: usize) -> Vec<f64> {
@@ -18,6 +18,10 @@ fn first_argmax(v: &[f64]) -> usize {
     v.iter().position(|&x| x == max).unwrap()
 }
 
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 fn json_out(o: &std::process::Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_default()
 }
@@ -27,15 +31,7 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let d = |name: &str| dir.path().join(name);
     let m = models().join("sigmoid_tanh_mlp");
-    let run = |args: &[&str]| {
-        let o = poai(args);
-        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-        o
-    };
-    let fails = |args: &[&str], needle: &str| {
-        let o = poai(args);
-        assert!(!o.status.success() && stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
-    };
+    let (run, fails) = (succeeds, fails_with);
     let onnx = m.join("model.onnx");
     run(&["compile", p(&onnx), "--calibration", p(&m.join("calibration.json")), "-o", p(&d("m.poai"))]);
 
@@ -106,55 +102,33 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
         p(&d("dev.srs")),
     ]);
     let srs = p(&d("dev.srs")).to_string();
+    // `poai prove` on `row` of dataset file `ds` with proving key `pk`, plus `extra` arguments.
+    let prove_row = |ds: &str, row: &str, pk: &str, extra: &[&str], out: &str| -> Vec<String> {
+        let (model, ds, pk, out) = (d("m.poai"), d(ds), d(pk), d(out));
+        let mut args = vec!["prove", p(&model), "--dataset", p(&ds), "--row", row, "--pk", p(&pk)];
+        args.extend_from_slice(&["--srs", &srs, "-o", p(&out)]);
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect()
+    };
 
     // Membership: inference on row 3, the dataset root public, the row private.
-    run(&[
-        "setup",
-        p(&d("m.poai")),
-        "--srs",
-        &srs,
-        "--pk",
-        p(&d("mem.pk")),
-        "--vk",
-        p(&d("mem.vk")),
-        "--dataset",
-        p(&d("ds.json")),
-    ]);
-    run(&[
-        "prove",
-        p(&d("m.poai")),
-        "--dataset",
-        p(&d("ds.json")),
-        "--row",
-        "3",
-        "--pk",
-        p(&d("mem.pk")),
-        "--srs",
-        &srs,
-        "-o",
-        p(&d("mem.json")),
-    ]);
+    // `poai setup` for dataset file ds.json with the key files `key`.pk and `key`.vk, plus `extra`.
+    let setup = |key: &str, extra: &[&str]| {
+        let (model, pk, vk, ds) =
+            (d("m.poai"), d(&format!("{key}.pk")), d(&format!("{key}.vk")), d("ds.json"));
+        let mut args =
+            vec!["setup", p(&model), "--srs", &srs, "--pk", p(&pk), "--vk", p(&vk), "--dataset", p(&ds)];
+        args.extend_from_slice(extra);
+        run(&args);
+    };
+    setup("mem", &[]);
+    run(&strs(&prove_row("ds.json", "3", "mem.pk", &[], "mem.json")));
     let v = json_out(&run(&["verify", p(&d("mem.json")), "--vk", p(&d("mem.vk")), "--srs", &srs, "--json"]));
     assert_eq!(v["claims"]["dataset_root"], json!(root), "{v}");
     assert!(v["claims"].get("provider").is_none(), "unbound proof names a provider: {v}");
     // Bound to a provider: the address is the last instance; editing it (field or instance) fails.
     let addr = "0x00000000000000000000000000000000000000c4";
-    run(&[
-        "prove",
-        p(&d("m.poai")),
-        "--dataset",
-        p(&d("ds.json")),
-        "--row",
-        "3",
-        "--provider",
-        addr,
-        "--pk",
-        p(&d("mem.pk")),
-        "--srs",
-        &srs,
-        "-o",
-        p(&d("bound.json")),
-    ]);
+    run(&strs(&prove_row("ds.json", "3", "mem.pk", &["--provider", addr], "bound.json")));
     let v =
         json_out(&run(&["verify", p(&d("bound.json")), "--vk", p(&d("mem.vk")), "--srs", &srs, "--json"]));
     assert_eq!(v["claims"]["provider"], json!(addr), "{v}");
@@ -163,12 +137,10 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
     assert!(bound["instances"][last].as_str().unwrap().ends_with("c4"));
     for edit in ["field", "instance"] {
         let mut f = bound.clone();
-        if edit == "field" {
-            f["provider"] = json!("0x00000000000000000000000000000000000000c5");
-        } else {
+        f["provider"] = json!("0x00000000000000000000000000000000000000c5");
+        if edit == "instance" {
             let inst = f["instances"][last].as_str().unwrap().replace("c4", "c5");
             f["instances"][last] = json!(inst);
-            f["provider"] = json!("0x00000000000000000000000000000000000000c5");
         }
         std::fs::write(d("t.json"), f.to_string()).unwrap();
         let o = poai(&["verify", p(&d("t.json")), "--vk", p(&d("mem.vk")), "--srs", &srs]);
@@ -176,56 +148,11 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
     }
     assert_eq!(v["claims"]["outputs"][0].as_array().map(Vec::len), Some(classes));
     assert!(v["claims"].get("input_commitments").is_none() && v["claims"].get("inputs").is_none(), "{v}");
-    fails(
-        &[
-            "prove",
-            p(&d("m.poai")),
-            "--dataset",
-            p(&d("edited.json")),
-            "--row",
-            "3",
-            "--pk",
-            p(&d("mem.pk")),
-            "--srs",
-            &srs,
-            "-o",
-            p(&d("x.json")),
-        ],
-        "stated root",
-    );
-    fails(
-        &[
-            "prove",
-            p(&d("m.poai")),
-            "--dataset",
-            p(&d("ds.json")),
-            "--row",
-            "5",
-            "--pk",
-            p(&d("mem.pk")),
-            "--srs",
-            &srs,
-            "-o",
-            p(&d("x.json")),
-        ],
-        "not all in the dataset",
-    );
+    fails(&strs(&prove_row("edited.json", "3", "mem.pk", &[], "x.json")), "stated root");
+    fails(&strs(&prove_row("ds.json", "5", "mem.pk", &[], "x.json")), "not all in the dataset");
 
     // Accuracy over rows 1..3: public are the root, the range and the count.
-    run(&[
-        "setup",
-        p(&d("m.poai")),
-        "--srs",
-        &srs,
-        "--pk",
-        p(&d("acc.pk")),
-        "--vk",
-        p(&d("acc.vk")),
-        "--dataset",
-        p(&d("ds.json")),
-        "--batch",
-        "2",
-    ]);
+    setup("acc", &["--batch", "2"]);
     let prove_acc = |rows: &str, out: &str| {
         poai(&[
             "prove-accuracy",
@@ -255,23 +182,7 @@ fn dataset_membership_and_accuracy_prove_verify_and_audit() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("scores 1/2"));
     assert!(!prove_acc("1..4", "x.json").status.success(), "a range of the wrong size was proved");
     assert!(!prove_acc("4..6", "x.json").status.success(), "rows past the end were proved");
-    fails(
-        &[
-            "prove",
-            p(&d("m.poai")),
-            "--dataset",
-            p(&d("ds.json")),
-            "--row",
-            "1",
-            "--pk",
-            p(&d("acc.pk")),
-            "--srs",
-            &srs,
-            "-o",
-            p(&d("x.json")),
-        ],
-        "prove-accuracy",
-    );
+    fails(&strs(&prove_row("ds.json", "1", "acc.pk", &[], "x.json")), "prove-accuracy");
 
     // Editing what the file claims (count, range, root) or the instance behind it fails verification.
     let verify =

@@ -32,6 +32,19 @@ pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `poai` and asserts it succeeded.
+pub(crate) fn succeeds(args: &[&str]) -> Output {
+    let o = poai(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    o
+}
+
+/// Runs `poai` and asserts it failed with `needle` in its error.
+pub(crate) fn fails_with(args: &[&str], needle: &str) {
+    let o = poai(args);
+    assert!(!o.status.success() && stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+}
+
 #[test]
 fn compile_then_run_with_json_output() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
@@ -130,11 +143,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let d = |name: &str| dir.path().join(name);
     let m = models().join("sigmoid_tanh_mlp");
-    let run = |args: &[&str]| {
-        let o = poai(args);
-        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-        o
-    };
+    let run = succeeds;
     run(&[
         "compile",
         p(&m.join("model.onnx")),
