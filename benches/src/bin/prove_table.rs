@@ -47,9 +47,10 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     verify_instances(pk.get_vk(), &vparams, &proof, &circuit.instances()[0])?;
     let verify_ms = t.elapsed().as_secs_f64() * 1e3;
     Ok(format!(
-        "| {name} | {k} | {degree} | {} | {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",
+        "| {name} | {k} | {degree} | {} | {} × {} | {layout_s:.2} | {keygen_s:.2} | {prove_s:.2} | {verify_ms:.1} | {} |",
         circuit.layout.main_rows(),
-        circuit.layout.rc.len(),
+        circuit.layout.range_columns,
+        circuit.layout.rc_rows(),
         proof.len()
     ))
 }
@@ -59,7 +60,7 @@ fn main() {
     let names: Vec<&str> =
         if args.is_empty() { vec!["mlp"] } else { args.iter().map(String::as_str).collect() };
     println!(
-        "| fixture | k | degree | main rows | range rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |"
+        "| fixture | k | degree | main rows | range columns × rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for name in names {

@@ -24,12 +24,18 @@ pub struct PoaiConfig {
     weights: [Column<Fixed>; WEIGHT_COLS],
     consts: [Column<Fixed>; CONSTS],
     selectors: [Option<Selector>; GATES],
-    rc: Column<Advice>,
-    rz: Column<Advice>,
-    rc_coeffs: [Column<Fixed>; 4],
+    range: Vec<RangeColumns>,
     range_table: TableColumn,
     tables: Option<TableColumns>,
     instance: Column<Instance>,
+}
+
+/// One physical range-check column pair: limbs (looked up), running sums, and the gate's coefficients.
+#[derive(Clone, Copy, Debug)]
+struct RangeColumns {
+    rc: Column<Advice>,
+    rz: Column<Advice>,
+    coeffs: [Column<Fixed>; 4],
 }
 
 /// Columns of the non-linear table lookup (present only in circuits that use a table).
@@ -108,9 +114,13 @@ impl Circuit<Fr> for ModelCircuit {
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
         let selectors: [Option<Selector>; GATES] =
             std::array::from_fn(|g| shape.uses(g).then(|| meta.selector()));
-        let rc = meta.advice_column();
-        let rz = meta.advice_column();
-        let rc_coeffs = [(); 4].map(|_| meta.fixed_column());
+        let range: Vec<RangeColumns> = (0..shape.range_columns.clamp(1, 2))
+            .map(|_| RangeColumns {
+                rc: meta.advice_column(),
+                rz: meta.advice_column(),
+                coeffs: [(); 4].map(|_| meta.fixed_column()),
+            })
+            .collect();
         let range_table = meta.lookup_table_column();
         let tables = shape.tables.then(|| {
             let t = TableColumns {
@@ -127,7 +137,9 @@ impl Circuit<Fr> for ModelCircuit {
         let instance = meta.instance_column();
         meta.enable_constant(constants);
         meta.enable_equality(instance);
-        meta.enable_equality(rz);
+        for r in &range {
+            meta.enable_equality(r.rz);
+        }
         for l in lanes {
             meta.enable_equality(l);
         }
@@ -303,15 +315,17 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (right - sib.clone() - b * (cur - sib)),
             ]
         });
-        meta.create_gate("range decomposition", |m| {
-            let [a, b, c, d] = rc_coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
-            let z = m.query_advice(rz, Rotation::cur());
-            let limb = m.query_advice(rc, Rotation::cur());
-            let next = m.query_advice(rz, Rotation::next());
-            let prev = m.query_advice(rz, Rotation::prev());
-            vec![a * z + b * limb + c * next + d * prev]
-        });
-        meta.lookup("range", |m| vec![(m.query_advice(rc, Rotation::cur()), range_table)]);
+        for r in &range {
+            meta.create_gate("range decomposition", |m| {
+                let [a, b, c, d] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
+                let z = m.query_advice(r.rz, Rotation::cur());
+                let limb = m.query_advice(r.rc, Rotation::cur());
+                let next = m.query_advice(r.rz, Rotation::next());
+                let prev = m.query_advice(r.rz, Rotation::prev());
+                vec![a * z + b * limb + c * next + d * prev]
+            });
+            meta.lookup("range", |m| vec![(m.query_advice(r.rc, Rotation::cur()), range_table)]);
+        }
         if let Some(t) = tables {
             meta.lookup("non-linear tables", |m| {
                 vec![
@@ -321,7 +335,7 @@ impl Circuit<Fr> for ModelCircuit {
                 ]
             });
         }
-        PoaiConfig { lanes, weights, consts, selectors, rc, rz, rc_coeffs, range_table, tables, instance }
+        PoaiConfig { lanes, weights, consts, selectors, range, range_table, tables, instance }
     }
 
     fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -375,17 +389,18 @@ impl Circuit<Fr> for ModelCircuit {
                             .collect(),
                     );
                 }
-                let rz_cells: Vec<Cell> =
-                    l.rz.iter()
-                        .enumerate()
-                        .map(|(r, v)| region.assign_advice(c.rz, r, Value::known(*v)).cell())
-                        .collect();
-                for (r, v) in l.rc.iter().enumerate() {
-                    region.assign_advice(c.rc, r, Value::known(*v));
+                // Logical rc row i lives in physical pair `rc_place(i)`; the shape fixed how many exist.
+                if usize::from(l.range_columns.clamp(1, 2)) != c.range.len() {
+                    return Err(Error::Synthesis);
                 }
-                for (r, coeffs) in l.rc_coeffs.iter().enumerate() {
-                    for (col, v) in c.rc_coeffs.iter().zip(coeffs).filter(|(_, v)| !bool::from(v.is_zero())) {
-                        region.assign_fixed(*col, r, *v);
+                let mut rz_cells: Vec<Cell> = Vec::with_capacity(l.rz.len());
+                for (i, ((z, limb), coeffs)) in l.rz.iter().zip(&l.rc).zip(&l.rc_coeffs).enumerate() {
+                    let (col, r) = l.rc_place(i);
+                    let cols = c.range.get(col).ok_or(Error::Synthesis)?;
+                    rz_cells.push(region.assign_advice(cols.rz, r, Value::known(*z)).cell());
+                    region.assign_advice(cols.rc, r, Value::known(*limb));
+                    for (f, v) in cols.coeffs.iter().zip(coeffs).filter(|(_, v)| !bool::from(v.is_zero())) {
+                        region.assign_fixed(*f, r, *v);
                     }
                 }
                 for (col, values) in c.weights.iter().zip(&l.weights).chain(c.consts.iter().zip(&l.consts)) {

@@ -74,6 +74,13 @@ pub struct CircuitShape {
     pub gates: u32,
     /// The non-linear table lookup is configured.
     pub tables: bool,
+    /// Range-check column pairs (1 or 2): a circuit bounded by its range checks splits them over two.
+    #[serde(default = "one_range_column")]
+    pub range_columns: u8,
+}
+
+fn one_range_column() -> u8 {
+    1
 }
 
 impl CircuitShape {
@@ -86,7 +93,7 @@ impl CircuitShape {
 impl Default for CircuitShape {
     /// Every gate and the table lookup.
     fn default() -> Self {
-        Self { gates: (1 << GATES) - 1, tables: true }
+        Self { gates: (1 << GATES) - 1, tables: true, range_columns: 1 }
     }
 }
 
@@ -131,6 +138,10 @@ pub struct Layout {
     pub rz: Vec<Fr>,
     /// Fixed coefficients `[a, b, c, d]` of `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0` per rc row.
     pub rc_coeffs: Vec<[Fr; 4]>,
+    /// First rc row of every range check (a check's rows stay together in one physical column).
+    pub rc_starts: Vec<usize>,
+    /// Physical range-check column pairs the rc rows are spread over (1 or 2; see [`Layout::rc_place`]).
+    pub range_columns: u8,
     /// Table-lookup rows: fixed tag (1-based index into `tables`; 0 on unused rows), input and output.
     pub tab_tag: Vec<Fr>,
     /// Table-lookup inputs (copy-constrained to the looked-up cells).
@@ -160,6 +171,7 @@ impl Layout {
             consts: vec![Vec::new(); CONSTS],
             selectors: vec![Vec::new(); GATES],
             range_bits,
+            range_columns: 1,
             ..Self::default()
         }
     }
@@ -172,7 +184,11 @@ impl Layout {
             .enumerate()
             .filter(|(_, rows)| rows.iter().any(|&b| b))
             .fold(0u32, |m, (g, _)| m | (1 << g));
-        CircuitShape { gates, tables: !self.tables.is_empty() || !self.tab_x.is_empty() }
+        CircuitShape {
+            gates,
+            tables: !self.tables.is_empty() || !self.tab_x.is_empty(),
+            range_columns: self.range_columns,
+        }
     }
 
     /// Rows used in the main region.
@@ -198,6 +214,32 @@ impl Layout {
         self.rz.push(z);
         self.rc_coeffs.push(coeffs);
         self.rc.len() - 1
+    }
+
+    /// Where the second physical range column starts in the logical rc sequence: the first check that
+    /// starts at or after the middle (all rows with one column).
+    pub fn rc_split(&self) -> usize {
+        if self.range_columns < 2 {
+            return self.rc.len();
+        }
+        let half = self.rc.len().div_ceil(2);
+        self.rc_starts.iter().copied().find(|&s| s >= half).unwrap_or(self.rc.len())
+    }
+
+    /// Physical column pair and row of logical rc row `i`.
+    pub fn rc_place(&self, i: usize) -> (usize, usize) {
+        let split = self.rc_split();
+        if i < split {
+            (0, i)
+        } else {
+            (1, i - split)
+        }
+    }
+
+    /// Rows the longer physical range column uses.
+    pub fn rc_rows(&self) -> usize {
+        let split = self.rc_split();
+        split.max(self.rc.len() - split)
     }
 
     /// Value of a cell.
@@ -230,7 +272,7 @@ impl Layout {
     /// Smallest `k` whose usable rows hold the main region, the range column and the range table.
     pub fn k(&self) -> u32 {
         // Constants are placed by the floor planner after the region, so they count as rows too.
-        let region = self.main_rows().max(self.rc.len() + 1).max(self.tab_x.len());
+        let region = self.main_rows().max(self.rc_rows() + 1).max(self.tab_x.len());
         let need = (region + self.constants.len()).max(1usize << self.range_bits).max(self.table_rows())
             + RESERVED_ROWS;
         need.next_power_of_two().trailing_zeros().max(4)

@@ -582,7 +582,13 @@ pub fn build_layout_min_k(
 pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> Result<Layout, CircuitError> {
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
-        let l = build(bits)?;
+        let mut l = build(bits)?;
+        // A second range column pair only where it lowers k (it costs columns and a lookup).
+        let one = l.k();
+        l.range_columns = 2;
+        if l.k() >= one {
+            l.range_columns = 1;
+        }
         if best.as_ref().is_none_or(|b| l.k() < b.k()) {
             best = Some(l);
         }

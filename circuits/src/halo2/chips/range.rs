@@ -25,6 +25,7 @@ pub fn range_check(l: &mut Layout, src: Pos, value: i64, bits: u32) -> Result<()
     // An honest witness is non-negative; a dishonest one gets limbs that cannot all pass the lookups.
     let mut z = value;
     let first = l.rc.len();
+    l.rc_starts.push(first);
     for _ in 0..full {
         let limb = z & ((1i64 << r) - 1);
         let next = z.checked_shr(r).unwrap_or(0);
