@@ -636,3 +636,31 @@ fn range_checks_split_over_two_columns_pass_and_reject_tampering() {
         assert!(verify(l).is_err(), "tampered second-column {what} was accepted");
     }
 }
+
+#[test]
+fn range_checks_of_whole_limbs_bound_the_value() {
+    use poai_circuits::halo2::chips::range::range_check;
+    use poai_circuits::halo2::layout::fe;
+    let checked = |v: i64, bits: u32| {
+        let mut l = Layout::new(8);
+        // A first check (of a zero cell) keeps the tested one off range row 0, where the MockProver's
+        // failure report reads the wrapped-around blinding row and panics.
+        let row = l.push_row();
+        range_check(&mut l, Pos::Lane(0, row), 0, 8).unwrap();
+        let row = l.push_row();
+        l.lanes[0][row] = fe(v);
+        range_check(&mut l, Pos::Lane(0, row), v, bits).unwrap();
+        verify(l)
+    };
+    // One row per 8-bit limb when the width is a multiple of the table's.
+    for (v, bits, ok) in [
+        (255, 8, true),
+        (256, 8, false),
+        (65_535, 16, true),
+        (65_536, 16, false),
+        (0, 0, true),
+        (1, 0, false),
+    ] {
+        assert_eq!(checked(v, bits).is_ok(), ok, "{v} in {bits} bits");
+    }
+}

@@ -3,8 +3,9 @@
 //! Two columns: `rc` holds limbs and every row of it is looked up (unused rows hold 0); `rz` holds running
 //! sums. One fixed-coefficient gate per row, `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0`, ties them:
 //! to show `v ∈ [0, 2^n)` with `n = m·R + e`, rows `i < m` hold `z_i = limb_i + 2^R·z_{i+1}` (`z_0 = v`,
-//! copy-constrained to the checked cell); with `e = 0` the top `z_m` is 0; otherwise the top `z_m` is
-//! looked up itself and, on the next row, `2^(R-e)·z_m` too, which bounds it by `2^e`. The lookup input
+//! copy-constrained to the checked cell); with `e = 0` the last of them is `z_(m-1) = limb_(m-1)` instead
+//! (the lookup bounds it, one row per R bits); otherwise the top `z_m` is looked up itself and, on the next
+//! row, `2^(R-e)·z_m` too, which bounds it by `2^e`. The lookup input
 //! is the plain current-row cell (no rotation, no selector).
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
@@ -26,14 +27,22 @@ pub fn range_check(l: &mut Layout, src: Pos, value: i64, bits: u32) -> Result<()
     let mut z = value;
     let first = l.rc.len();
     l.rc_starts.push(first);
-    for _ in 0..full {
+    for i in 0..full {
         let limb = z & ((1i64 << r) - 1);
         let next = z.checked_shr(r).unwrap_or(0);
-        l.push_rc(fe(limb), fe(z), [one, -one, -radix, zero]);
+        if i + 1 == full && rem == 0 {
+            // The top limb is the rest itself (`z = limb`): the lookup bounds it, no zero row follows.
+            l.push_rc(fe(z), fe(z), [one, -one, zero, zero]);
+        } else {
+            l.push_rc(fe(limb), fe(z), [one, -one, -radix, zero]);
+        }
         z = next;
     }
     if rem == 0 {
-        l.push_rc(zero, fe(z), [one, zero, zero, zero]);
+        if full == 0 {
+            // A 0-bit check: the value must be 0.
+            l.push_rc(zero, fe(z), [one, zero, zero, zero]);
+        }
     } else {
         let m = 1i64 << (r - rem);
         l.push_rc(fe(z), fe(z), [one, -one, zero, zero]);
