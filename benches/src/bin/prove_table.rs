@@ -3,7 +3,8 @@
 //! side-by-side ratios against EZKL on the same machine.
 //!
 //! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
-//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed).
+//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed; `POAI_LAYOUT_ONLY=1` prints the
+//! circuit's size without key generation or proving).
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
@@ -33,6 +34,15 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, visibility()?)?);
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
+    if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {
+        let l = &circuit.layout;
+        return Ok(format!(
+            "| {name} | {k} | | {} | {} × {} | {layout_s:.2} | | | | |",
+            l.main_rows(),
+            l.range_columns,
+            l.rc_rows()
+        ));
+    }
     let srs = Srs::generate_insecure(k, 1)?;
     let params = srs.for_circuit(k)?;
     let t = Instant::now();

@@ -13,7 +13,8 @@ use halo2_base::halo2_proofs::plonk::{
 use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{
-    fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MV_INPUTS, MV_OUTPUTS, PACK_WIDTH, WEIGHT_COLS,
+    fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS,
+    PACK_WIDTH, WEIGHT_COLS,
 };
 use crate::commit::poseidon::{self, POSEIDON_T};
 
@@ -114,7 +115,7 @@ impl Circuit<Fr> for ModelCircuit {
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
         let selectors: [Option<Selector>; GATES] =
             std::array::from_fn(|g| shape.uses(g).then(|| meta.selector()));
-        let range: Vec<RangeColumns> = (0..shape.range_columns.clamp(1, 2))
+        let range: Vec<RangeColumns> = (0..shape.range_columns.clamp(1, MAX_RANGE_COLUMNS))
             .map(|_| RangeColumns {
                 rc: meta.advice_column(),
                 rz: meta.advice_column(),
@@ -165,6 +166,20 @@ impl Circuit<Fr> for ModelCircuit {
                         e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
                     });
                     q.clone() * (acc - prev - macs)
+                })
+                .collect::<Vec<_>>()
+        });
+        gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| {
+            let xs: Vec<Expression<Fr>> =
+                (0..MV_INPUTS).map(|t| m.query_advice(lanes[t], Rotation::cur())).collect();
+            (0..MV_OUTPUTS)
+                .map(|j| {
+                    let acc = m.query_advice(lanes[MV_INPUTS + j], Rotation::cur());
+                    let bias = m.query_fixed(consts[j], Rotation::cur());
+                    let macs = xs.iter().enumerate().fold(bias, |e, (t, x)| {
+                        e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
+                    });
+                    q.clone() * (acc - macs)
                 })
                 .collect::<Vec<_>>()
         });
@@ -390,12 +405,13 @@ impl Circuit<Fr> for ModelCircuit {
                     );
                 }
                 // Logical rc row i lives in physical pair `rc_place(i)`; the shape fixed how many exist.
-                if usize::from(l.range_columns.clamp(1, 2)) != c.range.len() {
+                if usize::from(l.range_columns.clamp(1, MAX_RANGE_COLUMNS)) != c.range.len() {
                     return Err(Error::Synthesis);
                 }
+                let splits = l.rc_splits();
                 let mut rz_cells: Vec<Cell> = Vec::with_capacity(l.rz.len());
                 for (i, ((z, limb), coeffs)) in l.rz.iter().zip(&l.rc).zip(&l.rc_coeffs).enumerate() {
-                    let (col, r) = l.rc_place(i);
+                    let (col, r) = Layout::rc_place(&splits, i);
                     let cols = c.range.get(col).ok_or(Error::Synthesis)?;
                     rz_cells.push(region.assign_advice(cols.rz, r, Value::known(*z)).cell());
                     region.assign_advice(cols.rc, r, Value::known(*limb));

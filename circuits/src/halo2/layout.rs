@@ -21,6 +21,8 @@ pub const WEIGHT_COLS: usize = MV_INPUTS * MV_OUTPUTS;
 pub const PACK_WIDTH: usize = LANES - 1;
 /// Fixed constant columns available to element gates.
 pub const CONSTS: usize = 5;
+/// Most range-check column pairs a layout spreads its range rows over.
+pub const MAX_RANGE_COLUMNS: u8 = 3;
 /// Rows halo2 keeps for blinding at the end of every column (with margin).
 pub const RESERVED_ROWS: usize = 10;
 
@@ -59,10 +61,12 @@ pub enum Gate {
     /// Merkle step: `b` boolean, `(left, right) = b ? (sib, cur) : (cur, sib)` for lanes `b, cur, sib,
     /// left, right`.
     Swap = 14,
+    /// Mat-vec first step, bias included: `acc_j = c_j + Σ_t w_(t,j) · x_t` (no previous row).
+    MvFirst = 15,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 15;
+pub const GATES: usize = 16;
 
 /// Which gates and lookups a circuit configures: its `Circuit::Params`. A circuit carries only what its
 /// layout uses, so a model without tables has no table lookup and every unused gate costs nothing (no
@@ -74,7 +78,7 @@ pub struct CircuitShape {
     pub gates: u32,
     /// The non-linear table lookup is configured.
     pub tables: bool,
-    /// Range-check column pairs (1 or 2): a circuit bounded by its range checks splits them over two.
+    /// Range-check column pairs (1 to 3): a circuit bounded by its range checks spreads them out.
     #[serde(default = "one_range_column")]
     pub range_columns: u8,
 }
@@ -140,7 +144,7 @@ pub struct Layout {
     pub rc_coeffs: Vec<[Fr; 4]>,
     /// First rc row of every range check (a check's rows stay together in one physical column).
     pub rc_starts: Vec<usize>,
-    /// Physical range-check column pairs the rc rows are spread over (1 or 2; see [`Layout::rc_place`]).
+    /// Physical range-check column pairs the rc rows are spread over (1 to 3; see [`Layout::rc_splits`]).
     pub range_columns: u8,
     /// Table-lookup rows: fixed tag (1-based index into `tables`; 0 on unused rows), input and output.
     pub tab_tag: Vec<Fr>,
@@ -216,30 +220,33 @@ impl Layout {
         self.rc.len() - 1
     }
 
-    /// Where the second physical range column starts in the logical rc sequence: the first check that
-    /// starts at or after the middle (all rows with one column).
-    pub fn rc_split(&self) -> usize {
-        if self.range_columns < 2 {
-            return self.rc.len();
-        }
-        let half = self.rc.len().div_ceil(2);
-        self.rc_starts.iter().copied().find(|&s| s >= half).unwrap_or(self.rc.len())
+    /// Where each physical range column after the first starts in the logical rc sequence: for column
+    /// `c`, the first check that starts at or after `c/n` of the rows (`n` = [`Layout::range_columns`]).
+    /// A check's rows never straddle two columns.
+    pub fn rc_splits(&self) -> Vec<usize> {
+        let n = usize::from(self.range_columns.clamp(1, MAX_RANGE_COLUMNS));
+        let len = self.rc.len();
+        (1..n)
+            .map(|c| {
+                let target = (len * c).div_ceil(n);
+                let at = self.rc_starts.partition_point(|&s| s < target);
+                self.rc_starts.get(at).copied().unwrap_or(len)
+            })
+            .collect()
     }
 
-    /// Physical column pair and row of logical rc row `i`.
-    pub fn rc_place(&self, i: usize) -> (usize, usize) {
-        let split = self.rc_split();
-        if i < split {
-            (0, i)
-        } else {
-            (1, i - split)
-        }
+    /// Physical column pair and row of logical rc row `i`, given [`Layout::rc_splits`].
+    pub fn rc_place(splits: &[usize], i: usize) -> (usize, usize) {
+        let col = splits.partition_point(|&s| s <= i);
+        (col, i - if col == 0 { 0 } else { splits[col - 1] })
     }
 
-    /// Rows the longer physical range column uses.
+    /// Rows the longest physical range column uses.
     pub fn rc_rows(&self) -> usize {
-        let split = self.rc_split();
-        split.max(self.rc.len() - split)
+        let mut bounds = vec![0];
+        bounds.extend(self.rc_splits());
+        bounds.push(self.rc.len());
+        bounds.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 
     /// Value of a cell.

@@ -14,7 +14,7 @@ use super::chips::elementwise::{
 use super::chips::linear::{conv2d, matvec, zero_cell};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
-use super::layout::{fe, Layout, Pos};
+use super::layout::{fe, Layout, Pos, MAX_RANGE_COLUMNS};
 use super::{CircuitError, Visibility, VisibilitySettings};
 use crate::commit::{INPUT_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
@@ -583,12 +583,15 @@ pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> R
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
         let mut l = build(bits)?;
-        // A second range column pair only where it lowers k (it costs columns and a lookup).
-        let one = l.k();
-        l.range_columns = 2;
-        if l.k() >= one {
-            l.range_columns = 1;
+        // More range column pairs only where they lower k (each costs columns and a lookup).
+        let mut best_cols = (l.k(), 1);
+        for cols in 2..=MAX_RANGE_COLUMNS {
+            l.range_columns = cols;
+            if l.k() < best_cols.0 {
+                best_cols = (l.k(), cols);
+            }
         }
+        l.range_columns = best_cols.1;
         if best.as_ref().is_none_or(|b| l.k() < b.k()) {
             best = Some(l);
         }

@@ -103,12 +103,15 @@ fn one_tampered_cell_is_rejected() {
     let g = two_layer(3, 20, 12, 5);
     let honest = layout_for(&g, 4);
     let mv = first_row(&honest, Gate::Mv);
+    let first = first_row(&honest, Gate::MvFirst);
     let rs = first_row(&honest, Gate::Rescale);
     let relu = first_row(&honest, Gate::Relu);
     let out = honest.instance_cells[3].0;
     let cases: Vec<(&str, Pos)> = vec![
         ("mat-vec input copy", Pos::Lane(0, mv)),
         ("mat-vec accumulator", Pos::Lane(4, mv + 3)),
+        ("first mat-vec row (bias + products)", Pos::Lane(6, first)),
+        ("first mat-vec row input", Pos::Lane(2, first)),
         ("rescale quotient", Pos::Lane(1, rs)),
         ("rescale remainder", Pos::Lane(2, rs)),
         ("rescale output", Pos::Lane(3, rs)),
@@ -612,28 +615,33 @@ fn reciprocal_matches_eval_for_every_sign_and_zero_and_rejects_tampering() {
 }
 
 #[test]
-fn range_checks_split_over_two_columns_pass_and_reject_tampering() {
+fn range_checks_split_over_several_columns_pass_and_reject_tampering() {
     let g = two_layer(13, 20, 12, 5);
-    let mut honest = layout_for(&g, 14);
-    let one = honest.rc_rows();
-    honest.range_columns = 2;
-    let split = honest.rc_split();
-    assert!(honest.rc_starts.contains(&split), "the split must fall on a check boundary");
-    assert!(honest.rc_rows() < one, "two columns must hold fewer rows each");
-    verify(honest.clone()).unwrap();
-    // A limb and a running sum in the second column, and the copy into it. (Not its physical row 0:
-    // halo2-axiom's MockProver panics while reporting a failure there, loading the wrapped-around
-    // `prev` cell of the blinding rows.)
-    let second = *honest.rc_starts.iter().find(|&&s| s > split).unwrap();
-    for (what, pos) in [
-        ("limb", Pos::Rc(second + 1)),
-        ("running sum", Pos::Rz(second + 1)),
-        ("checked value", Pos::Rz(second)),
-    ] {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered second-column {what} was accepted");
+    let base = layout_for(&g, 14);
+    let one = base.rc_rows();
+    for cols in [2u8, 3] {
+        let mut honest = base.clone();
+        honest.range_columns = cols;
+        let splits = honest.rc_splits();
+        assert_eq!(splits.len(), usize::from(cols) - 1);
+        assert!(splits.iter().all(|s| honest.rc_starts.contains(s)), "splits must fall on check boundaries");
+        assert!(honest.rc_rows() < one, "{cols} columns must hold fewer rows each");
+        verify(honest.clone()).unwrap_or_else(|e| panic!("{cols} columns: {e}"));
+        // A limb and a running sum in the last column, and the copy into it. (Not its physical row 0:
+        // halo2-axiom's MockProver panics while reporting a failure there, loading the wrapped-around
+        // `prev` cell of the blinding rows.)
+        let last = splits[splits.len() - 1];
+        let second = *honest.rc_starts.iter().find(|&&s| s > last).unwrap();
+        for (what, pos) in [
+            ("limb", Pos::Rc(second + 1)),
+            ("running sum", Pos::Rz(second + 1)),
+            ("checked value", Pos::Rz(second)),
+        ] {
+            let mut l = honest.clone();
+            let v = l.get(pos);
+            l.set(pos, v + Fr::one());
+            assert!(verify(l).is_err(), "tampered {what} in column {cols} was accepted");
+        }
     }
 }
 

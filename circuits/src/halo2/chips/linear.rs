@@ -1,9 +1,10 @@
 //! Mat-vec with fixed weights: `y_j = b_j + Σ_k W[k][j] · x_k`.
 //!
-//! Cell layout per block of `MV_OUTPUTS` outputs: an `MvInit` row with the biases in the first fixed
-//! weight columns and in the accumulator lanes, then one `Mv` row per `MV_INPUTS` input elements: lanes
+//! Cell layout per block of `MV_OUTPUTS` outputs: one row per `MV_INPUTS` input elements: lanes
 //! `0..MV_INPUTS` hold `x_k..x_(k+MV_INPUTS)` (copied from where they were computed), the fixed columns
-//! `W[k + t][j]` at `t · MV_OUTPUTS + j`, and lanes `MV_INPUTS..` the running sums. The outputs are the
+//! `W[k + t][j]` at `t · MV_OUTPUTS + j`, and lanes `MV_INPUTS..` the running sums; the first row
+//! (`MvFirst`) starts from the biases in the constant columns, the others (`Mv`) from the row above. A
+//! block without inputs is one `MvInit` row holding the biases. The outputs are the
 //! running sums on the last row. One row does `MV_INPUTS · MV_OUTPUTS` (20) multiply-accumulates; an
 //! unused input lane of the last row has weight 0 and no copy.
 
@@ -29,31 +30,45 @@ pub fn matvec(
     let mut out = Vec::with_capacity(n);
     for j0 in (0..n).step_by(MV_OUTPUTS) {
         let width = MV_OUTPUTS.min(n - j0);
-        let init = l.push_row();
-        l.selectors[Gate::MvInit as usize][init] = true;
         let mut acc: Vec<i64> = (0..width).map(|i| bias.map_or(0, |b| b[j0 + i])).collect();
-        for (i, a) in acc.iter().enumerate() {
-            l.weights[i][init] = fe(*a);
-            l.lanes[MV_INPUTS + i][init] = fe(*a);
+        let mut row = None;
+        if x.is_empty() {
+            // No inputs: the outputs are the biases.
+            let init = l.push_row();
+            l.selectors[Gate::MvInit as usize][init] = true;
+            for (i, a) in acc.iter().enumerate() {
+                l.weights[i][init] = fe(*a);
+                l.lanes[MV_INPUTS + i][init] = fe(*a);
+            }
+            row = Some(init);
         }
-        let mut row = init;
         for (c, chunk) in x.chunks(MV_INPUTS).enumerate() {
-            row = l.push_row();
-            l.selectors[Gate::Mv as usize][row] = true;
+            let r = l.push_row();
+            // The first row starts from the biases (in the constant columns), the others from the row above.
+            if c == 0 {
+                l.selectors[Gate::MvFirst as usize][r] = true;
+                for (i, a) in acc.iter().enumerate() {
+                    l.consts[i][r] = fe(*a);
+                }
+            } else {
+                l.selectors[Gate::Mv as usize][r] = true;
+            }
             for (t, &(src, xv)) in chunk.iter().enumerate() {
-                l.lanes[t][row] = fe(xv);
-                l.copies.push((Pos::Lane(t, row), src));
+                l.lanes[t][r] = fe(xv);
+                l.copies.push((Pos::Lane(t, r), src));
                 let kk = c * MV_INPUTS + t;
                 for (i, a) in acc.iter_mut().enumerate() {
                     let wv = w[kk * n + j0 + i];
                     *a = a.wrapping_add(wv.wrapping_mul(xv));
-                    l.weights[t * MV_OUTPUTS + i][row] = fe(wv);
+                    l.weights[t * MV_OUTPUTS + i][r] = fe(wv);
                 }
             }
             for (i, a) in acc.iter().enumerate() {
-                l.lanes[MV_INPUTS + i][row] = fe(*a);
+                l.lanes[MV_INPUTS + i][r] = fe(*a);
             }
+            row = Some(r);
         }
+        let row = row.ok_or_else(|| CircuitError::Layout("mat-vec without rows".into()))?;
         out.extend(acc.iter().enumerate().map(|(i, &a)| (Pos::Lane(MV_INPUTS + i, row), a)));
     }
     Ok(out)
