@@ -155,34 +155,28 @@ impl Circuit<Fr> for ModelCircuit {
                 })
                 .collect::<Vec<_>>()
         });
-        gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| {
+        // acc_j = start_j + Σ_t w_(t,j) · x_t, for the running sum (start = the row above) or the first row
+        // (start = the bias in constant column j).
+        let mat_vec = |m: &mut VirtualCells<'_, Fr>, q: Expression<Fr>, first: bool| {
             let xs: Vec<Expression<Fr>> =
                 (0..MV_INPUTS).map(|t| m.query_advice(lanes[t], Rotation::cur())).collect();
             (0..MV_OUTPUTS)
                 .map(|j| {
                     let acc = m.query_advice(lanes[MV_INPUTS + j], Rotation::cur());
-                    let prev = m.query_advice(lanes[MV_INPUTS + j], Rotation::prev());
-                    let macs = xs.iter().enumerate().fold(Expression::Constant(Fr::ZERO), |e, (t, x)| {
+                    let start = if first {
+                        m.query_fixed(consts[j], Rotation::cur())
+                    } else {
+                        m.query_advice(lanes[MV_INPUTS + j], Rotation::prev())
+                    };
+                    let sum = xs.iter().enumerate().fold(start, |e, (t, x)| {
                         e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
                     });
-                    q.clone() * (acc - prev - macs)
+                    q.clone() * (acc - sum)
                 })
                 .collect::<Vec<_>>()
-        });
-        gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| {
-            let xs: Vec<Expression<Fr>> =
-                (0..MV_INPUTS).map(|t| m.query_advice(lanes[t], Rotation::cur())).collect();
-            (0..MV_OUTPUTS)
-                .map(|j| {
-                    let acc = m.query_advice(lanes[MV_INPUTS + j], Rotation::cur());
-                    let bias = m.query_fixed(consts[j], Rotation::cur());
-                    let macs = xs.iter().enumerate().fold(bias, |e, (t, x)| {
-                        e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
-                    });
-                    q.clone() * (acc - macs)
-                })
-                .collect::<Vec<_>>()
-        });
+        };
+        gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| mat_vec(m, q, false));
+        gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| mat_vec(m, q, true));
         gate(meta, &selectors, Gate::Rescale, "rescale", |m, q_on| {
             let [x, q, r, y, h, g, t, u] =
                 [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
