@@ -15,7 +15,7 @@ echo "== poai compile"
 poai compile "$dir/model.onnx" --calibration "$dir/calibration.json" -o "$out/$model.poai"
 echo "== poai dataset commit (Poseidon Merkle tree over the quantised rows and labels)"
 poai dataset commit "$dir/test.jsonl" --compiled "$out/$model.poai" -o "$out/$model.dataset.json"
-# One SRS per circuit size: a larger SRS also works, but truncating it recomputes its Lagrange basis.
+# One SRS per circuit size (a larger development SRS also works: it is regenerated at the smaller size).
 echo "== poai srs (INSECURE local development setups, sized for membership and for a batch of $batch)"
 poai srs --model "$out/$model.poai" --dataset "$out/$model.dataset.json" -o "$out/member.srs"
 poai srs --model "$out/$model.poai" --dataset "$out/$model.dataset.json" --batch "$batch" -o "$out/ds.srs"

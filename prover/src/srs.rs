@@ -68,6 +68,7 @@ impl Srs {
             k,
             insecure_dev_setup: true,
             origin: format!("poai srs: INSECURE development setup from public seed {seed}"),
+            seed: Some(seed),
         };
         Ok(Self { params, header })
     }
@@ -93,10 +94,20 @@ impl Srs {
         if k > self.k() {
             return Err(ProverError::SrsTooSmall { have: self.k(), need: k });
         }
-        let mut p = self.params.clone();
-        if k < self.k() {
-            p.downsize(k);
+        if k == self.k() {
+            return Ok(self.params.clone());
         }
+        // A development SRS is regenerated at the smaller size from its seed when that gives the same
+        // powers (several times faster than recomputing the truncated Lagrange basis).
+        if let (true, Some(seed)) = (self.header.insecure_dev_setup, self.header.seed) {
+            let small = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
+            let n = small.get_g().len();
+            if small.get_g() == &self.params.get_g()[..n] && small.s_g2() == self.params.s_g2() {
+                return Ok(small);
+            }
+        }
+        let mut p = self.params.clone();
+        p.downsize(k);
         Ok(p)
     }
 
@@ -138,6 +149,7 @@ impl Srs {
             k,
             insecure_dev_setup: false,
             origin: format!("raw halo2 KZG parameters from {}", path.display()),
+            seed: None,
         });
         Ok(Self { params, header })
     }

@@ -44,6 +44,10 @@ pub struct SrsHeader {
     pub insecure_dev_setup: bool,
     /// Where it came from, in words.
     pub origin: String,
+    /// The public seed of a development SRS: a smaller one is regenerated from it rather than truncated
+    /// (truncation recomputes the Lagrange basis, a group FFT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Size of halo2's raw parameter encoding for `k`.

@@ -107,6 +107,16 @@ fn larger_srs_serves_smaller_circuits_and_smaller_is_refused() {
     p.write(&mut a).unwrap();
     assert_eq!(a, params_bytes(&small));
     assert!(matches!(s.for_circuit(6), Err(ProverError::SrsTooSmall { have: 5, need: 6 })));
+    // A development SRS is regenerated at the smaller size from its seed; a header whose seed does not
+    // match the powers falls back to truncation, with the same result.
+    let mut bytes = s.to_bytes().unwrap();
+    let at = bytes.windows(8).position(|w| w == b"\"seed\":5").unwrap();
+    bytes[at + 7] = b'9';
+    let lying = Srs::from_bytes(&bytes, Path::new("seed.srs")).unwrap();
+    assert_eq!(lying.header().seed, Some(9));
+    let mut b = Vec::new();
+    lying.for_circuit(3).unwrap().write(&mut b).unwrap();
+    assert_eq!(b, params_bytes(&small));
     assert!(matches!(Srs::generate_insecure(0, 1), Err(ProverError::KOutOfRange { .. })));
     assert!(matches!(Srs::generate_insecure(29, 1), Err(ProverError::KOutOfRange { .. })));
 }
