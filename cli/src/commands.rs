@@ -186,14 +186,14 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
 /// Visibility settings, the dataset file keys are bound to (if any) and the accuracy batch (if any).
 pub type KindArgs<'a> = (VisibilitySettings, Option<&'a Path>, Option<u32>);
 
-/// The circuit kind the arguments ask for (a dataset file gives the tree depth), with the dataset file
-/// when one was given.
+/// The circuit kind the arguments ask for (a dataset file, checked against the model, gives the tree
+/// depth).
 fn circuit_kind(
     compiled: &CompiledModel,
     (vis, dataset, batch): KindArgs<'_>,
-) -> anyhow::Result<(CircuitKind, Option<DatasetFile>)> {
+) -> anyhow::Result<CircuitKind> {
     let Some(path) = dataset else {
-        return Ok((CircuitKind::plain(vis), None));
+        return Ok(CircuitKind::plain(vis));
     };
     let (d, _) = read_dataset(path)?;
     d.check_model(compiled)?;
@@ -201,7 +201,7 @@ fn circuit_kind(
         Some(batch) => DatasetMode::Accuracy { depth: d.depth, batch },
         None => DatasetMode::Membership { depth: d.depth },
     };
-    Ok((CircuitKind { vis, dataset: Some(mode) }, Some(d)))
+    Ok(CircuitKind { vis, dataset: Some(mode) })
 }
 
 fn read_dataset(path: &Path) -> anyhow::Result<(DatasetFile, MerkleTree)> {
@@ -220,7 +220,7 @@ pub fn srs(
         (Some(k), _) => k,
         (None, Some(m)) => {
             let compiled = load_compiled(m)?;
-            poai_prover::circuit_k(&compiled, circuit_kind(&compiled, kind)?.0)?
+            poai_prover::circuit_k(&compiled, circuit_kind(&compiled, kind)?)?
         }
         (None, None) => anyhow::bail!("give --k or --model"),
     };
@@ -262,7 +262,7 @@ pub fn setup(
         );
     }
     let compiled = load_compiled(model)?;
-    let (kind, _) = circuit_kind(&compiled, kind_args)?;
+    let kind = circuit_kind(&compiled, kind_args)?;
     let srs_file = poai_prover::Srs::read(srs)?;
     if srs_file.header().insecure_dev_setup {
         note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");

@@ -44,6 +44,14 @@ impl CircuitKind {
     }
 }
 
+/// What a circuit proves inference on: model inputs, or dataset rows (and how they are bound).
+enum Witness<'a> {
+    /// Quantised model inputs.
+    Inputs(&'a [Tensor]),
+    /// Dataset rows for a dataset-bound circuit of `mode`.
+    Rows(&'a [DatasetRow], DatasetMode),
+}
+
 /// The circuit for `model` on zero inputs: the structure keys are generated from (it never depends on the
 /// witness).
 fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, ProverError> {
@@ -55,7 +63,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
         .collect::<Result<_, _>>()
         .map_err(crate::circuit_err)?;
     match kind.dataset {
-        None => circuit_for(model, &zeros, kind.vis, Provider::NONE),
+        None => circuit(model, Witness::Inputs(&zeros), kind.vis, Provider::NONE),
         Some(mode) => {
             let trace = model.graph.eval_trace(&zeros).map_err(crate::circuit_err)?;
             let rows = (0..mode.rows() as u64)
@@ -66,7 +74,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
                     path: MerklePath::zeros(mode.depth()),
                 })
                 .collect::<Vec<_>>();
-            dataset_circuit(model, &rows, mode, kind.vis, Provider::NONE)
+            circuit(model, Witness::Rows(&rows, mode), kind.vis, Provider::NONE)
         }
     }
 }
@@ -76,28 +84,22 @@ fn commitment_of(model: &CompiledModel) -> Result<Fr, ProverError> {
         .ok_or_else(|| ProverError::Circuit("the compiled model's commitment is not a field element".into()))
 }
 
-fn circuit_for(
+/// The smallest layout of `model` on `witness`, its last instance bound to `provider`.
+fn circuit(
     model: &CompiledModel,
-    inputs: &[Tensor],
+    witness: Witness<'_>,
     vis: VisibilitySettings,
     provider: Provider,
 ) -> Result<ModelCircuit, ProverError> {
-    let trace = model.graph.eval_trace(inputs).map_err(crate::circuit_err)?;
-    let mut l =
-        build_layout_min_k(&model.graph, &trace, commitment_of(model)?, vis).map_err(crate::circuit_err)?;
-    bind_provider(&mut l, provider.to_fr());
-    Ok(ModelCircuit::new(l))
-}
-
-fn dataset_circuit(
-    model: &CompiledModel,
-    rows: &[DatasetRow],
-    mode: DatasetMode,
-    vis: VisibilitySettings,
-    provider: Provider,
-) -> Result<ModelCircuit, ProverError> {
-    let mut l = build_dataset_layout_min_k(&model.graph, rows, commitment_of(model)?, mode, vis.output)
-        .map_err(crate::circuit_err)?;
+    let (g, commitment) = (&model.graph, commitment_of(model)?);
+    let mut l = match witness {
+        Witness::Inputs(inputs) => {
+            let trace = g.eval_trace(inputs).map_err(crate::circuit_err)?;
+            build_layout_min_k(g, &trace, commitment, vis)
+        }
+        Witness::Rows(rows, mode) => build_dataset_layout_min_k(g, rows, commitment, mode, vis.output),
+    }
+    .map_err(crate::circuit_err)?;
     bind_provider(&mut l, provider.to_fr());
     Ok(ModelCircuit::new(l))
 }
@@ -121,23 +123,17 @@ fn public_layout(model: &CompiledModel, kind: CircuitKind) -> Result<Vec<PublicV
     let g = &model.graph;
     let vis = kind.vis;
     let mut public = vec![PublicValue::ModelCommitment];
-    let mut segments = vec![(&g.inputs, vis.input, true), (&g.outputs, vis.output, false)];
-    match kind.dataset {
-        None => {}
+    let segments = match kind.dataset {
+        None => vec![(&g.inputs, vis.input, true), (&g.outputs, vis.output, false)],
         Some(DatasetMode::Membership { .. }) => {
             public.push(PublicValue::DatasetRoot);
-            segments.remove(0);
+            vec![(&g.outputs, vis.output, false)]
         }
         Some(DatasetMode::Accuracy { .. }) => {
-            public.extend([
-                PublicValue::DatasetRoot,
-                PublicValue::RowRange,
-                PublicValue::CorrectCount,
-                PublicValue::Provider,
-            ]);
-            return Ok(public);
+            public.extend([PublicValue::DatasetRoot, PublicValue::RowRange, PublicValue::CorrectCount]);
+            Vec::new()
         }
-    }
+    };
     for (ids, visibility, is_input) in segments {
         for (index, &id) in ids.iter().enumerate() {
             let v = g.value(id).map_err(crate::circuit_err)?;
@@ -264,7 +260,7 @@ pub fn prove_model(
         ));
     }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    finish(model, srs, pk, circuit_for(model, &q, h.visibility, provider)?)
+    finish(model, srs, pk, circuit(model, Witness::Inputs(&q), h.visibility, provider)?)
 }
 
 /// Proves inference on dataset rows: row `start` for a membership key, rows `start..start + batch` for
@@ -314,7 +310,7 @@ pub fn prove_rows(
             })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
-    finish(model, srs, pk, dataset_circuit(model, &rows, mode, h.visibility, provider)?)
+    finish(model, srs, pk, circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?)
 }
 
 /// Proves circuit `c` with `pk`, checks the proof against the key's own verifying key, and writes the

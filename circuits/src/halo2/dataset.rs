@@ -76,11 +76,9 @@ pub struct DatasetRow {
     pub path: MerklePath,
 }
 
-/// The cell of a fresh witness value (a row of its own, no gate).
+/// The cell of a fresh integer witness (a row of its own, no gate).
 fn witness(l: &mut Layout, v: i64) -> (Pos, i64) {
-    let row = l.push_row();
-    l.lanes[0][row] = fe(v);
-    (Pos::Lane(0, row), v)
+    (l.push_witness(fe(v)), v)
 }
 
 /// Carries `leaf` up `path`; returns the root cell.

@@ -212,6 +212,13 @@ impl Layout {
         row
     }
 
+    /// Appends a main-region row holding the free witness `v` in lane 0 (no gate); returns its cell.
+    pub fn push_witness(&mut self, v: Fr) -> Pos {
+        let row = self.push_row();
+        self.lanes[0][row] = v;
+        Pos::Lane(0, row)
+    }
+
     /// Appends one range-check row (limb `limb`, running sum `z`, gate coefficients); returns its index.
     pub fn push_rc(&mut self, limb: Fr, z: Fr, coeffs: [Fr; 4]) -> usize {
         self.rc.push(limb);

@@ -194,10 +194,9 @@ pub(crate) fn publish(l: &mut Layout, p: Pos, v: Fr) {
 /// Instance 0 of every poai circuit: the model commitment, a constant of the circuit (weights are fixed
 /// columns, so the key binds them and the commitment names them).
 pub(crate) fn publish_commitment(l: &mut Layout, commitment: Fr) {
-    let row = l.push_row();
-    l.lanes[0][row] = commitment;
-    l.constants.push((Pos::Lane(0, row), commitment));
-    publish(l, Pos::Lane(0, row), commitment);
+    let cell = l.push_witness(commitment);
+    l.constants.push((cell, commitment));
+    publish(l, cell, commitment);
 }
 
 /// Binds a proof to a compute provider: `provider` (an EVM address read as an integer; 0 for none) becomes
@@ -205,9 +204,8 @@ pub(crate) fn publish_commitment(l: &mut Layout, commitment: Fr) {
 /// contract pays only the address a proof names: copying a proof seen in the mempool gains nothing. Called
 /// after every other instance (the provider is the last one).
 pub fn bind_provider(l: &mut Layout, provider: Fr) {
-    let row = l.push_row();
-    l.lanes[0][row] = provider;
-    publish(l, Pos::Lane(0, row), provider);
+    let cell = l.push_witness(provider);
+    publish(l, cell, provider);
 }
 
 /// A model input laid out eight values to a row as the pack rows themselves (no separate input rows, no

@@ -265,15 +265,14 @@ pub fn sqrt(
 /// `z = 1` if `a = 0`, else `z = 0`: a free inverse witness `w` (a row of its own, no gate) with
 /// `z = 1 - a·w` and `a·z = 0` (copy-constrained to the zero cell).
 pub fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
-    let row = l.push_row();
-    l.lanes[0][row] = if a.1 == 0 { fe(0) } else { fe(a.1).invert().unwrap_or(fe(0)) };
-    let w = (Pos::Lane(0, row), 0);
+    let inverse = if a.1 == 0 { fe(0) } else { fe(a.1).invert().unwrap_or(fe(0)) };
+    let w = (l.push_witness(inverse), 0);
     // The arith chip tracks integer values; `a·w` is 1 in the field whenever a != 0.
     let row_z = l.push_row();
     let z_val = i64::from(a.1 == 0);
     l.selectors[Gate::Arith as usize][row_z] = true;
     l.lanes[0][row_z] = fe(a.1);
-    l.lanes[1][row_z] = l.lanes[0][row];
+    l.lanes[1][row_z] = inverse;
     l.lanes[2][row_z] = fe(z_val);
     l.consts[2][row_z] = -fe(1);
     l.consts[3][row_z] = fe(1);

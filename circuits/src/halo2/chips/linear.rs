@@ -77,9 +77,9 @@ pub fn matvec(
 /// A cell constrained to 0, created once per layout (padding reads it).
 pub fn zero_cell(l: &mut Layout, cache: &mut Option<Pos>) -> (Pos, i64) {
     let p = *cache.get_or_insert_with(|| {
-        let row = l.push_row();
-        l.constants.push((Pos::Lane(0, row), fe(0)));
-        Pos::Lane(0, row)
+        let cell = l.push_witness(fe(0));
+        l.constants.push((cell, fe(0)));
+        cell
     });
     (p, 0)
 }
