@@ -300,18 +300,27 @@ impl Circuit<Fr> for ModelCircuit {
             }
             cs
         });
-        gate(meta, &selectors, Gate::PoseidonPartial, "poseidon partial round", |m, q| {
-            let mut added: Vec<Expression<Fr>> = (0..POSEIDON_T)
+        gate(meta, &selectors, Gate::PoseidonPartial, "poseidon partial rounds", |m, q| {
+            // First round: a = s + c, S-box by the witnessed square w1 and output o1 (degree 4 at most).
+            let mut a: Vec<Expression<Fr>> = (0..POSEIDON_T)
                 .map(|j| {
                     m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
                 })
                 .collect();
-            let w = m.query_advice(lanes[5], Rotation::cur());
-            let mut cs = vec![q.clone() * (w.clone() - added[0].clone() * added[0].clone())];
-            added[0] = w.clone() * w * added[0].clone();
+            let [w1, o1, w2] = [5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let mut cs = vec![
+                q.clone() * (w1.clone() - a[0].clone() * a[0].clone()),
+                q.clone() * (o1.clone() - w1.clone() * w1 * a[0].clone()),
+            ];
+            a[0] = o1;
+            // Second round: b = M·a + c', its S-box output inline (w2 · w2 · b_0).
+            let mut b: Vec<Expression<Fr>> =
+                (0..POSEIDON_T).map(|i| mix(i, &a) + m.query_fixed(weights[i], Rotation::cur())).collect();
+            cs.push(q.clone() * (w2.clone() - b[0].clone() * b[0].clone()));
+            b[0] = w2.clone() * w2 * b[0].clone();
             for (i, lane) in lanes.iter().take(POSEIDON_T).enumerate() {
                 let next = m.query_advice(*lane, Rotation::next());
-                cs.push(q.clone() * (next - mix(i, &added)));
+                cs.push(q.clone() * (next - mix(i, &b)));
             }
             cs
         });

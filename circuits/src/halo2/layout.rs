@@ -56,7 +56,10 @@ pub enum Gate {
     /// Poseidon full round over two rows: squares of `s + c` in lanes 5..=8 and the next row's lane 0,
     /// the new state two rows down.
     PoseidonFull = 12,
-    /// Poseidon partial round: the square of `s_0 + c_0` in lane 5, the new state on the next row.
+    /// Two Poseidon partial rounds in one row: for the first (constants in the constant columns) the
+    /// square of `a_0 = s_0 + c_0` in lane 5 and the S-box output `a_0^5` in lane 6; for the second
+    /// (constants in weight columns 0..5, its input the first round's output) the square of its S-box input
+    /// in lane 7; the state after both on the next row.
     PoseidonPartial = 13,
     /// Merkle step: `b` boolean, `(left, right) = b ? (sib, cur) : (cur, sib)` for lanes `b, cur, sib,
     /// left, right`.

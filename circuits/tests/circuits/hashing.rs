@@ -86,7 +86,9 @@ fn one_tampered_cell_in_packing_or_hashing_is_rejected() {
         ("full-round fifth square", Pos::Lane(0, full + 1)),
         ("full-round state", Pos::Lane(4, full + 2)),
         ("partial-round square", Pos::Lane(5, part)),
-        ("partial-round state", Pos::Lane(1, part + 1)),
+        ("partial-round S-box output", Pos::Lane(6, part)),
+        ("second partial round's square", Pos::Lane(7, part)),
+        ("state after two partial rounds", Pos::Lane(1, part + 1)),
         ("second absorption's state", Pos::Lane(0, last(Gate::Absorb))),
         ("digest", honest.instance_cells[0].0),
     ];

@@ -12,8 +12,9 @@
 //!   (copies); the next row holds `f·s + m·x + c` where `f = 0` for the first absorption (the state then
 //!   comes from `c` alone: the initial capacity), `m_j = 0` masks unused or constant inputs and `c`
 //!   carries constants, the domain tag and the padding `1`.
-//! - a permutation: 8 full rounds of two rows and 60 partial rounds of one row (S-box by a witnessed
-//!   square, so every gate has degree 4), 76 rows; its output is the next absorb row's state.
+//! - a permutation: 8 full rounds of two rows and 60 partial rounds two to a row (S-box by a witnessed
+//!   square, and the first round's S-box output witnessed, so every gate has degree 4), 46 rows; its
+//!   output is the next absorb row's state.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
@@ -158,17 +159,25 @@ pub fn hash(l: &mut Layout, inputs: &[HashInput]) -> Result<(Pos, Fr), CircuitEr
     Ok((Pos::Lane(1, row), state[1]))
 }
 
+// Partial rounds are laid out two to a row.
+const _: () = assert!(crate::commit::POSEIDON_R_P % 2 == 0);
+
 /// Lays out one permutation of `state` (which the row about to be pushed holds) and updates it.
 fn permutation(l: &mut Layout, state: &mut [Fr; POSEIDON_T]) {
     let m = mds();
-    for (r, rc) in round_constants().iter().enumerate() {
+    let mix = |v: &[Fr]| -> [Fr; POSEIDON_T] {
+        std::array::from_fn(|i| m[i].iter().zip(v).map(|(a, b)| *a * b).sum())
+    };
+    let rcs = round_constants();
+    let mut r = 0;
+    while r < rcs.len() {
         let row = l.push_row();
-        for (j, (s, c)) in state.iter().zip(rc).enumerate() {
+        for (j, (s, c)) in state.iter().zip(&rcs[r]).enumerate() {
             l.lanes[j][row] = *s;
             l.consts[j][row] = *c;
         }
-        let added: Vec<Fr> = state.iter().zip(rc).map(|(s, c)| *s + c).collect();
-        let sboxed: Vec<Fr> = if is_full_round(r) {
+        let added: Vec<Fr> = state.iter().zip(&rcs[r]).map(|(s, c)| *s + c).collect();
+        if is_full_round(r) {
             l.selectors[Gate::PoseidonFull as usize][row] = true;
             let squares: Vec<Fr> = added.iter().map(Field::square).collect();
             for (j, w) in squares.iter().take(4).enumerate() {
@@ -176,17 +185,27 @@ fn permutation(l: &mut Layout, state: &mut [Fr; POSEIDON_T]) {
             }
             let extra = l.push_row();
             l.lanes[0][extra] = squares[4];
-            added.iter().zip(&squares).map(|(a, w)| w.square() * a).collect()
-        } else {
-            l.selectors[Gate::PoseidonPartial as usize][row] = true;
-            let w = added[0].square();
-            l.lanes[5][row] = w;
-            let mut v = added.clone();
-            v[0] = w.square() * added[0];
-            v
-        };
-        for (i, s) in state.iter_mut().enumerate() {
-            *s = m[i].iter().zip(&sboxed).map(|(a, b)| *a * b).sum();
+            let sboxed: Vec<Fr> = added.iter().zip(&squares).map(|(a, w)| w.square() * a).collect();
+            *state = mix(&sboxed);
+            r += 1;
+            continue;
         }
+        // Partial rounds come in pairs (R_P is even): both in this row.
+        l.selectors[Gate::PoseidonPartial as usize][row] = true;
+        let mut a = added;
+        let w1 = a[0].square();
+        a[0] = w1.square() * a[0];
+        l.lanes[5][row] = w1;
+        l.lanes[6][row] = a[0];
+        let mut b = mix(&a);
+        for (j, (v, c)) in b.iter_mut().zip(&rcs[r + 1]).enumerate() {
+            *v += c;
+            l.weights[j][row] = *c;
+        }
+        let w2 = b[0].square();
+        l.lanes[7][row] = w2;
+        b[0] = w2.square() * b[0];
+        *state = mix(&b);
+        r += 2;
     }
 }
