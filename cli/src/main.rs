@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use poai_circuits::halo2::{Visibility, VisibilitySettings};
+use poai_circuits::halo2::{ParamVisibility, Visibility, VisibilitySettings};
 
-/// Visibility of the model's inputs and outputs in a proof (parameters are fixed columns of the circuit,
-/// bound by the verifying key).
+/// Visibility of the model's inputs, outputs and parameters in a proof.
 #[derive(clap::Args, Clone, Copy)]
 struct VisArgs {
     /// Inputs: `hashed` (private; a Poseidon commitment is public), `private` or `public`.
@@ -20,6 +19,11 @@ struct VisArgs {
     /// Outputs: `public` (every element is public) or `hashed` (only a commitment is public).
     #[arg(long, default_value = "public")]
     output_visibility: Visibility,
+    /// Parameters: `hashed` (private witnesses; the circuit computes the model commitment from them, so
+    /// the keys fit any model of the architecture) or `fixed` (constants of the circuit bound by the
+    /// verifying key: a smaller, faster circuit, but the key reveals the weights).
+    #[arg(long, default_value = "hashed")]
+    param_visibility: ParamVisibility,
 }
 
 /// Binding keys to a committed dataset (`poai dataset commit`).
@@ -53,7 +57,11 @@ struct ProveArgs {
 
 impl VisArgs {
     fn settings(self) -> VisibilitySettings {
-        VisibilitySettings { input: self.input_visibility, output: self.output_visibility }
+        VisibilitySettings {
+            input: self.input_visibility,
+            output: self.output_visibility,
+            params: self.param_visibility,
+        }
     }
 }
 

@@ -8,10 +8,10 @@ use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
-use poai_circuits::commit::{fr_from_hex, fr_to_hex};
+use poai_circuits::commit::{description_digest, fr_from_hex, fr_to_hex};
 use poai_circuits::halo2::{
     bind_provider, build_dataset_layout_min_k, build_layout_min_k, CircuitShape, DatasetMode, DatasetRow,
-    ModelCircuit, Visibility, VisibilitySettings,
+    ModelCircuit, ParamVisibility, Visibility, VisibilitySettings,
 };
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
@@ -97,7 +97,9 @@ fn circuit(
             let trace = g.eval_trace(inputs).map_err(crate::circuit_err)?;
             build_layout_min_k(g, &trace, commitment, vis)
         }
-        Witness::Rows(rows, mode) => build_dataset_layout_min_k(g, rows, commitment, mode, vis.output),
+        Witness::Rows(rows, mode) => {
+            build_dataset_layout_min_k(g, rows, commitment, mode, (vis.output, vis.params))
+        }
     }
     .map_err(crate::circuit_err)?;
     bind_provider(&mut l, provider.to_fr());
@@ -166,6 +168,8 @@ fn header(
         curve: CURVE.into(),
         k,
         model_commitment: model.model_commitment.clone(),
+        architecture: (kind.vis.params == ParamVisibility::Hashed)
+            .then(|| fr_to_hex(&description_digest(&model.graph))),
         visibility: kind.vis,
         shape,
         public: public_layout(model, kind)?,
@@ -228,9 +232,18 @@ pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
     Ok((h, pk))
 }
 
-/// Checks that a proving key belongs to `model` built as the key says.
+/// Checks that a proving key fits `model` built as the key says: the key's model itself with fixed
+/// parameters, any model of the key's architecture with hashed ones.
 fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
-    if h.model_commitment != model.model_commitment {
+    if let Some(arch) = &h.architecture {
+        let own = fr_to_hex(&description_digest(&model.graph));
+        if *arch != own {
+            return Err(ProverError::Mismatch(format!(
+                "the proving key is for architecture {arch}, the compiled model's is {own} (another graph, \
+                 shape or fixed-point format)"
+            )));
+        }
+    } else if h.model_commitment != model.model_commitment {
         return Err(ProverError::Mismatch(format!(
             "the proving key is for model {}, the compiled model is {}",
             h.model_commitment, model.model_commitment

@@ -7,7 +7,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::fr_to_hex;
-use poai_circuits::halo2::{CircuitShape, DatasetMode, VisibilitySettings};
+use poai_circuits::halo2::{CircuitShape, DatasetMode, ParamVisibility, VisibilitySettings};
 use poai_circuits::ir::fixed::dequantize;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ use crate::VerifyError;
 /// Magic bytes opening a key file.
 pub const KEY_MAGIC: &[u8; 8] = b"POAIKEY2";
 /// Format version of key and proof files.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Proving system of every artifact.
 pub const BACKEND: &str = "halo2-kzg-shplonk-keccak256";
 /// Curve of every artifact.
@@ -134,8 +134,12 @@ pub struct KeyHeader {
     pub curve: String,
     /// Circuit size (log2 of rows).
     pub k: u32,
-    /// Commitment of the model the key was generated for (hex field element).
+    /// Commitment of the model the key was generated for (hex field element). With hashed parameters
+    /// the key fits every model of the architecture and a proof names its model itself (instance 0).
     pub model_commitment: String,
+    /// With hashed parameters: the architecture the key fits (the description digest, hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
     /// Visibility of inputs and outputs the circuit was built with.
     pub visibility: VisibilitySettings,
     /// The gates and lookups the circuit configures (needed to read the halo2 key).
@@ -178,6 +182,9 @@ impl KeyHeader {
             let slice = &instances[at..at + seg.len()];
             at += seg.len();
             match seg {
+                // With hashed parameters the circuit computes the commitment: any model of the
+                // architecture; with fixed ones it is the key's model.
+                PublicValue::ModelCommitment if self.visibility.params == ParamVisibility::Hashed => {}
                 PublicValue::ModelCommitment => {
                     if fr_to_hex(&slice[0]) != self.model_commitment {
                         return Err(VerifyError::Mismatch(format!(

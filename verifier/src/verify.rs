@@ -10,8 +10,8 @@ use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_base::halo2_proofs::transcript::TranscriptReadBuffer;
 use halo2_base::halo2_proofs::SerdeFormat;
-use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::ModelCircuit;
+use poai_circuits::commit::{fr_from_hex, fr_to_hex};
+use poai_circuits::halo2::{ModelCircuit, ParamVisibility};
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
@@ -47,6 +47,18 @@ impl VerifyingKeyFile {
                 shape,
             )
         })?;
+        // halo2 reads the number of fixed commitments from the bytes and never compares it with the
+        // configured circuit's; a mismatch would only show as a panic inside verification.
+        if vk.fixed_commitments().len() != vk.cs().num_fixed_columns() {
+            return Err(format_err(
+                "verifying key",
+                format!(
+                    "corrupted key: {} fixed commitments for a circuit of {} fixed columns",
+                    vk.fixed_commitments().len(),
+                    vk.cs().num_fixed_columns()
+                ),
+            ));
+        }
         Ok(Self { header, vk })
     }
 }
@@ -84,18 +96,27 @@ pub fn verify(
     if proof.k != h.k {
         return mismatch(format!("the proof is for k = {}, the key has k = {}", proof.k, h.k));
     }
-    if proof.model_commitment != h.model_commitment {
-        return mismatch(format!(
-            "field `model_commitment` {} differs from the key's {}",
-            proof.model_commitment, h.model_commitment
-        ));
-    }
     let instances: Vec<Fr> = proof
         .instances
         .iter()
         .map(|s| fr_from_hex(s))
         .collect::<Option<_>>()
         .ok_or_else(|| format_err("proof file", "an instance is not a canonical hex field element"))?;
+    // Instance 0 names the model: the key's own with fixed parameters, any of its architecture with
+    // hashed ones.
+    let named = instances.first().map(fr_to_hex).unwrap_or_default();
+    if proof.model_commitment != named {
+        return mismatch(format!(
+            "field `model_commitment` {} does not match the public instances ({named})",
+            proof.model_commitment
+        ));
+    }
+    if h.visibility.params == ParamVisibility::Fixed && proof.model_commitment != h.model_commitment {
+        return mismatch(format!(
+            "field `model_commitment` {} differs from the key's {}",
+            proof.model_commitment, h.model_commitment
+        ));
+    }
     let claims = h.claims(&instances)?;
     if let Some(field) = claims.first_difference(&proof.claims) {
         return mismatch(format!("field `{field}` does not match the public instances"));
@@ -103,7 +124,7 @@ pub fn verify(
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
     verify_instances(&vk.vk, params, &bytes, &instances)?;
-    Ok(Verified { model_commitment: h.model_commitment.clone(), claims })
+    Ok(Verified { model_commitment: proof.model_commitment.clone(), claims })
 }
 
 /// Verifies raw proof bytes against halo2's verifying key and public instances (one column).

@@ -82,7 +82,7 @@ fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
     let dataset = DatasetFile::from_json(&d.to_json()?, Path::new(name))?;
     let native = native_accuracy(&model, &d)?;
     let float = float_accuracy(name, &text, &d.input.shape)?;
-    let vis = VisibilitySettings { input: Visibility::Private, output: Visibility::Public };
+    let vis = VisibilitySettings { input: Visibility::Private, ..VisibilitySettings::default() };
     // The Merkle cost of one row: a membership circuit minus the plain one with a private input.
     let plain_rows = poai_prover::circuit_rows(&model, CircuitKind::plain(vis))?;
     let member = CircuitKind { vis, dataset: Some(DatasetMode::Membership { depth: d.depth }) };

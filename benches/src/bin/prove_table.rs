@@ -3,7 +3,8 @@
 //! side-by-side ratios against EZKL on the same machine.
 //!
 //! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
-//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed; `POAI_LAYOUT_ONLY=1` prints the
+//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed; `POAI_PARAM_VISIBILITY=fixed|hashed`,
+//! default hashed; `POAI_LAYOUT_ONLY=1` prints the
 //! circuit's size without key generation or proving).
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
@@ -16,12 +17,15 @@ use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings}
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
-/// Input visibility from `POAI_INPUT_VISIBILITY` (default: hashed, as `poai setup`); the EZKL comparison
-/// sets `private`, EZKL's default.
+/// Input visibility from `POAI_INPUT_VISIBILITY` and parameter visibility from `POAI_PARAM_VISIBILITY`
+/// (defaults: hashed and hashed, as `poai setup`); the EZKL comparison sets `private` inputs.
 fn visibility() -> Result<VisibilitySettings, Box<dyn std::error::Error>> {
     let mut v = VisibilitySettings::default();
     if let Ok(s) = std::env::var("POAI_INPUT_VISIBILITY") {
         v.input = s.parse()?;
+    }
+    if let Ok(s) = std::env::var("POAI_PARAM_VISIBILITY") {
+        v.params = s.parse()?;
     }
     Ok(v)
 }

@@ -1,8 +1,8 @@
 //! Commitments: the native side of what circuits hash.
 //!
-//! A model commitment is one Poseidon digest over BN254 of (a) the graph description — every op, shape,
-//! fixed-point format and structural constant, serialised canonically and packed 31 bytes per field
-//! element — and (b) the quantised parameters, packed several per field element so that a model with
+//! A model commitment is one Poseidon digest over BN254 of (a) the digest of the graph description —
+//! every op, shape, fixed-point format and structural constant, serialised canonically and packed 31
+//! bytes per field element — and (b) the quantised parameters, packed several per field element so that a model with
 //! 100k weights costs a few thousand permutations, not 100k.
 
 pub mod merkle;
@@ -146,11 +146,17 @@ pub fn graph_description(graph: &QGraph) -> Vec<u8> {
     serde_json::to_vec(&description).unwrap_or_default()
 }
 
-/// The field elements a model commitment hashes: domain tag, description, then each parameter tensor
-/// (in value order) packed at its bit width.
+/// Digest of the graph description: `Poseidon(pack_bytes(graph_description(graph)))`. A constant of
+/// every circuit of the graph, so a circuit that hashes the parameters in the circuit absorbs one element
+/// for the architecture, not the whole description.
+pub fn description_digest(graph: &QGraph) -> Fr {
+    poseidon_hash(&pack_bytes(&graph_description(graph)))
+}
+
+/// The field elements a model commitment hashes: domain tag, description digest, then each parameter
+/// tensor (in value order) packed at its bit width.
 pub fn model_commitment_preimage(graph: &QGraph) -> Option<Vec<Fr>> {
-    let mut pre = vec![Fr::from(MODEL_DOMAIN)];
-    pre.extend(pack_bytes(&graph_description(graph)));
+    let mut pre = vec![Fr::from(MODEL_DOMAIN), description_digest(graph)];
     for v in &graph.values {
         if let Source::Const { tensor, param: true } = &v.source {
             pre.extend(pack_values(tensor.data(), v.format.bits)?);

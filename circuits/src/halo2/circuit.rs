@@ -13,8 +13,8 @@ use halo2_base::halo2_proofs::plonk::{
 use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{
-    fe, CircuitShape, Gate, Layout, Pos, CONSTS, GATES, LANES, MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS,
-    PACK_WIDTH, WEIGHT_COLS,
+    fe, CircuitShape, Gate, Layout, Pos, CONSTS, DOT_WIDTH, GATES, LANES, MAX_RANGE_COLUMNS, MV_INPUTS,
+    MV_OUTPUTS, PACK_WIDTH, WEIGHT_COLS,
 };
 use crate::commit::poseidon::{self, POSEIDON_T};
 
@@ -36,7 +36,7 @@ pub struct PoaiConfig {
 struct RangeColumns {
     rc: Column<Advice>,
     rz: Column<Advice>,
-    coeffs: [Column<Fixed>; 4],
+    coeffs: [Column<Fixed>; 5],
 }
 
 /// Columns of the non-linear table lookup (present only in circuits that use a table).
@@ -119,7 +119,7 @@ impl Circuit<Fr> for ModelCircuit {
             .map(|_| RangeColumns {
                 rc: meta.advice_column(),
                 rz: meta.advice_column(),
-                coeffs: [(); 4].map(|_| meta.fixed_column()),
+                coeffs: [(); 5].map(|_| meta.fixed_column()),
             })
             .collect();
         let range_table = meta.lookup_table_column();
@@ -177,6 +177,16 @@ impl Circuit<Fr> for ModelCircuit {
         };
         gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| mat_vec(m, q, false));
         gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| mat_vec(m, q, true));
+        gate(meta, &selectors, Gate::Dot, "dot-product step", |m, q| {
+            let acc = m.query_advice(lanes[LANES - 1], Rotation::cur());
+            let prev = m.query_advice(lanes[LANES - 1], Rotation::prev());
+            let [keep, bias] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            let sum = (0..DOT_WIDTH).fold(keep * prev + bias, |e, t| {
+                e + m.query_advice(lanes[t], Rotation::cur())
+                    * m.query_advice(lanes[DOT_WIDTH + t], Rotation::cur())
+            });
+            vec![q * (acc - sum)]
+        });
         gate(meta, &selectors, Gate::Rescale, "rescale", |m, q_on| {
             let [x, q, r, y, h, g, t, u] =
                 [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
@@ -335,12 +345,12 @@ impl Circuit<Fr> for ModelCircuit {
         });
         for r in &range {
             meta.create_gate("range decomposition", |m| {
-                let [a, b, c, d] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
+                let [a, b, c, d, e] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
                 let z = m.query_advice(r.rz, Rotation::cur());
                 let limb = m.query_advice(r.rc, Rotation::cur());
                 let next = m.query_advice(r.rz, Rotation::next());
                 let prev = m.query_advice(r.rz, Rotation::prev());
-                vec![a * z + b * limb + c * next + d * prev]
+                vec![a * z + b * limb + c * next + d * prev + e]
             });
             meta.lookup("range", |m| vec![(m.query_advice(r.rc, Rotation::cur()), range_table)]);
         }

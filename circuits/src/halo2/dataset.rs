@@ -16,13 +16,13 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 use super::chips::elementwise::{arith, constant_cell, is_zero, max2};
-use super::chips::linear::{matvec, zero_cell};
+use super::chips::linear::{matvec, SharedCells};
 use super::chips::poseidon::{hash, HashInput};
 use super::layout::{fe, Gate, Layout, Pos};
 use super::model::{
-    expose, lay_out_nodes, packed_input, publish, publish_commitment, smallest, sum, traced, Cells,
+    commit_model, expose, lay_out_nodes, packed_input, publish, smallest, sum, traced, Cells,
 };
-use super::{CircuitError, Visibility};
+use super::{CircuitError, ParamVisibility, Visibility};
 use crate::commit::merkle::{label_code, MerklePath, LEAF_DOMAIN, NODE_DOMAIN};
 use crate::commit::OUTPUT_DOMAIN;
 use crate::ir::{QGraph, Tensor};
@@ -149,14 +149,15 @@ pub fn first_argmax(values: &[i64]) -> Option<usize> {
 /// What [`lay_out_row`] returns: the root cell, the model output's cells and the label-code cell.
 type LaidOutRow = ((Pos, Fr), Cells, (Pos, i64));
 
-/// Lays out one row: its input as pack rows, its leaf, its path, and the model on it. Returns the root
-/// cell, the output cells of the single model output and the label-code cell.
+/// Lays out one row: its input as pack rows, its leaf, its path, and the model on it (over the shared
+/// parameter cells `params`, if hashed). Returns the root cell, the output cells of the single model
+/// output and the label-code cell.
 fn lay_out_row(
     l: &mut Layout,
-    graph: &QGraph,
+    (graph, params): (&QGraph, &[Option<Cells>]),
     row: &DatasetRow,
     index: (Pos, i64),
-    zero: &mut Option<Pos>,
+    shared: &mut SharedCells,
 ) -> Result<LaidOutRow, CircuitError> {
     let (&[input], &[output]) = (graph.inputs.as_slice(), graph.outputs.as_slice()) else {
         return Err(CircuitError::Layout(
@@ -174,9 +175,9 @@ fn lay_out_row(
     pre.extend(elements.into_iter().map(|(p, v)| HashInput::Cell(p, v)));
     let leaf = hash(l, &pre)?;
     let root = merkle_root(l, leaf, &row.path)?;
-    let mut cells: Vec<Option<Cells>> = vec![None; graph.values.len()];
+    let mut cells = params.to_vec();
     cells[input] = Some(values);
-    lay_out_nodes(l, graph, &row.trace, &mut cells, zero)?;
+    lay_out_nodes(l, graph, &row.trace, &mut cells, shared)?;
     let out = cells[output].take().ok_or_else(|| CircuitError::Layout("output not laid out".into()))?;
     Ok((root, out, code))
 }
@@ -188,7 +189,7 @@ pub fn build_dataset_layout(
     rows: &[DatasetRow],
     commitment: Fr,
     mode: DatasetMode,
-    output: Visibility,
+    (output, params): (Visibility, ParamVisibility),
     range_bits: u32,
 ) -> Result<Layout, CircuitError> {
     if rows.len() != mode.rows() {
@@ -203,20 +204,20 @@ pub fn build_dataset_layout(
         )));
     }
     let mut l = Layout::new(range_bits);
-    let mut zero = None;
-    publish_commitment(&mut l, commitment);
+    let mut shared = SharedCells::default();
+    let params = commit_model(&mut l, graph, commitment, params)?;
     match mode {
         DatasetMode::Membership { .. } => {
             let row = &rows[0];
             let index = witness(&mut l, row.index as i64);
-            let (root, out, _) = lay_out_row(&mut l, graph, row, index, &mut zero)?;
+            let (root, out, _) = lay_out_row(&mut l, (graph, &params), row, index, &mut shared)?;
             publish(&mut l, root.0, root.1);
             let bits = graph.value(graph.outputs[0])?.format.bits;
             expose(&mut l, &out, bits, output, OUTPUT_DOMAIN, false)?;
         }
         DatasetMode::Accuracy { batch, .. } => {
             let start = witness(&mut l, rows[0].index as i64);
-            let z = zero_cell(&mut l, &mut zero);
+            let z = shared.zero(&mut l);
             let bits = graph.value(graph.outputs[0])?.format.bits;
             let mut root_cell: Option<(Pos, Fr)> = None;
             let mut correct = Vec::with_capacity(rows.len());
@@ -225,7 +226,7 @@ pub fn build_dataset_layout(
                     return Err(CircuitError::Layout("accuracy rows must be consecutive".into()));
                 }
                 let index = arith(&mut l, start, z, [1, 0, 0, j as i64]);
-                let (root, out, code) = lay_out_row(&mut l, graph, row, index, &mut zero)?;
+                let (root, out, code) = lay_out_row(&mut l, (graph, &params), row, index, &mut shared)?;
                 match root_cell {
                     None => root_cell = Some(root),
                     Some(first) => l.copies.push((root.0, first.0)),
@@ -251,7 +252,7 @@ pub fn build_dataset_layout_min_k(
     rows: &[DatasetRow],
     commitment: Fr,
     mode: DatasetMode,
-    output: Visibility,
+    vis: (Visibility, ParamVisibility),
 ) -> Result<Layout, CircuitError> {
-    smallest(|bits| build_dataset_layout(graph, rows, commitment, mode, output, bits))
+    smallest(|bits| build_dataset_layout(graph, rows, commitment, mode, vis, bits))
 }

@@ -66,10 +66,15 @@ pub enum Gate {
     Swap = 14,
     /// Mat-vec first step, bias included: `acc_j = c_j + Σ_t w_(t,j) · x_t` (no previous row).
     MvFirst = 15,
+    /// Dot-product step with witnessed weights: `lane8 = c0·lane8(prev) + c1 + Σ_t lane_t · lane_(4+t)`
+    /// (`c0 = 0` on a dot product's first row, `c1` a constant bias).
+    Dot = 16,
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 16;
+pub const GATES: usize = 17;
+/// Products per dot-product row (inputs in lanes `0..DOT_WIDTH`, weights in the next `DOT_WIDTH`).
+pub const DOT_WIDTH: usize = (LANES - 1) / 2;
 
 /// Which gates and lookups a circuit configures: its `Circuit::Params`. A circuit carries only what its
 /// layout uses, so a model without tables has no table lookup and every unused gate costs nothing (no
@@ -143,8 +148,9 @@ pub struct Layout {
     pub rc: Vec<Fr>,
     /// Running sums of the range decompositions (copy-constrained to the checked cells).
     pub rz: Vec<Fr>,
-    /// Fixed coefficients `[a, b, c, d]` of `a·rz + b·rc + c·rz(next) + d·rz(prev) = 0` per rc row.
-    pub rc_coeffs: Vec<[Fr; 4]>,
+    /// Fixed coefficients `[a, b, c, d, e]` of `a·rz + b·rc + c·rz(next) + d·rz(prev) + e = 0` per rc
+    /// row (`e` lets a check start from a value plus a constant offset).
+    pub rc_coeffs: Vec<[Fr; 5]>,
     /// First rc row of every range check (a check's rows stay together in one physical column).
     pub rc_starts: Vec<usize>,
     /// Physical range-check column pairs the rc rows are spread over (1 to 3; see [`Layout::rc_splits`]).
@@ -226,7 +232,8 @@ impl Layout {
     pub fn push_rc(&mut self, limb: Fr, z: Fr, coeffs: [Fr; 4]) -> usize {
         self.rc.push(limb);
         self.rz.push(z);
-        self.rc_coeffs.push(coeffs);
+        let [a, b, c, d] = coeffs;
+        self.rc_coeffs.push([a, b, c, d, Fr::ZERO]);
         self.rc.len() - 1
     }
 

@@ -24,7 +24,7 @@ pub use circuit::{ModelCircuit, PoaiConfig};
 pub use dataset::{build_dataset_layout, build_dataset_layout_min_k, DatasetMode, DatasetRow};
 pub use layout::{CircuitShape, Layout, Pos};
 pub use model::{bind_provider, build_layout, build_layout_min_k};
-pub use visibility::{Visibility, VisibilitySettings};
+pub use visibility::{ParamVisibility, Visibility, VisibilitySettings};
 
 /// Why a circuit could not be built.
 #[derive(Debug, Error)]

@@ -5,18 +5,20 @@
 //! semantics by construction. Public instances: the model commitment, then inputs and outputs as their
 //! [`VisibilitySettings`] say.
 
+use std::borrow::Cow;
+
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
 use super::chips::elementwise::{
     arith, clip, div_round, leaky_relu, max2, reciprocal, relu, rescale, signed_range_check, sqrt,
     sqrt_round, var_div,
 };
-use super::chips::linear::{conv2d, matvec, zero_cell};
+use super::chips::linear::{conv2d, linear, matvec, SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
 use super::layout::{fe, Layout, Pos, MAX_RANGE_COLUMNS};
-use super::{CircuitError, Visibility, VisibilitySettings};
-use crate::commit::{INPUT_DOMAIN, OUTPUT_DOMAIN};
+use super::{CircuitError, ParamVisibility, Visibility, VisibilitySettings};
+use crate::commit::{description_digest, INPUT_DOMAIN, MODEL_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
 
 /// Cells of one value, row-major, with their witness values.
@@ -101,16 +103,16 @@ fn pool_windows(
     Ok(windows)
 }
 
-/// `x @ W` for constant weights of rank above 2: one mat-vec per row of every batch, batch dims broadcast
-/// as numpy does.
-fn batched_const_matmul(
+/// `x @ W` for weights of rank above 2 (`w_shape`): one mat-vec per row of every batch, batch dims
+/// broadcast as numpy does.
+fn batched_matmul(
     l: &mut Layout,
     x: &Cells,
     x_shape: &[usize],
-    w: &Tensor,
+    (w, sb): (&Weights<'_>, &[usize]),
     out_shape: &[usize],
+    shared: &mut SharedCells,
 ) -> Result<Cells, CircuitError> {
-    let sb = w.shape();
     let (ra, rb) = (x_shape.len(), sb.len());
     if ra < 2 || out_shape.len() < 2 {
         return Err(CircuitError::Unsupported("MatMul".into()));
@@ -122,14 +124,13 @@ fn batched_const_matmul(
     let mut out = Vec::with_capacity(ma.len() * m * n);
     for (&ba, &bb) in ma.iter().zip(&mb) {
         let wm = w
-            .data()
-            .get(bb * k * n..(bb + 1) * k * n)
+            .gather(bb * k * n..(bb + 1) * k * n)
             .ok_or_else(|| CircuitError::Layout("batched weights".into()))?;
         for i in 0..m {
             let row = x
                 .get((ba * m + i) * k..(ba * m + i + 1) * k)
                 .ok_or_else(|| CircuitError::Layout("batched input".into()))?;
-            out.extend(matvec(l, row, wm, n, None)?);
+            out.extend(linear(l, row, &wm, n, None, shared)?);
         }
     }
     Ok(out)
@@ -199,6 +200,43 @@ pub(crate) fn publish_commitment(l: &mut Layout, commitment: Fr) {
     publish(l, cell, commitment);
 }
 
+/// Lays out how the circuit names its model, as instance 0, and returns the parameter cells by value id
+/// (none for fixed parameters). Fixed: the commitment is a constant ([`publish_commitment`]) and the
+/// weights are fixed columns the key binds. Hashed: every parameter tensor becomes range-checked pack
+/// rows (private cells), and the commitment is computed from them in the circuit — `Poseidon(domain
+/// tag, description digest, packed parameters)`, exactly [`crate::commit::model_commitment`] — so the key
+/// depends on the architecture only and the digest alone names the weights.
+pub(crate) fn commit_model(
+    l: &mut Layout,
+    graph: &QGraph,
+    commitment: Fr,
+    params: ParamVisibility,
+) -> Result<Vec<Option<Cells>>, CircuitError> {
+    let mut cells = vec![None; graph.values.len()];
+    match params {
+        ParamVisibility::Fixed => publish_commitment(l, commitment),
+        ParamVisibility::Hashed => {
+            let mut inputs =
+                vec![HashInput::Const(Fr::from(MODEL_DOMAIN)), HashInput::Const(description_digest(graph))];
+            for (id, v) in graph.values.iter().enumerate() {
+                if let Source::Const { tensor, param: true } = &v.source {
+                    let (c, elements) = packed_input(l, tensor.data(), v.format.bits)?;
+                    inputs.extend(elements.into_iter().map(|(p, e)| HashInput::Cell(p, e)));
+                    cells[id] = Some(c);
+                }
+            }
+            let (p, v) = hash(l, &inputs)?;
+            if v != commitment {
+                return Err(CircuitError::Layout(
+                    "the model commitment does not match the model's parameters".into(),
+                ));
+            }
+            publish(l, p, v);
+        }
+    }
+    Ok(cells)
+}
+
 /// Binds a proof to a compute provider: `provider` (an EVM address read as an integer; 0 for none) becomes
 /// the next public instance, copy-constrained to a cell, so the proof holds for that value only. A reward
 /// contract pays only the address a proof names: copying a proof seen in the mempool gains nothing. Called
@@ -208,8 +246,8 @@ pub fn bind_provider(l: &mut Layout, provider: Fr) {
     publish(l, cell, provider);
 }
 
-/// A model input laid out eight values to a row as the pack rows themselves (no separate input rows, no
-/// copies), range-checked to its width; returns the value cells and the packed elements.
+/// A tensor (a model input, or parameters) laid out eight values to a row as the pack rows themselves (no
+/// separate rows, no copies), range-checked to its width; returns the value cells and the packed elements.
 pub(crate) fn packed_input(
     l: &mut Layout,
     values: &[i64],
@@ -241,9 +279,8 @@ pub fn build_layout(
     range_bits: u32,
 ) -> Result<Layout, CircuitError> {
     let mut l = Layout::new(range_bits);
-    let mut cells: Vec<Option<Cells>> = vec![None; graph.values.len()];
-    let mut zero: Option<Pos> = None;
-    publish_commitment(&mut l, commitment);
+    let mut cells = commit_model(&mut l, graph, commitment, vis.params)?;
+    let mut shared = SharedCells::default();
 
     let value_of = |id: usize| traced(trace, id);
     for &id in &graph.inputs {
@@ -270,7 +307,7 @@ pub fn build_layout(
         };
         cells[id] = Some(c);
     }
-    lay_out_nodes(&mut l, graph, trace, &mut cells, &mut zero)?;
+    lay_out_nodes(&mut l, graph, trace, &mut cells, &mut shared)?;
     for &o in &graph.outputs {
         let c = cells[o].clone().ok_or_else(|| CircuitError::Layout(format!("output {o} not laid out")))?;
         expose(&mut l, &c, graph.value(o)?.format.bits, vis.output, OUTPUT_DOMAIN, false)?;
@@ -279,13 +316,14 @@ pub fn build_layout(
 }
 
 /// Lays out every node of `graph` after its inputs' cells are in `cells`, checking each chip's output
-/// against the trace (the oracle). `zero` is the shared zero cell, made on first use.
+/// against the trace (the oracle). Parameter values are constants unless `cells` holds them (hashed
+/// parameters); `shared` holds the zero and one cells, made on first use.
 pub(crate) fn lay_out_nodes(
     l: &mut Layout,
     graph: &QGraph,
     trace: &[Option<Tensor>],
     cells: &mut [Option<Cells>],
-    zero: &mut Option<Pos>,
+    shared: &mut SharedCells,
 ) -> Result<(), CircuitError> {
     let value_of = |id: usize| traced(trace, id);
     for node in &graph.nodes {
@@ -297,33 +335,38 @@ pub(crate) fn lay_out_nodes(
             cells[id].clone().ok_or_else(|| unsupported(&node.op))
         };
         let out_shape = &graph.value(node.output)?.shape;
+        // A linear op's weights or bias: committed parameter cells, or the constant's values.
+        let weights = |cells: &[Option<Cells>], id: usize| -> Result<Weights<'static>, CircuitError> {
+            match (&cells[id], &graph.value(id)?.source) {
+                (Some(c), _) => Ok(Weights::Cells(Cow::Owned(c.clone()))),
+                (None, Source::Const { tensor, .. }) => {
+                    Ok(Weights::Fixed(Cow::Owned(tensor.data().to_vec())))
+                }
+                _ => Err(unsupported(&node.op)),
+            }
+        };
         let in_fmt = |i: usize| -> Result<crate::ir::FixedFormat, CircuitError> {
             Ok(graph.value(*node.inputs.get(i).ok_or_else(|| CircuitError::Layout("input".into()))?)?.format)
         };
         let out: Cells = match &node.op {
             QOp::MatMul if matches!(graph.value(node.inputs[1])?.source, Source::Const { .. }) => {
                 let x = get(cells, 0)?;
-                let wid = node.inputs[1];
-                let Source::Const { tensor: w, .. } = &graph.value(wid)?.source else {
-                    return Err(unsupported(&node.op));
-                };
-                if w.shape().len() > 2 && node.inputs.len() == 2 {
-                    batched_const_matmul(l, &x, &graph.value(node.inputs[0])?.shape, w, out_shape)?
+                let w_shape = graph.value(node.inputs[1])?.shape.clone();
+                let w = weights(cells, node.inputs[1])?;
+                if w_shape.len() > 2 && node.inputs.len() == 2 {
+                    let x_shape = &graph.value(node.inputs[0])?.shape;
+                    batched_matmul(l, &x, x_shape, (&w, &w_shape), out_shape, shared)?
                 } else {
-                    if w.shape().len() != 2 {
+                    let &[k, n] = w_shape.as_slice() else {
+                        return Err(unsupported(&node.op));
+                    };
+                    let bias = node.inputs.get(2).map(|&b| weights(cells, b)).transpose()?;
+                    if bias.as_ref().is_some_and(|b| b.len() != n) {
                         return Err(unsupported(&node.op));
                     }
-                    let (k, n) = (w.shape()[0], w.shape()[1]);
-                    let bias = match node.inputs.get(2) {
-                        Some(&b) => match &graph.value(b)?.source {
-                            Source::Const { tensor, .. } if tensor.len() == n => Some(tensor.data().to_vec()),
-                            _ => return Err(unsupported(&node.op)),
-                        },
-                        None => None,
-                    };
                     let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
                     for row in x.chunks(k.max(1)) {
-                        out.extend(matvec(l, row, w.data(), n, bias.as_deref())?);
+                        out.extend(linear(l, row, &w, n, bias.as_ref(), shared)?);
                     }
                     out
                 }
@@ -331,17 +374,10 @@ pub(crate) fn lay_out_nodes(
             QOp::Conv(p) => {
                 let x = get(cells, 0)?;
                 let x_shape = graph.value(node.inputs[0])?.shape.clone();
-                let Source::Const { tensor: w, .. } = &graph.value(node.inputs[1])?.source else {
-                    return Err(unsupported(&node.op));
-                };
-                let bias = match node.inputs.get(2) {
-                    Some(&b) => match &graph.value(b)?.source {
-                        Source::Const { tensor, .. } => Some(tensor.data().to_vec()),
-                        _ => return Err(unsupported(&node.op)),
-                    },
-                    None => None,
-                };
-                conv2d(l, p, &x, &x_shape, w, bias.as_deref())?
+                let w_shape = graph.value(node.inputs[1])?.shape.clone();
+                let w = weights(cells, node.inputs[1])?;
+                let bias = node.inputs.get(2).map(|&b| weights(cells, b)).transpose()?;
+                conv2d(l, p, &x, &x_shape, &w_shape, &w, bias.as_ref(), shared)?
             }
             QOp::MaxPool(p) | QOp::AvgPool(p) => {
                 let x = get(cells, 0)?;
@@ -350,7 +386,7 @@ pub(crate) fn lay_out_nodes(
                 let mut out = Vec::new();
                 for (window, padded) in pool_windows(p, &shape, &x)? {
                     out.push(match (&node.op, window.split_first()) {
-                        (_, None) => zero_cell(l, zero),
+                        (_, None) => shared.zero(l),
                         (QOp::MaxPool(_), Some((&first, rest))) => {
                             rest.iter().try_fold(first, |best, &cell| max2(l, best, cell, bits))?
                         }
@@ -394,7 +430,7 @@ pub(crate) fn lay_out_nodes(
                 let is_mul = matches!(node.op, QOp::Mul);
                 let mut out = Vec::with_capacity(ma.len());
                 for (&ia, &ib) in ma.iter().zip(&mb) {
-                    let z = zero_cell(l, zero);
+                    let z = shared.zero(l);
                     let cell = match (&a, &b) {
                         (Ok(a), Ok(b)) if is_mul => arith(l, a[ia], b[ib], [0, 0, 1, 0]),
                         (Ok(a), Ok(b)) => arith(l, a[ia], b[ib], [1, sign, 0, 0]),
@@ -473,7 +509,7 @@ pub(crate) fn lay_out_nodes(
                             .collect::<Result<_, _>>()?;
                         let total = sum(l, &e)?;
                         for (&t, &ej) in idx.iter().zip(&e) {
-                            let z = zero_cell(l, zero);
+                            let z = shared.zero(l);
                             let num = arith(l, ej, z, [one, 0, 0, 0]);
                             out[t] = var_div(l, num, total, dbits)?;
                         }
@@ -494,7 +530,7 @@ pub(crate) fn lay_out_nodes(
                     let sq: Cells = d.iter().map(|&c| arith(l, c, c, [0, 0, 1, 0])).collect();
                     let ss = sum(l, &sq)?;
                     let var = div_round(l, ss, n as i64)?;
-                    let z = zero_cell(l, zero);
+                    let z = shared.zero(l);
                     let v = arith(l, var, z, [1, 0, 0, (*eps).max(1)]);
                     // |x - mean| < 2^bits, so sd <= 2^bits and 2·sd < 2^(bits + 2).
                     let sd = sqrt_round(l, v, bits + 4)?;
@@ -515,7 +551,7 @@ pub(crate) fn lay_out_nodes(
             QOp::LeakyRelu { .. } | QOp::Reciprocal { .. } | QOp::Sqrt { .. } | QOp::Clip { .. } => {
                 // Element-wise chips built from other gates; they share the zero cell.
                 let bits = in_fmt(0)?.bits;
-                let z = zero_cell(l, zero);
+                let z = shared.zero(l);
                 get(cells, 0)?
                     .into_iter()
                     .map(|c| match &node.op {

@@ -6,7 +6,9 @@ use poai_circuits::commit::merkle::{leaf_hash, MerkleTree};
 use poai_circuits::commit::model_commitment;
 use poai_circuits::halo2::dataset::first_argmax;
 use poai_circuits::halo2::layout::Gate;
-use poai_circuits::halo2::{build_dataset_layout, DatasetMode, DatasetRow, Layout, Pos, Visibility};
+use poai_circuits::halo2::{
+    build_dataset_layout, DatasetMode, DatasetRow, Layout, ParamVisibility, Pos, Visibility,
+};
 use poai_circuits::ir::{QGraph, Tensor};
 use rand::{Rng, SeedableRng};
 
@@ -57,12 +59,28 @@ fn row(g: &QGraph, d: &Data, i: usize) -> DatasetRow {
 
 fn membership(g: &QGraph, d: &Data, r: DatasetRow) -> Layout {
     let mode = DatasetMode::Membership { depth: d.tree.depth() };
-    build_dataset_layout(g, &[r], model_commitment(g).unwrap(), mode, Visibility::Public, 8).unwrap()
+    build_dataset_layout(
+        g,
+        &[r],
+        model_commitment(g).unwrap(),
+        mode,
+        (Visibility::Public, ParamVisibility::Fixed),
+        8,
+    )
+    .unwrap()
 }
 
 fn accuracy(g: &QGraph, d: &Data, rows: Vec<DatasetRow>) -> Layout {
     let mode = DatasetMode::Accuracy { depth: d.tree.depth(), batch: rows.len() as u32 };
-    build_dataset_layout(g, &rows, model_commitment(g).unwrap(), mode, Visibility::Public, 8).unwrap()
+    build_dataset_layout(
+        g,
+        &rows,
+        model_commitment(g).unwrap(),
+        mode,
+        (Visibility::Public, ParamVisibility::Fixed),
+        8,
+    )
+    .unwrap()
 }
 
 /// The layout with its public root replaced by the genuine one: what a prover claiming membership of a

@@ -3,11 +3,16 @@
 use halo2_base::halo2_proofs::dev::MockProver;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::model_commitment;
-use poai_circuits::halo2::{build_layout, Layout, ModelCircuit, Pos, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{
+    build_layout, Layout, ModelCircuit, ParamVisibility, Pos, Visibility, VisibilitySettings,
+};
 
 /// The chip tests expose inputs privately and outputs publicly (instances: commitment, then outputs).
-const PLAIN: VisibilitySettings =
-    VisibilitySettings { input: Visibility::Private, output: Visibility::Public };
+const PLAIN: VisibilitySettings = VisibilitySettings {
+    input: Visibility::Private,
+    output: Visibility::Public,
+    params: ParamVisibility::Fixed,
+};
 use poai_circuits::ir::{FixedFormat, QGraph, QNode, QOp, QValue, Source, Tensor};
 use rand::{Rng, SeedableRng};
 
@@ -178,7 +183,7 @@ fn unsupported_ops_are_reported_by_name() {
 }
 
 /// x[1,4,5,5] -> grouped, strided, padded Conv (+bias) -> Rescale -> MaxPool 2x2 (stride 1, pad 1) -> Relu.
-fn conv_pool(seed: u64) -> QGraph {
+pub fn conv_pool(seed: u64) -> QGraph {
     use poai_circuits::ir::{ConvParams, PoolParams};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let w = Tensor::new(vec![6, 2, 3, 3], (0..108).map(|_| rng.gen_range(-128..128)).collect()).unwrap();
@@ -264,7 +269,7 @@ fn conv_and_maxpool_pass_and_reject_tampering() {
 
 /// x[1,2,4,4] -> AvgPool 3x3 pad 1 (exclude pad) ; x*x ; avg + x2 - const ; Concat ; ReduceMean over [2, 3] ;
 /// ReduceSum over [1].
-fn pool_arith(seed: u64) -> QGraph {
+pub fn pool_arith(seed: u64) -> QGraph {
     use poai_circuits::ir::PoolParams;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let c = Tensor::new(vec![4, 1], (0..4).map(|_| rng.gen_range(-500..500)).collect()).unwrap();
@@ -354,7 +359,7 @@ fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
 }
 
 /// x[1,3,8] -> Sigmoid table ; x·xᵀ-style activation matmul ; Softmax ; LayerNorm.
-fn attention_like() -> QGraph {
+pub fn attention_like() -> QGraph {
     use poai_circuits::ir::{NonLinear, TableSpec};
     let v = |name: &str, shape: &[usize], scale: i32, bits: u32, i: usize| QValue {
         name: name.into(),

@@ -6,7 +6,7 @@ use poai_circuits::commit::{poseidon_hash, tensor_commitment, INPUT_DOMAIN, OUTP
 use poai_circuits::halo2::chips::elementwise::signed_range_check;
 use poai_circuits::halo2::chips::poseidon::{hash, pack, HashInput};
 use poai_circuits::halo2::layout::{fe, Gate};
-use poai_circuits::halo2::{build_layout, Layout, Pos, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{build_layout, Layout, ParamVisibility, Pos, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use rand::{Rng, SeedableRng};
 
@@ -138,7 +138,14 @@ fn visibility_modes_expose_what_they_say_and_bind_it() {
         (Hashed, Hashed, vec![c, x_hash, y_hash]),
     ];
     for (input, output, want) in cases {
-        let l = build_layout(&g, &trace, c, VisibilitySettings { input, output }, 8).unwrap();
+        let l = build_layout(
+            &g,
+            &trace,
+            c,
+            VisibilitySettings { input, output, params: ParamVisibility::Fixed },
+            8,
+        )
+        .unwrap();
         assert_eq!(l.instance, want, "{input}/{output}");
         verify(l.clone()).unwrap_or_else(|e| panic!("{input}/{output}: {e}"));
         // Another input or output commitment (or a changed public input) is rejected.

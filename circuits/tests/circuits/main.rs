@@ -13,3 +13,4 @@ mod dataset;
 mod halo2_chips;
 mod hashing;
 mod ir_eval;
+mod params;

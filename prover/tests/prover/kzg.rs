@@ -4,7 +4,7 @@ use std::path::Path;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::{fr_from_hex, model_commitment};
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, ParamVisibility, VisibilitySettings};
 use poai_circuits::ir::Source;
 use poai_circuits::model::CompiledModel;
 use poai_prover::{keygen, prove, Srs};
@@ -13,21 +13,44 @@ use poai_verifier::{verify_instances, VerifierParams};
 fn try_circuit(
     m: &CompiledModel,
     input: &[Vec<f32>],
+    vis: VisibilitySettings,
 ) -> Result<ModelCircuit, poai_circuits::halo2::CircuitError> {
     let q = m.quantize_inputs(input).unwrap();
     let trace = m.graph.eval_trace(&q).unwrap();
     let commitment = fr_from_hex(&m.model_commitment).unwrap();
-    build_layout_min_k(&m.graph, &trace, commitment, VisibilitySettings::default()).map(ModelCircuit::new)
+    build_layout_min_k(&m.graph, &trace, commitment, vis).map(ModelCircuit::new)
 }
 
+/// Default visibility with fixed parameters (the key binds the weights).
+const FIXED: VisibilitySettings = VisibilitySettings {
+    input: poai_circuits::halo2::Visibility::Hashed,
+    output: poai_circuits::halo2::Visibility::Public,
+    params: ParamVisibility::Fixed,
+};
+
 fn circuit(m: &CompiledModel, input: &[Vec<f32>]) -> ModelCircuit {
-    try_circuit(m, input).unwrap()
+    try_circuit(m, input, VisibilitySettings::default()).unwrap()
+}
+
+/// `m` with one weight of its largest parameter tensor changed, and its commitment updated.
+fn one_weight_changed(m: &CompiledModel) -> CompiledModel {
+    let mut other = m.clone();
+    let w = other.graph.values.iter_mut().filter_map(|v| match &mut v.source {
+        Source::Const { tensor, param: true } => Some(tensor),
+        _ => None,
+    });
+    let w = w.max_by_key(|t| t.len()).unwrap();
+    w.data_mut()[7] += 1;
+    let other_commitment = model_commitment(&other.graph).unwrap();
+    assert_ne!(poai_circuits::commit::fr_to_hex(&other_commitment), m.model_commitment);
+    other.model_commitment = poai_circuits::commit::fr_to_hex(&other_commitment);
+    other
 }
 
 #[test]
 fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     let (m, input) = compiled("mlp");
-    let c = circuit(&m, &input);
+    let c = try_circuit(&m, &input, FIXED).unwrap();
     let k = c.layout.k();
     assert!(k <= 16, "mlp circuit k = {k}");
     let srs = Srs::generate_insecure(k, 11).unwrap();
@@ -69,23 +92,54 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
         "other model commitment accepted"
     );
 
-    // A model that differs in one weight has another verifying key, which rejects this proof.
-    let mut other = m.clone();
-    let w = other.graph.values.iter_mut().find_map(|v| match &mut v.source {
-        Source::Const { tensor, param: true } if tensor.len() > 1000 => Some(tensor),
-        _ => None,
-    });
-    let w = w.unwrap();
-    w.data_mut()[7] += 1;
-    let other_commitment = model_commitment(&other.graph).unwrap();
-    assert_ne!(poai_circuits::commit::fr_to_hex(&other_commitment), m.model_commitment);
-    other.model_commitment = poai_circuits::commit::fr_to_hex(&other_commitment);
-    let c2 = circuit(&other, &input);
+    // With fixed parameters a model that differs in one weight has another verifying key, which
+    // rejects this proof.
+    let other = one_weight_changed(&m);
+    let c2 = try_circuit(&other, &input, FIXED).unwrap();
     let pk2 = keygen(&srs.for_circuit(k).unwrap(), &c2).unwrap();
     assert!(
         verify_instances(pk2.get_vk(), params, &proof, &instances).is_err(),
         "proof accepted by another model's key"
     );
+}
+
+/// Hashed parameters: one verifying key serves every model of the architecture, and the model
+/// commitment the circuit computes from the private weights is what names the model.
+#[test]
+fn hashed_parameters_prove_under_one_key_and_the_commitment_names_the_model() {
+    let (m, input) = compiled("sigmoid_tanh_mlp");
+    let c = circuit(&m, &input);
+    let k = c.layout.k();
+    let srs = Srs::generate_insecure(k, 12).unwrap();
+    let params = srs.for_circuit(k).unwrap();
+    let pk = keygen(&params, &c).unwrap();
+    let vparams = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+    let instances = c.instances().remove(0);
+    assert_eq!(poai_circuits::commit::fr_to_hex(&instances[0]), m.model_commitment);
+    let proof = prove(&params, &pk, &c).unwrap();
+    verify_instances(pk.get_vk(), &vparams, &proof, &instances).unwrap();
+
+    // Another model of the same architecture: the same verifying key, built from either circuit.
+    let other = one_weight_changed(&m);
+    let c2 = circuit(&other, &input);
+    let pk2 = keygen(&params, &c2).unwrap();
+    let vk_bytes = |pk: &halo2_base::halo2_proofs::plonk::ProvingKey<_>| {
+        pk.get_vk().to_bytes(halo2_base::halo2_proofs::SerdeFormat::RawBytes)
+    };
+    assert_eq!(vk_bytes(&pk), vk_bytes(&pk2), "the key depends on the weights");
+    let proof2 = prove(&params, &pk, &c2).unwrap();
+    let mut instances2 = c2.instances().remove(0);
+    assert_eq!(poai_circuits::commit::fr_to_hex(&instances2[0]), other.model_commitment);
+    verify_instances(pk.get_vk(), &vparams, &proof2, &instances2).unwrap();
+    // Claiming the first model's commitment for the second model's proof fails, and the other way round.
+    instances2[0] = instances[0];
+    assert!(
+        verify_instances(pk.get_vk(), &vparams, &proof2, &instances2).is_err(),
+        "other model's commitment"
+    );
+    let mut swapped = instances.clone();
+    swapped[0] = fr_from_hex(&other.model_commitment).unwrap();
+    assert!(verify_instances(pk.get_vk(), &vparams, &proof, &swapped).is_err(), "commitment swapped");
 }
 
 pub fn compiled(name: &str) -> (CompiledModel, Vec<Vec<f32>>) {
@@ -126,7 +180,7 @@ fn every_single_op_case_satisfies_its_circuit() {
     let mut failures = Vec::new();
     for name in &names {
         let (m, input) = compiled(&format!("ops/{name}"));
-        let c = match try_circuit(&m, &input) {
+        let c = match try_circuit(&m, &input, VisibilitySettings::default()) {
             Ok(c) => c,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));

@@ -73,9 +73,13 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
                     // Only an immaterial edit may still verify: halo2 stores the raw selector bits beside
                     // their compressed, committed columns and uses the bits only to regroup selectors, so a
                     // flipped bit that leaves the grouping alone changes nothing. The key's digest (what
-                    // proofs are bound to) and the header must be unchanged.
+                    // proofs are bound to) and the header must be unchanged, except the notes of a
+                    // hashed-parameter key on the model it was made with (proofs name their model).
+                    let mut h = k.header.clone();
+                    h.model_commitment.clone_from(&key.header.model_commitment);
+                    h.architecture.clone_from(&key.header.architecture);
                     assert!(
-                        k.header == key.header && k.vk.transcript_repr() == key.vk.transcript_repr(),
+                        h == key.header && k.vk.transcript_repr() == key.vk.transcript_repr(),
                         "a changed key accepted the proof"
                     );
                 } else {

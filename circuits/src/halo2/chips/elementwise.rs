@@ -1,7 +1,7 @@
 //! Per-element chips: affine offset, rescale with saturation, ReLU. One main-region row per element.
 
 use super::super::layout::{fe, Gate, Layout, Pos};
-use super::range::range_check;
+use super::range::{range_check, range_check_offset};
 use crate::halo2::CircuitError;
 use crate::ir::fixed::signed_range;
 
@@ -18,11 +18,12 @@ pub fn affine(l: &mut Layout, src: (Pos, i64), mul: i64, add: i64) -> (Pos, i64)
     (Pos::Lane(1, row), v)
 }
 
-/// Constrains a signed `bits`-wide value: `v + 2^(bits-1) ∈ [0, 2^bits)`.
+/// Constrains a signed `bits`-wide value: `v + 2^(bits-1) ∈ [0, 2^bits)` (no main-region row).
 pub fn signed_range_check(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<(), CircuitError> {
-    let offset = 1i64 << (bits - 1);
-    let shifted = affine(l, src, 1, offset);
-    range_check(l, shifted.0, shifted.1, bits)
+    if bits == 0 {
+        return Err(CircuitError::Layout("signed range check of 0 bits".into()));
+    }
+    range_check_offset(l, src.0, src.1, 1i64 << (bits - 1), bits)
 }
 
 /// `y = saturate(round(x / 2^shift), bits)` — `QOp::Rescale`.

@@ -8,8 +8,155 @@
 //! running sums on the last row. One row does `MV_INPUTS · MV_OUTPUTS` (20) multiply-accumulates; an
 //! unused input lane of the last row has weight 0 and no copy.
 
-use super::super::layout::{fe, Gate, Layout, Pos, MV_INPUTS, MV_OUTPUTS};
+use std::borrow::Cow;
+
+use super::super::layout::{fe, Gate, Layout, Pos, DOT_WIDTH, LANES, MV_INPUTS, MV_OUTPUTS};
 use crate::halo2::CircuitError;
+
+/// Weights or biases of a linear op: constants of the circuit, or cells of committed parameters.
+#[derive(Clone, Debug)]
+pub enum Weights<'a> {
+    /// Fixed-column constants, bound by the verifying key.
+    Fixed(Cow<'a, [i64]>),
+    /// Advice cells with their values, bound by the in-circuit model commitment.
+    Cells(Cow<'a, [(Pos, i64)]>),
+}
+
+impl Weights<'_> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Fixed(w) => w.len(),
+            Self::Cells(w) => w.len(),
+        }
+    }
+
+    /// True if there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries at `idx`, in that order (indices must be in range).
+    pub fn gather(&self, idx: impl Iterator<Item = usize>) -> Option<Weights<'static>> {
+        Some(match self {
+            Self::Fixed(w) => {
+                Weights::Fixed(Cow::Owned(idx.map(|i| w.get(i).copied()).collect::<Option<_>>()?))
+            }
+            Self::Cells(w) => {
+                Weights::Cells(Cow::Owned(idx.map(|i| w.get(i).copied()).collect::<Option<_>>()?))
+            }
+        })
+    }
+}
+
+/// Cells constrained to 0 and 1, made on first use and shared by every chip of a layout.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SharedCells {
+    zero: Option<Pos>,
+    one: Option<Pos>,
+}
+
+impl SharedCells {
+    /// The cell constrained to 0.
+    pub fn zero(&mut self, l: &mut Layout) -> (Pos, i64) {
+        (*self.zero.get_or_insert_with(|| constant(l, 0)), 0)
+    }
+
+    /// The cell constrained to 1.
+    pub fn one(&mut self, l: &mut Layout) -> (Pos, i64) {
+        (*self.one.get_or_insert_with(|| constant(l, 1)), 1)
+    }
+}
+
+fn constant(l: &mut Layout, v: i64) -> Pos {
+    let cell = l.push_witness(fe(v));
+    l.constants.push((cell, fe(v)));
+    cell
+}
+
+/// `y = Wᵀx + b` with `w` row-major `[K][N]`: the fixed-weight mat-vec for constant weights, dot
+/// products over witnessed weights ([`dot_matvec`]) for committed ones.
+pub fn linear(
+    l: &mut Layout,
+    x: &[(Pos, i64)],
+    w: &Weights<'_>,
+    n: usize,
+    bias: Option<&Weights<'_>>,
+    shared: &mut SharedCells,
+) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    match (w, bias) {
+        (Weights::Fixed(w), None) => matvec(l, x, w, n, None),
+        (Weights::Fixed(w), Some(Weights::Fixed(b))) => matvec(l, x, w, n, Some(b)),
+        (Weights::Cells(w), bias) => dot_matvec(l, x, w, n, bias, shared),
+        (Weights::Fixed(_), Some(Weights::Cells(_))) => {
+            Err(CircuitError::Layout("constant weights with a committed bias".into()))
+        }
+    }
+}
+
+/// One product of a dot product: the input cell and the weight cell, with their values.
+type Product = ((Pos, i64), (Pos, i64));
+
+/// `y_j = b_j + Σ_k W[k][j] · x_k` over witnessed weights: each output is a dot product, `DOT_WIDTH`
+/// products per `Dot` row (inputs and weights copied in; an unused slot's input is the zero cell). A
+/// committed bias enters as one more product with the one cell, a constant one as the first row's `c1`.
+pub fn dot_matvec(
+    l: &mut Layout,
+    x: &[(Pos, i64)],
+    w: &[(Pos, i64)],
+    n: usize,
+    bias: Option<&Weights<'_>>,
+    shared: &mut SharedCells,
+) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    let k = x.len();
+    if w.len() != k * n || bias.is_some_and(|b| b.len() != n) {
+        return Err(CircuitError::Layout(format!(
+            "dot mat-vec shapes: {k} inputs, {} weights, {n} outputs",
+            w.len()
+        )));
+    }
+    let zero = shared.zero(l);
+    let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
+    let acc_lane = LANES - 1;
+    let mut out = Vec::with_capacity(n);
+    for j in 0..n {
+        let mut pairs: Vec<Product> = (0..k).map(|t| (x[t], w[t * n + j])).collect();
+        let mut start = 0i64;
+        match (bias, one) {
+            (Some(Weights::Cells(b)), Some(one)) => pairs.push((one, b[j])),
+            (Some(Weights::Fixed(b)), _) => start = b[j],
+            _ => {}
+        }
+        let chunks: Vec<&[Product]> =
+            if pairs.is_empty() { vec![&[]] } else { pairs.chunks(DOT_WIDTH).collect() };
+        let (mut acc, mut row) = (start, 0);
+        for (c, chunk) in chunks.into_iter().enumerate() {
+            row = l.push_row();
+            l.selectors[Gate::Dot as usize][row] = true;
+            if c == 0 {
+                l.consts[1][row] = fe(start);
+            } else {
+                l.consts[0][row] = fe(1);
+            }
+            for t in 0..DOT_WIDTH {
+                match chunk.get(t) {
+                    Some(&((xp, xv), (wp, wv))) => {
+                        l.lanes[t][row] = fe(xv);
+                        l.lanes[DOT_WIDTH + t][row] = fe(wv);
+                        l.copies.push((Pos::Lane(t, row), xp));
+                        l.copies.push((Pos::Lane(DOT_WIDTH + t, row), wp));
+                        acc = acc.wrapping_add(xv.wrapping_mul(wv));
+                    }
+                    // The input is held to zero, so whatever the weight cell holds adds nothing.
+                    None => l.copies.push((Pos::Lane(t, row), zero.0)),
+                }
+            }
+            l.lanes[acc_lane][row] = fe(acc);
+        }
+        out.push((Pos::Lane(acc_lane, row), acc));
+    }
+    Ok(out)
+}
 
 /// Lays out `y = Wᵀx + b` for `x` given as cells with their values; `w` is row-major `[K][N]`.
 /// Returns the `N` output cells and values.
@@ -74,34 +221,28 @@ pub fn matvec(
     Ok(out)
 }
 
-/// A cell constrained to 0, created once per layout (padding reads it).
-pub fn zero_cell(l: &mut Layout, cache: &mut Option<Pos>) -> (Pos, i64) {
-    let p = *cache.get_or_insert_with(|| {
-        let cell = l.push_witness(fe(0));
-        l.constants.push((cell, fe(0)));
-        cell
-    });
-    (p, 0)
-}
-
 /// 2-D convolution as one mat-vec per (image, output position, group): the receptive field times the
 /// matching rows of the group's kernel matrix `[C/g · kh · kw][M/g]`, plus bias (padded positions add
-/// nothing, so they are left out). `x` is NCHW row-major.
+/// nothing, so they are left out). `x` is NCHW row-major; `w` holds the `w_shape` (`[M, C/g, kh, kw]`)
+/// kernel row-major.
+#[allow(clippy::too_many_arguments, reason = "the op's parameters, operands and the shared cells")]
 pub fn conv2d(
     l: &mut Layout,
     p: &crate::ir::ConvParams,
     x: &[(Pos, i64)],
     x_shape: &[usize],
-    w: &crate::ir::Tensor,
-    bias: Option<&[i64]>,
+    w_shape: &[usize],
+    w: &Weights<'_>,
+    bias: Option<&Weights<'_>>,
+    shared: &mut SharedCells,
 ) -> Result<Vec<(Pos, i64)>, CircuitError> {
-    let bad = || CircuitError::Layout(format!("conv shapes {x_shape:?} / {:?}", w.shape()));
+    let bad = || CircuitError::Layout(format!("conv shapes {x_shape:?} / {w_shape:?}"));
     let ([n, c, h, wd], [m, cg, kh, kw]) = (
         <[usize; 4]>::try_from(x_shape).map_err(|_| bad())?,
-        <[usize; 4]>::try_from(w.shape()).map_err(|_| bad())?,
+        <[usize; 4]>::try_from(w_shape).map_err(|_| bad())?,
     );
     let g = p.group.max(1);
-    if c != cg * g || m % g != 0 || x.len() != n * c * h * wd {
+    if c != cg * g || m % g != 0 || x.len() != n * c * h * wd || w.len() != m * cg * kh * kw {
         return Err(bad());
     }
     let oh = crate::ir::ops::window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], false)
@@ -110,19 +251,21 @@ pub fn conv2d(
         .ok_or_else(bad)?;
     let mg = m / g;
     let q = cg * kh * kw;
-    // Kernel matrix per group, row-major [q][oc_local].
-    let mats: Vec<Vec<i64>> = (0..g)
+    // Per group, the index into `w` of kernel-matrix entry [qi][oc_local], row-major.
+    let mats: Vec<Vec<usize>> = (0..g)
         .map(|grp| {
-            let mut mat = vec![0i64; q * mg];
+            let mut mat = vec![0usize; q * mg];
             for ocl in 0..mg {
-                let oc = grp * mg + ocl;
                 for qi in 0..q {
-                    mat[qi * mg + ocl] = w.data()[oc * q + qi];
+                    mat[qi * mg + ocl] = (grp * mg + ocl) * q + qi;
                 }
             }
             mat
         })
         .collect();
+    let biases: Vec<Option<Weights<'static>>> = (0..g)
+        .map(|grp| bias.map(|b| b.gather(grp * mg..(grp + 1) * mg).ok_or_else(bad)).transpose())
+        .collect::<Result<_, _>>()?;
     let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
     for b in 0..n {
         for oy in 0..oh {
@@ -145,8 +288,8 @@ pub fn conv2d(
                             }
                         }
                     }
-                    let gb = bias.map(|bs| bs[grp * mg..(grp + 1) * mg].to_vec());
-                    let ys = matvec(l, &field, &rows, mg, gb.as_deref())?;
+                    let kernel = w.gather(rows.into_iter()).ok_or_else(bad)?;
+                    let ys = linear(l, &field, &kernel, mg, biases[grp].as_ref(), shared)?;
                     for (ocl, y) in ys.into_iter().enumerate() {
                         out[((b * m + grp * mg + ocl) * oh + oy) * ow + ox] = y;
                     }

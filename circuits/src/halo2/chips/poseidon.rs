@@ -160,7 +160,7 @@ pub fn hash(l: &mut Layout, inputs: &[HashInput]) -> Result<(Pos, Fr), CircuitEr
 }
 
 // Partial rounds are laid out two to a row.
-const _: () = assert!(crate::commit::POSEIDON_R_P % 2 == 0);
+const _: () = assert!(crate::commit::POSEIDON_R_P.is_multiple_of(2));
 
 /// Lays out one permutation of `state` (which the row about to be pushed holds) and updates it.
 fn permutation(l: &mut Layout, state: &mut [Fr; POSEIDON_T]) {

@@ -16,6 +16,22 @@ use crate::halo2::CircuitError;
 
 /// Constrains the cell `src` (holding `value`) to `[0, 2^bits)`.
 pub fn range_check(l: &mut Layout, src: Pos, value: i64, bits: u32) -> Result<(), CircuitError> {
+    range_check_offset(l, src, value, 0, bits)
+}
+
+/// Constrains `value + offset` to `[0, 2^bits)` for the cell `src` holding `value`: the decomposition
+/// runs on the shifted value, and the rows that read the first running sum (the copy of `src`) add
+/// `offset` through the gate's constant term, so a signed check needs no row of its own.
+pub fn range_check_offset(
+    l: &mut Layout,
+    src: Pos,
+    value: i64,
+    offset: i64,
+    bits: u32,
+) -> Result<(), CircuitError> {
+    let value = value
+        .checked_add(offset)
+        .ok_or_else(|| CircuitError::Layout("range-checked value overflows".into()))?;
     if bits > 62 {
         return Err(CircuitError::Layout(format!("range check of {bits} bits is wider than supported")));
     }
@@ -47,6 +63,14 @@ pub fn range_check(l: &mut Layout, src: Pos, value: i64, bits: u32) -> Result<()
         let m = 1i64 << (r - rem);
         l.push_rc(fe(z), fe(z), [one, -one, zero, zero]);
         l.push_rc(fe(z.wrapping_mul(m)), zero, [zero, one, zero, -fe(m)]);
+    }
+    // z_0 holds the unshifted value: `a·(z_0 + offset)` in the first row, `d·(z_0 + offset)` in the next.
+    let off = fe(offset);
+    l.rz[first] -= off;
+    let [a, ..] = l.rc_coeffs[first];
+    l.rc_coeffs[first][4] += a * off;
+    if let Some(next) = l.rc_coeffs.get_mut(first + 1) {
+        next[4] += next[3] * off;
     }
     l.copies.push((Pos::Rz(first), src));
     Ok(())
