@@ -296,6 +296,12 @@ pub fn setup(
                 format!("accuracy over {batch} rows of a depth-{depth} tree")
             }
         };
+        let what = match vis.params {
+            ParamVisibility::Hashed => {
+                format!("{what}, parameters hashed: the keys fit any model of this architecture")
+            }
+            ParamVisibility::Fixed => format!("{what}, parameters fixed in the keys"),
+        };
         line(&format!(
             "keys for k = {k} ({what}) written to {} and {} in {:.2?}",
             pk.display(),
