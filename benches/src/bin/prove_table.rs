@@ -40,6 +40,15 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let k = circuit.layout.k();
     if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {
         let l = &circuit.layout;
+        let per_gate: Vec<String> = l
+            .selectors
+            .iter()
+            .enumerate()
+            .map(|(g, rows)| (g, rows.iter().filter(|&&b| b).count()))
+            .filter(|&(_, n)| n > 0)
+            .map(|(g, n)| format!("gate {g}: {n}"))
+            .collect();
+        eprintln!("{name}: selected rows per gate: {}", per_gate.join(", "));
         return Ok(format!(
             "| {name} | {k} | | {} | {} × {} | {layout_s:.2} | | | | |",
             l.main_rows(),

@@ -14,7 +14,7 @@ use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{
     fe, CircuitShape, Gate, Layout, Pos, CONSTS, DOT_WIDTH, GATES, LANES, MAX_RANGE_COLUMNS, MV_INPUTS,
-    MV_OUTPUTS, PACK_WIDTH, WEIGHT_COLS,
+    MV_OUTPUTS, PACK_WIDTH,
 };
 use crate::commit::poseidon::{self, POSEIDON_T};
 
@@ -22,7 +22,8 @@ use crate::commit::poseidon::{self, POSEIDON_T};
 #[derive(Clone, Debug)]
 pub struct PoaiConfig {
     lanes: [Column<Advice>; LANES],
-    weights: [Column<Fixed>; WEIGHT_COLS],
+    /// The first [`CircuitShape::weight_columns`] weight columns (the gates read no others).
+    weights: Vec<Column<Fixed>>,
     consts: [Column<Fixed>; CONSTS],
     selectors: [Option<Selector>; GATES],
     range: Vec<RangeColumns>,
@@ -111,7 +112,7 @@ impl Circuit<Fr> for ModelCircuit {
     /// verifier carry no constraint the model does not use.
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> PoaiConfig {
         let lanes = [(); LANES].map(|_| meta.advice_column());
-        let weights = [(); WEIGHT_COLS].map(|_| meta.fixed_column());
+        let weights: Vec<Column<Fixed>> = (0..shape.weight_columns()).map(|_| meta.fixed_column()).collect();
         let consts = [(); CONSTS].map(|_| meta.fixed_column());
         let selectors: [Option<Selector>; GATES] =
             std::array::from_fn(|g| shape.uses(g).then(|| meta.selector()));
@@ -431,6 +432,11 @@ impl Circuit<Fr> for ModelCircuit {
                     for (f, v) in cols.coeffs.iter().zip(coeffs).filter(|(_, v)| !bool::from(v.is_zero())) {
                         region.assign_fixed(*f, r, *v);
                     }
+                }
+                // A weight column the shape left out must be empty.
+                if l.weights.iter().skip(c.weights.len()).any(|w| w.iter().any(|v| !bool::from(v.is_zero())))
+                {
+                    return Err(Error::Synthesis);
                 }
                 for (col, values) in c.weights.iter().zip(&l.weights).chain(c.consts.iter().zip(&l.consts)) {
                     for (r, v) in values.iter().enumerate().filter(|(_, v)| !bool::from(v.is_zero())) {

@@ -100,6 +100,25 @@ impl CircuitShape {
     pub fn uses(&self, g: usize) -> bool {
         g < GATES && self.gates & (1 << g) != 0
     }
+
+    /// Fixed weight columns the configured gates read: all of them for the fixed-weight mat-vec, the
+    /// first [`PACK_WIDTH`] for packing, the first `POSEIDON_T` for absorption and partial rounds, none
+    /// otherwise. A circuit whose weights are witnesses (hashed parameters) thus carries no idle fixed
+    /// column: each would cost a commitment in the key, an opening in every proof and gas on chain.
+    pub fn weight_columns(&self) -> usize {
+        let needs = |g: Gate, n: usize| if self.uses(g as usize) { n } else { 0 };
+        [
+            needs(Gate::MvInit, WEIGHT_COLS),
+            needs(Gate::Mv, WEIGHT_COLS),
+            needs(Gate::MvFirst, WEIGHT_COLS),
+            needs(Gate::Pack, PACK_WIDTH),
+            needs(Gate::Absorb, crate::commit::POSEIDON_T),
+            needs(Gate::PoseidonPartial, crate::commit::POSEIDON_T),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
 }
 
 impl Default for CircuitShape {

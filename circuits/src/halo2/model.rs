@@ -611,8 +611,9 @@ pub fn build_layout_min_k(
     smallest(|bits| build_layout(graph, trace, commitment, vis, bits))
 }
 
-/// The smallest of the layouts `build` makes for each range-table width (ties go to the wider table,
-/// which needs fewer range-check rows).
+/// The smallest of the layouts `build` makes for each range-table width: least `k`, then fewest range
+/// column pairs (each pair is two advice columns, five fixed columns and a lookup argument, which cost
+/// more than the rows a wider table saves), then the wider table (fewer range-check rows).
 pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> Result<Layout, CircuitError> {
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
@@ -626,7 +627,7 @@ pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> R
             }
         }
         l.range_columns = best_cols.1;
-        if best.as_ref().is_none_or(|b| l.k() < b.k()) {
+        if best.as_ref().is_none_or(|b| (l.k(), l.range_columns) < (b.k(), b.range_columns)) {
             best = Some(l);
         }
     }

@@ -4,8 +4,10 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::model_commitment;
-use poai_circuits::halo2::layout::{Gate, DOT_WIDTH};
-use poai_circuits::halo2::{build_layout, Layout, ParamVisibility, Pos, Visibility, VisibilitySettings};
+use poai_circuits::halo2::layout::{Gate, DOT_WIDTH, PACK_WIDTH, WEIGHT_COLS};
+use poai_circuits::halo2::{
+    build_layout, Layout, ModelCircuit, ParamVisibility, Pos, Visibility, VisibilitySettings,
+};
 use poai_circuits::ir::{QGraph, Tensor};
 use rand::{Rng, SeedableRng};
 
@@ -69,13 +71,28 @@ fn the_fixed_part_depends_on_the_architecture_not_the_weights() {
     let (lca, lcb) = (hashed_layout(&ca, 1), hashed_layout(&cb, 3));
     assert_eq!(fixed_part(&lca), fixed_part(&lcb));
     // With fixed parameters the weights are in the fixed columns.
-    let fixed = |g: &QGraph| {
-        let mut v = HASHED;
-        v.params = ParamVisibility::Fixed;
-        let x = Tensor::new(vec![2, 13], vec![1; 26]).unwrap();
-        build_layout(g, &g.eval_trace(&[x]).unwrap(), model_commitment(g).unwrap(), v, 8).unwrap()
-    };
-    assert_ne!(fixed(&a).weights, fixed(&b).weights);
+    assert_ne!(fixed_layout(&a).weights, fixed_layout(&b).weights);
+}
+
+fn fixed_layout(g: &QGraph) -> Layout {
+    let mut v = HASHED;
+    v.params = ParamVisibility::Fixed;
+    let x = Tensor::new(vec![2, 13], vec![1; 26]).unwrap();
+    build_layout(g, &g.eval_trace(&[x]).unwrap(), model_commitment(g).unwrap(), v, 8).unwrap()
+}
+
+#[test]
+fn a_hashed_circuit_configures_only_the_weight_columns_its_gates_read() {
+    let g = two_layer(3, 13, 9, 5);
+    assert_eq!(ModelCircuit::new(fixed_layout(&g)).shape().weight_columns(), WEIGHT_COLS);
+    let hashed = hashed_layout(&g, 7);
+    // Packing reads the most: one place value per packed lane.
+    assert_eq!(ModelCircuit::new(hashed.clone()).shape().weight_columns(), PACK_WIDTH);
+    // A value in a weight column the shape leaves out is refused, not silently dropped.
+    let mut l = hashed;
+    let row = l.selectors[Gate::Dot as usize].iter().position(|&b| b).unwrap();
+    l.weights[PACK_WIDTH][row] = Fr::one();
+    assert!(verify(l).is_err(), "a weight outside the configured columns was accepted");
 }
 
 #[test]
