@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # poai vs EZKL on the same machine, same fixtures: prove and setup time, peak memory, proof size.
-# Needs `pip install ezkl` (23.x). Usage: bash benches/compare_ezkl.sh [FIXTURE ...]
+# Needs `pip install ezkl` (23.x). Usage: [PARAMS=fixed|hashed] bash benches/compare_ezkl.sh [FIXTURE ...]
+# PARAMS=fixed (default): EZKL's defaults (fixed parameters, public input) against poai with fixed
+#   parameters and a private input.
+# PARAMS=hashed: both hash the parameters and the input and publish the digests (poai's defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p poai-benches --bin prove_table
 fixtures=("${@:-mlp}")
+params="${PARAMS:-fixed}"
+case "$params" in
+  fixed) ezkl_env=(); poai_env=(POAI_PARAM_VISIBILITY=fixed POAI_INPUT_VISIBILITY=private) ;;
+  hashed) ezkl_env=(EZKL_PARAM_VISIBILITY=hashed EZKL_INPUT_VISIBILITY=hashed)
+    poai_env=(POAI_PARAM_VISIBILITY=hashed POAI_INPUT_VISIBILITY=hashed) ;;
+  *) echo "PARAMS must be fixed or hashed" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 peak() { /usr/bin/time -f "%M" "$@" 2>"$work/time" >"$work/out"; tail -1 "$work/time"; }
+echo "parameters: $params"
 echo "| fixture | system | setup s | prove s | peak MB (prove) | proof bytes |"
 echo "|---|---|---|---|---|---|"
 for f in "${fixtures[@]}"; do
   d="$work/$f"
-  python3 benches/ezkl_step.py prepare "$f" "$d" >/dev/null
+  env "${ezkl_env[@]}" python3 benches/ezkl_step.py prepare "$f" "$d" >&2
   sk=$(peak python3 benches/ezkl_step.py setup "$f" "$d"); st=$(awk '/setup/{print $2}' "$work/out")
   pk=$(peak python3 benches/ezkl_step.py prove "$f" "$d"); pt=$(awk '/prove/{print $2}' "$work/out")
   python3 benches/ezkl_step.py verify "$f" "$d" >/dev/null
   size=$(python3 -c "import json;print(len(bytes.fromhex(json.load(open('$d/proof.json'))['hex_proof'][2:])))" 2>/dev/null || echo "?")
   echo "| $f | EZKL $(python3 -c 'import ezkl;print(ezkl.__version__)') | $st | $pt | $((pk / 1024)) | $size |"
-  pp=$(POAI_INPUT_VISIBILITY=private peak target/release/prove_table "$f"); row=$(grep "^| $f " "$work/out")
+  pp=$(peak env "${poai_env[@]}" target/release/prove_table "$f"); row=$(grep "^| $f " "$work/out")
   IFS='|' read -r _ _ k degree rows _ lay kg pr vf bytes _ <<<"$row"
   echo "| $f | poai (k=${k// /}, peak incl. SRS+keygen) | ${kg// /} | ${pr// /} | $((pp / 1024)) | ${bytes// /} |"
 done

@@ -2,7 +2,9 @@
 
 Usage: python3 benches/ezkl_step.py prepare|setup|prove|verify FIXTURE WORKDIR
 Uses EZKL's defaults plus `calibrate_settings(target="resources")`, the settings the issue's reference
-figures were taken with. The SRS is generated locally (`gen_srs`): nothing is downloaded.
+figures were taken with. EZKL 23's defaults are public inputs, fixed parameters, public outputs;
+`EZKL_INPUT_VISIBILITY` / `EZKL_PARAM_VISIBILITY` (e.g. `hashed`) override them for `prepare`.
+The SRS is generated locally (`gen_srs`): nothing is downloaded.
 """
 
 import asyncio
@@ -28,14 +30,20 @@ def main():
     t = time.time()
     if step == "prepare":
         os.makedirs(work, exist_ok=True)
-        call(ezkl.gen_settings, os.path.join(src, "model.onnx"), p("settings.json"))
+        args = ezkl.PyRunArgs()
+        for field in ("input_visibility", "param_visibility"):
+            value = os.environ.get("EZKL_" + field.upper())
+            if value:
+                setattr(args, field, value)
+        call(ezkl.gen_settings, os.path.join(src, "model.onnx"), p("settings.json"), py_run_args=args)
         call(ezkl.calibrate_settings, os.path.join(src, "calibration.json"), os.path.join(src, "model.onnx"),
              p("settings.json"), "resources")
         call(ezkl.compile_circuit, os.path.join(src, "model.onnx"), p("model.compiled"), p("settings.json"))
         logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
         call(ezkl.gen_srs, p("kzg.srs"), logrows)
         call(ezkl.gen_witness, os.path.join(src, "input.json"), p("model.compiled"), p("witness.json"))
-        print(f"logrows {logrows}")
+        vis = {k: v for k, v in json.load(open(p("settings.json")))["run_args"].items() if "visibility" in k}
+        print(f"logrows {logrows} {vis}")
     elif step == "setup":
         call(ezkl.setup, p("model.compiled"), p("vk.key"), p("pk.key"), p("kzg.srs"))
     elif step == "prove":

@@ -13,8 +13,8 @@ use halo2_base::halo2_proofs::plonk::{
 use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{
-    fe, CircuitShape, Gate, Layout, Pos, CONSTS, DOT_WIDTH, GATES, LANES, MAX_RANGE_COLUMNS, MV_INPUTS,
-    MV_OUTPUTS, PACK_WIDTH,
+    fe, CircuitShape, Gate, Layout, Pos, BLOCK_INPUTS, BLOCK_WIDTH, CONSTS, DOT_WIDTH, GATES, LANES,
+    MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS, PACK_WIDTH,
 };
 use crate::commit::poseidon::{self, POSEIDON_T};
 
@@ -188,6 +188,21 @@ impl Circuit<Fr> for ModelCircuit {
             });
             vec![q * (acc - sum)]
         });
+        // Shared-weight blocks: input row i reads the weight row i rows up; its running sum continues the
+        // same output's sum one block (BLOCK_INPUTS + 1 rows) up.
+        for i in 1..=BLOCK_INPUTS {
+            let Some(g) = Gate::dot_block(i) else { continue };
+            gate(meta, &selectors, g, "shared-weight dot step", |m, q| {
+                let acc = m.query_advice(lanes[LANES - 1], Rotation::cur());
+                let prev = m.query_advice(lanes[LANES - 1], Rotation(-(BLOCK_INPUTS as i32 + 1)));
+                let [keep, bias] = [0, 1].map(|c| m.query_fixed(consts[c], Rotation::cur()));
+                let sum = (0..BLOCK_WIDTH).fold(keep * prev + bias, |e, t| {
+                    e + m.query_advice(lanes[t], Rotation::cur())
+                        * m.query_advice(lanes[t], Rotation(-(i as i32)))
+                });
+                vec![q * (acc - sum)]
+            });
+        }
         gate(meta, &selectors, Gate::Rescale, "rescale", |m, q_on| {
             let [x, q, r, y, h, g, t, u] =
                 [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
@@ -205,8 +220,12 @@ impl Circuit<Fr> for ModelCircuit {
             ]
         });
         gate(meta, &selectors, Gate::Relu, "relu", |m, q| {
-            let [x, y, u] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            vec![q.clone() * y.clone() * u.clone(), q * (u - (y - x))]
+            (0..LANES / 3)
+                .flat_map(|i| {
+                    let [x, y, u] = [0, 1, 2].map(|j| m.query_advice(lanes[3 * i + j], Rotation::cur()));
+                    [q.clone() * y.clone() * u.clone(), q.clone() * (u - (y - x))]
+                })
+                .collect::<Vec<_>>()
         });
         gate(meta, &selectors, Gate::Max2, "max2", |m, q| {
             let [a, b, mx, u, v] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));

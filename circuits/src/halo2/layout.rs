@@ -35,7 +35,7 @@ pub enum Gate {
     Mv = 1,
     /// Rescale with saturation.
     Rescale = 2,
-    /// ReLU.
+    /// ReLU, three to a row (lanes `3i, 3i+1, 3i+2`: `x, y, u`).
     Relu = 3,
     /// Affine map `lane1 = c0 · lane0 + c1`.
     Affine = 4,
@@ -69,10 +69,32 @@ pub enum Gate {
     /// Dot-product step with witnessed weights: `lane8 = c0·lane8(prev) + c1 + Σ_t lane_t · lane_(4+t)`
     /// (`c0 = 0` on a dot product's first row, `c1` a constant bias).
     Dot = 16,
+    /// Shared-weight dot-product step, input row 1 of a block: `lane8 = c0·lane8(-(BLOCK_INPUTS+1)) + c1
+    /// + Σ_t lane_t · lane_t(-1)` (the block's weight row is the row above). See [`Gate::dot_block`].
+    DotBlock1 = 17,
+    /// The same for input row 2 (weights two rows up).
+    DotBlock2 = 18,
+    /// The same for input row 3.
+    DotBlock3 = 19,
+    /// The same for input row 4.
+    DotBlock4 = 20,
+}
+
+impl Gate {
+    /// The shared-weight dot gate of input row `i` (1-based) of a block: one row of `BLOCK_WIDTH`
+    /// witnessed weights followed by [`BLOCK_INPUTS`] rows of inputs, each against the same weights.
+    pub fn dot_block(i: usize) -> Option<Self> {
+        [Self::DotBlock1, Self::DotBlock2, Self::DotBlock3, Self::DotBlock4].get(i.checked_sub(1)?).copied()
+    }
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 17;
+pub const GATES: usize = 21;
+/// Input rows per weight row in a shared-weight dot block ([`Gate::dot_block`]).
+pub const BLOCK_INPUTS: usize = 4;
+/// Products per input row of a shared-weight dot block (lanes `0..BLOCK_WIDTH`; the last lane is the
+/// accumulator).
+pub const BLOCK_WIDTH: usize = LANES - 1;
 /// Products per dot-product row (inputs in lanes `0..DOT_WIDTH`, weights in the next `DOT_WIDTH`).
 pub const DOT_WIDTH: usize = (LANES - 1) / 2;
 

@@ -546,7 +546,7 @@ pub(crate) fn lay_out_nodes(
             }
             QOp::Relu => {
                 let bits = in_fmt(0)?.bits;
-                get(cells, 0)?.into_iter().map(|c| relu(l, c, bits)).collect::<Result<_, _>>()?
+                relu(l, &get(cells, 0)?, bits)?
             }
             QOp::LeakyRelu { .. } | QOp::Reciprocal { .. } | QOp::Sqrt { .. } | QOp::Clip { .. } => {
                 // Element-wise chips built from other gates; they share the zero cell.

@@ -4,7 +4,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::model_commitment;
-use poai_circuits::halo2::layout::{Gate, DOT_WIDTH, PACK_WIDTH, WEIGHT_COLS};
+use poai_circuits::halo2::layout::{Gate, BLOCK_INPUTS, DOT_WIDTH, PACK_WIDTH, WEIGHT_COLS};
 use poai_circuits::halo2::{
     build_layout, Layout, ModelCircuit, ParamVisibility, Pos, Visibility, VisibilitySettings,
 };
@@ -90,7 +90,7 @@ fn a_hashed_circuit_configures_only_the_weight_columns_its_gates_read() {
     assert_eq!(ModelCircuit::new(hashed.clone()).shape().weight_columns(), PACK_WIDTH);
     // A value in a weight column the shape leaves out is refused, not silently dropped.
     let mut l = hashed;
-    let row = l.selectors[Gate::Dot as usize].iter().position(|&b| b).unwrap();
+    let row = l.main_rows() - 1;
     l.weights[PACK_WIDTH][row] = Fr::one();
     assert!(verify(l).is_err(), "a weight outside the configured columns was accepted");
 }
@@ -107,11 +107,19 @@ fn other_weights_under_the_claimed_commitment_are_rejected() {
 
 #[test]
 fn one_tampered_weight_or_dot_product_cell_is_rejected() {
-    let honest = hashed_layout(&two_layer(3, 13, 9, 5), 7);
-    let rows: Vec<usize> =
-        (0..honest.main_rows()).filter(|&r| honest.selectors[Gate::Dot as usize][r]).collect();
-    // A dot product over 13 inputs + the bias: four rows, the last with two unused slots.
-    let (first, full, last) = (rows[0], rows[1], rows[3]);
+    // fc1 (nine outputs) in shared-operand blocks, fc2 (three outputs) in plain dot rows.
+    let honest = hashed_layout(&two_layer(3, 13, 9, 3), 7);
+    let rows_of = |g: Gate| -> Vec<usize> {
+        (0..honest.main_rows()).filter(|&r| honest.selectors[g as usize][r]).collect()
+    };
+    // fc2: a dot product over 9 inputs + the bias, three rows, the last with two unused slots.
+    let dot = rows_of(Gate::Dot);
+    let (first, full, last) = (dot[0], dot[1], dot[2]);
+    // fc1: the input (13 values + the one cell for the bias) is the shared row, two chunks of eight; a
+    // group's first input rows of chunks 0 and 1 are a block (BLOCK_INPUTS + 1 rows) apart.
+    let block = rows_of(Gate::DotBlock1);
+    let (b0, b1) = (block[0], block[1]);
+    assert_eq!(b1 - b0, BLOCK_INPUTS + 1);
     let pack = honest.selectors[Gate::Pack as usize].iter().position(|&b| b).unwrap();
     for (what, pos) in [
         ("weight copy", Pos::Lane(DOT_WIDTH + 1, full)),
@@ -120,6 +128,12 @@ fn one_tampered_weight_or_dot_product_cell_is_rejected() {
         ("running accumulator", Pos::Lane(8, full)),
         ("unused input slot", Pos::Lane(DOT_WIDTH - 1, last)),
         ("parameter in its pack row", Pos::Lane(5, pack + 1)),
+        ("shared row's input copy", Pos::Lane(3, b0 - 1)),
+        ("block weight copy", Pos::Lane(3, b0)),
+        ("fourth block row's weight copy", Pos::Lane(0, b0 + 3)),
+        ("block accumulator", Pos::Lane(8, b0 + 2)),
+        ("block running accumulator", Pos::Lane(8, b1)),
+        ("block's unused slot", Pos::Lane(7, b1)),
     ] {
         let mut l = honest.clone();
         let v = l.get(pos);

@@ -66,21 +66,36 @@ pub fn rescale(
     Ok((Pos::Lane(3, row), y))
 }
 
-/// `y = max(x, 0)` — `QOp::Relu`. Lanes: `x` (copied), `y`, `u = y - x`. Gate: `y·u = 0`,
+/// `y = max(x, 0)` — `QOp::Relu`, [`RELUS_PER_ROW`] elements to a row. Lanes `3i..3i+3`: `x` (copied),
+/// `y`, `u = y - x`. Gate (each triple; an unused triple holds zeros, which satisfy it): `y·u = 0`,
 /// `u = y - x`. Range checks: `y, u < 2^bits`, so `y >= 0`, `y >= x` and one of them is tight.
-pub fn relu(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
-    let y = src.1.max(0);
-    let u = y - src.1;
-    let row = l.push_row();
-    l.selectors[Gate::Relu as usize][row] = true;
-    l.lanes[0][row] = fe(src.1);
-    l.lanes[1][row] = fe(y);
-    l.lanes[2][row] = fe(u);
-    l.copies.push((Pos::Lane(0, row), src.0));
-    range_check(l, Pos::Lane(1, row), y, bits)?;
-    range_check(l, Pos::Lane(2, row), u, bits)?;
-    Ok((Pos::Lane(1, row), y))
+pub fn relu(l: &mut Layout, xs: &[(Pos, i64)], bits: u32) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    let mut out = Vec::with_capacity(xs.len());
+    for chunk in xs.chunks(RELUS_PER_ROW) {
+        let row = l.push_row();
+        l.selectors[Gate::Relu as usize][row] = true;
+        for (i, &src) in chunk.iter().enumerate() {
+            let y = src.1.max(0);
+            let u = y - src.1;
+            for (lane, v) in [src.1, y, u].into_iter().enumerate() {
+                l.lanes[3 * i + lane][row] = fe(v);
+            }
+            l.copies.push((Pos::Lane(3 * i, row), src.0));
+            range_check(l, Pos::Lane(3 * i + 1, row), y, bits)?;
+            range_check(l, Pos::Lane(3 * i + 2, row), u, bits)?;
+            out.push((Pos::Lane(3 * i + 1, row), y));
+        }
+    }
+    Ok(out)
 }
+
+/// [`relu`] of one element (a row of its own).
+fn relu_one(l: &mut Layout, x: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+    relu(l, &[x], bits)?.pop().ok_or_else(|| CircuitError::Layout("relu of one element".into()))
+}
+
+/// ReLUs per row (three lanes each).
+pub const RELUS_PER_ROW: usize = super::super::layout::LANES / 3;
 
 /// `m = max(a, b)` for two signed `bits`-wide values. Lanes: `a`, `b` (both copied), `m`, `u = m - a`,
 /// `v = m - b`. Gate: `u·v = 0` and the two differences. Range checks: `u, v < 2^bits`, so `m` is at least
@@ -201,7 +216,7 @@ pub fn leaky_relu(
     shift: u32,
     bits: u32,
 ) -> Result<(Pos, i64), CircuitError> {
-    let p = relu(l, x, bits)?;
+    let p = relu_one(l, x, bits)?;
     let n = arith(l, x, p, [1, -1, 0, 0]);
     let m = arith(l, n, zero, [alpha, 0, 0, 0]);
     let alpha_bits = 64 - alpha.unsigned_abs().leading_zeros();
@@ -259,7 +274,7 @@ pub fn sqrt(
             (arith(l, x, zero, [1i64 << up, 0, 0, 0]), bits + up)
         }
     };
-    let v = relu(l, v, v_bits)?;
+    let v = relu_one(l, v, v_bits)?;
     sqrt_round(l, v, (v_bits + 3).min(62))
 }
 
@@ -296,7 +311,7 @@ pub fn reciprocal(
     bits: u32,
 ) -> Result<(Pos, i64), CircuitError> {
     let k = numerator_log2.min(62);
-    let p = relu(l, x, bits)?;
+    let p = relu_one(l, x, bits)?;
     let n = arith(l, x, p, [1, -1, 0, 0]);
     let a = arith(l, p, n, [1, -1, 0, 0]);
     let a_zero = is_zero(l, a, zero);

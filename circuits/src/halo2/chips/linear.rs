@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 
-use super::super::layout::{fe, Gate, Layout, Pos, DOT_WIDTH, LANES, MV_INPUTS, MV_OUTPUTS};
+use super::super::layout::{
+    fe, Gate, Layout, Pos, BLOCK_INPUTS, BLOCK_WIDTH, DOT_WIDTH, LANES, MV_INPUTS, MV_OUTPUTS,
+};
 use crate::halo2::CircuitError;
 
 /// Weights or biases of a linear op: constants of the circuit, or cells of committed parameters.
@@ -117,6 +119,13 @@ pub fn dot_matvec(
     }
     let zero = shared.zero(l);
     let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
+    if n >= BLOCK_INPUTS {
+        // Input-stationary blocks: the input (with the one cell for a committed bias) is shared by every
+        // output's weight column.
+        let top: Vec<(Pos, i64)> = x.iter().copied().chain(one).collect();
+        let (columns, starts): (Vec<_>, Vec<_>) = (0..n).map(|j| column_and_start(w, k, n, j, bias)).unzip();
+        return shared_dots(l, &top, &columns, &starts, shared);
+    }
     let acc_lane = LANES - 1;
     let mut out = Vec::with_capacity(n);
     for j in 0..n {
@@ -156,6 +165,125 @@ pub fn dot_matvec(
         out.push((Pos::Lane(acc_lane, row), acc));
     }
     Ok(out)
+}
+
+/// `out_p = start_p + Σ_s top_s · rows_p[s]`: many dot products that share one operand, laid out in
+/// blocks of one row of `top` (`BLOCK_WIDTH` cells, copied) and [`BLOCK_INPUTS`] rows of the other
+/// operands (one vector each, with its running sum), so a cell of the shared operand serves four dot
+/// products and a row does eight products instead of [`dot_matvec`]'s four. A convolution shares a kernel
+/// column across positions (weight-stationary), a mat-vec its input across outputs (input-stationary).
+/// Vectors shorter than `top` are padded with the zero cell (and `top`'s unused lanes then add nothing);
+/// a block's missing vectors leave their rows empty, so consecutive blocks of a sum stay
+/// `BLOCK_INPUTS + 1` rows apart.
+pub fn shared_dots(
+    l: &mut Layout,
+    top: &[(Pos, i64)],
+    rows: &[Vec<(Pos, i64)>],
+    start: &[i64],
+    shared: &mut SharedCells,
+) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    if rows.iter().any(|r| r.len() > top.len()) || start.len() != rows.len() {
+        return Err(CircuitError::Layout(format!(
+            "shared dots: {} shared cells, {} vectors, {} starts",
+            top.len(),
+            rows.len(),
+            start.len()
+        )));
+    }
+    let zero = shared.zero(l);
+    let acc_lane = LANES - 1;
+    let chunks = top.len().div_ceil(BLOCK_WIDTH).max(1);
+    let mut out = Vec::with_capacity(rows.len());
+    for (group, starts) in rows.chunks(BLOCK_INPUTS).zip(start.chunks(BLOCK_INPUTS)) {
+        let mut acc = starts.to_vec();
+        let mut last = vec![0; group.len()];
+        for c in 0..chunks {
+            let slots = c * BLOCK_WIDTH..((c + 1) * BLOCK_WIDTH).min(top.len());
+            let trow = l.push_row();
+            for (t, &(p, v)) in top.get(slots.clone()).unwrap_or(&[]).iter().enumerate() {
+                l.lanes[t][trow] = fe(v);
+                l.copies.push((Pos::Lane(t, trow), p));
+            }
+            for i in 1..=BLOCK_INPUTS {
+                let row = l.push_row();
+                let Some(vector) = group.get(i - 1) else { continue };
+                let gate = Gate::dot_block(i).ok_or_else(|| CircuitError::Layout("dot block".into()))?;
+                l.selectors[gate as usize][row] = true;
+                if c == 0 {
+                    l.consts[1][row] = fe(starts[i - 1]);
+                } else {
+                    l.consts[0][row] = fe(1);
+                }
+                let a = &mut acc[i - 1];
+                for t in 0..BLOCK_WIDTH {
+                    let s = c * BLOCK_WIDTH + t;
+                    // Past the vector's end the slot is the zero cell: top's lane adds nothing there.
+                    let cell = vector.get(s).copied().unwrap_or(zero);
+                    l.lanes[t][row] = fe(cell.1);
+                    l.copies.push((Pos::Lane(t, row), cell.0));
+                    if let Some(&(_, tv)) = top.get(s) {
+                        *a = a.wrapping_add(cell.1.wrapping_mul(tv));
+                    }
+                }
+                l.lanes[acc_lane][row] = fe(*a);
+                last[i - 1] = row;
+            }
+        }
+        out.extend(acc.iter().zip(&last).map(|(&a, &row)| (Pos::Lane(acc_lane, row), a)));
+    }
+    Ok(out)
+}
+
+/// `y_p = Wᵀx_p + b` for many input vectors `x_p` against the same witnessed weights `w` (row-major
+/// `[K][N]`) by [`shared_dots`], each kernel column shared by the vectors; a committed bias is one more
+/// weight against the one cell. Returns `out[p][j]`.
+pub fn shared_weight_dots(
+    l: &mut Layout,
+    xs: &[Vec<(Pos, i64)>],
+    w: &[(Pos, i64)],
+    n: usize,
+    bias: Option<&Weights<'_>>,
+    shared: &mut SharedCells,
+) -> Result<Vec<Vec<(Pos, i64)>>, CircuitError> {
+    let k = xs.first().map_or(0, Vec::len);
+    if xs.iter().any(|x| x.len() != k) || w.len() != k * n || bias.is_some_and(|b| b.len() != n) {
+        return Err(CircuitError::Layout(format!(
+            "shared-weight dots: inputs of {k}, {} weights, {n} outputs",
+            w.len()
+        )));
+    }
+    let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
+    let vectors: Vec<Vec<(Pos, i64)>> = match one {
+        Some(one) => xs.iter().map(|x| x.iter().copied().chain([one]).collect()).collect(),
+        None => xs.to_vec(),
+    };
+    let mut out = vec![Vec::with_capacity(n); xs.len()];
+    for j in 0..n {
+        let (column, start) = column_and_start(w, k, n, j, bias);
+        let ys = shared_dots(l, &column, &vectors, &vec![start; xs.len()], shared)?;
+        for (o, y) in out.iter_mut().zip(ys) {
+            o.push(y);
+        }
+    }
+    Ok(out)
+}
+
+/// Column `j` of `w` (`[K][N]`) with a committed bias appended, and the constant bias (or 0).
+fn column_and_start(
+    w: &[(Pos, i64)],
+    k: usize,
+    n: usize,
+    j: usize,
+    bias: Option<&Weights<'_>>,
+) -> (Vec<(Pos, i64)>, i64) {
+    let mut column: Vec<(Pos, i64)> = (0..k).map(|t| w[t * n + j]).collect();
+    let mut start = 0;
+    match bias {
+        Some(Weights::Cells(b)) => column.push(b[j]),
+        Some(Weights::Fixed(b)) => start = b[j],
+        None => {}
+    }
+    (column, start)
 }
 
 /// Lays out `y = Wᵀx + b` for `x` given as cells with their values; `w` is row-major `[K][N]`.
@@ -267,6 +395,49 @@ pub fn conv2d(
         .map(|grp| bias.map(|b| b.gather(grp * mg..(grp + 1) * mg).ok_or_else(bad)).transpose())
         .collect::<Result<_, _>>()?;
     let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
+    if let (Weights::Cells(_), true) = (w, n * oh * ow > 1) {
+        // Committed weights: every position's full receptive field (padding as the zero cell) against the
+        // group's kernel in shared-weight blocks, so each weight row serves four positions.
+        let zero = shared.zero(l);
+        for (grp, mat) in mats.iter().enumerate() {
+            let Some(Weights::Cells(kernel)) = w.gather(mat.iter().copied()) else { return Err(bad()) };
+            let mut fields = Vec::with_capacity(n * oh * ow);
+            for b in 0..n {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut field = Vec::with_capacity(q);
+                        for ic in 0..cg {
+                            let ch = grp * cg + ic;
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
+                                        - p.pads[0] as isize;
+                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
+                                        - p.pads[1] as isize;
+                                    field.push(
+                                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < wd as isize {
+                                            x[((b * c + ch) * h + iy as usize) * wd + ix as usize]
+                                        } else {
+                                            zero
+                                        },
+                                    );
+                                }
+                            }
+                        }
+                        fields.push(field);
+                    }
+                }
+            }
+            let ys = shared_weight_dots(l, &fields, &kernel, mg, biases[grp].as_ref(), shared)?;
+            for (pos, y) in ys.into_iter().enumerate() {
+                let (b, rest) = (pos / (oh * ow), pos % (oh * ow));
+                for (ocl, v) in y.into_iter().enumerate() {
+                    out[(b * m + grp * mg + ocl) * oh * ow + rest] = v;
+                }
+            }
+        }
+        return Ok(out);
+    }
     for b in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
