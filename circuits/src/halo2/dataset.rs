@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::chips::elementwise::{arith, constant_cell, is_zero, max2};
 use super::chips::linear::{matvec, SharedCells};
 use super::chips::poseidon::{hash, HashInput};
-use super::layout::{fe, Gate, Layout, Pos};
+use super::layout::{fe, Gate, Layout, LayoutOptions, Pos};
 use super::model::{
     commit_model, expose, lay_out_nodes, packed_input, publish, smallest, sum, traced, Cells,
 };
@@ -183,14 +183,14 @@ fn lay_out_row(
 }
 
 /// Builds the layout of a dataset-bound circuit for `rows` (one for membership, `batch` consecutive
-/// ones for accuracy), with the range table `range_bits` wide.
+/// ones for accuracy), built as `options` say (a bare `u32` is the range table's width).
 pub fn build_dataset_layout(
     graph: &QGraph,
     rows: &[DatasetRow],
     commitment: Fr,
     mode: DatasetMode,
     (output, params): (Visibility, ParamVisibility),
-    range_bits: u32,
+    options: impl Into<LayoutOptions>,
 ) -> Result<Layout, CircuitError> {
     if rows.len() != mode.rows() {
         return Err(CircuitError::Layout(format!("{} rows for a circuit of {}", rows.len(), mode.rows())));
@@ -203,7 +203,7 @@ pub fn build_dataset_layout(
             mode.depth()
         )));
     }
-    let mut l = Layout::new(range_bits);
+    let mut l = Layout::with_options(options.into());
     let mut shared = SharedCells::default();
     let params = commit_model(&mut l, graph, commitment, params)?;
     match mode {
@@ -254,5 +254,5 @@ pub fn build_dataset_layout_min_k(
     mode: DatasetMode,
     vis: (Visibility, ParamVisibility),
 ) -> Result<Layout, CircuitError> {
-    smallest(|bits| build_dataset_layout(graph, rows, commitment, mode, vis, bits))
+    smallest(|options| build_dataset_layout(graph, rows, commitment, mode, vis, options))
 }

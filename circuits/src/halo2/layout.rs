@@ -214,6 +214,25 @@ pub struct Layout {
     pub instance_cells: Vec<(Pos, usize)>,
     /// Bits of the range table (`[0, 2^range_bits)`).
     pub range_bits: u32,
+    /// Dot products over witnessed weights share an operand across rows (the `DotBlock` gates) where
+    /// they can; otherwise every product row holds both operands (the `Dot` gate).
+    pub shared_dots: bool,
+}
+
+/// How a layout is built: the range table's width and whether dot products share an operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutOptions {
+    /// Bits of the range table.
+    pub range_bits: u32,
+    /// See [`Layout::shared_dots`].
+    pub shared_dots: bool,
+}
+
+impl From<u32> for LayoutOptions {
+    /// A range table of `range_bits` with shared-operand dot products.
+    fn from(range_bits: u32) -> Self {
+        Self { range_bits, shared_dots: true }
+    }
 }
 
 impl Layout {
@@ -226,8 +245,14 @@ impl Layout {
             selectors: vec![Vec::new(); GATES],
             range_bits,
             range_columns: 1,
+            shared_dots: true,
             ..Self::default()
         }
+    }
+
+    /// An empty table built as `options` say.
+    pub fn with_options(options: LayoutOptions) -> Self {
+        Self { shared_dots: options.shared_dots, ..Self::new(options.range_bits) }
     }
 
     /// The gates and lookups this layout uses.

@@ -16,7 +16,7 @@ use super::chips::elementwise::{
 use super::chips::linear::{conv2d, linear, matvec, SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
-use super::layout::{fe, Layout, Pos, MAX_RANGE_COLUMNS};
+use super::layout::{fe, Layout, LayoutOptions, Pos, MAX_RANGE_COLUMNS};
 use super::{CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::{description_digest, INPUT_DOMAIN, MODEL_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
@@ -268,17 +268,17 @@ pub(crate) fn traced(trace: &[Option<Tensor>], id: usize) -> Result<&Tensor, Cir
         .ok_or_else(|| CircuitError::Layout(format!("value {id} missing from the trace")))
 }
 
-/// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]), with the range
-/// table `range_bits` wide. Public instances, in order: `commitment` (the model commitment, a constant of
+/// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]) as `options` say
+/// (a bare `u32` is the range table's width, with shared-operand dot blocks). Public instances, in order: `commitment` (the model commitment, a constant of
 /// the circuit), then each input as `vis.input` says, then each output as `vis.output` says.
 pub fn build_layout(
     graph: &QGraph,
     trace: &[Option<Tensor>],
     commitment: Fr,
     vis: VisibilitySettings,
-    range_bits: u32,
+    options: impl Into<LayoutOptions>,
 ) -> Result<Layout, CircuitError> {
-    let mut l = Layout::new(range_bits);
+    let mut l = Layout::with_options(options.into());
     let mut cells = commit_model(&mut l, graph, commitment, vis.params)?;
     let mut shared = SharedCells::default();
 
@@ -608,28 +608,41 @@ pub fn build_layout_min_k(
     commitment: Fr,
     vis: VisibilitySettings,
 ) -> Result<Layout, CircuitError> {
-    smallest(|bits| build_layout(graph, trace, commitment, vis, bits))
+    smallest(|options| build_layout(graph, trace, commitment, vis, options))
 }
 
 /// The smallest of the layouts `build` makes for each range-table width: least `k`, then fewest range
 /// column pairs (each pair is two advice columns, five fixed columns and a lookup argument, which cost
-/// more than the rows a wider table saves), then the wider table (fewer range-check rows).
-pub(crate) fn smallest(build: impl Fn(u32) -> Result<Layout, CircuitError>) -> Result<Layout, CircuitError> {
+/// more than the rows a wider table saves), then the wider table (fewer range-check rows). Shared-operand
+/// dot blocks are then tried at the chosen width and kept only where they lower `k` or the range pairs:
+/// their gates and rotations cost ~20% of proving time at equal `k` (mlp), so they must pay in rows.
+pub(crate) fn smallest(
+    build: impl Fn(LayoutOptions) -> Result<Layout, CircuitError>,
+) -> Result<Layout, CircuitError> {
+    let cost = |l: &Layout| (l.k(), l.range_columns);
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
-        let mut l = build(bits)?;
-        // More range column pairs only where they lower k (each costs columns and a lookup).
-        let mut best_cols = (l.k(), 1);
-        for cols in 2..=MAX_RANGE_COLUMNS {
-            l.range_columns = cols;
-            if l.k() < best_cols.0 {
-                best_cols = (l.k(), cols);
-            }
-        }
-        l.range_columns = best_cols.1;
-        if best.as_ref().is_none_or(|b| (l.k(), l.range_columns) < (b.k(), b.range_columns)) {
+        let l = fewest_range_columns(build(LayoutOptions { range_bits: bits, shared_dots: false })?);
+        if best.as_ref().is_none_or(|b| cost(&l) < cost(b)) {
             best = Some(l);
         }
     }
-    best.ok_or_else(|| CircuitError::Layout("no layout".into()))
+    let best = best.ok_or_else(|| CircuitError::Layout("no layout".into()))?;
+    let shared =
+        fewest_range_columns(build(LayoutOptions { range_bits: best.range_bits, shared_dots: true })?);
+    Ok(if cost(&shared) < cost(&best) { shared } else { best })
+}
+
+/// `l` spread over the fewest range column pairs that reach its least `k` (more pairs only where they
+/// lower `k`: each costs columns and a lookup).
+fn fewest_range_columns(mut l: Layout) -> Layout {
+    let mut best = (l.k(), 1);
+    for cols in 2..=MAX_RANGE_COLUMNS {
+        l.range_columns = cols;
+        if l.k() < best.0 {
+            best = (l.k(), cols);
+        }
+    }
+    l.range_columns = best.1;
+    l
 }

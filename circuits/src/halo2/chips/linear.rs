@@ -119,7 +119,7 @@ pub fn dot_matvec(
     }
     let zero = shared.zero(l);
     let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
-    if n >= BLOCK_INPUTS {
+    if l.shared_dots && n >= BLOCK_INPUTS {
         // Input-stationary blocks: the input (with the one cell for a committed bias) is shared by every
         // output's weight column.
         let top: Vec<(Pos, i64)> = x.iter().copied().chain(one).collect();
@@ -395,7 +395,7 @@ pub fn conv2d(
         .map(|grp| bias.map(|b| b.gather(grp * mg..(grp + 1) * mg).ok_or_else(bad)).transpose())
         .collect::<Result<_, _>>()?;
     let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
-    if let (Weights::Cells(_), true) = (w, n * oh * ow > 1) {
+    if let (Weights::Cells(_), true) = (w, l.shared_dots && n * oh * ow > 1) {
         // Committed weights: every position's full receptive field (padding as the zero cell) against the
         // group's kernel in shared-weight blocks, so each weight row serves four positions.
         let zero = shared.zero(l);
