@@ -69,10 +69,10 @@ pub enum Gate {
     /// Dot-product step with witnessed weights: `lane8 = c0·lane8(prev) + c1 + Σ_t lane_t · lane_(4+t)`
     /// (`c0 = 0` on a dot product's first row, `c1` a constant bias).
     Dot = 16,
-    /// Shared-weight dot-product step, input row 1 of a block: `lane8 = c0·lane8(-(BLOCK_INPUTS+1)) + c1
-    /// + Σ_t lane_t · lane_t(-1)` (the block's weight row is the row above). See [`Gate::dot_block`].
+    /// Shared-operand dot-product step, input row 1 of a block: `lane8 = c0·lane8(-(BLOCK_INPUTS+1)) +
+    /// c1 + Σ_t lane_t · lane_t(-1)` (the block's shared row is the row above). See [`Gate::dot_block`].
     DotBlock1 = 17,
-    /// The same for input row 2 (weights two rows up).
+    /// The same for input row 2 (the shared row two rows up).
     DotBlock2 = 18,
     /// The same for input row 3.
     DotBlock3 = 19,
@@ -81,8 +81,9 @@ pub enum Gate {
 }
 
 impl Gate {
-    /// The shared-weight dot gate of input row `i` (1-based) of a block: one row of `BLOCK_WIDTH`
-    /// witnessed weights followed by [`BLOCK_INPUTS`] rows of inputs, each against the same weights.
+    /// The shared-operand dot gate of input row `i` (1-based) of a block: one row of `BLOCK_WIDTH`
+    /// shared cells (a kernel column, or a mat-vec input) followed by [`BLOCK_INPUTS`] rows of other
+    /// operands, each against the same shared row.
     pub fn dot_block(i: usize) -> Option<Self> {
         [Self::DotBlock1, Self::DotBlock2, Self::DotBlock3, Self::DotBlock4].get(i.checked_sub(1)?).copied()
     }
@@ -90,9 +91,9 @@ impl Gate {
 
 /// Number of gate selectors.
 pub const GATES: usize = 21;
-/// Input rows per weight row in a shared-weight dot block ([`Gate::dot_block`]).
+/// Input rows per shared row in a shared-operand dot block ([`Gate::dot_block`]).
 pub const BLOCK_INPUTS: usize = 4;
-/// Products per input row of a shared-weight dot block (lanes `0..BLOCK_WIDTH`; the last lane is the
+/// Products per input row of a shared-operand dot block (lanes `0..BLOCK_WIDTH`; the last lane is the
 /// accumulator).
 pub const BLOCK_WIDTH: usize = LANES - 1;
 /// Products per dot-product row (inputs in lanes `0..DOT_WIDTH`, weights in the next `DOT_WIDTH`).

@@ -269,8 +269,9 @@ pub(crate) fn traced(trace: &[Option<Tensor>], id: usize) -> Result<&Tensor, Cir
 }
 
 /// Builds the layout of `graph` for the witness `trace` (from [`QGraph::eval_trace`]) as `options` say
-/// (a bare `u32` is the range table's width, with shared-operand dot blocks). Public instances, in order: `commitment` (the model commitment, a constant of
-/// the circuit), then each input as `vis.input` says, then each output as `vis.output` says.
+/// (a bare `u32` is the range table's width, with shared-operand dot blocks). Public instances, in
+/// order: `commitment` (the model commitment, a constant of the circuit), then each input as
+/// `vis.input` says, then each output as `vis.output` says.
 pub fn build_layout(
     graph: &QGraph,
     trace: &[Option<Tensor>],

@@ -119,23 +119,18 @@ pub fn dot_matvec(
     }
     let zero = shared.zero(l);
     let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
+    // The input, with the one cell against a committed bias.
+    let top: Vec<(Pos, i64)> = x.iter().copied().chain(one).collect();
     if l.shared_dots && n >= BLOCK_INPUTS {
-        // Input-stationary blocks: the input (with the one cell for a committed bias) is shared by every
-        // output's weight column.
-        let top: Vec<(Pos, i64)> = x.iter().copied().chain(one).collect();
+        // Input-stationary blocks: the input is shared by every output's weight column.
         let (columns, starts): (Vec<_>, Vec<_>) = (0..n).map(|j| column_and_start(w, k, n, j, bias)).unzip();
         return shared_dots(l, &top, &columns, &starts, shared);
     }
     let acc_lane = LANES - 1;
     let mut out = Vec::with_capacity(n);
     for j in 0..n {
-        let mut pairs: Vec<Product> = (0..k).map(|t| (x[t], w[t * n + j])).collect();
-        let mut start = 0i64;
-        match (bias, one) {
-            (Some(Weights::Cells(b)), Some(one)) => pairs.push((one, b[j])),
-            (Some(Weights::Fixed(b)), _) => start = b[j],
-            _ => {}
-        }
+        let (column, start) = column_and_start(w, k, n, j, bias);
+        let pairs: Vec<Product> = top.iter().copied().zip(column).collect();
         let chunks: Vec<&[Product]> =
             if pairs.is_empty() { vec![&[]] } else { pairs.chunks(DOT_WIDTH).collect() };
         let (mut acc, mut row) = (start, 0);
@@ -394,6 +389,25 @@ pub fn conv2d(
     let biases: Vec<Option<Weights<'static>>> = (0..g)
         .map(|grp| bias.map(|b| b.gather(grp * mg..(grp + 1) * mg).ok_or_else(bad)).transpose())
         .collect::<Result<_, _>>()?;
+    // The receptive field of output position (b, oy, ox) in group `grp`, in kernel-matrix row order:
+    // the input cell, or None for a padded position.
+    let field = |b: usize, oy: usize, ox: usize, grp: usize| -> Vec<Option<(Pos, i64)>> {
+        let mut field = Vec::with_capacity(q);
+        for ic in 0..cg {
+            let ch = grp * cg + ic;
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                    field.push(
+                        (iy >= 0 && ix >= 0 && iy < h as isize && ix < wd as isize)
+                            .then(|| x[((b * c + ch) * h + iy as usize) * wd + ix as usize]),
+                    );
+                }
+            }
+        }
+        field
+    };
     let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
     if let (Weights::Cells(_), true) = (w, l.shared_dots && n * oh * ow > 1) {
         // Committed weights: every position's full receptive field (padding as the zero cell) against the
@@ -405,26 +419,7 @@ pub fn conv2d(
             for b in 0..n {
                 for oy in 0..oh {
                     for ox in 0..ow {
-                        let mut field = Vec::with_capacity(q);
-                        for ic in 0..cg {
-                            let ch = grp * cg + ic;
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize
-                                        - p.pads[0] as isize;
-                                    let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize
-                                        - p.pads[1] as isize;
-                                    field.push(
-                                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < wd as isize {
-                                            x[((b * c + ch) * h + iy as usize) * wd + ix as usize]
-                                        } else {
-                                            zero
-                                        },
-                                    );
-                                }
-                            }
-                        }
-                        fields.push(field);
+                        fields.push(field(b, oy, ox, grp).into_iter().map(|f| f.unwrap_or(zero)).collect());
                     }
                 }
             }
@@ -442,25 +437,16 @@ pub fn conv2d(
         for oy in 0..oh {
             for ox in 0..ow {
                 for (grp, mat) in mats.iter().enumerate() {
-                    let (mut field, mut rows) = (Vec::with_capacity(q), Vec::with_capacity(q * mg));
-                    for ic in 0..cg {
-                        let ch = grp * cg + ic;
-                        for ky in 0..kh {
-                            for kx in 0..kw {
-                                let iy =
-                                    (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
-                                let ix =
-                                    (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
-                                if iy >= 0 && ix >= 0 && iy < h as isize && ix < wd as isize {
-                                    let qi = (ic * kh + ky) * kw + kx;
-                                    field.push(x[((b * c + ch) * h + iy as usize) * wd + ix as usize]);
-                                    rows.extend_from_slice(&mat[qi * mg..(qi + 1) * mg]);
-                                }
-                            }
+                    // Padded positions add nothing, so they are left out.
+                    let (mut cells, mut rows) = (Vec::with_capacity(q), Vec::with_capacity(q * mg));
+                    for (qi, cell) in field(b, oy, ox, grp).into_iter().enumerate() {
+                        if let Some(cell) = cell {
+                            cells.push(cell);
+                            rows.extend_from_slice(&mat[qi * mg..(qi + 1) * mg]);
                         }
                     }
                     let kernel = w.gather(rows.into_iter()).ok_or_else(bad)?;
-                    let ys = linear(l, &field, &kernel, mg, biases[grp].as_ref(), shared)?;
+                    let ys = linear(l, &cells, &kernel, mg, biases[grp].as_ref(), shared)?;
                     for (ocl, y) in ys.into_iter().enumerate() {
                         out[((b * m + grp * mg + ocl) * oh + oy) * ow + ox] = y;
                     }
