@@ -68,4 +68,12 @@ pub enum ProverError {
         /// Largest supported.
         max: u32,
     },
+    /// A development seed whose secret falls inside the evaluation domain (probability about `2^k / r`).
+    #[error("seed {seed} gives a secret inside the size-2^{k} domain; pick another seed")]
+    SecretInDomain {
+        /// The seed.
+        seed: u64,
+        /// The requested k.
+        k: u32,
+    },
 }

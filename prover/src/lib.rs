@@ -9,6 +9,7 @@
 
 pub mod artifacts;
 pub mod dataset;
+mod dev_srs;
 mod error;
 pub mod proof;
 pub mod srs;

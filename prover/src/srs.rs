@@ -31,7 +31,6 @@ use poai_verifier::srs::{raw_params_len, split_srs};
 pub use poai_verifier::srs::{SrsHeader, SRS_MAGIC};
 use poai_verifier::VerifierParams;
 use rand::rngs::OsRng;
-use rand_chacha::rand_core::SeedableRng;
 
 use crate::ProverError;
 
@@ -59,8 +58,8 @@ impl Srs {
     /// A deterministic development SRS. **Insecure**: anyone who knows `seed` can forge proofs.
     pub fn generate_insecure(k: u32, seed: u64) -> Result<Self, ProverError> {
         check_k(k)?;
-        let rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-        let params = ParamsKZG::<Bn256>::setup(k, rng);
+        let params = crate::dev_srs::params_for_secret(k, crate::dev_srs::secret_from_seed(seed))
+            .ok_or(ProverError::SecretInDomain { seed, k })?;
         let header = SrsHeader {
             format: "poai-srs".into(),
             version: 1,
@@ -100,10 +99,12 @@ impl Srs {
         // A development SRS is regenerated at the smaller size from its seed when that gives the same
         // powers (several times faster than recomputing the truncated Lagrange basis).
         if let (true, Some(seed)) = (self.header.insecure_dev_setup, self.header.seed) {
-            let small = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
-            let n = small.get_g().len();
-            if small.get_g() == &self.params.get_g()[..n] && small.s_g2() == self.params.s_g2() {
-                return Ok(small);
+            if let Some(small) = crate::dev_srs::params_for_secret(k, crate::dev_srs::secret_from_seed(seed))
+            {
+                let n = small.get_g().len();
+                if small.get_g() == &self.params.get_g()[..n] && small.s_g2() == self.params.s_g2() {
+                    return Ok(small);
+                }
             }
         }
         let mut p = self.params.clone();
