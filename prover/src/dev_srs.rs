@@ -117,6 +117,7 @@ pub(crate) fn params_for_secret(k: u32, s: Fr) -> Option<ParamsKZG<Bn256>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "test failures")]
 mod tests {
     use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
     use halo2_base::halo2_proofs::SerdeFormat;
