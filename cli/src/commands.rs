@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use poai_circuits::commit::merkle::MerkleTree;
 use poai_circuits::halo2::{DatasetMode, ParamVisibility, Visibility, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
-use poai_prover::{CircuitKind, DatasetFile};
+use poai_prover::{CircuitKind, DatasetFile, ProofTarget};
 use poai_verifier::{Claims, ProofFile, Provider, VerifierParams, VerifyingKeyFile};
 use serde_json::json;
 
@@ -312,6 +312,52 @@ pub fn setup(
     Ok(())
 }
 
+pub fn setup_onchain(
+    vk: &Path,
+    srs: &Path,
+    (pk_out, vk_out): (&Path, &Path),
+    k: u32,
+    json: bool,
+) -> anyhow::Result<()> {
+    let model_vk = read_vk(vk)?;
+    let srs_file = poai_prover::Srs::read(srs)?;
+    if srs_file.header().insecure_dev_setup {
+        note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
+    }
+    let t = Instant::now();
+    let pb = spinner(&format!("generating the on-chain keys (compression circuit, k = {k}; minutes)"), json);
+    let (pk_bytes, vk_bytes) = poai_prover::setup_onchain(&model_vk, &srs_file, k)?;
+    pb.finish_and_clear();
+    write_atomic(pk_out, &pk_bytes)?;
+    write_atomic(vk_out, &vk_bytes)?;
+    let header = read_vk(vk_out)?.header;
+    let columns = header.onchain.as_ref().map(|o| (o.num_advice, o.num_lookup_advice, o.num_fixed));
+    if json {
+        line(
+            &json!({
+                "pk": pk_out,
+                "vk": vk_out,
+                "k": k,
+                "model_k": model_vk.header.k,
+                "instances": header.instance_count(),
+                "columns": columns.map(|(a, l, f)| json!({"advice": a, "lookup_advice": l, "fixed": f})),
+            })
+            .to_string(),
+        );
+    } else {
+        let (a, l, f) = columns.unwrap_or_default();
+        line(&format!(
+            "on-chain keys for k = {k} ({a} advice, {l} lookup, {f} fixed columns; verifies proofs of the k = {} \
+             model circuit) written to {} and {} in {:.2?}",
+            model_vk.header.k,
+            pk_out.display(),
+            vk_out.display(),
+            t.elapsed()
+        ));
+    }
+    Ok(())
+}
+
 /// What `poai prove` proves inference on.
 pub enum ProveInput {
     /// An input file.
@@ -322,24 +368,55 @@ pub enum ProveInput {
     Missing,
 }
 
+/// The keys `poai prove` uses: the model's proving key and, for an on-chain proof, the on-chain key.
+pub type ProveKeys<'a> = (&'a Path, Option<&'a Path>);
+
+fn read_onchain_pk(path: Option<&Path>) -> anyhow::Result<Option<poai_prover::OnchainProvingKey>> {
+    path.map(|p| {
+        poai_prover::read_onchain_pk(&read(p)?)
+            .with_context(|| format!("{} is not a usable on-chain proving key", p.display()))
+    })
+    .transpose()
+}
+
+fn target(onchain: Option<&poai_prover::OnchainProvingKey>) -> ProofTarget<'_> {
+    onchain.map_or(ProofTarget::Direct, ProofTarget::Onchain)
+}
+
+fn proving_message(onchain: bool) -> &'static str {
+    if onchain {
+        "proving, then compressing for on-chain verification (minutes)"
+    } else {
+        "proving"
+    }
+}
+
 pub fn prove(
     model: &Path,
     input: &ProveInput,
     provider: Provider,
-    pk: &Path,
+    (pk, onchain): ProveKeys<'_>,
     srs: &Path,
     output: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
     let compiled = load_compiled(model)?;
     let pk_key = read_pk_file(pk)?;
+    let onchain = read_onchain_pk(onchain)?;
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
     let proof = match input {
         ProveInput::File(path) => {
             let data = io::read_input_file(path)?;
-            let pb = spinner("proving", json);
-            let proof = poai_prover::prove_model(&compiled, &srs_file, &pk_key, &data, provider)?;
+            let pb = spinner(proving_message(onchain.is_some()), json);
+            let proof = poai_prover::prove_model(
+                &compiled,
+                &srs_file,
+                &pk_key,
+                &data,
+                provider,
+                target(onchain.as_ref()),
+            )?;
             pb.finish_and_clear();
             proof
         }
@@ -348,8 +425,16 @@ pub fn prove(
             if let Some(DatasetMode::Accuracy { .. }) = pk_key.0.dataset {
                 anyhow::bail!("{} is an accuracy key: use `poai prove-accuracy`", pk.display());
             }
-            let pb = spinner("proving", json);
-            let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &dataset, *row, provider)?;
+            let pb = spinner(proving_message(onchain.is_some()), json);
+            let proof = poai_prover::prove_rows(
+                &compiled,
+                &srs_file,
+                &pk_key,
+                &dataset,
+                *row,
+                provider,
+                target(onchain.as_ref()),
+            )?;
             pb.finish_and_clear();
             proof
         }
@@ -392,7 +477,7 @@ pub fn prove_accuracy(
     model: &Path,
     dataset: &Path,
     (rows, provider): (&str, Provider),
-    pk: &Path,
+    (pk, onchain): ProveKeys<'_>,
     srs: &Path,
     output: &Path,
     json: bool,
@@ -400,6 +485,7 @@ pub fn prove_accuracy(
     let (start, end) = row_range(rows)?;
     let compiled = load_compiled(model)?;
     let pk_key = read_pk_file(pk)?;
+    let onchain = read_onchain_pk(onchain)?;
     let Some(DatasetMode::Accuracy { batch, .. }) = pk_key.0.dataset else {
         anyhow::bail!("{} is not an accuracy key (set up with --dataset and --batch)", pk.display());
     };
@@ -410,7 +496,15 @@ pub fn prove_accuracy(
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
     let pb = spinner(&format!("proving accuracy on rows {start}..{end}"), json);
-    let proof = poai_prover::prove_rows(&compiled, &srs_file, &pk_key, &data, start, provider)?;
+    let proof = poai_prover::prove_rows(
+        &compiled,
+        &srs_file,
+        &pk_key,
+        &data,
+        start,
+        provider,
+        target(onchain.as_ref()),
+    )?;
     pb.finish_and_clear();
     write_proof(output, &proof, t, json)
 }
@@ -676,8 +770,8 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
     if let Err(e) = compiled.check_deployable() {
         if !a.allow_oversized {
             return Err(anyhow::Error::new(e).context(format!(
-                "the verifier for {} cannot be deployed on mainnet (nothing written): verifying this circuit \
-                 directly on chain needs a compressed (aggregated) proof, not yet built",
+                "the verifier for {} cannot be deployed on mainnet (nothing written): make on-chain keys with \
+                 `poai setup-onchain --vk {0}` and generate the verifier from the on-chain verifying key",
                 a.vk.display()
             )));
         }
@@ -690,7 +784,8 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
     if let Some(b) = a.bytecode {
         write_atomic(b, &hex_file(&compiled.creation))?;
     }
-    let (instances, input_index) = poai_contracts::rewards::instance_layout(&key.header);
+    let layout = poai_contracts::rewards::instance_layout(&key.header);
+    let instances = layout.count;
     if json {
         line(
             &json!({
@@ -699,7 +794,8 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
                 "deployable": compiled.check_deployable().is_ok(),
                 "model_commitment": key.header.model_commitment,
                 "instance_count": instances,
-                "input_index": input_index,
+                "model_index": layout.model_index,
+                "input_index": layout.input_index,
             })
             .to_string(),
         );

@@ -53,6 +53,10 @@ struct ProveArgs {
     /// Bind the proof to this compute provider's address (the reward contract pays only it).
     #[arg(long)]
     provider: Option<poai_verifier::Provider>,
+    /// Compress the proof for on-chain verification with this on-chain proving key (`poai
+    /// setup-onchain`); the SRS must reach the on-chain key's k. Verify it with the on-chain verifying key.
+    #[arg(long, value_name = "ONCHAIN_PK")]
+    onchain: Option<PathBuf>,
 }
 
 impl VisArgs {
@@ -148,6 +152,27 @@ enum Command {
         /// Dataset binding (fixed by the keys).
         #[command(flatten)]
         dataset: DatasetArgs,
+    },
+    /// Generate the on-chain keys for a model's verifying key: a compression circuit that verifies the
+    /// model's proofs and whose Solidity verifier fits a contract (`poai prove --onchain`, `poai
+    /// evm-verifier` on the on-chain verifying key).
+    SetupOnchain {
+        /// The model's verifying key (`poai setup`).
+        #[arg(long)]
+        vk: PathBuf,
+        /// SRS file; must reach `--k`.
+        #[arg(long)]
+        srs: PathBuf,
+        /// Output on-chain proving key.
+        #[arg(long = "onchain-pk")]
+        onchain_pk: PathBuf,
+        /// Output on-chain verifying key.
+        #[arg(long = "onchain-vk")]
+        onchain_vk: PathBuf,
+        /// log2 of the compression circuit's rows: larger means fewer columns (a cheaper verifier) and a
+        /// larger SRS.
+        #[arg(long, default_value_t = poai_prover::DEFAULT_ONCHAIN_K)]
+        k: u32,
     },
     /// Committed datasets.
     #[command(subcommand)]
@@ -328,6 +353,9 @@ fn main() -> ExitCode {
             (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
             cli.json,
         ),
+        Command::SetupOnchain { vk, srs, onchain_pk, onchain_vk, k } => {
+            commands::setup_onchain(&vk, &srs, (&onchain_pk, &onchain_vk), k, cli.json)
+        }
         Command::Dataset(DatasetCommand::Commit { data, compiled, output }) => {
             commands::dataset_commit(&data, &compiled, &output, cli.json)
         }
@@ -335,7 +363,7 @@ fn main() -> ExitCode {
             &model,
             &dataset,
             (&rows, out.provider.unwrap_or_default()),
-            &out.pk,
+            (&out.pk, out.onchain.as_deref()),
             &out.srs,
             &out.output,
             cli.json,
@@ -351,7 +379,7 @@ fn main() -> ExitCode {
                 &model,
                 &source,
                 out.provider.unwrap_or_default(),
-                &out.pk,
+                (&out.pk, out.onchain.as_deref()),
                 &out.srs,
                 &out.output,
                 cli.json,

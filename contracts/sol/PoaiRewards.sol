@@ -19,6 +19,9 @@ contract PoaiRewards {
         address verifier;
         // Number of public instances (32-byte words) at the start of the call data.
         uint32 instanceCount;
+        // Index among the instances of the model commitment (0 for a direct proof; after the 12
+        // accumulator limbs for an on-chain, compressed one).
+        uint32 modelIndex;
         // Index among the instances of what a task binds: the input commitment, or the dataset root for
         // a dataset-bound key; NO_INPUT for keys with neither.
         uint32 inputIndex;
@@ -78,11 +81,17 @@ contract PoaiRewards {
 
     /// @notice Registers `model` (a poai model commitment) with its generated verifier and the layout
     /// of its public instances. A commitment is registered once, by whoever registers it first.
-    function registerModel(bytes32 model, address verifier, uint32 instanceCount, uint32 inputIndex) external {
+    function registerModel(
+        bytes32 model,
+        address verifier,
+        uint32 instanceCount,
+        uint32 modelIndex,
+        uint32 inputIndex
+    ) external {
         if (models[model].verifier != address(0)) revert AlreadyRegistered();
-        if (verifier.code.length == 0 || instanceCount == 0) revert BadTask();
-        if (inputIndex != NO_INPUT && inputIndex >= instanceCount) revert BadTask();
-        models[model] = Model(msg.sender, verifier, instanceCount, inputIndex);
+        if (verifier.code.length == 0 || modelIndex >= instanceCount) revert BadTask();
+        if (inputIndex != NO_INPUT && (inputIndex >= instanceCount || inputIndex == modelIndex)) revert BadTask();
+        models[model] = Model(msg.sender, verifier, instanceCount, modelIndex, inputIndex);
         emit ModelRegistered(model, msg.sender, verifier);
     }
 
@@ -109,7 +118,8 @@ contract PoaiRewards {
         Model storage m = models[t.model];
         uint256 instancesLen = uint256(m.instanceCount) * 32;
         if (proofCalldata.length <= instancesLen) revert InstancesMismatch();
-        if (bytes32(proofCalldata[0:32]) != t.model) revert InstancesMismatch();
+        uint256 modelAt = uint256(m.modelIndex) * 32;
+        if (bytes32(proofCalldata[modelAt:modelAt + 32]) != t.model) revert InstancesMismatch();
         if (m.inputIndex != NO_INPUT) {
             uint256 at = uint256(m.inputIndex) * 32;
             if (bytes32(proofCalldata[at:at + 32]) != t.input) revert InstancesMismatch();

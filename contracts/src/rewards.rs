@@ -19,19 +19,29 @@ pub fn compile_rewards(solc: &Solc) -> Result<Compiled, ContractError> {
     Ok(c)
 }
 
-/// What the contract needs to know of a key: the number of public instances and the index of what a task
-/// binds among them: the (first) input's commitment, or the dataset root of a dataset-bound key
-/// ([`NO_INPUT`] if there is neither).
-pub fn instance_layout(header: &KeyHeader) -> (u32, u32) {
+/// What the contract needs to know of a key's public instances (`registerModel`'s arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    /// Number of public instances.
+    pub count: u32,
+    /// Index of the model commitment (after the accumulator of an on-chain key).
+    pub model_index: u32,
+    /// Index of what a task binds: the (first) input's commitment, or the dataset root of a
+    /// dataset-bound key ([`NO_INPUT`] if there is neither).
+    pub input_index: u32,
+}
+
+/// The [`InstanceLayout`] of a key.
+pub fn instance_layout(header: &KeyHeader) -> InstanceLayout {
     let mut at = 0usize;
-    let mut input = NO_INPUT;
+    let mut input_index = NO_INPUT;
     for seg in &header.public {
         if matches!(seg, PublicValue::InputCommitment { index: 0 } | PublicValue::DatasetRoot) {
-            input = at as u32;
+            input_index = at as u32;
         }
         at += seg.len();
     }
-    (at as u32, input)
+    InstanceLayout { count: at as u32, model_index: header.model_index() as u32, input_index }
 }
 
 /// The 4-byte selector of a function or error signature.
@@ -54,13 +64,19 @@ fn call(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
     out
 }
 
-/// `registerModel(model, verifier, instanceCount, inputIndex)`.
-pub fn register_model(model: [u8; 32], verifier: Address, instance_count: u32, input_index: u32) -> Vec<u8> {
+/// `registerModel(model, verifier, instanceCount, modelIndex, inputIndex)`.
+pub fn register_model(model: [u8; 32], verifier: Address, layout: InstanceLayout) -> Vec<u8> {
     let mut v = [0u8; 32];
     v[12..].copy_from_slice(verifier.as_slice());
     call(
-        "registerModel(bytes32,address,uint32,uint32)",
-        &[model, v, word_u64(instance_count.into()), word_u64(input_index.into())],
+        "registerModel(bytes32,address,uint32,uint32,uint32)",
+        &[
+            model,
+            v,
+            word_u64(layout.count.into()),
+            word_u64(layout.model_index.into()),
+            word_u64(layout.input_index.into()),
+        ],
     )
 }
 

@@ -19,6 +19,7 @@ use poai_verifier::artifact::{decode_key, encode_key, VERSION};
 use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, Provider, PublicValue, BACKEND, CURVE};
 
 use crate::dataset::DatasetFile;
+use crate::onchain::{prove_onchain, OnchainProvingKey};
 use crate::proof::keygen_verifying;
 use crate::{keygen, prove, ProverError, Srs};
 
@@ -174,6 +175,7 @@ fn header(
         shape,
         public: public_layout(model, kind)?,
         dataset: kind.dataset,
+        onchain: None,
         body_len: body_len as u64,
     })
 }
@@ -257,6 +259,16 @@ fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
     Ok(())
 }
 
+/// Where a proof is to be checked, which decides what is proved.
+#[derive(Clone, Copy)]
+pub enum ProofTarget<'a> {
+    /// Off chain (`poai verify`, the Rust verifier): the model proof itself.
+    Direct,
+    /// On chain: the model proof compressed with this on-chain key (minutes more proving; a proof whose
+    /// Solidity verifier is deployable).
+    Onchain(&'a OnchainProvingKey),
+}
+
 /// Proves inference of `model` on float `inputs` (a key made without a dataset), bound to `provider`.
 pub fn prove_model(
     model: &CompiledModel,
@@ -264,6 +276,7 @@ pub fn prove_model(
     pk: &ProvingKeyFile,
     inputs: &[Vec<f32>],
     provider: Provider,
+    target: ProofTarget<'_>,
 ) -> Result<ProofFile, ProverError> {
     let h = &pk.0;
     check_key(model, h)?;
@@ -273,7 +286,7 @@ pub fn prove_model(
         ));
     }
     let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    finish(model, srs, pk, circuit(model, Witness::Inputs(&q), h.visibility, provider)?)
+    finish(model, srs, pk, circuit(model, Witness::Inputs(&q), h.visibility, provider)?, target)
 }
 
 /// Proves inference on dataset rows: row `start` for a membership key, rows `start..start + batch` for
@@ -285,6 +298,7 @@ pub fn prove_rows(
     dataset: &(DatasetFile, MerkleTree),
     start: usize,
     provider: Provider,
+    target: ProofTarget<'_>,
 ) -> Result<ProofFile, ProverError> {
     let h = &pk.0;
     check_key(model, h)?;
@@ -323,18 +337,19 @@ pub fn prove_rows(
             })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
-    finish(model, srs, pk, circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?)
+    finish(model, srs, pk, circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?, target)
 }
 
-/// Proves circuit `c` with `pk`, checks the proof against the key's own verifying key, and writes the
-/// proof file.
+/// Proves circuit `c` with `pk` (and compresses the proof for `target`), checks the proof against the
+/// key's own verifying key, and writes the proof file.
 fn finish(
     model: &CompiledModel,
     srs: &Srs,
-    pk: &ProvingKeyFile,
+    model_pk: &ProvingKeyFile,
     c: ModelCircuit,
+    target: ProofTarget<'_>,
 ) -> Result<ProofFile, ProverError> {
-    let (h, pk) = pk;
+    let (h, pk) = model_pk;
     if c.shape() != h.shape {
         return Err(ProverError::Mismatch("the proving key was made for a circuit of another shape".into()));
     }
@@ -345,15 +360,25 @@ fn finish(
             h.k
         )));
     }
-    let params = srs.for_circuit(h.k)?;
-    let proof = prove(&params, pk, &c)?;
-    let instances = c.layout.instance.clone();
-    // A corrupted proving key yields a proof that does not verify: catch it here, not on chain.
-    poai_verifier::verify_instances(pk.get_vk(), &srs.verifier_params()?, &proof, &instances).map_err(
-        |e| {
-            ProverError::Mismatch(format!("the proof does not verify against the proving key's own key: {e}"))
-        },
-    )?;
+    let (h, proof, instances) = match target {
+        ProofTarget::Direct => {
+            let params = srs.for_circuit(h.k)?;
+            let proof = prove(&params, pk, &c)?;
+            let instances = c.layout.instance.clone();
+            // A corrupted proving key yields a proof that does not verify: catch it here, not on chain.
+            poai_verifier::verify_instances(pk.get_vk(), &srs.verifier_params()?, &proof, &instances)
+                .map_err(|e| {
+                    ProverError::Mismatch(format!(
+                        "the proof does not verify against the proving key's own key: {e}"
+                    ))
+                })?;
+            (h, proof, instances)
+        }
+        ProofTarget::Onchain(onchain) => {
+            let (proof, instances) = prove_onchain(srs, onchain, model_pk, &c)?;
+            (&onchain.header, proof, instances)
+        }
+    };
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),
         version: VERSION,

@@ -11,6 +11,7 @@ pub mod artifacts;
 pub mod dataset;
 mod dev_srs;
 mod error;
+pub mod onchain;
 pub mod proof;
 pub mod srs;
 
@@ -19,10 +20,11 @@ use std::path::Path;
 
 pub use artifacts::{
     circuit_k, circuit_rows, prove_model, prove_rows, read_pk, setup, verifying_key_file, CircuitKind,
-    ProvingKeyFile,
+    ProofTarget, ProvingKeyFile,
 };
 pub use dataset::DatasetFile;
 pub use error::ProverError;
+pub use onchain::{read_onchain_pk, setup_onchain, OnchainProvingKey, DEFAULT_ONCHAIN_K};
 pub use proof::{keygen, keygen_verifying, prove};
 pub use srs::{Srs, SrsHeader};
 

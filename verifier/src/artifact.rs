@@ -24,6 +24,8 @@ pub const BACKEND: &str = "halo2-kzg-shplonk-keccak256";
 pub const CURVE: &str = "bn254";
 /// Largest k any artifact may claim (BN254's two-adicity).
 pub const MAX_K: u32 = 28;
+/// Field elements of a [`PublicValue::KzgAccumulator`]: four base-field coordinates of three limbs.
+pub const ACCUMULATOR_LIMBS: usize = 12;
 
 /// Which key a key file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +59,11 @@ impl KeyKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PublicValue {
+    /// [`ACCUMULATOR_LIMBS`] field elements opening the instances of an on-chain (compressed) proof: the
+    /// KZG accumulator of the model proof it verified, two G1 points whose coordinates are split into
+    /// 88-bit limbs (`lhs.x`, `lhs.y`, `rhs.x`, `rhs.y`, least significant limb first). The proof is
+    /// valid only if `e(lhs, G2) = e(rhs, s·G2)`.
+    KzgAccumulator,
     /// One field element: the model commitment.
     ModelCommitment,
     /// `len` field elements: public model input `index`, quantised with scale `scale`.
@@ -111,6 +118,7 @@ impl PublicValue {
             | Self::CorrectCount
             | Self::Provider => 1,
             Self::RowRange => 2,
+            Self::KzgAccumulator => ACCUMULATOR_LIMBS,
             Self::Input { len, .. } | Self::Output { len, .. } => *len,
         }
     }
@@ -149,14 +157,61 @@ pub struct KeyHeader {
     /// For a dataset-bound circuit: membership of one row or accuracy over a batch, and the tree depth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetMode>,
+    /// For an on-chain key: the compression circuit, which verifies one proof of the model circuit the
+    /// rest of the header describes; `k` and the halo2 key are then the compression circuit's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onchain: Option<OnchainCircuit>,
     /// Exact length of the halo2 key bytes that follow.
     pub body_len: u64,
+}
+
+/// The compression circuit of an on-chain key: snark-verifier's aggregation circuit over halo2-base
+/// (few columns, so its Solidity verifier is small and cheap), verifying one model proof made with the
+/// Poseidon transcript. Its public instances are the model proof's KZG accumulator, then the model proof's
+/// own instances; the model circuit's verifying key is a constant of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnchainCircuit {
+    /// Advice columns with the gate.
+    pub num_advice: usize,
+    /// Advice columns copied into the range lookup.
+    pub num_lookup_advice: usize,
+    /// Fixed (constant) columns.
+    pub num_fixed: usize,
+    /// Bits of the range lookup table.
+    pub lookup_bits: usize,
+    /// k of the model circuit whose proofs it verifies.
+    pub model_k: u32,
+    /// halo2's digest of the model circuit's verifying key (hex), so that a model proving key of another
+    /// circuit is refused before proving rather than yielding an invalid proof.
+    pub model_vk_digest: String,
+    /// Where the witness generator breaks each advice column (proving keys only; fixed at key generation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub break_points: Vec<Vec<usize>>,
+}
+
+impl OnchainCircuit {
+    /// halo2-base's configuration of the circuit at size `k`.
+    pub fn base_params(&self, k: u32) -> halo2_base::gates::circuit::BaseCircuitParams {
+        halo2_base::gates::circuit::BaseCircuitParams {
+            k: k as usize,
+            num_advice_per_phase: vec![self.num_advice],
+            num_fixed: self.num_fixed,
+            num_lookup_advice_per_phase: vec![self.num_lookup_advice],
+            lookup_bits: Some(self.lookup_bits),
+            num_instance_columns: 1,
+        }
+    }
 }
 
 impl KeyHeader {
     /// Number of public instances a proof for this key has.
     pub fn instance_count(&self) -> usize {
         self.public.iter().map(PublicValue::len).sum()
+    }
+
+    /// Index of the model commitment among the instances (after the accumulator of an on-chain key).
+    pub fn model_index(&self) -> usize {
+        self.public.iter().take_while(|s| **s != PublicValue::ModelCommitment).map(PublicValue::len).sum()
     }
 
     /// Reads what public instances laid out as this header says claim: public inputs and outputs as real
@@ -182,6 +237,8 @@ impl KeyHeader {
             let slice = &instances[at..at + seg.len()];
             at += seg.len();
             match seg {
+                // Checked by verification (a pairing), not a claim.
+                PublicValue::KzgAccumulator => {}
                 // With hashed parameters the circuit computes the commitment: any model of the
                 // architecture; with fixed ones it is the key's model.
                 PublicValue::ModelCommitment if self.visibility.params == ParamVisibility::Hashed => {}
@@ -452,8 +509,19 @@ pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), Ver
     if !(1..=MAX_K).contains(&h.k) {
         return Err(bad(format!("k = {} out of range", h.k)));
     }
-    if h.public.first() != Some(&PublicValue::ModelCommitment) {
-        return Err(bad("the public instances must start with the model commitment".into()));
+    let opening: &[PublicValue] = match h.onchain {
+        None => &[PublicValue::ModelCommitment],
+        Some(_) => &[PublicValue::KzgAccumulator, PublicValue::ModelCommitment],
+    };
+    if !h.public.starts_with(opening) || h.public[opening.len()..].contains(&PublicValue::KzgAccumulator) {
+        return Err(bad(format!(
+            "the public instances must start with {} and have no other accumulator",
+            if h.onchain.is_some() {
+                "the accumulator, then the model commitment"
+            } else {
+                "the model commitment"
+            }
+        )));
     }
     if body.len() as u64 != h.body_len {
         return Err(bad(format!("key body is {} bytes, header says {}", body.len(), h.body_len)));

@@ -13,9 +13,13 @@ pub mod hex;
 pub mod srs;
 mod verify;
 
-pub use artifact::{Claims, KeyHeader, KeyKind, ProofFile, Provider, PublicValue, BACKEND, CURVE, KEY_MAGIC};
+pub use artifact::{
+    Claims, KeyHeader, KeyKind, OnchainCircuit, ProofFile, Provider, PublicValue, ACCUMULATOR_LIMBS, BACKEND,
+    CURVE, KEY_MAGIC,
+};
 pub use error::VerifyError;
 pub use srs::{SrsHeader, VerifierParams, SRS_MAGIC};
 pub use verify::{
-    parse_isolated, verify, verify_instances, ProofReader, ProofWriter, Verified, VerifyingKeyFile,
+    decide_accumulator, parse_isolated, verify, verify_instances, ProofReader, ProofWriter, Verified,
+    VerifyingKeyFile,
 };

@@ -166,6 +166,16 @@ impl VerifierParams {
         self.k
     }
 
+    /// The G2 generator.
+    pub fn g2(&self) -> G2Affine {
+        self.g2
+    }
+
+    /// `s·G2`.
+    pub fn s_g2(&self) -> G2Affine {
+        self.s_g2
+    }
+
     /// True when the SRS is a poai development setup (proofs checked with it can be forged).
     pub fn insecure_dev_setup(&self) -> bool {
         self.insecure_dev_setup

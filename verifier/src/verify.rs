@@ -2,7 +2,11 @@
 
 use std::io::Cursor;
 
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::halo2_proofs::halo2curves::bn256::{multi_miller_loop, Bn256, Fq, Fr, G1Affine, G2Prepared};
+use halo2_base::halo2_proofs::halo2curves::group::Group;
+use halo2_base::halo2_proofs::halo2curves::pairing::MillerLoopResult;
+use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::plonk::{verify_proof, VerifyingKey};
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
@@ -15,7 +19,7 @@ use poai_circuits::halo2::{ModelCircuit, ParamVisibility};
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
-use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile};
+use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS};
 use crate::error::format_err;
 use crate::{hex, VerifierParams, VerifyError};
 
@@ -40,13 +44,25 @@ impl VerifyingKeyFile {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
         let shape = header.shape;
-        let vk = parse_isolated("verifying key", || {
-            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
-                &mut Cursor::new(body),
-                SerdeFormat::RawBytes,
-                shape,
-            )
-        })?;
+        let vk = match &header.onchain {
+            None => parse_isolated("verifying key", || {
+                VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+                    &mut Cursor::new(body),
+                    SerdeFormat::RawBytes,
+                    shape,
+                )
+            })?,
+            Some(onchain) => {
+                let params = onchain.base_params(header.k);
+                parse_isolated("verifying key", || {
+                    VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+                        &mut Cursor::new(body),
+                        SerdeFormat::RawBytes,
+                        params,
+                    )
+                })?
+            }
+        };
         // halo2 reads the number of fixed commitments from the bytes and never compares it with the
         // configured circuit's; a mismatch would only show as a panic inside verification.
         if vk.fixed_commitments().len() != vk.cs().num_fixed_columns() {
@@ -102,9 +118,9 @@ pub fn verify(
         .map(|s| fr_from_hex(s))
         .collect::<Option<_>>()
         .ok_or_else(|| format_err("proof file", "an instance is not a canonical hex field element"))?;
-    // Instance 0 names the model: the key's own with fixed parameters, any of its architecture with
-    // hashed ones.
-    let named = instances.first().map(fr_to_hex).unwrap_or_default();
+    // The model commitment instance (the first, or the first after an on-chain proof's accumulator)
+    // names the model: the key's own with fixed parameters, any of its architecture with hashed ones.
+    let named = instances.get(h.model_index()).map(fr_to_hex).unwrap_or_default();
     if proof.model_commitment != named {
         return mismatch(format!(
             "field `model_commitment` {} does not match the public instances ({named})",
@@ -124,7 +140,51 @@ pub fn verify(
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
     verify_instances(&vk.vk, params, &bytes, &instances)?;
+    if h.onchain.is_some() {
+        let limbs = instances.get(..ACCUMULATOR_LIMBS).ok_or_else(|| {
+            VerifyError::Mismatch("an on-chain proof needs the accumulator instances".into())
+        })?;
+        decide_accumulator(limbs, params)?;
+    }
     Ok(Verified { model_commitment: proof.model_commitment.clone(), claims })
+}
+
+/// The last step of verifying an on-chain proof: the accumulator it carries as instances (the model
+/// proof's deferred KZG check) must satisfy `e(lhs, G2) = e(rhs, s·G2)`. Limbs must be below 2^88 and
+/// coordinates canonical and on the curve, as the EVM's precompiles require.
+pub fn decide_accumulator(limbs: &[Fr], params: &VerifierParams) -> Result<(), VerifyError> {
+    let coordinate = |three: &[Fr]| -> Option<Fq> {
+        let mut bytes = [0u8; 33];
+        for (i, limb) in three.iter().enumerate() {
+            let repr = limb.to_bytes();
+            if repr[11..].iter().any(|&b| b != 0) {
+                return None;
+            }
+            bytes[11 * i..11 * i + 11].copy_from_slice(&repr[..11]);
+        }
+        if bytes[32] != 0 {
+            return None;
+        }
+        let mut repr = [0u8; 32];
+        repr.copy_from_slice(&bytes[..32]);
+        Option::from(Fq::from_bytes(&repr))
+    };
+    let point = |at: usize| -> Option<G1Affine> {
+        let x = coordinate(limbs.get(at..at + 3)?)?;
+        let y = coordinate(limbs.get(at + 3..at + 6)?)?;
+        Option::from(G1Affine::from_xy(x, y))
+    };
+    let (Some(lhs), Some(rhs)) = (point(0), point(6)) else {
+        return Err(VerifyError::InvalidProof("the accumulator instances are not two curve points".into()));
+    };
+    let g2 = G2Prepared::from(params.g2());
+    let minus_s_g2 = G2Prepared::from(-params.s_g2());
+    let check = multi_miller_loop(&[(&lhs, &g2), (&rhs, &minus_s_g2)]).final_exponentiation();
+    if bool::from(check.is_identity()) {
+        Ok(())
+    } else {
+        Err(VerifyError::InvalidProof("the model proof's accumulator fails the pairing check".into()))
+    }
 }
 
 /// Verifies raw proof bytes against halo2's verifying key and public instances (one column).

@@ -15,7 +15,7 @@ use poai_circuits::halo2::dataset::first_argmax;
 use poai_circuits::halo2::{DatasetMode, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
-use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, Srs};
+use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, ProofTarget, Srs};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -101,7 +101,8 @@ fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
         let setup_s = t.elapsed().as_secs_f64();
         let pk = read_pk(&pk)?;
         let t = Instant::now();
-        let proof = prove_rows(&model, &srs, &pk, &dataset, 0, poai_verifier::Provider::NONE)?;
+        let proof =
+            prove_rows(&model, &srs, &pk, &dataset, 0, poai_verifier::Provider::NONE, ProofTarget::Direct)?;
         let prove_s = t.elapsed().as_secs_f64();
         let (correct, total) = (proof.claims.correct.unwrap_or(0), proof.claims.total.unwrap_or(0));
         out.push(format!(

@@ -13,7 +13,7 @@ use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards;
 use poai_contracts::solc::{Solc, EIP170_LIMIT};
 use poai_contracts::solidity::verifier_solidity;
-use poai_prover::{prove_model, read_pk, setup, Srs};
+use poai_prover::{prove_model, read_pk, setup, ProofTarget, Srs};
 use poai_verifier::{VerifierParams, VerifyingKeyFile};
 use revm::primitives::{Address, U256};
 
@@ -27,7 +27,14 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let srs =
         Srs::generate_insecure(poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis))?, 1)?;
     let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis))?;
-    let proof = prove_model(&model, &srs, &read_pk(&pk)?, &input, poai_verifier::Provider([3; 20]))?;
+    let proof = prove_model(
+        &model,
+        &srs,
+        &read_pk(&pk)?,
+        &input,
+        poai_verifier::Provider([3; 20]),
+        ProofTarget::Direct,
+    )?;
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes()?)?;
     let verifier =
@@ -45,10 +52,10 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
     let data = calldata(&proof)?;
     let verify_gas = evm.call(provider, v, data.clone(), U256::ZERO)?.gas;
     let (r, _) = evm.deploy(owner, rewards_code.creation, U256::ZERO)?;
-    let (count, input_index) = rewards::instance_layout(&vk.header);
+    let layout = rewards::instance_layout(&vk.header);
     let word = |hex: &str| poai_contracts::calldata::word(hex).ok_or("not a field element");
     let model_word = word(&vk.header.model_commitment)?;
-    evm.call(owner, r, rewards::register_model(model_word, v, count, input_index), U256::ZERO)?;
+    evm.call(owner, r, rewards::register_model(model_word, v, layout), U256::ZERO)?;
     let deadline = evm.timestamp() + 3600;
     let input_word = word(&proof.claims.input_commitments[0])?;
     evm.call(requester, r, rewards::post_task(model_word, input_word, deadline), U256::from(1u64))?;

@@ -9,6 +9,7 @@
     reason = "tests fail by panicking"
 )]
 
+mod onchain;
 mod rewards;
 mod verifier;
 
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 use poai_circuits::halo2::VisibilitySettings;
 use poai_contracts::solc::{Compiled, Solc};
 use poai_contracts::solidity::verifier_solidity;
-use poai_prover::{prove_model, read_pk, setup, Srs};
+use poai_prover::{prove_model, read_pk, setup, ProofTarget, Srs};
 use poai_verifier::{KeyHeader, ProofFile, VerifierParams, VerifyingKeyFile};
 
 /// The pinned compiler: `POAI_SOLC`, else the solc-js wrapper in tools/bin (installed by `npm ci --prefix tools`,
@@ -62,9 +63,15 @@ pub fn fixture() -> &'static Fixture {
         .unwrap();
         let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
         // Bound to the address `rewards::chain` submits from.
-        let proof =
-            prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input, poai_verifier::Provider([3; 20]))
-                .unwrap();
+        let proof = prove_model(
+            &model,
+            &srs,
+            &read_pk(&pk).unwrap(),
+            &input,
+            poai_verifier::Provider([3; 20]),
+            ProofTarget::Direct,
+        )
+        .unwrap();
         let vk = VerifyingKeyFile::from_bytes(&vk).unwrap();
         let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
         poai_verifier::verify(&vk, &params, &proof).unwrap();

@@ -37,11 +37,13 @@ fn chain() -> Chain {
     let compiled = rewards::compile_rewards(&solc()).unwrap();
     let (rewards, gas) = evm.deploy(owner, compiled.creation, U256::ZERO).unwrap();
     eprintln!("reward contract: {} bytes of runtime code, deployed for {gas} gas", compiled.runtime.len());
-    let (count, input_index) = instance_layout(&f.header);
-    assert_eq!((count as usize, input_index), (f.proof.instances.len(), 1));
+    let layout = instance_layout(&f.header);
+    assert_eq!(
+        (layout.count as usize, layout.model_index, layout.input_index),
+        (f.proof.instances.len(), 0, 1)
+    );
     let model = word(&f.header.model_commitment);
-    evm.call(owner, rewards, rewards::register_model(model, verifier, count, input_index), U256::ZERO)
-        .unwrap();
+    evm.call(owner, rewards, rewards::register_model(model, verifier, layout), U256::ZERO).unwrap();
     let input = word(&f.proof.claims.input_commitments[0]);
     Chain { evm, rewards, owner, requester, provider, model, input }
 }
@@ -113,11 +115,23 @@ fn a_valid_proof_is_paid_once_and_every_mismatch_is_refused() {
         let (v, _) = c.evm.deploy(c.owner, f.verifier.creation.clone(), U256::ZERO).unwrap();
         v
     };
-    c.evm.call(c.owner, c.rewards, rewards::register_model(other_model, verifier, 6, 1), U256::ZERO).unwrap();
+    c.evm
+        .call(
+            c.owner,
+            c.rewards,
+            rewards::register_model(other_model, verifier, instance_layout(&f.header)),
+            U256::ZERO,
+        )
+        .unwrap();
     let foreign = c.post(other_model, c.input, 3600);
     assert!(c.submit(foreign, &data).unwrap_err().contains(&error_data("InstancesMismatch()")));
     // A model commitment is registered once.
-    let e = c.evm.call(c.requester, c.rewards, rewards::register_model(c.model, verifier, 6, 1), U256::ZERO);
+    let e = c.evm.call(
+        c.requester,
+        c.rewards,
+        rewards::register_model(c.model, verifier, instance_layout(&f.header)),
+        U256::ZERO,
+    );
     assert!(e.unwrap_err().to_string().contains(&error_data("AlreadyRegistered()")));
 }
 
@@ -156,7 +170,7 @@ fn late_submissions_are_refused_and_the_requester_is_refunded() {
 fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, poai_contracts::solc::Compiled)
 {
     use poai_circuits::halo2::{DatasetMode, VisibilitySettings};
-    use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, Srs};
+    use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, ProofTarget, Srs};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
     let cal_path = dir.join("calibration.json");
     let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
@@ -176,9 +190,16 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
     };
     let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 4).unwrap();
     let (pk, vk) = setup(&model, &srs, kind).unwrap();
-    let proof =
-        prove_rows(&model, &srs, &read_pk(&pk).unwrap(), &dataset, 0, poai_verifier::Provider([3; 20]))
-            .unwrap();
+    let proof = prove_rows(
+        &model,
+        &srs,
+        &read_pk(&pk).unwrap(),
+        &dataset,
+        0,
+        poai_verifier::Provider([3; 20]),
+        ProofTarget::Direct,
+    )
+    .unwrap();
     let vk = poai_verifier::VerifyingKeyFile::from_bytes(&vk).unwrap();
     let params = poai_verifier::VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
     let sol = poai_contracts::solidity::verifier_solidity(&vk, &params).unwrap();
@@ -189,9 +210,9 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
 #[test]
 fn an_accuracy_claim_on_a_committed_dataset_is_paid_and_another_dataset_is_refused() {
     let (header, proof, verifier) = accuracy_fixture();
-    let (count, root_index) = instance_layout(&header);
+    let layout = instance_layout(&header);
     // Instances: model, dataset root, start, end, correct, provider.
-    assert_eq!((count, root_index), (6, 1));
+    assert_eq!((layout.count, layout.model_index, layout.input_index), (6, 0, 1));
     let mut c = chain();
     let (addr, _) = c.evm.deploy(c.owner, verifier.creation, U256::ZERO).unwrap();
     let model = word(&header.model_commitment);
@@ -200,7 +221,7 @@ fn an_accuracy_claim_on_a_committed_dataset_is_paid_and_another_dataset_is_refus
     let compiled = rewards::compile_rewards(&solc()).unwrap();
     let (reg, _) = c.evm.deploy(c.owner, compiled.creation, U256::ZERO).unwrap();
     c.rewards = reg;
-    c.evm.call(c.owner, reg, rewards::register_model(model, addr, count, root_index), U256::ZERO).unwrap();
+    c.evm.call(c.owner, reg, rewards::register_model(model, addr, layout), U256::ZERO).unwrap();
     let root = word(proof.claims.dataset_root.as_deref().unwrap());
     let data = calldata(&proof).unwrap();
     // A task on another dataset is refused before the verifier runs; a changed count is rejected by it.

@@ -27,8 +27,8 @@ fn generated_verifier_accepts_the_proof_and_rejects_any_changed_byte() {
     assert!(evm.call(me, verifier, data[..data.len() - 1].to_vec(), U256::ZERO).is_err(), "truncated");
 
     // Verifying this circuit directly costs ~780k gas and ~37 KB of code: over EIP-170, which
-    // `check_deployable` (and `poai evm-verifier`) enforce. Compressing the proof into a narrow outer
-    // proof is the planned fix; until then this records the limit.
+    // `check_deployable` (and `poai evm-verifier`) enforce. On chain, proofs are compressed instead
+    // (`poai prove --onchain`, tested in `onchain`); the direct verifier serves local chains and tests.
     let e = f.verifier.check_deployable().err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("EIP-170 allows 24576"), "{e}");
     let mut mainnet = LocalEvm::new();

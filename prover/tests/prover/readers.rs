@@ -3,7 +3,7 @@
 //! and never a proof that verifies against a changed key.
 
 use poai_circuits::halo2::VisibilitySettings;
-use poai_prover::{prove_model, read_pk, setup, Srs};
+use poai_prover::{prove_model, read_pk, setup, ProofTarget, Srs};
 use poai_verifier::{verify, ProofFile, VerifierParams, VerifyingKeyFile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -43,8 +43,15 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     )
     .unwrap();
     let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
-    let proof =
-        prove_model(&model, &srs, &read_pk(&pk).unwrap(), &input, poai_verifier::Provider::NONE).unwrap();
+    let proof = prove_model(
+        &model,
+        &srs,
+        &read_pk(&pk).unwrap(),
+        &input,
+        poai_verifier::Provider::NONE,
+        ProofTarget::Direct,
+    )
+    .unwrap();
     let proof_json = proof.to_json().unwrap();
     let srs_bytes = srs.to_bytes().unwrap();
     let params = VerifierParams::from_srs_bytes(&srs_bytes).unwrap();
