@@ -3,7 +3,11 @@
 //! task submission, all measured in revm (mainnet rules, code-size limit lifted so that oversized
 //! verifiers can still be measured).
 //!
-//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [FIXTURE ...]`
+//! With `--onchain K` each fixture's proof is first compressed as `poai prove --onchain` does (keys from
+//! `setup_onchain` at outer size K), and the rows measure the deployable on-chain verifier instead of
+//! the model circuit's direct one. That takes minutes per fixture.
+//!
+//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K] [FIXTURE ...]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
@@ -13,28 +17,33 @@ use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards;
 use poai_contracts::solc::{Solc, EIP170_LIMIT};
 use poai_contracts::solidity::verifier_solidity;
-use poai_prover::{prove_model, read_pk, setup, ProofTarget, Srs};
+use poai_prover::{
+    prove_model, read_onchain_pk, read_pk, setup, setup_onchain, CircuitKind, ProofTarget, Srs,
+};
 use poai_verifier::{VerifierParams, VerifyingKeyFile};
 use revm::primitives::{Address, U256};
 
-fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
+fn run(name: &str, solc: &Solc, onchain_k: Option<u32>) -> Result<String, Box<dyn std::error::Error>> {
     let dir = poai_benches::models_dir().join(name);
     let cal_path = dir.join("calibration.json");
     let cal = poai_onnx::io::read_input_file(&cal_path)?;
     let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default())?;
     let input = poai_onnx::io::read_input_file(&dir.join("input.json"))?;
-    let vis = VisibilitySettings::default();
-    let srs =
-        Srs::generate_insecure(poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis))?, 1)?;
-    let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis))?;
-    let proof = prove_model(
-        &model,
-        &srs,
-        &read_pk(&pk)?,
-        &input,
-        poai_verifier::Provider([3; 20]),
-        ProofTarget::Direct,
-    )?;
+    let kind = CircuitKind::plain(VisibilitySettings::default());
+    let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
+    let srs = Srs::generate_insecure(k, 1)?;
+    let (pk, vk) = setup(&model, &srs, kind)?;
+    let pk = read_pk(&pk)?;
+    let provider = poai_verifier::Provider([3; 20]);
+    let (proof, vk) = match onchain_k {
+        None => (prove_model(&model, &srs, &pk, &input, provider, ProofTarget::Direct)?, vk),
+        Some(outer_k) => {
+            let (onchain_pk, onchain_vk) = setup_onchain(&VerifyingKeyFile::from_bytes(&vk)?, &srs, outer_k)?;
+            let onchain_pk = read_onchain_pk(&onchain_pk)?;
+            let target = ProofTarget::Onchain(&onchain_pk);
+            (prove_model(&model, &srs, &pk, &input, provider, target)?, onchain_vk)
+        }
+    };
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes()?)?;
     let verifier =
@@ -73,14 +82,27 @@ fn run(name: &str, solc: &Solc) -> Result<String, Box<dyn std::error::Error>> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let onchain_k = match args.iter().position(|a| a == "--onchain") {
+        None => None,
+        Some(i) => match args.get(i + 1).map(|k| k.parse::<u32>()) {
+            Some(Ok(k)) => {
+                args.drain(i..i + 2);
+                Some(k)
+            }
+            _ => {
+                eprintln!("--onchain takes the outer circuit's k, e.g. --onchain 21");
+                std::process::exit(2);
+            }
+        },
+    };
     let names: Vec<&str> =
         if args.is_empty() { vec!["sigmoid_tanh_mlp"] } else { args.iter().map(String::as_str).collect() };
     let solc = Solc::from_env();
     println!("| fixture | public instances | call data bytes | verifier runtime bytes | deploy gas | verify gas | task submission gas |");
     println!("|---|---|---|---|---|---|---|");
     for name in names {
-        match run(name, &solc) {
+        match run(name, &solc, onchain_k) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {name} | failed: {e} |"),
         }
