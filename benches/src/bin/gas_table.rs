@@ -91,7 +91,7 @@ fn main() {
                 Some(k)
             }
             _ => {
-                eprintln!("--onchain takes the outer circuit's k, e.g. --onchain 21");
+                println!("--onchain takes the outer circuit's k, e.g. --onchain 21");
                 std::process::exit(2);
             }
         },
