@@ -263,10 +263,7 @@ pub fn setup(
     }
     let compiled = load_compiled(model)?;
     let kind = circuit_kind(&compiled, kind_args)?;
-    let srs_file = poai_prover::Srs::read(srs)?;
-    if srs_file.header().insecure_dev_setup {
-        note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
-    }
+    let srs_file = read_setup_srs(srs)?;
     let t = Instant::now();
     let pb = spinner("generating keys", json);
     let (pk_bytes, vk_bytes) = poai_prover::setup(&compiled, &srs_file, kind)?;
@@ -312,6 +309,15 @@ pub fn setup(
     Ok(())
 }
 
+/// Reads the SRS keys are made with, warning loudly when it is a development setup.
+fn read_setup_srs(srs: &Path) -> anyhow::Result<poai_prover::Srs> {
+    let srs_file = poai_prover::Srs::read(srs)?;
+    if srs_file.header().insecure_dev_setup {
+        note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
+    }
+    Ok(srs_file)
+}
+
 pub fn setup_onchain(
     vk: &Path,
     srs: &Path,
@@ -320,17 +326,14 @@ pub fn setup_onchain(
     json: bool,
 ) -> anyhow::Result<()> {
     let model_vk = read_vk(vk)?;
-    let srs_file = poai_prover::Srs::read(srs)?;
-    if srs_file.header().insecure_dev_setup {
-        note("WARNING: this SRS is an INSECURE development setup; proofs made with it can be forged.");
-    }
+    let srs_file = read_setup_srs(srs)?;
     let t = Instant::now();
     let pb = spinner(&format!("generating the on-chain keys (compression circuit, k = {k}; minutes)"), json);
     let (pk_bytes, vk_bytes) = poai_prover::setup_onchain(&model_vk, &srs_file, k)?;
     pb.finish_and_clear();
     write_atomic(pk_out, &pk_bytes)?;
     write_atomic(vk_out, &vk_bytes)?;
-    let header = read_vk(vk_out)?.header;
+    let (header, _) = poai_verifier::artifact::decode_key(&vk_bytes, poai_verifier::KeyKind::Verifying)?;
     let columns = header.onchain.as_ref().map(|o| (o.num_advice, o.num_lookup_advice, o.num_fixed));
     if json {
         line(

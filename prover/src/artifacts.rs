@@ -192,12 +192,7 @@ pub fn setup(model: &CompiledModel, srs: &Srs, kind: CircuitKind) -> Result<(Vec
     let k = c.layout.k();
     let params = srs.for_circuit(k)?;
     let pk = keygen(&params, &c)?;
-    let mut pk_body = Vec::new();
-    pk.write(&mut pk_body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    let mut vk_body = Vec::new();
-    pk.get_vk()
-        .write(&mut vk_body, SerdeFormat::RawBytes)
-        .map_err(|e| ProverError::Circuit(e.to_string()))?;
+    let (pk_body, vk_body) = key_bodies(&pk)?;
     Ok((
         encode_key(&header(model, kind, c.shape(), KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
         encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
@@ -232,6 +227,17 @@ pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(&mut Cursor::new(body), SerdeFormat::RawBytes, shape)
     })?;
     Ok((h, pk))
+}
+
+/// The bodies of a proving key file and of its verifying key file (halo2's raw serialisation).
+pub(crate) fn key_bodies(pk: &ProvingKey<G1Affine>) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
+    let mut pk_body = Vec::new();
+    pk.write(&mut pk_body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
+    let mut vk_body = Vec::new();
+    pk.get_vk()
+        .write(&mut vk_body, SerdeFormat::RawBytes)
+        .map_err(|e| ProverError::Circuit(e.to_string()))?;
+    Ok((pk_body, vk_body))
 }
 
 /// Checks that a proving key fits `model` built as the key says: the key's model itself with fixed

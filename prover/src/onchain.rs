@@ -33,10 +33,12 @@ use snark_verifier_sdk::halo2::{gen_dummy_snark_from_protocol, PoseidonTranscrip
 use snark_verifier_sdk::snark_verifier::system::halo2::{compile, Config};
 use snark_verifier_sdk::{CircuitExt, NativeLoader, Snark, SHPLONK};
 
+use crate::artifacts::key_bodies;
+use crate::proof::{plonk, prove_into};
 use crate::{ProverError, ProvingKeyFile, Srs};
 
 /// Default size of the compression circuit: at 2^21 rows it needs four advice columns for one model
-/// proof, which keeps its verifier deployable (~18 KB) at a few minutes of proving on two cores.
+/// proof, which keeps its verifier deployable (~20 KB) at a few minutes of proving on two cores.
 pub const DEFAULT_ONCHAIN_K: u32 = 21;
 /// Rows the halo2-base builder keeps free at the end of the circuit (blinding).
 const RESERVED_ROWS: usize = 10;
@@ -46,10 +48,6 @@ pub struct OnchainProvingKey {
     /// Header: the model circuit's public layout behind the accumulator, and the compression circuit.
     pub header: KeyHeader,
     pk: ProvingKey<G1Affine>,
-}
-
-fn plonk(stage: &'static str) -> impl Fn(halo2_base::halo2_proofs::plonk::Error) -> ProverError {
-    move |e| ProverError::Plonk { stage, detail: format!("{e:?}") }
 }
 
 /// Runs snark-verifier code that reports failure by panicking, as a typed error.
@@ -141,12 +139,7 @@ pub fn setup_onchain(
         body_len: body.len() as u64,
         ..h.clone()
     };
-    let mut pk_body = Vec::new();
-    pk.write(&mut pk_body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    let mut vk_body = Vec::new();
-    pk.get_vk()
-        .write(&mut vk_body, SerdeFormat::RawBytes)
-        .map_err(|e| ProverError::Circuit(e.to_string()))?;
+    let (pk_body, vk_body) = key_bodies(&pk)?;
     let with_break_points = OnchainCircuit { break_points, ..onchain.clone() };
     Ok((
         encode_key(&header(KeyKind::Proving, with_break_points, &pk_body), &pk_body)?,
@@ -244,18 +237,8 @@ fn prove_with_poseidon(
     pk: &ProvingKey<G1Affine>,
     c: &ModelCircuit,
 ) -> Result<Vec<u8>, ProverError> {
-    let instances = c.instances();
-    let columns: Vec<&[Fr]> = instances.iter().map(Vec::as_slice).collect();
     let mut transcript =
         PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-        params,
-        pk,
-        std::slice::from_ref(c),
-        &[&columns],
-        OsRng,
-        &mut transcript,
-    )
-    .map_err(plonk("model proving (Poseidon transcript)"))?;
+    prove_into(params, pk, c, &mut transcript, "model proving (Poseidon transcript)")?;
     Ok(transcript.finalize())
 }

@@ -9,14 +9,15 @@ use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_base::halo2_proofs::transcript::TranscriptWriterBuffer;
+use halo2_base::halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite, TranscriptWriterBuffer};
 use poai_circuits::halo2::ModelCircuit;
 use poai_verifier::ProofWriter;
 use rand::rngs::OsRng;
 
 use crate::ProverError;
 
-fn plonk(stage: &'static str) -> impl Fn(halo2_base::halo2_proofs::plonk::Error) -> ProverError {
+/// Maps a halo2 error to [`ProverError::Plonk`], naming the stage that failed.
+pub(crate) fn plonk(stage: &'static str) -> impl Fn(halo2_base::halo2_proofs::plonk::Error) -> ProverError {
     move |e| ProverError::Plonk { stage, detail: format!("{e:?}") }
 }
 
@@ -44,17 +45,33 @@ pub fn prove(
     pk: &ProvingKey<G1Affine>,
     circuit: &ModelCircuit,
 ) -> Result<Vec<u8>, ProverError> {
+    let mut transcript = ProofWriter::init(Vec::new());
+    prove_into(params, pk, circuit, &mut transcript, "proving")?;
+    Ok(transcript.finalize())
+}
+
+/// Writes a proof of `circuit` with its own public instances into `transcript`: the EVM transcript for
+/// [`prove`], snark-verifier's Poseidon transcript for a proof the on-chain circuit verifies.
+pub(crate) fn prove_into<E, T>(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &ModelCircuit,
+    transcript: &mut T,
+    stage: &'static str,
+) -> Result<(), ProverError>
+where
+    E: EncodedChallenge<G1Affine>,
+    T: TranscriptWrite<G1Affine, E>,
+{
     let instances = circuit.instances();
     let columns: Vec<&[Fr]> = instances.iter().map(Vec::as_slice).collect();
-    let mut transcript = ProofWriter::init(Vec::new());
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, ProofWriter, _>(
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, E, _, T, _>(
         params,
         pk,
         std::slice::from_ref(circuit),
         &[&columns],
         OsRng,
-        &mut transcript,
+        transcript,
     )
-    .map_err(plonk("proving"))?;
-    Ok(transcript.finalize())
+    .map_err(plonk(stage))
 }

@@ -35,6 +35,22 @@ pub fn solc() -> Solc {
     Solc::new("solc")
 }
 
+/// The smallest fixture, compiled with its calibration, and its bundled input.
+pub fn smallest_model() -> (poai_circuits::model::CompiledModel, Vec<Vec<f32>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
+    let cal_path = dir.join("calibration.json");
+    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
+    let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+    (model, input)
+}
+
+/// The Solidity verifier of a verifying key, compiled with the pinned compiler.
+pub fn compile_verifier(vk: &VerifyingKeyFile, params: &VerifierParams) -> Compiled {
+    let sol = verifier_solidity(vk, params).unwrap();
+    solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap()
+}
+
 /// A real proof of the smallest fixture, its key and its compiled Solidity verifier (built once).
 pub struct Fixture {
     /// The verifying key's header.
@@ -49,12 +65,7 @@ pub struct Fixture {
 pub fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
-        let cal_path = dir.join("calibration.json");
-        let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
-        let model =
-            poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
-        let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+        let (model, input) = smallest_model();
         let vis = VisibilitySettings::default();
         let srs = Srs::generate_insecure(
             poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis)).unwrap(),
@@ -75,13 +86,8 @@ pub fn fixture() -> &'static Fixture {
         let vk = VerifyingKeyFile::from_bytes(&vk).unwrap();
         let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
         poai_verifier::verify(&vk, &params, &proof).unwrap();
-        let sol = verifier_solidity(&vk, &params).unwrap();
-        let verifier = solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap();
-        eprintln!(
-            "verifier: {} bytes of Solidity, {} bytes of runtime code",
-            sol.len(),
-            verifier.runtime.len()
-        );
+        let verifier = compile_verifier(&vk, &params);
+        eprintln!("verifier: {} bytes of runtime code", verifier.runtime.len());
         Fixture { header: vk.header, proof, verifier }
     })
 }

@@ -2,7 +2,6 @@
 //! verifier that mainnet's EIP-170 accepts; any changed proof byte, accumulator limb or model instance is
 //! rejected; the reward contract pays for it with the model commitment after the accumulator.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use poai_circuits::halo2::{Visibility, VisibilitySettings};
@@ -10,7 +9,6 @@ use poai_contracts::calldata::calldata;
 use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards::{self, error_data, instance_layout};
 use poai_contracts::solc::{Compiled, EIP170_LIMIT};
-use poai_contracts::solidity::verifier_solidity;
 use poai_prover::{
     prove_model, read_onchain_pk, read_pk, setup, setup_onchain, CircuitKind, ProofTarget, ProverError, Srs,
 };
@@ -20,7 +18,7 @@ use poai_verifier::{
 };
 use revm::primitives::{Address, U256};
 
-use crate::solc;
+use crate::{compile_verifier, smallest_model, solc};
 
 /// Size of the compression circuit in the tests (the default).
 const ONCHAIN_K: u32 = poai_prover::DEFAULT_ONCHAIN_K;
@@ -43,12 +41,7 @@ struct OnchainFixture {
 fn onchain_fixture() -> &'static OnchainFixture {
     static F: OnceLock<OnchainFixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
-        let cal_path = dir.join("calibration.json");
-        let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
-        let model =
-            poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
-        let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+        let (model, input) = smallest_model();
         let srs = Srs::generate_insecure(ONCHAIN_K, 5).unwrap();
         let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
         let (model_pk, model_vk) =
@@ -66,8 +59,7 @@ fn onchain_fixture() -> &'static OnchainFixture {
             ProofTarget::Onchain(&key),
         )
         .unwrap();
-        let sol = verifier_solidity(&onchain_vk, &params).unwrap();
-        let verifier = solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap();
+        let verifier = compile_verifier(&onchain_vk, &params);
         eprintln!(
             "on-chain verifier: {} bytes of runtime code; proof {} bytes, {} instances",
             verifier.runtime.len(),

@@ -171,10 +171,7 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
 {
     use poai_circuits::halo2::{DatasetMode, VisibilitySettings};
     use poai_prover::{prove_rows, read_pk, setup, CircuitKind, DatasetFile, ProofTarget, Srs};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/sigmoid_tanh_mlp");
-    let cal_path = dir.join("calibration.json");
-    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
-    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default()).unwrap();
+    let (model, _) = crate::smallest_model();
     let rows: String = (0..5)
         .map(|i| {
             let x: Vec<f64> = (0..16).map(|j| ((i * 16 + j) as f64 * 0.3).cos()).collect();
@@ -202,8 +199,7 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
     .unwrap();
     let vk = poai_verifier::VerifyingKeyFile::from_bytes(&vk).unwrap();
     let params = poai_verifier::VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
-    let sol = poai_contracts::solidity::verifier_solidity(&vk, &params).unwrap();
-    let verifier = solc().compile_one("Verifier.sol", &sol, "Halo2Verifier", None).unwrap();
+    let verifier = crate::compile_verifier(&vk, &params);
     (vk.header, proof, verifier)
 }
 
