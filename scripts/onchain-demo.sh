@@ -6,7 +6,9 @@
 #
 # The proof that goes on chain is the model proof compressed by `poai prove --onchain` (keys from `poai
 # setup-onchain`), so the verifier fits EIP-170's 24 KB limit and anvil runs with mainnet's limits. The
-# compression takes a few minutes on two cores (ONCHAIN_K sets its size; default 21).
+# compression takes a few minutes on two cores (ONCHAIN_K sets its size; default 21). BATCH=N (with
+# ONCHAIN_K=22 for N = 2, ~20 GB and ~16 minutes on two cores) compresses N proofs into one and pays N
+# tasks with one `submitBatch`: one verification shared by the batch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-sigmoid_tanh_mlp}"
@@ -23,9 +25,10 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 echo "== keys for $model, its verifier and the reward contract"
 poai compile "$dir/model.onnx" --calibration "$dir/calibration.json" -o "$out/m.poai" >/dev/null
 onchain_k="${ONCHAIN_K:-21}"
+batch_size="${BATCH:-1}"
 poai srs --k "$onchain_k" -o "$out/dev.srs" >/dev/null 2>&1
 poai setup "$out/m.poai" --srs "$out/dev.srs" --pk "$out/m.pk" --vk "$out/m.vk" 2>/dev/null
-poai setup-onchain --vk "$out/m.vk" --srs "$out/dev.srs" --k "$onchain_k" \
+poai setup-onchain --vk "$out/m.vk" --srs "$out/dev.srs" --k "$onchain_k" --batch "$batch_size" \
   --onchain-pk "$out/onchain.pk" --onchain-vk "$out/onchain.vk" 2>/dev/null
 verifier_info=$(poai evm-verifier --vk "$out/onchain.vk" --srs "$out/dev.srs" -o "$out/Verifier.sol" \
   --bytecode "$out/verifier.hex" --json 2>/dev/null)
@@ -35,6 +38,7 @@ instances=$(echo "$verifier_info" | json '["instance_count"]')
 model_index=$(echo "$verifier_info" | json '["model_index"]')
 echo "verifier: $(echo "$verifier_info" | json '["runtime_bytes"]') bytes of runtime code (EIP-170 limit: 24,576)"
 input_index=$(echo "$verifier_info" | json '["input_index"]')
+batch=$(echo "$verifier_info" | json '["batch"]')
 input_commitment=$(poai commit-input "$out/m.poai" --input "$dir/input.json" --json | json '["input_commitments"][0]')
 
 port="${ANVIL_PORT:-8545}"
@@ -48,8 +52,10 @@ cast() { local sub=$1; shift; "$bin/cast" "$sub" --rpc-url "$rpc" "$@"; }
 read -r owner requester provider < <(cast rpc eth_accounts | json '[0:3]' | tr -d "[]',")
 send() { local from=$1; shift; cast send --unlocked --from "$from" --json "$@"; }
 
-echo "== prove with poai, bound to the provider's address $provider (a copied proof pays nobody else)"
-poai prove "$out/m.poai" --input "$dir/input.json" --pk "$out/m.pk" --srs "$out/dev.srs" --provider "$provider" \
+echo "== prove $batch_size inference(s) with poai, bound to the provider's address $provider (a copied proof pays nobody else)"
+inputs=()
+for _ in $(seq "$batch_size"); do inputs+=(--input "$dir/input.json"); done
+poai prove "$out/m.poai" "${inputs[@]}" --pk "$out/m.pk" --srs "$out/dev.srs" --provider "$provider" \
   --onchain "$out/onchain.pk" -o "$out/proof.json"
 poai verify "$out/proof.json" --vk "$out/onchain.vk" --srs "$out/dev.srs" 2>/dev/null | head -1
 poai calldata "$out/proof.json" -o "$out/calldata.hex"
@@ -60,17 +66,29 @@ rewards=$(send "$owner" --create "$(cat "$out/rewards.hex")" | json '["contractA
 echo "verifier $verifier, rewards $rewards"
 echo "verification alone: $(cast estimate --from "$provider" "$verifier" "$(tr -d '\n' < "$out/calldata.hex")") gas"
 
-echo "== register the model, post a task with 1 ETH reward"
-send "$owner" "$rewards" "registerModel(bytes32,address,uint32,uint32,uint32)" "$model_commitment" "$verifier" \
-  "$instances" "$model_index" "$input_index" >/dev/null
+echo "== register the model ($batch_size inference(s) per proof), post $batch_size task(s) with 1 ETH reward each"
+send "$owner" "$rewards" "registerModel(bytes32,address,uint32,uint32,uint32,uint32)" "$model_commitment" \
+  "$verifier" "$instances" "$model_index" "$input_index" "$batch" >/dev/null
 deadline=$(( $(cast block latest --field timestamp) + 3600 ))
-send "$requester" --value 1ether "$rewards" "postTask(bytes32,bytes32,uint64)" "$model_commitment" \
-  "$input_commitment" "$deadline" >/dev/null
-task=$(cast call "$rewards" "taskCount()(uint256)")
-echo "task $task: model $model_commitment, input $input_commitment"
+ids=()
+for _ in $(seq "$batch_size"); do
+  send "$requester" --value 1ether "$rewards" "postTask(bytes32,bytes32,uint64)" "$model_commitment" \
+    "$input_commitment" "$deadline" >/dev/null
+  ids+=("$(cast call "$rewards" "taskCount()(uint256)")")
+done
+echo "task(s) ${ids[*]}: model $model_commitment, input $input_commitment"
+# One task: submit(id, calldata); a batch: submitBatch([ids], calldata).
+submission() {
+  if [ "$batch_size" = 1 ]; then
+    echo "submit(uint256,bytes)" "${ids[0]}"
+  else
+    echo "submitBatch(uint256[],bytes)" "[$(IFS=,; echo "${ids[*]}")]"
+  fi
+}
+read -r signature task_arg < <(submission)
 
 echo "== another account front-runs with the provider's call data: refused (WrongProvider)"
-if send "$requester" "$rewards" "submit(uint256,bytes)" "$task" "$(cat "$out/calldata.hex")" >/dev/null 2>&1; then
+if send "$requester" "$rewards" "$signature" "$task_arg" "$(cat "$out/calldata.hex")" >/dev/null 2>&1; then
   echo "a copied proof was paid to another account" >&2
   exit 1
 fi
@@ -78,17 +96,20 @@ echo "refused"
 
 echo "== the provider submits the proof"
 before=$(cast balance "$provider")
-receipt=$(send "$provider" "$rewards" "submit(uint256,bytes)" "$task" "$(cat "$out/calldata.hex")")
+receipt=$(send "$provider" "$rewards" "$signature" "$task_arg" "$(cat "$out/calldata.hex")")
 after=$(cast balance "$provider")
 gas=$(echo "$receipt" | json '["gasUsed"]')
 price=$(echo "$receipt" | json '["effectiveGasPrice"]')
-status=$(cast call "$rewards" "taskStatus(uint256)(uint8)" "$task")
-python3 - "$before" "$after" "$gas" "$price" "$status" <<'PY'
+paid=0
+for id in "${ids[@]}"; do
+  if [ "$(cast call "$rewards" "taskStatus(uint256)(uint8)" "$id")" = 2 ]; then paid=$((paid + 1)); fi
+done
+python3 - "$before" "$after" "$gas" "$price" "$paid" "$batch_size" <<'PY'
 import sys
-before, after, gas, price, status = (int(x, 0) for x in sys.argv[1:])
-print(f"task status {status} (2 = paid); submission used {gas:,} gas")
+before, after, gas, price, paid, n = (int(x, 0) for x in sys.argv[1:])
+print(f"{paid} of {n} task(s) paid; submission used {gas:,} gas ({gas // n:,} per task)")
 print(f"provider balance {before / 1e18:.6f} -> {after / 1e18:.6f} ETH "
-      f"(+{(after - before) / 1e18:.6f}: the 1 ETH reward minus {gas * price / 1e18:.6f} ETH of gas)")
-if status != 2 or after - before + gas * price != 10**18:
-    sys.exit("the provider was not paid exactly the reward")
+      f"(+{(after - before) / 1e18:.6f}: the {n} ETH of rewards minus {gas * price / 1e18:.6f} ETH of gas)")
+if paid != n or after - before + gas * price != n * 10**18:
+    sys.exit("the provider was not paid exactly the rewards")
 PY

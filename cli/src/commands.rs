@@ -322,14 +322,17 @@ pub fn setup_onchain(
     vk: &Path,
     srs: &Path,
     (pk_out, vk_out): (&Path, &Path),
-    k: u32,
+    (k, batch): (u32, usize),
     json: bool,
 ) -> anyhow::Result<()> {
     let model_vk = read_vk(vk)?;
     let srs_file = read_setup_srs(srs)?;
     let t = Instant::now();
-    let pb = spinner(&format!("generating the on-chain keys (compression circuit, k = {k}; minutes)"), json);
-    let (pk_bytes, vk_bytes) = poai_prover::setup_onchain(&model_vk, &srs_file, k)?;
+    let pb = spinner(
+        &format!("generating the on-chain keys (compression circuit, k = {k}, batch {batch}; minutes)"),
+        json,
+    );
+    let (pk_bytes, vk_bytes) = poai_prover::setup_onchain(&model_vk, &srs_file, k, batch)?;
     pb.finish_and_clear();
     write_atomic(pk_out, &pk_bytes)?;
     write_atomic(vk_out, &vk_bytes)?;
@@ -342,6 +345,7 @@ pub fn setup_onchain(
                 "vk": vk_out,
                 "k": k,
                 "model_k": model_vk.header.k,
+                "batch": batch,
                 "instances": header.instance_count(),
                 "columns": columns.map(|(a, l, f)| json!({"advice": a, "lookup_advice": l, "fixed": f})),
             })
@@ -350,8 +354,8 @@ pub fn setup_onchain(
     } else {
         let (a, l, f) = columns.unwrap_or_default();
         line(&format!(
-            "on-chain keys for k = {k} ({a} advice, {l} lookup, {f} fixed columns; verifies proofs of the k = {} \
-             model circuit) written to {} and {} in {:.2?}",
+            "on-chain keys for k = {k} ({a} advice, {l} lookup, {f} fixed columns; verifies {batch} proof(s) of \
+             the k = {} model circuit at a time) written to {} and {} in {:.2?}",
             model_vk.header.k,
             pk_out.display(),
             vk_out.display(),
@@ -363,8 +367,8 @@ pub fn setup_onchain(
 
 /// What `poai prove` proves inference on.
 pub enum ProveInput {
-    /// An input file.
-    File(PathBuf),
+    /// Input files: one, or one per inference of a batched on-chain key.
+    Files(Vec<PathBuf>),
     /// A row of a dataset file.
     Row(PathBuf, usize),
     /// Neither was given.
@@ -409,17 +413,36 @@ pub fn prove(
     let srs_file = poai_prover::Srs::read(srs)?;
     let t = Instant::now();
     let proof = match input {
-        ProveInput::File(path) => {
-            let data = io::read_input_file(path)?;
+        ProveInput::Files(paths) => {
+            let batch = onchain.as_ref().map_or(1, |o| o.header.batch());
+            if paths.len() != batch {
+                anyhow::bail!(
+                    "{} --input file(s) given; {}",
+                    paths.len(),
+                    if batch == 1 {
+                        "give one (several only with an on-chain key made with `setup-onchain --batch N`)"
+                            .into()
+                    } else {
+                        format!("the on-chain key proves batches of {batch} inferences: give {batch}")
+                    }
+                );
+            }
+            let data = paths.iter().map(|p| io::read_input_file(p)).collect::<Result<Vec<_>, _>>()?;
             let pb = spinner(proving_message(onchain.is_some()), json);
-            let proof = poai_prover::prove_model(
-                &compiled,
-                &srs_file,
-                &pk_key,
-                &data,
-                provider,
-                target(onchain.as_ref()),
-            )?;
+            let proof = match (&onchain, data.as_slice()) {
+                (_, [one]) => poai_prover::prove_model(
+                    &compiled,
+                    &srs_file,
+                    &pk_key,
+                    one,
+                    provider,
+                    target(onchain.as_ref()),
+                )?,
+                (Some(onchain), many) => {
+                    poai_prover::prove_batch(&compiled, &srs_file, &pk_key, many, provider, onchain)?
+                }
+                (None, _) => anyhow::bail!("several inputs need a batched on-chain key (--onchain)"),
+            };
             pb.finish_and_clear();
             proof
         }
@@ -454,12 +477,17 @@ fn write_proof(output: &Path, proof: &ProofFile, t: Instant, json: bool) -> anyh
     write_atomic(output, &proof.to_json()?)?;
     if json {
         line(
-            &json!({ "proof": output, "model_commitment": proof.model_commitment, "claims": proof.claims })
-                .to_string(),
+            &json!({
+                "proof": output,
+                "model_commitment": proof.model_commitment,
+                "claims": proof.claims,
+                "batch_claims": proof.batch_claims,
+            })
+            .to_string(),
         );
     } else {
         line(&format!("proof written to {} in {:.2?}", output.display(), t.elapsed()));
-        describe(&proof.claims);
+        describe_all(&proof.claims, &proof.batch_claims);
     }
     Ok(())
 }
@@ -580,17 +608,33 @@ pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result
         .with_context(|| format!("{} does not verify", proof.display()))?;
     if json {
         line(
-            &json!({ "valid": true, "model_commitment": verified.model_commitment, "claims": verified.claims })
-                .to_string(),
+            &json!({
+                "valid": true,
+                "model_commitment": verified.model_commitment,
+                "claims": verified.claims,
+                "batch_claims": verified.batch_claims,
+            })
+            .to_string(),
         );
     } else {
         line(&format!("valid proof for model {}", verified.model_commitment));
-        describe(&verified.claims);
+        describe_all(&verified.claims, &verified.batch_claims);
     }
     Ok(())
 }
 
 /// Prints a proof's public claims, one per line.
+/// The claims of a proof: of its one inference, or of each inference of a batch.
+fn describe_all(first: &Claims, further: &[Claims]) {
+    if further.is_empty() {
+        return describe(first);
+    }
+    for (i, c) in std::iter::once(first).chain(further).enumerate() {
+        line(&format!("  inference {}:", i + 1));
+        describe(c);
+    }
+}
+
 fn describe(c: &Claims) {
     for (i, x) in c.inputs.iter().enumerate() {
         line(&format!("  public input {i}: {x:?}"));
@@ -723,6 +767,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
                 "valid": true,
                 "model_commitment": verified.model_commitment,
                 "claims": verified.claims,
+                "batch_claims": verified.batch_claims,
                 "checked": checked,
             })
             .to_string(),
@@ -739,7 +784,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             line(&format!("{} hashes to the proof's dataset root", data.display()));
         }
         line(&format!("{} verifies:", p.proof.display()));
-        describe(&verified.claims);
+        describe_all(&verified.claims, &verified.batch_claims);
     }
     Ok(())
 }
@@ -799,6 +844,7 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
                 "instance_count": instances,
                 "model_index": layout.model_index,
                 "input_index": layout.input_index,
+                "batch": layout.batch,
             })
             .to_string(),
         );

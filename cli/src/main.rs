@@ -173,6 +173,10 @@ enum Command {
         /// larger SRS.
         #[arg(long, default_value_t = poai_prover::DEFAULT_ONCHAIN_K)]
         k: u32,
+        /// Model proofs per on-chain proof: a batch of N inferences shares one on-chain verification
+        /// (prove them with N `--input`s; the reward contract's `submitBatch` pays N tasks with it).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
     },
     /// Committed datasets.
     #[command(subcommand)]
@@ -190,9 +194,10 @@ enum Command {
     Prove {
         /// Compiled model.
         model: PathBuf,
-        /// Input file (`{"input_data": [[...]]}`).
+        /// Input file (`{"input_data": [[...]]}`); repeat it N times with an on-chain key of batch N
+        /// (one proof of N inferences).
         #[arg(long, required_unless_present = "dataset", conflicts_with = "dataset")]
-        input: Option<PathBuf>,
+        input: Vec<PathBuf>,
         /// Dataset file: prove inference on row `--row` (keys from `setup --dataset`).
         #[arg(long, requires = "row")]
         dataset: Option<PathBuf>,
@@ -353,8 +358,8 @@ fn main() -> ExitCode {
             (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
             cli.json,
         ),
-        Command::SetupOnchain { vk, srs, onchain_pk, onchain_vk, k } => {
-            commands::setup_onchain(&vk, &srs, (&onchain_pk, &onchain_vk), k, cli.json)
+        Command::SetupOnchain { vk, srs, onchain_pk, onchain_vk, k, batch } => {
+            commands::setup_onchain(&vk, &srs, (&onchain_pk, &onchain_vk), (k, batch), cli.json)
         }
         Command::Dataset(DatasetCommand::Commit { data, compiled, output }) => {
             commands::dataset_commit(&data, &compiled, &output, cli.json)
@@ -371,8 +376,8 @@ fn main() -> ExitCode {
         Command::CommitInput { model, input } => commands::commit_input(&model, &input, cli.json),
         Command::Prove { model, input, dataset, row, out } => {
             let source = match (input, dataset, row) {
-                (Some(input), _, _) => commands::ProveInput::File(input),
-                (None, Some(dataset), Some(row)) => commands::ProveInput::Row(dataset, row),
+                (files, _, _) if !files.is_empty() => commands::ProveInput::Files(files),
+                (_, Some(dataset), Some(row)) => commands::ProveInput::Row(dataset, row),
                 _ => commands::ProveInput::Missing,
             };
             commands::prove(

@@ -11,8 +11,11 @@ pragma solidity 0.8.19;
 /// committed dataset),
 /// checks that the proof is bound to the caller (poai proofs end with the provider's address as their last
 /// public instance, so a proof copied from the mempool pays nobody but its maker), has the verifier check
-/// the proof, records the output and pays the provider, once. After the deadline
-/// an unpaid task refunds the requester. No function loops over unbounded data.
+/// the proof, records the output and pays the provider, once. A model registered with a batched verifier
+/// (an on-chain key compressing several model proofs) takes one proof for a batch of its tasks
+/// (`submitBatch`): one verification shared by the batch, each task checked against its own inference's
+/// instances. After the deadline an unpaid task refunds the requester. No function loops over unbounded
+/// data (a batch is at most MAX_BATCH tasks).
 contract PoaiRewards {
     struct Model {
         address owner;
@@ -25,6 +28,11 @@ contract PoaiRewards {
         // Index among the instances of what a task binds: the input commitment, or the dataset root for
         // a dataset-bound key; NO_INPUT for keys with neither.
         uint32 inputIndex;
+        // Inferences per proof. Inference i's instances follow inference i-1's: its model commitment at
+        // modelIndex + i * stride, its input at inputIndex + i * stride and its provider (the last of
+        // its instances) at modelIndex + (i + 1) * stride - 1, where stride = (instanceCount -
+        // modelIndex) / batch.
+        uint32 batch;
     }
 
     enum Status {
@@ -40,13 +48,18 @@ contract PoaiRewards {
         address requester;
         uint64 deadline;
         Status status;
-        uint256 reward;
+        // Packed with the provider in one slot, so paying writes no fresh slot for it (2^96 wei is far
+        // above any reward).
+        uint96 reward;
         address provider;
-        // keccak256 of all public instances of the accepted proof (model, input, outputs).
+        // keccak256 of the accepted proof's public instances of this task's inference (model, input,
+        // outputs, provider).
         bytes32 instancesHash;
     }
 
     uint32 public constant NO_INPUT = type(uint32).max;
+    /// Most tasks one proof pays for.
+    uint32 public constant MAX_BATCH = 16;
 
     mapping(bytes32 => Model) public models;
     mapping(uint256 => Task) public tasks;
@@ -80,18 +93,24 @@ contract PoaiRewards {
     }
 
     /// @notice Registers `model` (a poai model commitment) with its generated verifier and the layout
-    /// of its public instances. A commitment is registered once, by whoever registers it first.
+    /// of its public instances (`batch` inferences per proof). A commitment is registered once, by whoever
+    /// registers it first.
     function registerModel(
         bytes32 model,
         address verifier,
         uint32 instanceCount,
         uint32 modelIndex,
-        uint32 inputIndex
+        uint32 inputIndex,
+        uint32 batch
     ) external {
         if (models[model].verifier != address(0)) revert AlreadyRegistered();
         if (verifier.code.length == 0 || modelIndex >= instanceCount) revert BadTask();
-        if (inputIndex != NO_INPUT && (inputIndex >= instanceCount || inputIndex == modelIndex)) revert BadTask();
-        models[model] = Model(msg.sender, verifier, instanceCount, modelIndex, inputIndex);
+        if (batch == 0 || batch > MAX_BATCH || (instanceCount - modelIndex) % batch != 0) revert BadTask();
+        uint32 stride = (instanceCount - modelIndex) / batch;
+        if (inputIndex != NO_INPUT && (inputIndex >= modelIndex + stride || inputIndex <= modelIndex)) {
+            revert BadTask();
+        }
+        models[model] = Model(msg.sender, verifier, instanceCount, modelIndex, inputIndex, batch);
         emit ModelRegistered(model, msg.sender, verifier);
     }
 
@@ -101,46 +120,75 @@ contract PoaiRewards {
     function postTask(bytes32 model, bytes32 input, uint64 deadline) external payable returns (uint256 taskId) {
         Model storage m = models[model];
         if (m.verifier == address(0)) revert UnknownModel();
-        if (msg.value == 0 || deadline <= block.timestamp) revert BadTask();
+        if (msg.value == 0 || msg.value > type(uint96).max || deadline <= block.timestamp) revert BadTask();
         if ((m.inputIndex == NO_INPUT) != (input == bytes32(0))) revert BadTask();
         taskId = ++taskCount;
-        tasks[taskId] = Task(model, input, msg.sender, deadline, Status.Open, msg.value, address(0), bytes32(0));
+        tasks[taskId] =
+            Task(model, input, msg.sender, deadline, Status.Open, uint96(msg.value), address(0), bytes32(0));
         emit TaskPosted(taskId, model, input, msg.value, deadline);
     }
 
-    /// @notice Submits a proof for task `taskId`: `proofCalldata` is the verifier's call data (public
-    /// instances, then the proof). Pays the reward to the caller if the instances match the task and the
-    /// verifier accepts the proof.
+    /// @notice Submits a proof for task `taskId` of a model whose proofs cover one inference:
+    /// `proofCalldata` is the verifier's call data (public instances, then the proof). Pays the reward to
+    /// the caller if the instances match the task and the verifier accepts the proof.
     function submit(uint256 taskId, bytes calldata proofCalldata) external nonReentrant {
-        Task storage t = tasks[taskId];
-        if (t.status != Status.Open) revert NotOpen();
-        if (block.timestamp > t.deadline) revert DeadlinePassed();
-        Model storage m = models[t.model];
+        uint256[] memory taskIds = new uint256[](1);
+        taskIds[0] = taskId;
+        _settle(taskIds, proofCalldata);
+    }
+
+    /// @notice Submits one proof for a batch of tasks of one model, in the order of the proof's
+    /// inferences (as many tasks as the model's registered batch). Pays the caller every reward if each
+    /// task matches its inference's instances and the verifier accepts the proof.
+    function submitBatch(uint256[] calldata taskIds, bytes calldata proofCalldata) external nonReentrant {
+        _settle(taskIds, proofCalldata);
+    }
+
+    /// Checks each task against its inference's instances and marks it paid, has the verifier check the
+    /// proof (a static call: it cannot change state), then pays the caller the sum of the rewards; any
+    /// failure reverts the whole batch.
+    function _settle(uint256[] memory taskIds, bytes calldata proofCalldata) private {
+        if (taskIds.length == 0) revert BadTask();
+        bytes32 modelId = tasks[taskIds[0]].model;
+        Model storage m = models[modelId];
+        if (m.verifier == address(0)) revert NotOpen();
+        if (taskIds.length != m.batch) revert BadTask();
         uint256 instancesLen = uint256(m.instanceCount) * 32;
         if (proofCalldata.length <= instancesLen) revert InstancesMismatch();
-        uint256 modelAt = uint256(m.modelIndex) * 32;
-        if (bytes32(proofCalldata[modelAt:modelAt + 32]) != t.model) revert InstancesMismatch();
-        if (m.inputIndex != NO_INPUT) {
-            uint256 at = uint256(m.inputIndex) * 32;
-            if (bytes32(proofCalldata[at:at + 32]) != t.input) revert InstancesMismatch();
-        }
-        // The last instance is the address the proof is bound to: only that provider can be paid with it.
-        if (uint256(bytes32(proofCalldata[instancesLen - 32:instancesLen])) != uint256(uint160(msg.sender))) {
-            revert WrongProvider();
+        uint256 stride = (uint256(m.instanceCount) - m.modelIndex) / m.batch * 32;
+
+        uint256 total;
+        for (uint256 i = 0; i < taskIds.length; ++i) {
+            Task storage t = tasks[taskIds[i]];
+            // A task listed twice is already Paid at its second occurrence.
+            if (t.status != Status.Open) revert NotOpen();
+            if (block.timestamp > t.deadline) revert DeadlinePassed();
+            if (t.model != modelId) revert InstancesMismatch();
+            uint256 first = uint256(m.modelIndex) * 32 + i * stride;
+            if (bytes32(proofCalldata[first:first + 32]) != modelId) revert InstancesMismatch();
+            if (m.inputIndex != NO_INPUT) {
+                uint256 at = uint256(m.inputIndex) * 32 + i * stride;
+                if (bytes32(proofCalldata[at:at + 32]) != t.input) revert InstancesMismatch();
+            }
+            // The last instance of each inference is the address its proof is bound to: only that
+            // provider can be paid with it.
+            uint256 last = first + stride - 32;
+            if (uint256(bytes32(proofCalldata[last:last + 32])) != uint256(uint160(msg.sender))) {
+                revert WrongProvider();
+            }
+            t.status = Status.Paid;
+            t.provider = msg.sender;
+            t.instancesHash = keccak256(proofCalldata[first:first + stride]);
+            total += t.reward;
+            emit TaskPaid(taskIds[i], msg.sender, t.reward, proofCalldata[first:first + stride]);
         }
         bytes32 proofHash = keccak256(proofCalldata[instancesLen:]);
         if (proofUsed[proofHash]) revert ProofReplayed();
+        proofUsed[proofHash] = true;
         (bool valid,) = m.verifier.staticcall(proofCalldata);
         if (!valid) revert ProofRejected();
 
-        t.status = Status.Paid;
-        t.provider = msg.sender;
-        t.instancesHash = keccak256(proofCalldata[0:instancesLen]);
-        proofUsed[proofHash] = true;
-        uint256 reward = t.reward;
-        emit TaskPaid(taskId, msg.sender, reward, proofCalldata[0:instancesLen]);
-
-        (bool sent,) = payable(msg.sender).call{value: reward}("");
+        (bool sent,) = payable(msg.sender).call{value: total}("");
         if (!sent) revert TransferFailed();
     }
 

@@ -27,8 +27,10 @@ pub struct InstanceLayout {
     /// Index of the model commitment (after the accumulator of an on-chain key).
     pub model_index: u32,
     /// Index of what a task binds: the (first) input's commitment, or the dataset root of a
-    /// dataset-bound key ([`NO_INPUT`] if there is neither).
+    /// dataset-bound key ([`NO_INPUT`] if there is neither); of the first inference in a batch.
     pub input_index: u32,
+    /// Inferences per proof (a batched on-chain key's batch, else 1).
+    pub batch: u32,
 }
 
 /// The [`InstanceLayout`] of a key.
@@ -36,12 +38,18 @@ pub fn instance_layout(header: &KeyHeader) -> InstanceLayout {
     let mut at = 0usize;
     let mut input_index = NO_INPUT;
     for seg in &header.public {
-        if matches!(seg, PublicValue::InputCommitment { index: 0 } | PublicValue::DatasetRoot) {
+        let binds = matches!(seg, PublicValue::InputCommitment { index: 0 } | PublicValue::DatasetRoot);
+        if binds && input_index == NO_INPUT {
             input_index = at as u32;
         }
         at += seg.len();
     }
-    InstanceLayout { count: at as u32, model_index: header.model_index() as u32, input_index }
+    InstanceLayout {
+        count: at as u32,
+        model_index: header.model_index() as u32,
+        input_index,
+        batch: header.batch() as u32,
+    }
 }
 
 /// The 4-byte selector of a function or error signature.
@@ -64,18 +72,19 @@ fn call(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
     out
 }
 
-/// `registerModel(model, verifier, instanceCount, modelIndex, inputIndex)`.
+/// `registerModel(model, verifier, instanceCount, modelIndex, inputIndex, batch)`.
 pub fn register_model(model: [u8; 32], verifier: Address, layout: InstanceLayout) -> Vec<u8> {
     let mut v = [0u8; 32];
     v[12..].copy_from_slice(verifier.as_slice());
     call(
-        "registerModel(bytes32,address,uint32,uint32,uint32)",
+        "registerModel(bytes32,address,uint32,uint32,uint32,uint32)",
         &[
             model,
             v,
             word_u64(layout.count.into()),
             word_u64(layout.model_index.into()),
             word_u64(layout.input_index.into()),
+            word_u64(layout.batch.into()),
         ],
     )
 }
@@ -91,6 +100,19 @@ pub fn submit(task_id: u64, proof_calldata: &[u8]) -> Vec<u8> {
         "submit(uint256,bytes)",
         &[word_u64(task_id), word_u64(64), word_u64(proof_calldata.len() as u64)],
     );
+    out.extend_from_slice(proof_calldata);
+    out.resize(out.len() + (32 - proof_calldata.len() % 32) % 32, 0);
+    out
+}
+
+/// `submitBatch(taskIds, proofCalldata)`: one proof for tasks of a batched key, in inference order.
+pub fn submit_batch(task_ids: &[u64], proof_calldata: &[u8]) -> Vec<u8> {
+    // Head: the offsets of the two dynamic arguments; then the array (length, ids); then the bytes.
+    let bytes_at = 64 + 32 * (1 + task_ids.len() as u64);
+    let mut words = vec![word_u64(64), word_u64(bytes_at), word_u64(task_ids.len() as u64)];
+    words.extend(task_ids.iter().map(|&id| word_u64(id)));
+    words.push(word_u64(proof_calldata.len() as u64));
+    let mut out = call("submitBatch(uint256[],bytes)", &words);
     out.extend_from_slice(proof_calldata);
     out.resize(out.len() + (32 - proof_calldata.len() % 32) % 32, 0);
     out

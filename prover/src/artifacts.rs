@@ -284,15 +284,44 @@ pub fn prove_model(
     provider: Provider,
     target: ProofTarget<'_>,
 ) -> Result<ProofFile, ProverError> {
-    let h = &pk.0;
+    finish(model, srs, pk, input_circuits(model, &pk.0, &[inputs.to_vec()], provider)?, target)
+}
+
+/// Proves inference of `model` on each entry of `batch` (the float inputs of one inference) and compresses
+/// the model proofs into one on-chain proof with a batched on-chain key (`setup_onchain` with that batch
+/// size), all bound to `provider`: one on-chain verification for the whole batch.
+pub fn prove_batch(
+    model: &CompiledModel,
+    srs: &Srs,
+    pk: &ProvingKeyFile,
+    batch: &[Vec<Vec<f32>>],
+    provider: Provider,
+    onchain: &OnchainProvingKey,
+) -> Result<ProofFile, ProverError> {
+    finish(model, srs, pk, input_circuits(model, &pk.0, batch, provider)?, ProofTarget::Onchain(onchain))
+}
+
+/// The model circuits of inferences on float inputs (one entry of `batch` per inference), for a key made
+/// without a dataset.
+fn input_circuits(
+    model: &CompiledModel,
+    h: &KeyHeader,
+    batch: &[Vec<Vec<f32>>],
+    provider: Provider,
+) -> Result<Vec<ModelCircuit>, ProverError> {
     check_key(model, h)?;
     if h.dataset.is_some() {
         return Err(ProverError::Mismatch(
             "the proving key is for a dataset-bound circuit: prove with --dataset".into(),
         ));
     }
-    let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-    finish(model, srs, pk, circuit(model, Witness::Inputs(&q), h.visibility, provider)?, target)
+    batch
+        .iter()
+        .map(|inputs| {
+            let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
+            circuit(model, Witness::Inputs(&q), h.visibility, provider)
+        })
+        .collect()
 }
 
 /// Proves inference on dataset rows: row `start` for a membership key, rows `start..start + batch` for
@@ -343,33 +372,40 @@ pub fn prove_rows(
             })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
-    finish(model, srs, pk, circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?, target)
+    finish(model, srs, pk, vec![circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?], target)
 }
 
-/// Proves circuit `c` with `pk` (and compresses the proof for `target`), checks the proof against the
-/// key's own verifying key, and writes the proof file.
+/// Proves the model circuits with `pk` (one, or a batch for a batched on-chain key) and compresses the
+/// proofs for `target`, checks the result against the key's own verifying key, and writes the proof file.
 fn finish(
     model: &CompiledModel,
     srs: &Srs,
     model_pk: &ProvingKeyFile,
-    c: ModelCircuit,
+    circuits: Vec<ModelCircuit>,
     target: ProofTarget<'_>,
 ) -> Result<ProofFile, ProverError> {
     let (h, pk) = model_pk;
-    if c.shape() != h.shape {
-        return Err(ProverError::Mismatch("the proving key was made for a circuit of another shape".into()));
-    }
-    if c.layout.k() != h.k {
-        return Err(ProverError::Mismatch(format!(
-            "circuit k = {} but the key has k = {}",
-            c.layout.k(),
-            h.k
-        )));
+    for c in &circuits {
+        if c.shape() != h.shape {
+            return Err(ProverError::Mismatch(
+                "the proving key was made for a circuit of another shape".into(),
+            ));
+        }
+        if c.layout.k() != h.k {
+            return Err(ProverError::Mismatch(format!(
+                "circuit k = {} but the key has k = {}",
+                c.layout.k(),
+                h.k
+            )));
+        }
     }
     let (h, proof, instances) = match target {
         ProofTarget::Direct => {
+            let [c] = circuits.as_slice() else {
+                return Err(ProverError::Mismatch("a direct proof covers one inference".into()));
+            };
             let params = srs.for_circuit(h.k)?;
-            let proof = prove(&params, pk, &c)?;
+            let proof = prove(&params, pk, c)?;
             let instances = c.layout.instance.clone();
             // A corrupted proving key yields a proof that does not verify: catch it here, not on chain.
             poai_verifier::verify_instances(pk.get_vk(), &srs.verifier_params()?, &proof, &instances)
@@ -381,10 +417,12 @@ fn finish(
             (h, proof, instances)
         }
         ProofTarget::Onchain(onchain) => {
-            let (proof, instances) = prove_onchain(srs, onchain, model_pk, &c)?;
+            let (proof, instances) = prove_onchain(srs, onchain, model_pk, &circuits)?;
             (&onchain.header, proof, instances)
         }
     };
+    let mut batch_claims = h.claims(&instances)?;
+    let claims = batch_claims.remove(0);
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),
         version: VERSION,
@@ -393,7 +431,8 @@ fn finish(
         k: h.k,
         model_commitment: model.model_commitment.clone(),
         instances: instances.iter().map(fr_to_hex).collect(),
-        claims: h.claims(&instances)?,
+        claims,
+        batch_claims,
         proof: hex::encode(&proof),
     })
 }

@@ -19,12 +19,12 @@ use std::io::Write;
 use std::path::Path;
 
 pub use artifacts::{
-    circuit_k, circuit_rows, prove_model, prove_rows, read_pk, setup, verifying_key_file, CircuitKind,
-    ProofTarget, ProvingKeyFile,
+    circuit_k, circuit_rows, prove_batch, prove_model, prove_rows, read_pk, setup, verifying_key_file,
+    CircuitKind, ProofTarget, ProvingKeyFile,
 };
 pub use dataset::DatasetFile;
 pub use error::ProverError;
-pub use onchain::{read_onchain_pk, setup_onchain, OnchainProvingKey, DEFAULT_ONCHAIN_K};
+pub use onchain::{read_onchain_pk, setup_onchain, OnchainProvingKey, DEFAULT_ONCHAIN_K, MAX_ONCHAIN_BATCH};
 pub use proof::{keygen, keygen_verifying, prove};
 pub use srs::{Srs, SrsHeader};
 

@@ -7,6 +7,10 @@
 //! final pairing as a KZG accumulator and exposes the model proof's public instances after it. Only this
 //! outer proof goes on chain. The model circuit's verifying key is a constant of the outer circuit, so an
 //! on-chain key accepts proofs of exactly one model circuit.
+//!
+//! A key may compress a batch of model proofs at once (`batch` inferences, their instances one after the
+//! other behind one accumulator): the on-chain verification then costs a little more than for one proof
+//! but is shared by the whole batch, which is how a provider brings the gas per task down.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,6 +46,8 @@ use crate::{ProverError, ProvingKeyFile, Srs};
 pub const DEFAULT_ONCHAIN_K: u32 = 21;
 /// Rows the halo2-base builder keeps free at the end of the circuit (blinding).
 const RESERVED_ROWS: usize = 10;
+/// Most model proofs one on-chain proof compresses (the reward contract's loops are bounded by it too).
+pub const MAX_ONCHAIN_BATCH: usize = 16;
 
 /// An on-chain proving key: the compression circuit's halo2 key and the header that configures it.
 pub struct OnchainProvingKey {
@@ -81,16 +87,23 @@ fn model_protocol(
     compile(params, vk, Config::kzg().with_num_instance(vec![instances]))
 }
 
-/// Key generation for the compression circuit of a model verifying key, at size `k`: on-chain proving
-/// and verifying key files (bytes). The SRS must reach `k` (and the model's k).
+/// Key generation for the compression circuit of a model verifying key, at size `k`, verifying `batch`
+/// model proofs per on-chain proof: on-chain proving and verifying key files (bytes). The SRS must reach
+/// `k` (and the model's k).
 pub fn setup_onchain(
     model_vk: &VerifyingKeyFile,
     srs: &Srs,
     k: u32,
+    batch: usize,
 ) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
     let h = &model_vk.header;
     if h.onchain.is_some() {
         return Err(ProverError::Mismatch("the verifying key is already an on-chain key".into()));
+    }
+    if !(1..=MAX_ONCHAIN_BATCH).contains(&batch) {
+        return Err(ProverError::Mismatch(format!(
+            "an on-chain proof compresses 1 to {MAX_ONCHAIN_BATCH} model proofs, not {batch}"
+        )));
     }
     if k <= h.k {
         return Err(ProverError::Mismatch(format!(
@@ -107,7 +120,7 @@ pub fn setup_onchain(
             CircuitBuilderStage::Keygen,
             AggregationConfigParams { degree: k, lookup_bits, ..Default::default() },
             &params,
-            [gen_dummy_snark_from_protocol::<SHPLONK>(protocol)],
+            vec![gen_dummy_snark_from_protocol::<SHPLONK>(protocol); batch],
             VerifierUniversality::None,
         );
         circuit.expose_previous_instances(false);
@@ -127,10 +140,13 @@ pub fn setup_onchain(
         lookup_bits: config.lookup_bits,
         model_k: h.k,
         model_vk_digest: fr_to_hex(&model_vk.vk.transcript_repr()),
+        batch,
         break_points: Vec::new(),
     };
     let mut public = vec![PublicValue::KzgAccumulator];
-    public.extend(h.public.iter().cloned());
+    for _ in 0..batch {
+        public.extend(h.public.iter().cloned());
+    }
     let header = |kind: KeyKind, onchain: OnchainCircuit, body: &[u8]| KeyHeader {
         format: kind.format().into(),
         k,
@@ -169,19 +185,27 @@ pub fn read_onchain_pk(bytes: &[u8]) -> Result<OnchainProvingKey, ProverError> {
     Ok(OnchainProvingKey { header, pk })
 }
 
-/// Proves the model circuit `c` with the model key, then its compression with the on-chain key; returns
-/// the on-chain proof (EVM transcript) and its public instances (accumulator, then the model proof's),
-/// checked against the on-chain key before they are returned.
+/// Proves each model circuit of `circuits` (as many as the on-chain key's batch) with the model key, then
+/// their compression with the on-chain key; returns the on-chain proof (EVM transcript) and its public
+/// instances (accumulator, then each model proof's), checked against the on-chain key before they are
+/// returned.
 pub fn prove_onchain(
     srs: &Srs,
     onchain: &OnchainProvingKey,
     model_pk: &ProvingKeyFile,
-    c: &ModelCircuit,
+    circuits: &[ModelCircuit],
 ) -> Result<(Vec<u8>, Vec<Fr>), ProverError> {
     let (h, model_pk) = model_pk;
     let Some(oc) = &onchain.header.onchain else {
         return Err(ProverError::Mismatch("not an on-chain proving key".into()));
     };
+    if circuits.len() != oc.batch {
+        return Err(ProverError::Mismatch(format!(
+            "the on-chain key compresses batches of {} model proofs, {} inferences were given",
+            oc.batch,
+            circuits.len()
+        )));
+    }
     let digest = fr_to_hex(&model_pk.get_vk().transcript_repr());
     if oc.model_k != h.k || oc.model_vk_digest != digest {
         return Err(ProverError::Mismatch(format!(
@@ -192,20 +216,21 @@ pub fn prove_onchain(
     }
     let model_params = srs.for_circuit(h.k)?;
     let params = srs.for_circuit(onchain.header.k)?;
-    let model_instances = c.layout.instance.clone();
-    let model_proof = prove_with_poseidon(&model_params, model_pk, c)?;
-    let snark = Snark::new(
-        model_protocol(&model_params, model_pk.get_vk(), model_instances.len()),
-        vec![model_instances],
-        model_proof,
-    );
+    let protocol = model_protocol(&model_params, model_pk.get_vk(), h.instance_count());
+    let snarks = circuits
+        .iter()
+        .map(|c| {
+            let proof = prove_with_poseidon(&model_params, model_pk, c)?;
+            Ok(Snark::new(protocol.clone(), vec![c.layout.instance.clone()], proof))
+        })
+        .collect::<Result<Vec<_>, ProverError>>()?;
     let config = config_of(oc, onchain.header.k);
     let circuit = isolated("compression witness", || {
         let mut circuit = AggregationCircuit::new::<SHPLONK>(
             CircuitBuilderStage::Prover,
             config,
             &params,
-            [snark],
+            snarks,
             VerifierUniversality::None,
         )
         .use_break_points(oc.break_points.clone());

@@ -157,8 +157,9 @@ pub struct KeyHeader {
     /// For a dataset-bound circuit: membership of one row or accuracy over a batch, and the tree depth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetMode>,
-    /// For an on-chain key: the compression circuit, which verifies one proof of the model circuit the
-    /// rest of the header describes; `k` and the halo2 key are then the compression circuit's.
+    /// For an on-chain key: the compression circuit, which verifies one proof (or a batch of
+    /// [`OnchainCircuit::batch`] proofs) of the model circuit the rest of the header describes; `k` and
+    /// the halo2 key are then the compression circuit's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onchain: Option<OnchainCircuit>,
     /// Exact length of the halo2 key bytes that follow.
@@ -166,9 +167,10 @@ pub struct KeyHeader {
 }
 
 /// The compression circuit of an on-chain key: snark-verifier's aggregation circuit over halo2-base
-/// (few columns, so its Solidity verifier is small and cheap), verifying one model proof made with the
-/// Poseidon transcript. Its public instances are the model proof's KZG accumulator, then the model proof's
-/// own instances; the model circuit's verifying key is a constant of it.
+/// (few columns, so its Solidity verifier is small and cheap), verifying [`Self::batch`] model proofs made
+/// with the Poseidon transcript. Its public instances are the KZG accumulator of those proofs, then each
+/// model proof's own instances in turn; the model circuit's verifying key is a constant of it. A batch
+/// shares one on-chain verification among several inferences.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnchainCircuit {
     /// Advice columns with the gate.
@@ -184,9 +186,16 @@ pub struct OnchainCircuit {
     /// halo2's digest of the model circuit's verifying key (hex), so that a model proving key of another
     /// circuit is refused before proving rather than yielding an invalid proof.
     pub model_vk_digest: String,
+    /// Model proofs one compressed proof verifies (inferences per on-chain verification).
+    #[serde(default = "one_inference")]
+    pub batch: usize,
     /// Where the witness generator breaks each advice column (proving keys only; fixed at key generation).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub break_points: Vec<Vec<usize>>,
+}
+
+fn one_inference() -> usize {
+    1
 }
 
 impl OnchainCircuit {
@@ -214,9 +223,11 @@ impl KeyHeader {
         self.public.iter().take_while(|s| **s != PublicValue::ModelCommitment).map(PublicValue::len).sum()
     }
 
-    /// Reads what public instances laid out as this header says claim: public inputs and outputs as real
-    /// numbers, input and output commitments as hex; checks the model commitment instance.
-    pub fn claims(&self, instances: &[Fr]) -> Result<Claims, VerifyError> {
+    /// Reads what public instances laid out as this header says claim, one [`Claims`] per inference (one,
+    /// or a batch for a batched on-chain key; each inference's segments start at its model commitment):
+    /// public inputs and outputs as real numbers, input and output commitments as hex. Checks the model
+    /// commitment instances: the key's own with fixed parameters, and one model for the whole batch.
+    pub fn claims(&self, instances: &[Fr]) -> Result<Vec<Claims>, VerifyError> {
         if instances.len() != self.instance_count() {
             return Err(VerifyError::Mismatch(format!(
                 "{} public instances, the key expects {}",
@@ -231,23 +242,35 @@ impl KeyHeader {
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| VerifyError::Mismatch(format!("an element of {what} is not a small integer")))
         };
-        let mut claims = Claims::default();
+        let mut all: Vec<Claims> = Vec::new();
+        let mut model: Option<String> = None;
         let mut at = 0;
         for seg in &self.public {
             let slice = &instances[at..at + seg.len()];
             at += seg.len();
+            if *seg == PublicValue::ModelCommitment {
+                all.push(Claims::default());
+            }
+            let Some(claims) = all.last_mut() else {
+                // Before the first inference: the accumulator, checked by verification (a pairing).
+                continue;
+            };
             match seg {
-                // Checked by verification (a pairing), not a claim.
                 PublicValue::KzgAccumulator => {}
-                // With hashed parameters the circuit computes the commitment: any model of the
-                // architecture; with fixed ones it is the key's model.
-                PublicValue::ModelCommitment if self.visibility.params == ParamVisibility::Hashed => {}
                 PublicValue::ModelCommitment => {
-                    if fr_to_hex(&slice[0]) != self.model_commitment {
+                    let named = fr_to_hex(&slice[0]);
+                    // With hashed parameters the circuit computes the commitment: any model of the
+                    // architecture; with fixed ones it is the key's model.
+                    if self.visibility.params == ParamVisibility::Fixed && named != self.model_commitment {
                         return Err(VerifyError::Mismatch(format!(
-                            "the public model commitment {} is not the key's {}",
-                            fr_to_hex(&slice[0]),
+                            "the public model commitment {named} is not the key's {}",
                             self.model_commitment
+                        )));
+                    }
+                    if model.get_or_insert_with(|| named.clone()) != &named {
+                        return Err(VerifyError::Mismatch(format!(
+                            "the inferences of a batch name different models ({} and {named})",
+                            model.unwrap_or_default()
                         )));
                     }
                 }
@@ -277,12 +300,22 @@ impl KeyHeader {
                 }
             }
         }
-        if let (Some(correct), Some(total)) = (claims.correct, claims.total) {
-            if correct > total {
-                return Err(VerifyError::Mismatch(format!("{correct} correct rows out of {total}")));
+        for claims in &all {
+            if let (Some(correct), Some(total)) = (claims.correct, claims.total) {
+                if correct > total {
+                    return Err(VerifyError::Mismatch(format!("{correct} correct rows out of {total}")));
+                }
             }
         }
-        Ok(claims)
+        if all.is_empty() {
+            return Err(VerifyError::Mismatch("the key's public instances name no model".into()));
+        }
+        Ok(all)
+    }
+
+    /// Inferences one proof for this key covers (more than one for a batched on-chain key).
+    pub fn batch(&self) -> usize {
+        self.onchain.as_ref().map_or(1, |o| o.batch)
     }
 }
 
@@ -415,6 +448,10 @@ pub struct ProofFile {
     /// accuracy); verification checks every field against the instances.
     #[serde(flatten)]
     pub claims: Claims,
+    /// A batched on-chain proof's further inferences (the second and later; the first is `claims`), each
+    /// checked against its own instances like `claims`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_claims: Vec<Claims>,
     /// The proof, hex.
     pub proof: String,
 }
@@ -533,4 +570,97 @@ pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), Ver
         return Err(bad("key body does not start with the expected halo2 version and k".into()));
     }
     Ok((h, body))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail by panicking")]
+mod tests {
+    use super::*;
+
+    /// An on-chain header of `batch` inferences, each: model commitment, input commitment, one output of
+    /// two elements at scale 0, provider.
+    fn header(batch: usize, params: ParamVisibility) -> KeyHeader {
+        let one = [
+            PublicValue::ModelCommitment,
+            PublicValue::InputCommitment { index: 0 },
+            PublicValue::Output { index: 0, len: 2, scale: 0 },
+            PublicValue::Provider,
+        ];
+        let mut public = vec![PublicValue::KzgAccumulator];
+        for _ in 0..batch {
+            public.extend(one.iter().cloned());
+        }
+        KeyHeader {
+            format: KeyKind::Verifying.format().into(),
+            version: VERSION,
+            backend: BACKEND.into(),
+            curve: CURVE.into(),
+            k: 20,
+            model_commitment: fr_to_hex(&Fr::from(7)),
+            architecture: None,
+            visibility: VisibilitySettings { params, ..VisibilitySettings::default() },
+            shape: CircuitShape { gates: 0, tables: false, range_columns: 1 },
+            public,
+            dataset: None,
+            onchain: Some(OnchainCircuit {
+                num_advice: 1,
+                num_lookup_advice: 1,
+                num_fixed: 1,
+                lookup_bits: 19,
+                model_k: 10,
+                model_vk_digest: String::new(),
+                batch,
+                break_points: Vec::new(),
+            }),
+            body_len: 0,
+        }
+    }
+
+    /// Instances of `models.len()` inferences: inference `i` names model `models[i]`, has input
+    /// commitment 100 + i, outputs (i, -i) and provider 0.
+    fn instances(models: &[u64]) -> Vec<Fr> {
+        let mut v = vec![Fr::from(0); ACCUMULATOR_LIMBS];
+        for (i, &m) in models.iter().enumerate() {
+            v.extend([
+                Fr::from(m),
+                Fr::from(100 + i as u64),
+                Fr::from(i as u64),
+                -Fr::from(i as u64),
+                Fr::from(0),
+            ]);
+        }
+        v
+    }
+
+    #[test]
+    fn a_batch_header_reads_one_claim_per_inference_in_order() {
+        let h = header(3, ParamVisibility::Fixed);
+        assert_eq!(
+            (h.batch(), h.instance_count(), h.model_index()),
+            (3, ACCUMULATOR_LIMBS + 15, ACCUMULATOR_LIMBS)
+        );
+        let claims = h.claims(&instances(&[7, 7, 7])).unwrap();
+        assert_eq!(claims.len(), 3);
+        for (i, c) in claims.iter().enumerate() {
+            assert_eq!(c.input_commitments, vec![fr_to_hex(&Fr::from(100 + i as u64))]);
+            assert_eq!(c.outputs, vec![vec![i as f32, -(i as f32)]]);
+            assert_eq!(c.provider, None);
+        }
+        // One inference's instances short, or one too many: refused.
+        assert!(h.claims(&instances(&[7, 7])).is_err());
+        assert!(h.claims(&instances(&[7, 7, 7, 7])).is_err());
+    }
+
+    #[test]
+    fn every_inference_of_a_batch_must_name_the_same_model() {
+        // Fixed parameters: each inference must name the key's model.
+        let fixed = header(2, ParamVisibility::Fixed);
+        let e = fixed.claims(&instances(&[7, 8])).unwrap_err();
+        assert!(e.to_string().contains("not the key's"), "{e}");
+        // Hashed parameters: any model of the architecture, but one for the whole batch.
+        let hashed = header(2, ParamVisibility::Hashed);
+        assert_eq!(hashed.claims(&instances(&[8, 8])).unwrap().len(), 2);
+        let e = hashed.claims(&instances(&[8, 9])).unwrap_err();
+        assert!(e.to_string().contains("different models"), "{e}");
+    }
 }

@@ -98,6 +98,8 @@ pub struct Verified {
     pub model_commitment: String,
     /// Public inputs and outputs, input and output commitments.
     pub claims: Claims,
+    /// A batched on-chain proof's further inferences, in order.
+    pub batch_claims: Vec<Claims>,
 }
 
 /// Verifies a proof file against a verifying key: the file's format and k, that its readable fields
@@ -133,10 +135,22 @@ pub fn verify(
             proof.model_commitment, h.model_commitment
         ));
     }
-    let claims = h.claims(&instances)?;
-    if let Some(field) = claims.first_difference(&proof.claims) {
-        return mismatch(format!("field `{field}` does not match the public instances"));
+    let mut all = h.claims(&instances)?;
+    let written = std::iter::once(&proof.claims).chain(&proof.batch_claims);
+    if all.len() != 1 + proof.batch_claims.len() {
+        return mismatch(format!(
+            "the proof file describes {} inferences, the key proves {}",
+            1 + proof.batch_claims.len(),
+            all.len()
+        ));
     }
+    for (i, (claims, file)) in all.iter().zip(written).enumerate() {
+        if let Some(field) = claims.first_difference(file) {
+            let which = if i == 0 { String::new() } else { format!(" of inference {}", i + 1) };
+            return mismatch(format!("field `{field}`{which} does not match the public instances"));
+        }
+    }
+    let claims = all.remove(0);
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
     verify_instances(&vk.vk, params, &bytes, &instances)?;
@@ -146,7 +160,7 @@ pub fn verify(
         })?;
         decide_accumulator(limbs, params)?;
     }
-    Ok(Verified { model_commitment: proof.model_commitment.clone(), claims })
+    Ok(Verified { model_commitment: proof.model_commitment.clone(), claims, batch_claims: all })
 }
 
 /// The last step of verifying an on-chain proof: the accumulator it carries as instances (the model

@@ -5,9 +5,11 @@
 //!
 //! With `--onchain K` each fixture's proof is first compressed as `poai prove --onchain` does (keys from
 //! `setup_onchain` at outer size K), and the rows measure the deployable on-chain verifier instead of
-//! the model circuit's direct one. That takes minutes per fixture.
+//! the model circuit's direct one. That takes minutes per fixture. With `--batch N` as well the on-chain
+//! key compresses N model proofs (N tasks paid by one `submitBatch`), and the last column gives the
+//! submission gas per task.
 //!
-//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K] [FIXTURE ...]`
+//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FIXTURE ...]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
@@ -18,12 +20,17 @@ use poai_contracts::rewards;
 use poai_contracts::solc::{Solc, EIP170_LIMIT};
 use poai_contracts::solidity::verifier_solidity;
 use poai_prover::{
-    prove_model, read_onchain_pk, read_pk, setup, setup_onchain, CircuitKind, ProofTarget, Srs,
+    prove_batch, prove_model, read_onchain_pk, read_pk, setup, setup_onchain, CircuitKind, ProofTarget, Srs,
 };
 use poai_verifier::{VerifierParams, VerifyingKeyFile};
 use revm::primitives::{Address, U256};
 
-fn run(name: &str, solc: &Solc, onchain_k: Option<u32>) -> Result<String, Box<dyn std::error::Error>> {
+fn run(
+    name: &str,
+    solc: &Solc,
+    onchain_k: Option<u32>,
+    batch: usize,
+) -> Result<String, Box<dyn std::error::Error>> {
     let dir = poai_benches::models_dir().join(name);
     let cal_path = dir.join("calibration.json");
     let cal = poai_onnx::io::read_input_file(&cal_path)?;
@@ -38,10 +45,11 @@ fn run(name: &str, solc: &Solc, onchain_k: Option<u32>) -> Result<String, Box<dy
     let (proof, vk) = match onchain_k {
         None => (prove_model(&model, &srs, &pk, &input, provider, ProofTarget::Direct)?, vk),
         Some(outer_k) => {
-            let (onchain_pk, onchain_vk) = setup_onchain(&VerifyingKeyFile::from_bytes(&vk)?, &srs, outer_k)?;
+            let (onchain_pk, onchain_vk) =
+                setup_onchain(&VerifyingKeyFile::from_bytes(&vk)?, &srs, outer_k, batch)?;
             let onchain_pk = read_onchain_pk(&onchain_pk)?;
-            let target = ProofTarget::Onchain(&onchain_pk);
-            (prove_model(&model, &srs, &pk, &input, provider, target)?, onchain_vk)
+            let inputs = vec![input.clone(); batch];
+            (prove_batch(&model, &srs, &pk, &inputs, provider, &onchain_pk)?, onchain_vk)
         }
     };
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
@@ -67,10 +75,17 @@ fn run(name: &str, solc: &Solc, onchain_k: Option<u32>) -> Result<String, Box<dy
     evm.call(owner, r, rewards::register_model(model_word, v, layout), U256::ZERO)?;
     let deadline = evm.timestamp() + 3600;
     let input_word = word(&proof.claims.input_commitments[0])?;
-    evm.call(requester, r, rewards::post_task(model_word, input_word, deadline), U256::from(1u64))?;
-    let submit_gas = evm.call(provider, r, rewards::submit(1, &data), U256::ZERO)?.gas;
+    for _ in 0..batch {
+        evm.call(requester, r, rewards::post_task(model_word, input_word, deadline), U256::from(1u64))?;
+    }
+    let submit = if batch == 1 {
+        rewards::submit(1, &data)
+    } else {
+        rewards::submit_batch(&(1..=batch as u64).collect::<Vec<_>>(), &data)
+    };
+    let submit_gas = evm.call(provider, r, submit, U256::ZERO)?.gas;
     Ok(format!(
-        "| {name} | {} | {} | {} | {deploy_gas} | {verify_gas} | {submit_gas} |",
+        "| {name} | {batch} | {} | {} | {} | {deploy_gas} | {verify_gas} | {submit_gas} | {} |",
         proof.instances.len(),
         data.len(),
         if verifier.runtime.len() <= EIP170_LIMIT {
@@ -78,31 +93,43 @@ fn run(name: &str, solc: &Solc, onchain_k: Option<u32>) -> Result<String, Box<dy
         } else {
             format!("{} (over EIP-170)", verifier.runtime.len())
         },
+        submit_gas / batch as u64,
     ))
+}
+
+/// Removes `flag VALUE` from `args` and parses the value; exits with `usage` if it does not parse.
+fn take_flag<T: std::str::FromStr>(args: &mut Vec<String>, flag: &str, usage: &str) -> Option<T> {
+    let i = args.iter().position(|a| a == flag)?;
+    match args.get(i + 1).map(|v| v.parse::<T>()) {
+        Some(Ok(v)) => {
+            args.drain(i..i + 2);
+            Some(v)
+        }
+        _ => {
+            println!("{usage}");
+            std::process::exit(2);
+        }
+    }
 }
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let onchain_k = match args.iter().position(|a| a == "--onchain") {
-        None => None,
-        Some(i) => match args.get(i + 1).map(|k| k.parse::<u32>()) {
-            Some(Ok(k)) => {
-                args.drain(i..i + 2);
-                Some(k)
-            }
-            _ => {
-                println!("--onchain takes the outer circuit's k, e.g. --onchain 21");
-                std::process::exit(2);
-            }
-        },
-    };
+    let onchain_k =
+        take_flag(&mut args, "--onchain", "--onchain takes the outer circuit's k, e.g. --onchain 21");
+    let batch =
+        take_flag(&mut args, "--batch", "--batch takes the inferences per on-chain proof, e.g. --batch 2")
+            .unwrap_or(1usize);
+    if batch != 1 && onchain_k.is_none() {
+        println!("--batch needs --onchain K (only on-chain keys compress batches)");
+        std::process::exit(2);
+    }
     let names: Vec<&str> =
         if args.is_empty() { vec!["sigmoid_tanh_mlp"] } else { args.iter().map(String::as_str).collect() };
     let solc = Solc::from_env();
-    println!("| fixture | public instances | call data bytes | verifier runtime bytes | deploy gas | verify gas | task submission gas |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| fixture | inferences per proof | public instances | call data bytes | verifier runtime bytes | deploy gas | verify gas | submission gas | submission gas per task |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for name in names {
-        match run(name, &solc, onchain_k) {
+        match run(name, &solc, onchain_k, batch) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {name} | failed: {e} |"),
         }

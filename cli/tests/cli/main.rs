@@ -175,6 +175,26 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
     assert!(c["input_commitments"][0].as_str().is_some_and(|h| h.starts_with("0x")), "{c}");
     assert_eq!(c["input_commitments"], v["claims"]["input_commitments"]);
+    // Several inputs are a batch, which only a batched on-chain key proves: a clear error, no file.
+    let input = m.join("input.json");
+    fails_with(
+        &[
+            "prove",
+            p(&d("m.poai")),
+            "--input",
+            p(&input),
+            "--input",
+            p(&input),
+            "--pk",
+            p(&d("m.pk")),
+            "--srs",
+            p(&d("dev.srs")),
+            "-o",
+            p(&d("two.json")),
+        ],
+        "setup-onchain --batch",
+    );
+    assert!(!d("two.json").exists());
     // Sixteen samples back to back are not one input: a typed error, not a commitment.
     let o = poai(&["commit-input", p(&d("m.poai")), "--input", p(&m.join("calibration.json"))]);
     assert!(!o.status.success() && stderr(&o).contains("cannot commit"), "{}", stderr(&o));

@@ -133,6 +133,16 @@ fn a_valid_proof_is_paid_once_and_every_mismatch_is_refused() {
         U256::ZERO,
     );
     assert!(e.unwrap_err().to_string().contains(&error_data("AlreadyRegistered()")));
+    // No batch, a batch above MAX_BATCH, or one the instances do not divide into is refused.
+    let layout = instance_layout(&f.header);
+    let per_proof = layout.count - layout.model_index;
+    let uneven = (2..=16).find(|b| !per_proof.is_multiple_of(*b)).unwrap();
+    for batch in [0, 17, uneven] {
+        let layout = rewards::InstanceLayout { batch, ..layout };
+        let e =
+            c.evm.call(c.owner, c.rewards, rewards::register_model([8; 32], verifier, layout), U256::ZERO);
+        assert!(e.unwrap_err().to_string().contains(&error_data("BadTask()")), "batch {batch}");
+    }
 }
 
 #[test]
