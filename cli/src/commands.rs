@@ -623,8 +623,7 @@ pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result
     Ok(())
 }
 
-/// Prints a proof's public claims, one per line.
-/// The claims of a proof: of its one inference, or of each inference of a batch.
+/// Prints a proof's public claims: of its one inference, or of each inference of a batch in turn.
 fn describe_all(first: &Claims, further: &[Claims]) {
     if further.is_empty() {
         return describe(first);
@@ -635,6 +634,7 @@ fn describe_all(first: &Claims, further: &[Claims]) {
     }
 }
 
+/// Prints one inference's public claims, one per line.
 fn describe(c: &Claims) {
     for (i, x) in c.inputs.iter().enumerate() {
         line(&format!("  public input {i}: {x:?}"));

@@ -96,13 +96,11 @@ pub fn post_task(model: [u8; 32], input: [u8; 32], deadline: u64) -> Vec<u8> {
 
 /// `submit(taskId, proofCalldata)`.
 pub fn submit(task_id: u64, proof_calldata: &[u8]) -> Vec<u8> {
-    let mut out = call(
+    let out = call(
         "submit(uint256,bytes)",
         &[word_u64(task_id), word_u64(64), word_u64(proof_calldata.len() as u64)],
     );
-    out.extend_from_slice(proof_calldata);
-    out.resize(out.len() + (32 - proof_calldata.len() % 32) % 32, 0);
-    out
+    with_bytes_tail(out, proof_calldata)
 }
 
 /// `submitBatch(taskIds, proofCalldata)`: one proof for tasks of a batched key, in inference order.
@@ -112,9 +110,14 @@ pub fn submit_batch(task_ids: &[u64], proof_calldata: &[u8]) -> Vec<u8> {
     let mut words = vec![word_u64(64), word_u64(bytes_at), word_u64(task_ids.len() as u64)];
     words.extend(task_ids.iter().map(|&id| word_u64(id)));
     words.push(word_u64(proof_calldata.len() as u64));
-    let mut out = call("submitBatch(uint256[],bytes)", &words);
-    out.extend_from_slice(proof_calldata);
-    out.resize(out.len() + (32 - proof_calldata.len() % 32) % 32, 0);
+    with_bytes_tail(call("submitBatch(uint256[],bytes)", &words), proof_calldata)
+}
+
+/// Appends the contents of a trailing `bytes` argument (its length word already written), zero-padded to
+/// a whole number of 32-byte words as the ABI requires.
+fn with_bytes_tail(mut out: Vec<u8>, bytes: &[u8]) -> Vec<u8> {
+    out.extend_from_slice(bytes);
+    out.resize(out.len() + (32 - bytes.len() % 32) % 32, 0);
     out
 }
 
