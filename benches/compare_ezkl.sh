@@ -4,6 +4,7 @@
 # PARAMS=fixed (default): EZKL's defaults (fixed parameters, public input) against poai with fixed
 #   parameters and a private input.
 # PARAMS=hashed: both hash the parameters and the input and publish the digests (poai's defaults).
+# EZKL_CALIBRATE=0 skips EZKL's calibration (its uncalibrated settings are used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --release -p poai-benches --bin prove_table

@@ -3,7 +3,9 @@
 Usage: python3 benches/ezkl_step.py prepare|setup|prove|verify FIXTURE WORKDIR
 Uses EZKL's defaults plus `calibrate_settings(target="resources")`, the settings the issue's reference
 figures were taken with. EZKL 23's defaults are public inputs, fixed parameters, public outputs;
-`EZKL_INPUT_VISIBILITY` / `EZKL_PARAM_VISIBILITY` (e.g. `hashed`) override them for `prepare`.
+`EZKL_INPUT_VISIBILITY` / `EZKL_PARAM_VISIBILITY` (e.g. `hashed`) override them for `prepare`;
+`EZKL_CALIBRATE=0` keeps `gen_settings`' uncalibrated settings (calibration with hashed parameters did not
+finish within 30 minutes on mlp).
 The SRS is generated locally (`gen_srs`): nothing is downloaded.
 """
 
@@ -36,8 +38,9 @@ def main():
             if value:
                 setattr(args, field, value)
         call(ezkl.gen_settings, os.path.join(src, "model.onnx"), p("settings.json"), py_run_args=args)
-        call(ezkl.calibrate_settings, os.path.join(src, "calibration.json"), os.path.join(src, "model.onnx"),
-             p("settings.json"), "resources")
+        if os.environ.get("EZKL_CALIBRATE", "1") != "0":
+            call(ezkl.calibrate_settings, os.path.join(src, "calibration.json"), os.path.join(src, "model.onnx"),
+                 p("settings.json"), "resources")
         call(ezkl.compile_circuit, os.path.join(src, "model.onnx"), p("model.compiled"), p("settings.json"))
         logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
         call(ezkl.gen_srs, p("kzg.srs"), logrows)

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use poai_circuits::halo2::VisibilitySettings;
 use poai_onnx::{io, CompiledModel, OnnxError, QuantConfig};
 
 /// The bundled fixtures, smallest first.
@@ -21,4 +22,22 @@ pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits:
     let input = io::read_input_file(&dir.join("input.json"))?;
     let q = model.quantize_inputs(&input)?;
     Ok((model, q))
+}
+
+/// Visibility settings from the environment, defaulting to `poai setup`'s (hashed inputs, public outputs,
+/// hashed parameters): `POAI_INPUT_VISIBILITY` and `POAI_OUTPUT_VISIBILITY` (`private`, `public` or
+/// `hashed`), `POAI_PARAM_VISIBILITY` (`fixed` or `hashed`).
+pub fn visibility_from_env() -> Result<VisibilitySettings, String> {
+    let var = |name: &str| std::env::var(name).ok();
+    let mut v = VisibilitySettings::default();
+    if let Some(s) = var("POAI_INPUT_VISIBILITY") {
+        v.input = s.parse().map_err(|e| format!("POAI_INPUT_VISIBILITY: {e}"))?;
+    }
+    if let Some(s) = var("POAI_OUTPUT_VISIBILITY") {
+        v.output = s.parse().map_err(|e| format!("POAI_OUTPUT_VISIBILITY: {e}"))?;
+    }
+    if let Some(s) = var("POAI_PARAM_VISIBILITY") {
+        v.params = s.parse().map_err(|e| format!("POAI_PARAM_VISIBILITY: {e}"))?;
+    }
+    Ok(v)
 }

@@ -9,11 +9,14 @@
 //! key compresses N model proofs (N tasks paid by one `submitBatch`), and the last column gives the
 //! submission gas per task.
 //!
+//! Visibilities are `poai setup`'s defaults unless `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY` or
+//! `POAI_PARAM_VISIBILITY` say otherwise (e.g. `POAI_OUTPUT_VISIBILITY=hashed`: one output commitment
+//! instead of one instance per output).
+//!
 //! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FIXTURE ...]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
-use poai_circuits::halo2::VisibilitySettings;
 use poai_contracts::calldata::calldata;
 use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards;
@@ -36,7 +39,7 @@ fn run(
     let cal = poai_onnx::io::read_input_file(&cal_path)?;
     let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default())?;
     let input = poai_onnx::io::read_input_file(&dir.join("input.json"))?;
-    let kind = CircuitKind::plain(VisibilitySettings::default());
+    let kind = CircuitKind::plain(poai_benches::visibility_from_env()?);
     let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
     let srs = Srs::generate_insecure(k, 1)?;
     let (pk, vk) = setup(&model, &srs, kind)?;

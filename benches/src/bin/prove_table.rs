@@ -3,9 +3,9 @@
 //! side-by-side ratios against EZKL on the same machine.
 //!
 //! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
-//! (`POAI_INPUT_VISIBILITY=private|public|hashed`, default hashed; `POAI_PARAM_VISIBILITY=fixed|hashed`,
-//! default hashed; `POAI_LAYOUT_ONLY=1` prints the
-//! circuit's size without key generation or proving).
+//! (visibilities from `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY`, `POAI_PARAM_VISIBILITY`, see
+//! [`poai_benches::visibility_from_env`]; `POAI_LAYOUT_ONLY=1` prints the circuit's size without key
+//! generation or proving).
 
 #![allow(
     clippy::print_stdout,
@@ -15,31 +15,19 @@
 
 use std::time::Instant;
 
-use poai_benches::compiled_fixture;
+use poai_benches::{compiled_fixture, visibility_from_env};
 use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, VisibilitySettings};
+use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
-
-/// Input visibility from `POAI_INPUT_VISIBILITY` and parameter visibility from `POAI_PARAM_VISIBILITY`
-/// (defaults: hashed and hashed, as `poai setup`); the EZKL comparison sets `private` inputs.
-fn visibility() -> Result<VisibilitySettings, Box<dyn std::error::Error>> {
-    let mut v = VisibilitySettings::default();
-    if let Ok(s) = std::env::var("POAI_INPUT_VISIBILITY") {
-        v.input = s.parse()?;
-    }
-    if let Ok(s) = std::env::var("POAI_PARAM_VISIBILITY") {
-        v.params = s.parse()?;
-    }
-    Ok(v)
-}
 
 fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let (model, input) = compiled_fixture(name)?;
     let t = Instant::now();
     let trace = model.graph.eval_trace(&input)?;
     let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
-    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, visibility()?)?);
+    let circuit =
+        ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, visibility_from_env()?)?);
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
     if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {
