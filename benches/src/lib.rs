@@ -28,16 +28,18 @@ pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits:
 /// hashed parameters): `POAI_INPUT_VISIBILITY` and `POAI_OUTPUT_VISIBILITY` (`private`, `public` or
 /// `hashed`), `POAI_PARAM_VISIBILITY` (`fixed` or `hashed`).
 pub fn visibility_from_env() -> Result<VisibilitySettings, String> {
-    let var = |name: &str| std::env::var(name).ok();
-    let mut v = VisibilitySettings::default();
-    if let Some(s) = var("POAI_INPUT_VISIBILITY") {
-        v.input = s.parse().map_err(|e| format!("POAI_INPUT_VISIBILITY: {e}"))?;
+    let d = VisibilitySettings::default();
+    Ok(VisibilitySettings {
+        input: env_or("POAI_INPUT_VISIBILITY", d.input)?,
+        output: env_or("POAI_OUTPUT_VISIBILITY", d.output)?,
+        params: env_or("POAI_PARAM_VISIBILITY", d.params)?,
+    })
+}
+
+/// The environment variable `name` parsed, or `default` when it is unset; a bad value names the variable.
+fn env_or<T: std::str::FromStr<Err = String>>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(s) => s.parse().map_err(|e| format!("{name}: {e}")),
+        Err(_) => Ok(default),
     }
-    if let Some(s) = var("POAI_OUTPUT_VISIBILITY") {
-        v.output = s.parse().map_err(|e| format!("POAI_OUTPUT_VISIBILITY: {e}"))?;
-    }
-    if let Some(s) = var("POAI_PARAM_VISIBILITY") {
-        v.params = s.parse().map_err(|e| format!("POAI_PARAM_VISIBILITY: {e}"))?;
-    }
-    Ok(v)
 }
