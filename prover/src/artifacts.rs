@@ -193,9 +193,10 @@ pub fn setup(model: &CompiledModel, srs: &Srs, kind: CircuitKind) -> Result<(Vec
     let params = srs.for_circuit(k)?;
     let pk = keygen(&params, &c)?;
     let (pk_body, vk_body) = key_bodies(&pk)?;
+    drop(pk);
     Ok((
-        encode_key(&header(model, kind, c.shape(), KeyKind::Proving, k, pk_body.len())?, &pk_body)?,
-        encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, vk_body.len())?, &vk_body)?,
+        encode_key(&header(model, kind, c.shape(), KeyKind::Proving, k, pk_body.len())?, pk_body)?,
+        encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, vk_body.len())?, vk_body)?,
     ))
 }
 
@@ -213,7 +214,7 @@ pub fn verifying_key_file(
     let vk = keygen_verifying(&srs.for_circuit(k)?, &c)?;
     let mut body = Vec::new();
     vk.write(&mut body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    Ok(encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, body.len())?, &body)?)
+    Ok(encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, body.len())?, body)?)
 }
 
 /// A proving key file: its header and halo2's key.

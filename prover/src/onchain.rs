@@ -156,10 +156,12 @@ pub fn setup_onchain(
         ..h.clone()
     };
     let (pk_body, vk_body) = key_bodies(&pk)?;
+    // The key in memory is as large as its serialisation; the file is all that is kept.
+    drop(pk);
     let with_break_points = OnchainCircuit { break_points, ..onchain.clone() };
     Ok((
-        encode_key(&header(KeyKind::Proving, with_break_points, &pk_body), &pk_body)?,
-        encode_key(&header(KeyKind::Verifying, onchain, &vk_body), &vk_body)?,
+        encode_key(&header(KeyKind::Proving, with_break_points, &pk_body), pk_body)?,
+        encode_key(&header(KeyKind::Verifying, onchain, &vk_body), vk_body)?,
     ))
 }
 

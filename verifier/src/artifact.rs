@@ -525,12 +525,12 @@ pub(crate) fn unframe<'a>(
     Ok((json, &bytes[12 + len..]))
 }
 
-/// Frames a key file: magic, header length, header JSON, body.
-pub fn encode_key(header: &KeyHeader, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
+/// Frames a key file: magic, header length, header JSON, body. The body is framed in place (moved once,
+/// never copied): a proving key is gigabytes, and a copy would double the peak memory of setup.
+pub fn encode_key(header: &KeyHeader, mut body: Vec<u8>) -> Result<Vec<u8>, VerifyError> {
     let json = serde_json::to_vec(header).map_err(|e| format_err("key", e.to_string()))?;
-    let mut out = frame_header(KEY_MAGIC, &json, body.len());
-    out.extend_from_slice(body);
-    Ok(out)
+    body.splice(0..0, frame_header(KEY_MAGIC, &json, 0));
+    Ok(body)
 }
 
 /// Splits a key file into its checked header and halo2 body.

@@ -28,6 +28,15 @@ use poai_prover::{
 use poai_verifier::{VerifierParams, VerifyingKeyFile};
 use revm::primitives::{Address, U256};
 
+/// With `POAI_PHASES=1`, prints the wall time at which each step ends (to line up with a memory trace).
+fn phase(step: &str) {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    if std::env::var_os("POAI_PHASES").is_some_and(|v| v == "1") {
+        println!("phase {step}: {:.1} s", start.elapsed().as_secs_f64());
+    }
+}
+
 fn run(
     name: &str,
     solc: &Solc,
@@ -42,24 +51,35 @@ fn run(
     let kind = CircuitKind::plain(poai_benches::visibility_from_env()?);
     let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
     let srs = Srs::generate_insecure(k, 1)?;
+    phase("srs");
+    // Key files are parsed where they are made and their bytes dropped at once, as `poai` does when it
+    // reads them from disk: the peak memory is then the steps', not the files' (an on-chain proving key at
+    // k = 22 is ~3 GB).
     let (pk, vk) = setup(&model, &srs, kind)?;
     let pk = read_pk(&pk)?;
+    phase("model keys");
     let provider = poai_verifier::Provider([3; 20]);
     let (proof, vk) = match onchain_k {
         None => (prove_model(&model, &srs, &pk, &input, provider, ProofTarget::Direct)?, vk),
         Some(outer_k) => {
-            let (onchain_pk, onchain_vk) =
-                setup_onchain(&VerifyingKeyFile::from_bytes(&vk)?, &srs, outer_k, batch)?;
-            let onchain_pk = read_onchain_pk(&onchain_pk)?;
+            let (onchain_pk, onchain_vk) = {
+                let (pk_bytes, vk_bytes) =
+                    setup_onchain(&VerifyingKeyFile::from_bytes(&vk)?, &srs, outer_k, batch)?;
+                phase("on-chain keys");
+                (read_onchain_pk(&pk_bytes)?, vk_bytes)
+            };
+            phase("on-chain key parsed");
             let inputs = vec![input.clone(); batch];
             (prove_batch(&model, &srs, &pk, &inputs, provider, &onchain_pk)?, onchain_vk)
         }
     };
+    phase("proof");
     let vk = VerifyingKeyFile::from_bytes(&vk)?;
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes()?)?;
     let verifier =
         solc.compile_one("Verifier.sol", &verifier_solidity(&vk, &params)?, "Halo2Verifier", None)?;
     let rewards_code = rewards::compile_rewards(solc)?;
+    phase("verifier compiled");
 
     let mut evm = LocalEvm::new();
     evm.allow_oversized_contracts();
@@ -87,6 +107,7 @@ fn run(
         rewards::submit_batch(&(1..=batch as u64).collect::<Vec<_>>(), &data)
     };
     let submit_gas = evm.call(provider, r, submit, U256::ZERO)?.gas;
+    phase("evm");
     Ok(format!(
         "| {name} | {batch} | {} | {} | {} | {deploy_gas} | {verify_gas} | {submit_gas} | {} |",
         proof.instances.len(),
@@ -116,6 +137,7 @@ fn take_flag<T: std::str::FromStr>(args: &mut Vec<String>, flag: &str, usage: &s
 }
 
 fn main() {
+    phase("start");
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let onchain_k =
         take_flag(&mut args, "--onchain", "--onchain takes the outer circuit's k, e.g. --onchain 21");
