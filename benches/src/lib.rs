@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use poai_circuits::halo2::VisibilitySettings;
-use poai_onnx::{io, CompiledModel, OnnxError, QuantConfig};
+use poai_onnx::{io, CompiledModel, QuantConfig};
 
 /// The bundled fixtures, smallest first.
 pub const FIXTURES: &[&str] = &["sigmoid_tanh_mlp", "attention", "mlp", "cifar_cnn", "lenet"];
@@ -13,15 +13,29 @@ pub fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-/// Compiles a fixture and returns it with its quantised sample input.
-pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits::ir::Tensor>), OnnxError> {
+/// Compiles a fixture (quantisation from [`quant_from_env`]) and returns it with its quantised sample input.
+pub fn compiled_fixture(
+    name: &str,
+) -> Result<(CompiledModel, Vec<poai_circuits::ir::Tensor>), Box<dyn std::error::Error>> {
     let dir = models_dir().join(name);
     let cal_path = dir.join("calibration.json");
     let cal = io::read_input_file(&cal_path)?;
-    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &QuantConfig::default())?;
+    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &quant_from_env()?)?;
     let input = io::read_input_file(&dir.join("input.json"))?;
     let q = model.quantize_inputs(&input)?;
     Ok((model, q))
+}
+
+/// Quantisation settings from the environment, defaulting to `poai compile`'s: `POAI_WEIGHT_BITS`,
+/// `POAI_ACTIVATION_BITS`, `POAI_TABLE_BITS` (what accuracy costs in proving time and rows).
+pub fn quant_from_env() -> Result<QuantConfig, String> {
+    let d = QuantConfig::default();
+    Ok(QuantConfig {
+        weight_bits: env_or("POAI_WEIGHT_BITS", d.weight_bits)?,
+        activation_bits: env_or("POAI_ACTIVATION_BITS", d.activation_bits)?,
+        table_bits: env_or("POAI_TABLE_BITS", d.table_bits)?,
+        ..d
+    })
 }
 
 /// Visibility settings from the environment, defaulting to `poai setup`'s (hashed inputs, public outputs,
@@ -37,7 +51,7 @@ pub fn visibility_from_env() -> Result<VisibilitySettings, String> {
 }
 
 /// The environment variable `name` parsed, or `default` when it is unset; a bad value names the variable.
-fn env_or<T: std::str::FromStr<Err = String>>(name: &str, default: T) -> Result<T, String> {
+fn env_or<T: std::str::FromStr<Err: std::fmt::Display>>(name: &str, default: T) -> Result<T, String> {
     match std::env::var(name) {
         Ok(s) => s.parse().map_err(|e| format!("{name}: {e}")),
         Err(_) => Ok(default),
