@@ -49,31 +49,32 @@ def main():
     size = int(np.prod(shape))
     rows, origin = samples(fixture, size, limit)
     poai = os.path.join(ROOT, "target", "release", "poai")
-    work = tempfile.mkdtemp()
-    compiled = os.path.join(work, "model.poai")
-    subprocess.run([poai, "compile", onnx_path, "--calibration", os.path.join(src, "calibration.json"),
-                    "-o", compiled, *compile_args], check=True, capture_output=True)
-    errors = {"poai": [], "EZKL": []}
-    agree = {"poai": 0, "EZKL": 0}
-    lo, hi = np.inf, -np.inf
-    for i, row in enumerate(rows):
-        x = np.asarray(row, dtype=np.float32).reshape(shape)
-        ref = np.concatenate([o.ravel() for o in session.run(None, {meta.name: x})])
-        lo, hi = min(lo, ref.min()), max(hi, ref.max())
-        input_path = os.path.join(work, f"input{i}.json")
-        with open(input_path, "w") as f:
-            json.dump({"input_data": [list(map(float, row))]}, f)
-        out = subprocess.run([poai, "--json", "run", compiled, "--input", input_path], check=True,
-                             capture_output=True, text=True)
-        got = {"poai": np.array([v for o in json.loads(out.stdout)["outputs"] for v in o])}
-        witness = os.path.join(work, f"witness{i}.json")
-        ezkl.gen_witness(input_path, os.path.join(ezkl_dir, "model.compiled"), witness)
-        with open(witness) as f:
-            pretty = json.load(f)["pretty_elements"]["rescaled_outputs"]
-        got["EZKL"] = np.array([float(v) for o in pretty for v in o])
-        for system, values in got.items():
-            errors[system].append(np.abs(values - ref))
-            agree[system] += int(np.argmax(values) == np.argmax(ref))
+    # Inputs, EZKL witnesses and the compiled model live in a scratch directory removed afterwards.
+    with tempfile.TemporaryDirectory() as work:
+        compiled = os.path.join(work, "model.poai")
+        subprocess.run([poai, "compile", onnx_path, "--calibration", os.path.join(src, "calibration.json"),
+                        "-o", compiled, *compile_args], check=True, capture_output=True)
+        errors = {"poai": [], "EZKL": []}
+        agree = {"poai": 0, "EZKL": 0}
+        lo, hi = np.inf, -np.inf
+        for i, row in enumerate(rows):
+            x = np.asarray(row, dtype=np.float32).reshape(shape)
+            ref = np.concatenate([o.ravel() for o in session.run(None, {meta.name: x})])
+            lo, hi = min(lo, ref.min()), max(hi, ref.max())
+            input_path = os.path.join(work, f"input{i}.json")
+            with open(input_path, "w") as f:
+                json.dump({"input_data": [list(map(float, row))]}, f)
+            out = subprocess.run([poai, "--json", "run", compiled, "--input", input_path], check=True,
+                                 capture_output=True, text=True)
+            got = {"poai": np.array([v for o in json.loads(out.stdout)["outputs"] for v in o])}
+            witness = os.path.join(work, f"witness{i}.json")
+            ezkl.gen_witness(input_path, os.path.join(ezkl_dir, "model.compiled"), witness)
+            with open(witness) as f:
+                pretty = json.load(f)["pretty_elements"]["rescaled_outputs"]
+            got["EZKL"] = np.array([float(v) for o in pretty for v in o])
+            for system, values in got.items():
+                errors[system].append(np.abs(values - ref))
+                agree[system] += int(np.argmax(values) == np.argmax(ref))
     settings = " ".join(compile_args) or "defaults"
     print(f"{fixture}: {len(rows)} samples from {origin}, float output range {hi - lo:.4g}, poai {settings}")
     print("| fixture | system | max abs error | mean abs error | max, % of range | argmax agrees |")

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 use poai_circuits::halo2::VisibilitySettings;
 use poai_onnx::{io, CompiledModel, QuantConfig};
 
+/// Errors of the bench helpers (fixture files, compilation, environment settings), as the bench binaries
+/// report them.
+pub type BenchError = Box<dyn std::error::Error>;
+
 /// The bundled fixtures, smallest first.
 pub const FIXTURES: &[&str] = &["sigmoid_tanh_mlp", "attention", "mlp", "cifar_cnn", "lenet"];
 
@@ -13,15 +17,20 @@ pub fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-/// Compiles a fixture (quantisation from [`quant_from_env`]) and returns it with its quantised sample input.
-pub fn compiled_fixture(
-    name: &str,
-) -> Result<(CompiledModel, Vec<poai_circuits::ir::Tensor>), Box<dyn std::error::Error>> {
+/// Compiles a fixture (quantisation from [`quant_from_env`]) and returns it with its sample input, as read
+/// from `input.json` (floats, one vector per model input).
+pub fn fixture(name: &str) -> Result<(CompiledModel, Vec<Vec<f32>>), BenchError> {
     let dir = models_dir().join(name);
     let cal_path = dir.join("calibration.json");
     let cal = io::read_input_file(&cal_path)?;
     let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &quant_from_env()?)?;
     let input = io::read_input_file(&dir.join("input.json"))?;
+    Ok((model, input))
+}
+
+/// [`fixture`] with its sample input quantised (what the circuit and `QGraph::eval` take).
+pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits::ir::Tensor>), BenchError> {
+    let (model, input) = fixture(name)?;
     let q = model.quantize_inputs(&input)?;
     Ok((model, q))
 }

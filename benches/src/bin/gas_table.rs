@@ -11,7 +11,8 @@
 //!
 //! Visibilities are `poai setup`'s defaults unless `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY` or
 //! `POAI_PARAM_VISIBILITY` say otherwise (e.g. `POAI_OUTPUT_VISIBILITY=hashed`: one output commitment
-//! instead of one instance per output).
+//! instead of one instance per output); quantisation is `poai compile`'s unless `POAI_WEIGHT_BITS`,
+//! `POAI_ACTIVATION_BITS` or `POAI_TABLE_BITS` say otherwise. `POAI_PHASES=1` prints when each step ends.
 //!
 //! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FIXTURE ...]`
 
@@ -43,11 +44,7 @@ fn run(
     onchain_k: Option<u32>,
     batch: usize,
 ) -> Result<String, Box<dyn std::error::Error>> {
-    let dir = poai_benches::models_dir().join(name);
-    let cal_path = dir.join("calibration.json");
-    let cal = poai_onnx::io::read_input_file(&cal_path)?;
-    let model = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &Default::default())?;
-    let input = poai_onnx::io::read_input_file(&dir.join("input.json"))?;
+    let (model, input) = poai_benches::fixture(name)?;
     let kind = CircuitKind::plain(poai_benches::visibility_from_env()?);
     let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
     let srs = Srs::generate_insecure(k, 1)?;
