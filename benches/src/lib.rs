@@ -36,13 +36,16 @@ pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits:
 }
 
 /// Quantisation settings from the environment, defaulting to `poai compile`'s: `POAI_WEIGHT_BITS`,
-/// `POAI_ACTIVATION_BITS`, `POAI_TABLE_BITS` (what accuracy costs in proving time and rows).
+/// `POAI_ACTIVATION_BITS`, `POAI_TABLE_BITS`, `POAI_INTERP_BITS` (what accuracy costs in proving time
+/// and rows).
 pub fn quant_from_env() -> Result<QuantConfig, String> {
     let d = QuantConfig::default();
+    let table_bits = env_or("POAI_TABLE_BITS", d.table_bits)?;
     Ok(QuantConfig {
         weight_bits: env_or("POAI_WEIGHT_BITS", d.weight_bits)?,
         activation_bits: env_or("POAI_ACTIVATION_BITS", d.activation_bits)?,
-        table_bits: env_or("POAI_TABLE_BITS", d.table_bits)?,
+        table_bits,
+        interp_bits: env_or("POAI_INTERP_BITS", QuantConfig::default_interp_bits(table_bits))?,
         ..d
     })
 }

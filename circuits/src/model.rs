@@ -26,13 +26,36 @@ pub struct QuantConfig {
     pub weight_bits: u32,
     /// Bit width of non-linear table inputs.
     pub table_bits: u32,
+    /// Low table-input bits resolved by linear interpolation (0: plain tables of `2^table_bits`
+    /// entries; `f`: tables of `2^(table_bits - f)` entries at the same input resolution).
+    #[serde(default)]
+    pub interp_bits: u32,
     /// Headroom over the calibrated maximum (2.0 keeps inputs up to twice the largest seen in range).
     pub margin: f64,
 }
 
 impl Default for QuantConfig {
     fn default() -> Self {
-        Self { activation_bits: 16, weight_bits: 12, table_bits: 12, margin: 2.0 }
+        let table_bits = 16;
+        Self {
+            activation_bits: 16,
+            weight_bits: 12,
+            table_bits,
+            interp_bits: Self::default_interp_bits(table_bits),
+            margin: 2.0,
+        }
+    }
+}
+
+impl QuantConfig {
+    /// Tables hold at most [`Self::TABLE_ENTRIES_LOG2`] entries' worth of index bits by default; the
+    /// rest of a `table_bits`-wide input is interpolated.
+    pub const TABLE_ENTRIES_LOG2: u32 = 10;
+
+    /// The default `interp_bits` for tables of `table_bits` inputs: enough that a table has at most
+    /// `2^TABLE_ENTRIES_LOG2` entries (so table inputs of 16 bits interpolate 6).
+    pub fn default_interp_bits(table_bits: u32) -> u32 {
+        table_bits.saturating_sub(Self::TABLE_ENTRIES_LOG2)
     }
 }
 

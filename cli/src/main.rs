@@ -104,8 +104,13 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         weight_bits: u32,
         /// Bit width of non-linear table inputs.
-        #[arg(long, default_value_t = 12)]
+        #[arg(long, default_value_t = 16)]
         table_bits: u32,
+        /// Low table-input bits resolved by linear interpolation between table entries: tables shrink
+        /// 2^N-fold at the same input resolution (0: plain tables). Default: table bits minus 10, so a
+        /// table holds at most 2^10 entries.
+        #[arg(long)]
+        interp_bits: Option<u32>,
         /// Headroom over the calibrated range.
         #[arg(long, default_value_t = 2.0)]
         margin: f64,
@@ -338,8 +343,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model } => commands::inspect(&model, cli.json),
-        Command::Compile { model, calibration, output, activation_bits, weight_bits, table_bits, margin } => {
-            let cfg = poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, margin };
+        Command::Compile {
+            model,
+            calibration,
+            output,
+            activation_bits,
+            weight_bits,
+            table_bits,
+            interp_bits,
+            margin,
+        } => {
+            let interp_bits =
+                interp_bits.unwrap_or_else(|| poai_onnx::QuantConfig::default_interp_bits(table_bits));
+            let cfg =
+                poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, interp_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
         Command::Srs { k, model, output, seed, vis, dataset } => commands::srs(

@@ -351,7 +351,14 @@ impl Builder<'_> {
                     None => self.act_scale(&n.output),
                 };
                 let xt = self.rescale(name, xi, in_scale, t_bits)?;
-                let spec = TableSpec { func: *f, in_scale, in_bits: t_bits, out_scale, out_bits: a_bits };
+                let spec = TableSpec {
+                    func: *f,
+                    in_scale,
+                    in_bits: t_bits,
+                    out_scale,
+                    out_bits: a_bits,
+                    interp_bits: self.cfg.interp_bits,
+                };
                 self.node(
                     &format!("{name}/table"),
                     QOp::Table(spec),
@@ -373,6 +380,7 @@ impl Builder<'_> {
                     in_bits: t_bits + 1,
                     out_scale: out_scale as i32,
                     out_bits: a_bits,
+                    interp_bits: self.cfg.interp_bits,
                 };
                 self.node(
                     &format!("{name}/softmax"),
@@ -457,6 +465,8 @@ pub fn quantize(g: &Graph, cal: &Calibration, cfg: &QuantConfig) -> Result<QGrap
     if !(4..=24).contains(&cfg.activation_bits)
         || !(2..=24).contains(&cfg.weight_bits)
         || !(4..=20).contains(&cfg.table_bits)
+        || cfg.interp_bits >= cfg.table_bits
+        || cfg.interp_bits > poai_circuits::ir::MAX_INTERP_BITS
     {
         return Err(OnnxError::Quantize {
             node: "config".into(),

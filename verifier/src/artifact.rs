@@ -599,7 +599,7 @@ mod tests {
             model_commitment: fr_to_hex(&Fr::from(7)),
             architecture: None,
             visibility: VisibilitySettings { params, ..VisibilitySettings::default() },
-            shape: CircuitShape { gates: 0, tables: false, range_columns: 1 },
+            shape: CircuitShape { gates: 0, tables: false, range_columns: 1, slopes: false },
             public,
             dataset: None,
             onchain: Some(OnchainCircuit {

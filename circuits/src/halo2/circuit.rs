@@ -41,12 +41,15 @@ struct RangeColumns {
 }
 
 /// Columns of the non-linear table lookup (present only in circuits that use a table).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct TableColumns {
     tab_tag: Column<Fixed>,
     tab_x: Column<Advice>,
     tab_y: Column<Advice>,
-    table: [TableColumn; 3],
+    /// Slopes, where some table interpolates.
+    tab_d: Option<Column<Advice>>,
+    /// Tag, index, entry and (with `tab_d`) slope.
+    table: Vec<TableColumn>,
 }
 
 /// A model circuit: its whole assignment, shared so that cloning for key generation is cheap.
@@ -129,10 +132,14 @@ impl Circuit<Fr> for ModelCircuit {
                 tab_tag: meta.fixed_column(),
                 tab_x: meta.advice_column(),
                 tab_y: meta.advice_column(),
-                table: [(); 3].map(|_| meta.lookup_table_column()),
+                tab_d: shape.slopes.then(|| meta.advice_column()),
+                table: (0..3 + usize::from(shape.slopes)).map(|_| meta.lookup_table_column()).collect(),
             };
             meta.enable_equality(t.tab_x);
             meta.enable_equality(t.tab_y);
+            if let Some(d) = t.tab_d {
+                meta.enable_equality(d);
+            }
             t
         });
         let constants = meta.fixed_column();
@@ -217,6 +224,16 @@ impl Circuit<Fr> for ModelCircuit {
                 q_on.clone() * g.clone() * (y.clone() - lo.clone()),
                 q_on.clone() * (t - (q - y.clone()) * (h - g)),
                 q_on * (u - (y - lo)),
+            ]
+        });
+        gate(meta, &selectors, Gate::Interp, "interpolated lookup", |m, q_on| {
+            let [x, q, r, c, d, t, e, y] =
+                [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
+            let [step, half] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
+            vec![
+                q_on.clone() * (x - q * step.clone() - r.clone()),
+                q_on.clone() * (d * r + half - t.clone() * step - e),
+                q_on * (y - c - t),
             ]
         });
         gate(meta, &selectors, Gate::Relu, "relu", |m, q| {
@@ -374,13 +391,15 @@ impl Circuit<Fr> for ModelCircuit {
             });
             meta.lookup("range", |m| vec![(m.query_advice(r.rc, Rotation::cur()), range_table)]);
         }
-        if let Some(t) = tables {
+        if let Some(t) = &tables {
             meta.lookup("non-linear tables", |m| {
-                vec![
-                    (m.query_fixed(t.tab_tag, Rotation::cur()), t.table[0]),
-                    (m.query_advice(t.tab_x, Rotation::cur()), t.table[1]),
-                    (m.query_advice(t.tab_y, Rotation::cur()), t.table[2]),
-                ]
+                let mut inputs = vec![
+                    m.query_fixed(t.tab_tag, Rotation::cur()),
+                    m.query_advice(t.tab_x, Rotation::cur()),
+                    m.query_advice(t.tab_y, Rotation::cur()),
+                ];
+                inputs.extend(t.tab_d.map(|d| m.query_advice(d, Rotation::cur())));
+                inputs.into_iter().zip(t.table.iter().copied()).collect()
             });
         }
         PoaiConfig { lanes, weights, consts, selectors, range, range_table, tables, instance }
@@ -397,13 +416,14 @@ impl Circuit<Fr> for ModelCircuit {
                 Ok(())
             },
         )?;
-        if let Some(t) = c.tables {
+        if let Some(t) = &c.tables {
             layouter.assign_table(
                 || "non-linear tables",
                 |mut table| {
                     let mut row = 0;
+                    // Zipping with the configured columns drops the slope where there is no slope column.
                     let mut put = |table: &mut halo2_base::halo2_proofs::circuit::Table<'_, Fr>,
-                                   vals: [Fr; 3]|
+                                   vals: [Fr; 4]|
                      -> Result<(), Error> {
                         for (col, v) in t.table.iter().zip(vals) {
                             table.assign_cell(|| "", *col, row, || Value::known(v))?;
@@ -411,11 +431,11 @@ impl Circuit<Fr> for ModelCircuit {
                         row += 1;
                         Ok(())
                     };
-                    put(&mut table, [Fr::ZERO; 3])?;
+                    put(&mut table, [Fr::ZERO; 4])?;
                     for (i, spec) in l.tables.iter().enumerate() {
                         let tag = Fr::from(i as u64 + 1);
-                        for (x, y) in spec.rows() {
-                            put(&mut table, [tag, fe(x), fe(y)])?;
+                        for (q, y, d) in spec.rows() {
+                            put(&mut table, [tag, fe(q), fe(y), fe(d)])?;
                         }
                     }
                     Ok(())
@@ -475,12 +495,18 @@ impl Circuit<Fr> for ModelCircuit {
                         None => {}
                     }
                 }
-                let (mut tab_x_cells, mut tab_y_cells) = (Vec::new(), Vec::new());
-                if let Some(t) = c.tables {
+                let (mut tab_x_cells, mut tab_y_cells, mut tab_d_cells) =
+                    (Vec::new(), Vec::new(), Vec::new());
+                if let Some(t) = &c.tables {
                     for (r, ((x, y), tag)) in l.tab_x.iter().zip(&l.tab_y).zip(&l.tab_tag).enumerate() {
                         tab_x_cells.push(region.assign_advice(t.tab_x, r, Value::known(*x)).cell());
                         tab_y_cells.push(region.assign_advice(t.tab_y, r, Value::known(*y)).cell());
                         region.assign_fixed(t.tab_tag, r, *tag);
+                    }
+                    if let Some(col) = t.tab_d {
+                        for (r, d) in l.tab_d.iter().enumerate() {
+                            tab_d_cells.push(region.assign_advice(col, r, Value::known(*d)).cell());
+                        }
                     }
                 }
                 let cell = |p: Pos| -> Result<Cell, Error> {
@@ -490,6 +516,7 @@ impl Circuit<Fr> for ModelCircuit {
                         Pos::Rc(_) => None,
                         Pos::TabX(r) => tab_x_cells.get(r).copied(),
                         Pos::TabY(r) => tab_y_cells.get(r).copied(),
+                        Pos::TabD(r) => tab_d_cells.get(r).copied(),
                     }
                     .ok_or(Error::Synthesis)
                 };

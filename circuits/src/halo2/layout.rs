@@ -78,6 +78,10 @@ pub enum Gate {
     DotBlock3 = 19,
     /// The same for input row 4.
     DotBlock4 = 20,
+    /// Interpolated table lookup, lanes `x, q, r, c, d, t, e, y`; constants `c0 = 2^f`, `c1 = 2^(f-1)`:
+    /// `x = q·c0 + r`, `d·r + c1 = t·c0 + e`, `y = c + t` (`(q, c, d)` a table row, see
+    /// [`crate::ir::TableSpec`]).
+    Interp = 21,
 }
 
 impl Gate {
@@ -90,7 +94,7 @@ impl Gate {
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 21;
+pub const GATES: usize = 22;
 /// Input rows per shared row in a shared-operand dot block ([`Gate::dot_block`]).
 pub const BLOCK_INPUTS: usize = 4;
 /// Products per input row of a shared-operand dot block (lanes `0..BLOCK_WIDTH`; the last lane is the
@@ -112,6 +116,9 @@ pub struct CircuitShape {
     /// Range-check column pairs (1 to 3): a circuit bounded by its range checks spreads them out.
     #[serde(default = "one_range_column")]
     pub range_columns: u8,
+    /// The table lookup carries each entry's slope (a fourth column): some table interpolates.
+    #[serde(default)]
+    pub slopes: bool,
 }
 
 fn one_range_column() -> u8 {
@@ -147,7 +154,7 @@ impl CircuitShape {
 impl Default for CircuitShape {
     /// Every gate and the table lookup.
     fn default() -> Self {
-        Self { gates: (1 << GATES) - 1, tables: true, range_columns: 1 }
+        Self { gates: (1 << GATES) - 1, tables: true, range_columns: 1, slopes: true }
     }
 }
 
@@ -164,6 +171,8 @@ pub enum Pos {
     TabX(usize),
     /// Table-lookup output row.
     TabY(usize),
+    /// Table-lookup slope row.
+    TabD(usize),
 }
 
 /// Integer to field element (two's complement into the field).
@@ -203,6 +212,8 @@ pub struct Layout {
     pub tab_x: Vec<Fr>,
     /// Table-lookup outputs.
     pub tab_y: Vec<Fr>,
+    /// Slopes of the looked-up entries (looked up only when some table interpolates).
+    pub tab_d: Vec<Fr>,
     /// The non-linear tables this circuit uses; tag `i + 1` is `tables[i]`.
     pub tables: Vec<crate::ir::TableSpec>,
     /// Equality constraints.
@@ -268,6 +279,7 @@ impl Layout {
             gates,
             tables: !self.tables.is_empty() || !self.tab_x.is_empty(),
             range_columns: self.range_columns,
+            slopes: self.tables.iter().any(|t| t.interp_bits > 0),
         }
     }
 
@@ -341,6 +353,7 @@ impl Layout {
             Pos::Rz(r) => self.rz[r],
             Pos::TabX(r) => self.tab_x[r],
             Pos::TabY(r) => self.tab_y[r],
+            Pos::TabD(r) => self.tab_d[r],
         }
     }
 
@@ -352,12 +365,13 @@ impl Layout {
             Pos::Rz(r) => self.rz[r] = v,
             Pos::TabX(r) => self.tab_x[r] = v,
             Pos::TabY(r) => self.tab_y[r] = v,
+            Pos::TabD(r) => self.tab_d[r] = v,
         }
     }
 
-    /// Rows of the non-linear table columns: the all-zero row plus every table's domain.
+    /// Rows of the non-linear table columns: the all-zero row plus every table's entries.
     pub fn table_rows(&self) -> usize {
-        1 + self.tables.iter().map(|t| 1usize << t.in_bits).sum::<usize>()
+        1 + self.tables.iter().map(|t| t.entries()).sum::<usize>()
     }
 
     /// Smallest `k` whose usable rows hold the main region, the range column and the range table.

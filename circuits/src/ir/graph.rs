@@ -110,6 +110,9 @@ impl QGraph {
             }
         }
         for node in &self.nodes {
+            if let QOp::Table(spec) | QOp::Softmax { exp: spec, .. } = &node.op {
+                spec.check().map_err(|e| IrError::Graph(format!("node `{}`: {e}", node.name)))?;
+            }
             for &input in &node.inputs {
                 if !ready.get(input).copied().unwrap_or(false) {
                     return Err(IrError::Graph(format!(

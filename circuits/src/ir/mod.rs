@@ -19,7 +19,7 @@ pub use error::IrError;
 pub use fixed::FixedFormat;
 pub use graph::{QGraph, QNode, QValue, Source, ValueId};
 pub use ops::{ConvParams, PoolParams, QOp, SliceAxis};
-pub use table::{NonLinear, TableSpec};
+pub use table::{NonLinear, TableSpec, MAX_INTERP_BITS, MAX_TABLE_BITS};
 pub use tensor::{broadcast_shape, numel, strides, Tensor};
 
 /// Shape helpers shared with the front end's shape inference.

@@ -363,6 +363,11 @@ fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
 
 /// x[1,3,8] -> Sigmoid table ; x·xᵀ-style activation matmul ; Softmax ; LayerNorm.
 pub fn attention_like() -> QGraph {
+    attention_like_interp(0)
+}
+
+/// [`attention_like`] with both tables (sigmoid and softmax's exp) interpolating `interp` low bits.
+pub fn attention_like_interp(interp: u32) -> QGraph {
     use poai_circuits::ir::{NonLinear, TableSpec};
     let v = |name: &str, shape: &[usize], scale: i32, bits: u32, i: usize| QValue {
         name: name.into(),
@@ -370,8 +375,22 @@ pub fn attention_like() -> QGraph {
         format: FixedFormat { scale, bits },
         source: Source::Node { index: i },
     };
-    let sig = TableSpec { func: NonLinear::Sigmoid, in_scale: 6, in_bits: 8, out_scale: 7, out_bits: 9 };
-    let exp = TableSpec { func: NonLinear::Exp, in_scale: 6, in_bits: 9, out_scale: 10, out_bits: 12 };
+    let sig = TableSpec {
+        func: NonLinear::Sigmoid,
+        in_scale: 6,
+        in_bits: 8,
+        out_scale: 7,
+        out_bits: 9,
+        interp_bits: interp,
+    };
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 6,
+        in_bits: 9,
+        out_scale: 10,
+        out_bits: 12,
+        interp_bits: interp,
+    };
     QGraph {
         values: vec![
             QValue {
@@ -450,6 +469,148 @@ fn tables_softmax_layernorm_pass_and_reject_tampering() {
     l.set(Pos::Lane(2, sq), four * v - lo * lo);
     l.set(Pos::Lane(3, sq), hi * hi - Fr::one() - four * v);
     assert!(verify(l).is_err(), "a wrong square root was accepted");
+}
+
+#[test]
+fn interpolated_tables_pass_and_reject_tampering() {
+    use poai_circuits::halo2::layout::Gate;
+    let g = attention_like_interp(3);
+    let plain = attention_like();
+    let zeros = Tensor::new(vec![1, 3, 8], vec![0; 24]).unwrap();
+    let plain_trace = plain.eval_trace(&[zeros]).unwrap();
+    let plain_rows =
+        build_layout(&plain, &plain_trace, model_commitment(&plain).unwrap(), PLAIN, 8).unwrap().table_rows();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let mut honest = None;
+    for _ in 0..3 {
+        // Random inputs over the whole 8-bit domain, the ends (saturated table rows) included.
+        let x = Tensor::new(vec![1, 3, 8], (0..24).map(|_| rng.gen_range(-128..128)).collect()).unwrap();
+        let trace = g.eval_trace(&[x]).unwrap();
+        // build_layout checks every chip output against eval's trace, so passing is bit-exactness.
+        let l = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+        assert!(l.shape().slopes);
+        verify(l.clone()).unwrap();
+        honest = Some(l);
+    }
+    let honest = honest.unwrap();
+    // 2^8 + 2^9 entries shrink eightfold.
+    assert_eq!(plain_rows, 1 + 256 + 512);
+    assert_eq!(honest.table_rows(), 1 + 32 + 64);
+    let row = first_row(&honest, Gate::Interp);
+    for (what, pos) in [
+        ("input copy", Pos::Lane(0, row)),
+        ("table index", Pos::Lane(1, row)),
+        ("remainder", Pos::Lane(2, row)),
+        ("entry", Pos::Lane(3, row)),
+        ("slope", Pos::Lane(4, row)),
+        ("step", Pos::Lane(5, row)),
+        ("rounding remainder", Pos::Lane(6, row)),
+        ("output", Pos::Lane(7, row)),
+        ("looked-up slope", Pos::TabD(0)),
+        ("looked-up entry", Pos::TabY(0)),
+    ] {
+        let mut l = honest.clone();
+        let v = l.get(pos);
+        l.set(pos, v + Fr::one());
+        assert!(verify(l).is_err(), "tampered interpolation {what} was accepted");
+    }
+}
+
+/// x[1,n] -> one interpolated tanh table, output public.
+fn interp_tanh(n: usize) -> (QGraph, poai_circuits::ir::TableSpec) {
+    use poai_circuits::ir::{NonLinear, TableSpec};
+    let spec = TableSpec {
+        func: NonLinear::Tanh,
+        in_scale: 7,
+        in_bits: 10,
+        out_scale: 8,
+        out_bits: 10,
+        interp_bits: 3,
+    };
+    let v = |name: &str, scale: i32, bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: vec![1, n],
+        format: FixedFormat { scale, bits },
+        source,
+    };
+    let g = QGraph {
+        values: vec![v("x", 7, 10, Source::Input { index: 0 }), v("y", 8, 10, Source::Node { index: 0 })],
+        nodes: vec![QNode { name: "tanh".into(), op: QOp::Table(spec), inputs: vec![0], output: 1 }],
+        inputs: vec![0],
+        outputs: vec![1],
+    };
+    (g, spec)
+}
+
+/// A prover claiming another output with every gate and lookup satisfied: only the range checks of the
+/// interpolation stand in the way (the public output is forged along with the witness).
+#[test]
+fn interpolation_range_checks_stop_consistent_forgeries() {
+    use poai_circuits::halo2::chips::range::range_check_offset;
+    use poai_circuits::halo2::layout::{fe, Gate};
+    let (g, spec) = interp_tanh(6);
+    let xs = vec![-512, -77, -1, 0, 93, 511];
+    let trace = g.eval_trace(&[Tensor::new(vec![1, 6], xs.clone()).unwrap()]).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+    verify(honest.clone()).unwrap();
+    let rows: Vec<usize> =
+        (0..honest.main_rows()).filter(|&r| honest.selectors[Gate::Interp as usize][r]).collect();
+    assert_eq!(rows.len(), 6);
+    let step = 1i64 << spec.interp_bits;
+    // Sets an interpolation row (and its lookup row and public output) to the given integers.
+    let forge = |l: &mut Layout, i: usize, q: i64, r: i64, t: i64, e: i64| {
+        let (c, d) = spec.entry_slope(q);
+        for (lane, v) in [(1, q), (2, r), (3, c), (4, d), (5, t), (6, e), (7, c + t)] {
+            l.set(Pos::Lane(lane, rows[i]), fe(v));
+        }
+        l.set(Pos::TabX(i), fe(q));
+        l.set(Pos::TabY(i), fe(c));
+        l.set(Pos::TabD(i), fe(d));
+        l.instance[1 + i] = fe(c + t);
+        // The output's own range check, redone for the forged output by the library's range chip.
+        let y = Pos::Lane(7, rows[i]);
+        let Some(&(Pos::Rz(first), _)) = l.copies.iter().find(|(a, b)| *b == y && matches!(a, Pos::Rz(_)))
+        else {
+            panic!("output {i} has no range check")
+        };
+        let mut redo = Layout::new(l.range_bits);
+        range_check_offset(&mut redo, y, c + t, 1 << (spec.out_bits - 1), spec.out_bits).unwrap();
+        assert_eq!(redo.rc_coeffs, l.rc_coeffs[first..first + redo.rc.len()]);
+        l.rc[first..first + redo.rc.len()].copy_from_slice(&redo.rc);
+        l.rz[first..first + redo.rz.len()].copy_from_slice(&redo.rz);
+    };
+    for (i, &x) in xs.iter().enumerate() {
+        let (q, r) = spec.split(x);
+        let (_, d) = spec.entry_slope(q);
+        let num = d * r + step / 2;
+        let (t, e) = (num.div_euclid(step), num.rem_euclid(step));
+        // The same interpolation rounded one step up or down (gate satisfied, e out of range).
+        for dt in [1, -1] {
+            let mut l = honest.clone();
+            forge(&mut l, i, q, r, t + dt, e - dt * step);
+            assert!(verify(l).is_err(), "x = {x}: a rounding off by {dt} was accepted");
+        }
+        // The input split across a neighbouring entry (gate and lookup satisfied, r out of range).
+        for dq in [1, -1] {
+            let (q2, r2) = (q + dq, r - dq * step);
+            let (lo, hi) = spec.index_domain();
+            if q2 < lo || q2 > hi {
+                continue;
+            }
+            let (_, d2) = spec.entry_slope(q2);
+            let num = d2 * r2 + step / 2;
+            let mut l = honest.clone();
+            forge(&mut l, i, q2, r2, num.div_euclid(step), num.rem_euclid(step));
+            assert!(verify(l).is_err(), "x = {x}: a split at entry {q2} was accepted");
+        }
+    }
+    // The forging helper itself is sound: re-forging the honest values passes.
+    let mut l = honest.clone();
+    let (q, r) = spec.split(xs[1]);
+    let (_, d) = spec.entry_slope(q);
+    let num = d * r + step / 2;
+    forge(&mut l, 1, q, r, num.div_euclid(step), num.rem_euclid(step));
+    verify(l).unwrap();
 }
 
 /// x[1,n] (12 bits) -> LeakyRelu(alpha / 2^16) -> Clip(min, max), all at one scale.

@@ -25,8 +25,22 @@ fn small_mlp(seed: u64, k: usize, n: usize) -> QGraph {
         format: f,
         source,
     };
-    let exp = TableSpec { func: NonLinear::Exp, in_scale: 8, in_bits: 13, out_scale: 14, out_bits: 16 };
-    let sig = TableSpec { func: NonLinear::Sigmoid, in_scale: 8, in_bits: 12, out_scale: 14, out_bits: 16 };
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 8,
+        in_bits: 13,
+        out_scale: 14,
+        out_bits: 16,
+        interp_bits: 0,
+    };
+    let sig = TableSpec {
+        func: NonLinear::Sigmoid,
+        in_scale: 8,
+        in_bits: 12,
+        out_scale: 14,
+        out_bits: 16,
+        interp_bits: 0,
+    };
     QGraph {
         values: vec![
             v("x", &[1, k], fmt(8, 16), Source::Input { index: 0 }),

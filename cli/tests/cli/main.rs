@@ -152,7 +152,8 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         "-o",
         p(&d("m.poai")),
     ]);
-    run(&["srs", "--model", p(&d("m.poai")), "-o", p(&d("dev.srs"))]);
+    // k = 13: this model needs 12, and the other model below (fixed parameters) 13.
+    run(&["srs", "--k", "13", "-o", p(&d("dev.srs"))]);
     run(&["setup", p(&d("m.poai")), "--srs", p(&d("dev.srs")), "--pk", p(&d("m.pk")), "--vk", p(&d("m.vk"))]);
     run(&[
         "prove",
@@ -287,7 +288,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         "-o",
         p(&d("o.poai")),
     ]);
-    // Fixed parameters keep this k = 13 model inside the small SRS.
+    // Fixed parameters keep this k = 13 model inside the SRS.
     run(&[
         "setup",
         p(&d("o.poai")),

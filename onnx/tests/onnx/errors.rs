@@ -151,3 +151,37 @@ fn corrupted_compiled_artifacts_are_typed_errors() {
         let _ = poai_onnx::CompiledModel::from_json(&b);
     }
 }
+
+#[test]
+fn table_settings_are_checked_and_reach_every_table() {
+    let dir = models_dir().join("sigmoid_tanh_mlp");
+    let g = poai_onnx::load_onnx(&dir.join("model.onnx")).unwrap_or_else(|e| panic!("{e}"));
+    let cal_path = dir.join("calibration.json");
+    let cal = io::read_input_file(&cal_path).unwrap_or_else(|e| panic!("{e}"));
+    let onnx = Path::new("sigmoid_tanh_mlp.onnx");
+    // Interpolating every input bit leaves no table: refused by name.
+    let cfg = poai_onnx::QuantConfig { table_bits: 8, interp_bits: 8, ..Default::default() };
+    let e = poai_onnx::compile_graph(&g, onnx, &cal, &cal_path, &cfg).err().map(|e| e.to_string());
+    assert!(e.unwrap_or_default().contains("interp_bits: 8"));
+    // The default interpolates down to 2^10 entries per table; every table carries the setting.
+    let cfg = poai_onnx::QuantConfig::default();
+    assert_eq!((cfg.table_bits, cfg.interp_bits), (16, 6));
+    let m = poai_onnx::compile_graph(&g, onnx, &cal, &cal_path, &cfg).unwrap_or_else(|e| panic!("{e}"));
+    let tables: Vec<_> = m
+        .graph
+        .nodes
+        .iter()
+        .filter_map(|n| if let poai_circuits::ir::QOp::Table(t) = n.op { Some(t) } else { None })
+        .collect();
+    assert_eq!(tables.len(), 2, "sigmoid and tanh");
+    assert!(tables.iter().all(|t| t.in_bits == 16 && t.interp_bits == 6 && t.entries() == 1 << 10));
+    // Plain tables describe themselves as before the interpolation field existed, so model commitments
+    // of earlier compiled models stand; interpolated ones name it.
+    let plain = poai_onnx::QuantConfig { table_bits: 10, interp_bits: 0, ..Default::default() };
+    let p = poai_onnx::compile_graph(&g, onnx, &cal, &cal_path, &plain).unwrap_or_else(|e| panic!("{e}"));
+    let described = |m: &poai_onnx::CompiledModel| {
+        String::from_utf8(poai_circuits::commit::graph_description(&m.graph)).unwrap_or_default()
+    };
+    assert!(described(&p).contains("\"in_bits\":10") && !described(&p).contains("interp_bits"));
+    assert!(described(&m).contains("\"interp_bits\":6"));
+}
