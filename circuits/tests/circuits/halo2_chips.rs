@@ -86,6 +86,17 @@ pub fn verify(l: Layout) -> Result<(), String> {
     prover.verify().map_err(|e| format!("{} failures, first: {:?}", e.len(), e.first()))
 }
 
+/// Adds one to each listed cell of `honest` in turn: every such layout must fail verification
+/// (`context` prefixes the message naming the cell).
+pub fn assert_tampers_rejected(honest: &Layout, cases: &[(&str, Pos)], context: &str) {
+    for &(what, pos) in cases {
+        let mut l = honest.clone();
+        let v = l.get(pos);
+        l.set(pos, v + Fr::one());
+        assert!(verify(l).is_err(), "{context}tampered {what} was accepted");
+    }
+}
+
 #[test]
 fn honest_witness_passes_and_matches_eval() {
     let g = two_layer(1, 20, 12, 5);
@@ -130,12 +141,7 @@ fn one_tampered_cell_is_rejected() {
         ("public output cell", out),
         ("input", Pos::Lane(0, 1)),
     ];
-    for (what, pos) in cases {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered {what} was accepted");
-    }
+    assert_tampers_rejected(&honest, &cases, "");
     // Claiming another output in the public instances fails too.
     let mut l = honest.clone();
     l.instance[4] += Fr::one();
@@ -246,19 +252,18 @@ fn conv_and_maxpool_pass_and_reject_tampering() {
         .filter(|&r| honest.selectors[Gate::Mv as usize][r] && honest.selectors[Gate::Mv as usize][r + 1])
         .collect();
     let mx = first_row(&honest, Gate::Max2);
-    for (what, pos) in [
-        ("conv input copy", Pos::Lane(0, mv[2])),
-        ("conv input copy, last lane", Pos::Lane(3, mv[1])),
-        ("conv accumulator", Pos::Lane(5, mv[1])),
-        ("max output", Pos::Lane(2, mx)),
-        ("max gap", Pos::Lane(3, mx)),
-        ("max operand copy", Pos::Lane(1, mx)),
-    ] {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered {what} was accepted");
-    }
+    assert_tampers_rejected(
+        &honest,
+        &[
+            ("conv input copy", Pos::Lane(0, mv[2])),
+            ("conv input copy, last lane", Pos::Lane(3, mv[1])),
+            ("conv accumulator", Pos::Lane(5, mv[1])),
+            ("max output", Pos::Lane(2, mx)),
+            ("max gap", Pos::Lane(3, mx)),
+            ("max operand copy", Pos::Lane(1, mx)),
+        ],
+        "",
+    );
     // Claiming the smaller operand as the max: both differences set consistently, yet range checks fail.
     let mut l = honest.clone();
     let (a, b) = (l.get(Pos::Lane(0, mx)), l.get(Pos::Lane(1, mx)));
@@ -339,18 +344,17 @@ fn pooling_reductions_and_arithmetic_pass_and_reject_tampering() {
     verify(honest.clone()).unwrap();
     let div = first_row(&honest, Gate::Div);
     let ar = first_row(&honest, Gate::Arith);
-    for (what, pos) in [
-        ("division quotient", Pos::Lane(1, div)),
-        ("division remainder", Pos::Lane(2, div)),
-        ("division numerator copy", Pos::Lane(0, div)),
-        ("arith output", Pos::Lane(2, ar)),
-        ("arith operand copy", Pos::Lane(1, ar)),
-    ] {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered {what} was accepted");
-    }
+    assert_tampers_rejected(
+        &honest,
+        &[
+            ("division quotient", Pos::Lane(1, div)),
+            ("division remainder", Pos::Lane(2, div)),
+            ("division numerator copy", Pos::Lane(0, div)),
+            ("arith output", Pos::Lane(2, ar)),
+            ("arith operand copy", Pos::Lane(1, ar)),
+        ],
+        "",
+    );
     // y' = y + 1 with r' = r - 2d keeps 2n + d = 2d·y + r; the remainder range check must catch it.
     let mut l = honest;
     let dd = l.consts[0][div];
@@ -445,20 +449,19 @@ fn tables_softmax_layernorm_pass_and_reject_tampering() {
     verify(honest.clone()).unwrap();
     let vd = first_row(&honest, Gate::VarDiv);
     let sq = first_row(&honest, Gate::Sqrt);
-    for (what, pos) in [
-        ("table output", Pos::TabY(0)),
-        ("table input", Pos::TabX(1)),
-        ("softmax exp lookup", Pos::TabY(30)),
-        ("division quotient", Pos::Lane(2, vd)),
-        ("division divisor copy", Pos::Lane(1, vd)),
-        ("square root", Pos::Lane(1, sq)),
-        ("square-root gap", Pos::Lane(2, sq)),
-    ] {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered {what} was accepted");
-    }
+    assert_tampers_rejected(
+        &honest,
+        &[
+            ("table output", Pos::TabY(0)),
+            ("table input", Pos::TabX(1)),
+            ("softmax exp lookup", Pos::TabY(30)),
+            ("division quotient", Pos::Lane(2, vd)),
+            ("division divisor copy", Pos::Lane(1, vd)),
+            ("square root", Pos::Lane(1, sq)),
+            ("square-root gap", Pos::Lane(2, sq)),
+        ],
+        "",
+    );
     // A square root one too high with gaps recomputed to satisfy the gate: the range checks refuse.
     let mut l = honest;
     let (v, s) = (l.get(Pos::Lane(0, sq)), l.get(Pos::Lane(1, sq)) + Fr::one());
@@ -497,23 +500,22 @@ fn interpolated_tables_pass_and_reject_tampering() {
     assert_eq!(plain_rows, 1 + 256 + 512);
     assert_eq!(honest.table_rows(), 1 + 32 + 64);
     let row = first_row(&honest, Gate::Interp);
-    for (what, pos) in [
-        ("input copy", Pos::Lane(0, row)),
-        ("table index", Pos::Lane(1, row)),
-        ("remainder", Pos::Lane(2, row)),
-        ("entry", Pos::Lane(3, row)),
-        ("slope", Pos::Lane(4, row)),
-        ("step", Pos::Lane(5, row)),
-        ("rounding remainder", Pos::Lane(6, row)),
-        ("output", Pos::Lane(7, row)),
-        ("looked-up slope", Pos::TabD(0)),
-        ("looked-up entry", Pos::TabY(0)),
-    ] {
-        let mut l = honest.clone();
-        let v = l.get(pos);
-        l.set(pos, v + Fr::one());
-        assert!(verify(l).is_err(), "tampered interpolation {what} was accepted");
-    }
+    assert_tampers_rejected(
+        &honest,
+        &[
+            ("input copy", Pos::Lane(0, row)),
+            ("table index", Pos::Lane(1, row)),
+            ("remainder", Pos::Lane(2, row)),
+            ("entry", Pos::Lane(3, row)),
+            ("slope", Pos::Lane(4, row)),
+            ("step", Pos::Lane(5, row)),
+            ("rounding remainder", Pos::Lane(6, row)),
+            ("output", Pos::Lane(7, row)),
+            ("looked-up slope", Pos::TabD(0)),
+            ("looked-up entry", Pos::TabY(0)),
+        ],
+        "interpolation ",
+    );
 }
 
 /// x[1,n] -> one interpolated tanh table, output public.
@@ -667,17 +669,16 @@ fn leaky_relu_and_clip_match_eval_and_reject_tampering() {
         let relu = first_row(&honest, Gate::Relu);
         let rs = first_row(&honest, Gate::Rescale);
         let mx = first_row(&honest, Gate::Max2);
-        for (what, pos) in [
-            ("relu output", Pos::Lane(1, relu)),
-            ("negative-part rounding", Pos::Lane(1, rs)),
-            ("clip lower max", Pos::Lane(2, mx)),
-            ("clip bound", Pos::Lane(1, mx)),
-        ] {
-            let mut l = honest.clone();
-            let v = l.get(pos);
-            l.set(pos, v + Fr::one());
-            assert!(verify(l).is_err(), "alpha {alpha}: tampered {what} was accepted");
-        }
+        assert_tampers_rejected(
+            &honest,
+            &[
+                ("relu output", Pos::Lane(1, relu)),
+                ("negative-part rounding", Pos::Lane(1, rs)),
+                ("clip lower max", Pos::Lane(2, mx)),
+                ("clip bound", Pos::Lane(1, mx)),
+            ],
+            &format!("alpha {alpha}: "),
+        );
     }
 }
 
@@ -758,16 +759,15 @@ fn reciprocal_matches_eval_for_every_sign_and_zero_and_rejects_tampering() {
         assert_eq!(honest.instance[1..], want[..], "k = {k}");
         verify(honest.clone()).unwrap_or_else(|e| panic!("k = {k}: {e}"));
         let vd = first_row(&honest, Gate::VarDiv);
-        for (what, pos) in [
-            ("quotient", Pos::Lane(2, vd)),
-            ("divisor", Pos::Lane(1, vd)),
-            ("output", honest.instance_cells[3].0),
-        ] {
-            let mut l = honest.clone();
-            let val = l.get(pos);
-            l.set(pos, val + Fr::one());
-            assert!(verify(l).is_err(), "k = {k}: tampered {what} accepted");
-        }
+        assert_tampers_rejected(
+            &honest,
+            &[
+                ("quotient", Pos::Lane(2, vd)),
+                ("divisor", Pos::Lane(1, vd)),
+                ("output", honest.instance_cells[3].0),
+            ],
+            &format!("k = {k}: "),
+        );
         // Claiming "x is zero" for a non-zero x (divisor |x| + 1, or the sign flipped) fails: the
         // is-zero gadget's a·z = 0 breaks.
         let arith_rows: Vec<usize> =
@@ -801,16 +801,15 @@ fn range_checks_split_over_several_columns_pass_and_reject_tampering() {
         // `prev` cell of the blinding rows.)
         let last = splits[splits.len() - 1];
         let second = *honest.rc_starts.iter().find(|&&s| s > last).unwrap();
-        for (what, pos) in [
-            ("limb", Pos::Rc(second + 1)),
-            ("running sum", Pos::Rz(second + 1)),
-            ("checked value", Pos::Rz(second)),
-        ] {
-            let mut l = honest.clone();
-            let v = l.get(pos);
-            l.set(pos, v + Fr::one());
-            assert!(verify(l).is_err(), "tampered {what} in column {cols} was accepted");
-        }
+        assert_tampers_rejected(
+            &honest,
+            &[
+                ("limb", Pos::Rc(second + 1)),
+                ("running sum", Pos::Rz(second + 1)),
+                ("checked value", Pos::Rz(second)),
+            ],
+            &format!("column {cols}: "),
+        );
     }
 }
 
