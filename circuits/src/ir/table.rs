@@ -112,13 +112,15 @@ pub const MAX_TABLE_BITS: u32 = 24;
 /// Most low bits a table may interpolate.
 pub const MAX_INTERP_BITS: u32 = 12;
 
-/// `round(d·r / 2^f)` with ties up: the interpolation step between two entries `d` apart, `r` of `2^f`
-/// steps along. `0` for `f = 0`.
-pub fn interpolate(d: i64, r: i64, f: u32) -> i64 {
+/// `t = round(d·r / 2^f)` with ties up, the interpolation step between two entries `d` apart, `r` of
+/// `2^f` steps along, and its rounding remainder `e`: `d·r + 2^(f-1) = t·2^f + e` with `0 <= e < 2^f`
+/// (what the circuit's `Interp` row witnesses). `(0, 0)` for `f = 0`.
+pub fn interpolate(d: i64, r: i64, f: u32) -> (i64, i64) {
     if f == 0 {
-        return 0;
+        return (0, 0);
     }
-    (d * r + (1i64 << (f - 1))).div_euclid(1i64 << f)
+    let num = d * r + (1i64 << (f - 1));
+    (num.div_euclid(1i64 << f), num.rem_euclid(1i64 << f))
 }
 
 impl TableSpec {
@@ -147,7 +149,7 @@ impl TableSpec {
             return self.entry(q);
         }
         let (c, d) = self.entry_slope(q);
-        c + interpolate(d, r, self.interp_bits)
+        c + interpolate(d, r, self.interp_bits).0
     }
 
     /// `x` saturated into the domain, split into its table index `q = floor(x / 2^f)` and the
@@ -216,7 +218,7 @@ impl DenseTable {
         let (q, r) = self.spec.split(x);
         let i = usize::try_from(q - self.lo).unwrap_or(usize::MAX);
         match self.rows.get(i) {
-            Some(&(c, d)) => c + interpolate(d, r, self.spec.interp_bits),
+            Some(&(c, d)) => c + interpolate(d, r, self.spec.interp_bits).0,
             None => self.spec.value(x),
         }
     }

@@ -550,6 +550,7 @@ fn interp_tanh(n: usize) -> (QGraph, poai_circuits::ir::TableSpec) {
 fn interpolation_range_checks_stop_consistent_forgeries() {
     use poai_circuits::halo2::chips::range::range_check_offset;
     use poai_circuits::halo2::layout::{fe, Gate};
+    use poai_circuits::ir::table::interpolate;
     let (g, spec) = interp_tanh(6);
     let xs = vec![-512, -77, -1, 0, 93, 511];
     let trace = g.eval_trace(&[Tensor::new(vec![1, 6], xs.clone()).unwrap()]).unwrap();
@@ -584,8 +585,7 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
     for (i, &x) in xs.iter().enumerate() {
         let (q, r) = spec.split(x);
         let (_, d) = spec.entry_slope(q);
-        let num = d * r + step / 2;
-        let (t, e) = (num.div_euclid(step), num.rem_euclid(step));
+        let (t, e) = interpolate(d, r, spec.interp_bits);
         // The same interpolation rounded one step up or down (gate satisfied, e out of range).
         for dt in [1, -1] {
             let mut l = honest.clone();
@@ -600,9 +600,9 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
                 continue;
             }
             let (_, d2) = spec.entry_slope(q2);
-            let num = d2 * r2 + step / 2;
+            let (t2, e2) = interpolate(d2, r2, spec.interp_bits);
             let mut l = honest.clone();
-            forge(&mut l, i, q2, r2, num.div_euclid(step), num.rem_euclid(step));
+            forge(&mut l, i, q2, r2, t2, e2);
             assert!(verify(l).is_err(), "x = {x}: a split at entry {q2} was accepted");
         }
     }
@@ -610,8 +610,8 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
     let mut l = honest.clone();
     let (q, r) = spec.split(xs[1]);
     let (_, d) = spec.entry_slope(q);
-    let num = d * r + step / 2;
-    forge(&mut l, 1, q, r, num.div_euclid(step), num.rem_euclid(step));
+    let (t, e) = interpolate(d, r, spec.interp_bits);
+    forge(&mut l, 1, q, r, t, e);
     verify(l).unwrap();
 }
 

@@ -12,12 +12,12 @@ use super::super::layout::{fe, Gate, Layout, Pos};
 use super::elementwise::signed_range_check;
 use super::range::range_check;
 use crate::halo2::CircuitError;
+use crate::ir::table::interpolate;
 use crate::ir::TableSpec;
 
 /// `y = spec.value(x)`; `x` must already lie in the table's domain (the rescale in front of every table
 /// saturates it there), otherwise the circuit could not prove what `eval` computes.
 pub fn table_lookup(l: &mut Layout, src: (Pos, i64), spec: &TableSpec) -> Result<(Pos, i64), CircuitError> {
-    spec.check().map_err(CircuitError::Layout)?;
     let (lo, hi) = spec.domain();
     if src.1 < lo || src.1 > hi {
         return Err(CircuitError::Layout(format!("table input {} outside the domain [{lo}, {hi}]", src.1)));
@@ -25,6 +25,7 @@ pub fn table_lookup(l: &mut Layout, src: (Pos, i64), spec: &TableSpec) -> Result
     let tag = match l.tables.iter().position(|t| t == spec) {
         Some(i) => i + 1,
         None => {
+            spec.check().map_err(CircuitError::Layout)?;
             l.tables.push(*spec);
             l.tables.len()
         }
@@ -42,8 +43,7 @@ pub fn table_lookup(l: &mut Layout, src: (Pos, i64), spec: &TableSpec) -> Result
         return Ok((Pos::TabY(tab), c));
     }
     let (step, half) = (1i64 << f, 1i64 << (f - 1));
-    let num = d * r + half;
-    let (t, e) = (num.div_euclid(step), num.rem_euclid(step));
+    let (t, e) = interpolate(d, r, f);
     let y = c + t;
     let row = l.push_row();
     l.selectors[Gate::Interp as usize][row] = true;
