@@ -544,11 +544,30 @@ fn interp_tanh(n: usize) -> (QGraph, poai_circuits::ir::TableSpec) {
     (g, spec)
 }
 
+/// The first range-check row of `cell`'s check (the running sum copy-constrained to it).
+fn range_check_start(l: &Layout, cell: Pos) -> usize {
+    match l.copies.iter().find(|(a, b)| *b == cell && matches!(a, Pos::Rz(_))) {
+        Some(&(Pos::Rz(first), _)) => first,
+        _ => panic!("{cell:?} has no range check"),
+    }
+}
+
+/// Rewrites the limbs and running sums of `cell`'s range check as the library's range chip would for
+/// `value` (checked as `value + offset` in `[0, 2^bits)`), so a forged cell keeps a consistent check.
+fn redo_range_check(l: &mut Layout, cell: Pos, value: i64, offset: i64, bits: u32) {
+    use poai_circuits::halo2::chips::range::range_check_offset;
+    let first = range_check_start(l, cell);
+    let mut redo = Layout::new(l.range_bits);
+    range_check_offset(&mut redo, cell, value, offset, bits).unwrap();
+    assert_eq!(redo.rc_coeffs, l.rc_coeffs[first..first + redo.rc.len()]);
+    l.rc[first..first + redo.rc.len()].copy_from_slice(&redo.rc);
+    l.rz[first..first + redo.rz.len()].copy_from_slice(&redo.rz);
+}
+
 /// A prover claiming another output with every gate and lookup satisfied: only the range checks of the
 /// interpolation stand in the way (the public output is forged along with the witness).
 #[test]
 fn interpolation_range_checks_stop_consistent_forgeries() {
-    use poai_circuits::halo2::chips::range::range_check_offset;
     use poai_circuits::halo2::layout::{fe, Gate};
     use poai_circuits::ir::table::interpolate;
     let (g, spec) = interp_tanh(6);
@@ -570,17 +589,8 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
         l.set(Pos::TabY(i), fe(c));
         l.set(Pos::TabD(i), fe(d));
         l.instance[1 + i] = fe(c + t);
-        // The output's own range check, redone for the forged output by the library's range chip.
-        let y = Pos::Lane(7, rows[i]);
-        let Some(&(Pos::Rz(first), _)) = l.copies.iter().find(|(a, b)| *b == y && matches!(a, Pos::Rz(_)))
-        else {
-            panic!("output {i} has no range check")
-        };
-        let mut redo = Layout::new(l.range_bits);
-        range_check_offset(&mut redo, y, c + t, 1 << (spec.out_bits - 1), spec.out_bits).unwrap();
-        assert_eq!(redo.rc_coeffs, l.rc_coeffs[first..first + redo.rc.len()]);
-        l.rc[first..first + redo.rc.len()].copy_from_slice(&redo.rc);
-        l.rz[first..first + redo.rz.len()].copy_from_slice(&redo.rz);
+        // The output's own range check, redone for the forged output.
+        redo_range_check(l, Pos::Lane(7, rows[i]), c + t, 1 << (spec.out_bits - 1), spec.out_bits);
     };
     for (i, &x) in xs.iter().enumerate() {
         let (q, r) = spec.split(x);
@@ -613,6 +623,44 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
     let (t, e) = interpolate(d, r, spec.interp_bits);
     forge(&mut l, 1, q, r, t, e);
     verify(l).unwrap();
+}
+
+/// The output's own range check: a rounding remainder in range but not the honest one makes the step
+/// `t = (d·r + 2^(f-1) - e) / 2^f` a fraction, i.e. a field element far outside any output width. With
+/// every other cell consistent (the remainder's range check redone, the public output forged), only the
+/// output's range check rejects it: detached from the output, the same forgery verifies.
+#[test]
+fn interpolation_output_range_check_stops_fractional_steps() {
+    use halo2_base::halo2_proofs::halo2curves::ff::Field;
+    use poai_circuits::halo2::layout::{fe, Gate};
+    use poai_circuits::ir::table::interpolate;
+    let (g, spec) = interp_tanh(6);
+    let xs = vec![-512, -77, -1, 0, 93, 511];
+    let trace = g.eval_trace(&[Tensor::new(vec![1, 6], xs.clone()).unwrap()]).unwrap();
+    let honest = build_layout(&g, &trace, model_commitment(&g).unwrap(), PLAIN, 8).unwrap();
+    let rows: Vec<usize> =
+        (0..honest.main_rows()).filter(|&r| honest.selectors[Gate::Interp as usize][r]).collect();
+    assert_eq!(rows.len(), xs.len());
+    let f = spec.interp_bits;
+    let inverse_step = Fr::from(1u64 << f).invert().unwrap();
+    for (i, &x) in xs.iter().enumerate() {
+        let (q, r) = spec.split(x);
+        let (c, d) = spec.entry_slope(q);
+        let (_, e) = interpolate(d, r, f);
+        let e2 = if e + 1 < 1 << f { e + 1 } else { e - 1 };
+        let t2 = (fe(d) * fe(r) + fe(1 << (f - 1)) - fe(e2)) * inverse_step;
+        let y2 = fe(c) + t2;
+        let mut l = honest.clone();
+        l.set(Pos::Lane(5, rows[i]), t2);
+        l.set(Pos::Lane(6, rows[i]), fe(e2));
+        l.set(Pos::Lane(7, rows[i]), y2);
+        l.instance[1 + i] = y2;
+        redo_range_check(&mut l, Pos::Lane(6, rows[i]), e2, 0, f);
+        assert!(verify(l.clone()).is_err(), "x = {x}: a fractional step was accepted");
+        let (first, y) = (range_check_start(&l, Pos::Lane(7, rows[i])), Pos::Lane(7, rows[i]));
+        l.copies.retain(|&copy| copy != (Pos::Rz(first), y));
+        verify(l).unwrap_or_else(|err| panic!("x = {x}: the forgery fails elsewhere too: {err}"));
+    }
 }
 
 /// x[1,n] (12 bits) -> LeakyRelu(alpha / 2^16) -> Clip(min, max), all at one scale.
