@@ -631,7 +631,6 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
 /// output's range check rejects it: detached from the output, the same forgery verifies.
 #[test]
 fn interpolation_output_range_check_stops_fractional_steps() {
-    use halo2_base::halo2_proofs::halo2curves::ff::Field;
     use poai_circuits::halo2::layout::{fe, Gate};
     use poai_circuits::ir::table::interpolate;
     let (g, spec) = interp_tanh(6);
