@@ -5,7 +5,8 @@ Uses EZKL's defaults plus `calibrate_settings(target="resources")`, the settings
 figures were taken with. EZKL 23's defaults are public inputs, fixed parameters, public outputs;
 `EZKL_INPUT_VISIBILITY` / `EZKL_PARAM_VISIBILITY` (e.g. `hashed`) override them for `prepare`;
 `EZKL_CALIBRATE=0` keeps `gen_settings`' uncalibrated settings (calibration with hashed parameters did not
-finish within 30 minutes on mlp).
+finish within 30 minutes on mlp); `EZKL_SRS=0` skips the SRS (enough for `compare_accuracy.py`, which only
+runs EZKL's witness generation).
 The SRS is generated locally (`gen_srs`): nothing is downloaded.
 """
 
@@ -43,7 +44,8 @@ def main():
                  p("settings.json"), "resources")
         call(ezkl.compile_circuit, os.path.join(src, "model.onnx"), p("model.compiled"), p("settings.json"))
         logrows = json.load(open(p("settings.json")))["run_args"]["logrows"]
-        call(ezkl.gen_srs, p("kzg.srs"), logrows)
+        if os.environ.get("EZKL_SRS", "1") != "0":
+            call(ezkl.gen_srs, p("kzg.srs"), logrows)
         call(ezkl.gen_witness, os.path.join(src, "input.json"), p("model.compiled"), p("witness.json"))
         vis = {k: v for k, v in json.load(open(p("settings.json")))["run_args"].items() if "visibility" in k}
         print(f"logrows {logrows} {vis}")

@@ -7,14 +7,14 @@ use halo2_base::halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Valu
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use halo2_base::halo2_proofs::plonk::{
-    Advice, Circuit, Column, ConstraintSystem, Error, Expression, Fixed, Instance, Selector, TableColumn,
-    VirtualCells,
+    Advice, Challenge, Circuit, Column, ConstraintSystem, Error, Expression, FirstPhase, Fixed, Instance,
+    SecondPhase, Selector, TableColumn, VirtualCells,
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
 use super::layout::{
     fe, CircuitShape, Gate, Layout, Pos, BLOCK_INPUTS, BLOCK_WIDTH, CONSTS, DOT_WIDTH, GATES, LANES,
-    MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS, PACK_WIDTH,
+    MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS, P2_COLS, PACK_WIDTH, RLC_WIDTH,
 };
 use crate::commit::poseidon::{self, POSEIDON_T};
 
@@ -29,7 +29,17 @@ pub struct PoaiConfig {
     range: Vec<RangeColumns>,
     range_table: TableColumn,
     tables: Option<TableColumns>,
+    phase2: Option<Phase2Columns>,
     instance: Column<Instance>,
+}
+
+/// Second-phase columns and the challenges their gates use (present only in circuits with a Freivalds
+/// check).
+#[derive(Clone, Copy, Debug)]
+struct Phase2Columns {
+    cols: [Column<Advice>; P2_COLS],
+    r: Challenge,
+    s: Challenge,
 }
 
 /// One physical range-check column pair: limbs (looked up), running sums, and the gate's coefficients.
@@ -76,6 +86,11 @@ impl ModelCircuit {
     pub fn instances(&self) -> Vec<Vec<Fr>> {
         vec![self.layout.instance.clone()]
     }
+}
+
+/// `x^e` as an expression (`x` a challenge: the product stays of degree 0).
+fn pow(x: &Expression<Fr>, e: usize) -> Expression<Fr> {
+    (0..e).fold(Expression::Constant(Fr::ONE), |acc, _| acc * x.clone())
 }
 
 /// Declares a gate under its selector, if the circuit's shape has that selector.
@@ -141,6 +156,14 @@ impl Circuit<Fr> for ModelCircuit {
                 meta.enable_equality(d);
             }
             t
+        });
+        let phase2 = shape.phase2().then(|| {
+            let cols = [(); P2_COLS].map(|_| meta.advice_column_in(SecondPhase));
+            for c in cols {
+                meta.enable_equality(c);
+            }
+            let [r, s] = [(); 2].map(|_| meta.challenge_usable_after(FirstPhase));
+            Phase2Columns { cols, r, s }
         });
         let constants = meta.fixed_column();
         let instance = meta.instance_column();
@@ -380,6 +403,37 @@ impl Circuit<Fr> for ModelCircuit {
                 q * (right - sib.clone() - b * (cur - sib)),
             ]
         });
+        if let Some(p2) = phase2 {
+            // p2_0(next) = c0·x^8·p2_0 + Σ_i x^(7-i)·lane_i, x a challenge.
+            for (g, x, name) in
+                [(Gate::RlcR, p2.r, "combination in r"), (Gate::RlcS, p2.s, "combination in s")]
+            {
+                gate(meta, &selectors, g, name, |m, q| {
+                    let x = m.query_challenge(x);
+                    let acc = m.query_advice(p2.cols[0], Rotation::cur());
+                    let next = m.query_advice(p2.cols[0], Rotation::next());
+                    let keep = m.query_fixed(consts[0], Rotation::cur());
+                    let start = (0..RLC_WIDTH).fold(keep * acc, |e, _| e * x.clone());
+                    let sum = (0..RLC_WIDTH).fold(start, |e, i| {
+                        e + m.query_advice(lanes[i], Rotation::cur()) * pow(&x, RLC_WIDTH - 1 - i)
+                    });
+                    vec![q * (next - sum)]
+                });
+            }
+            gate(meta, &selectors, Gate::Dot2, "second-phase dot step", |m, q| {
+                let [acc, a, b] = p2.cols.map(|c| m.query_advice(c, Rotation::cur()));
+                let next = m.query_advice(p2.cols[0], Rotation::next());
+                let keep = m.query_fixed(consts[0], Rotation::cur());
+                vec![q * (next - (keep * acc + a * b))]
+            });
+            gate(meta, &selectors, Gate::Horner2, "second-phase Horner step", |m, q| {
+                let [acc, a, _] = p2.cols.map(|c| m.query_advice(c, Rotation::cur()));
+                let next = m.query_advice(p2.cols[0], Rotation::next());
+                let keep = m.query_fixed(consts[0], Rotation::cur());
+                let r = m.query_challenge(p2.r);
+                vec![q * (next - (keep * r * acc + a))]
+            });
+        }
         for r in &range {
             meta.create_gate("range decomposition", |m| {
                 let [a, b, c, d, e] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
@@ -402,7 +456,7 @@ impl Circuit<Fr> for ModelCircuit {
                 inputs.into_iter().zip(t.table.iter().copied()).collect()
             });
         }
-        PoaiConfig { lanes, weights, consts, selectors, range, range_table, tables, instance }
+        PoaiConfig { lanes, weights, consts, selectors, range, range_table, tables, phase2, instance }
     }
 
     fn synthesize(&self, c: PoaiConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -509,6 +563,26 @@ impl Circuit<Fr> for ModelCircuit {
                         }
                     }
                 }
+                // Second-phase values exist once the challenges are drawn; before (key generation, the
+                // first-phase pass of the prover) the cells hold zeros, overwritten in the second pass.
+                let mut p2_cells: Vec<Vec<Cell>> = Vec::new();
+                if let Some(p2) = &c.phase2 {
+                    let mut values = None;
+                    let _ = region
+                        .get_challenge(p2.r)
+                        .zip(region.get_challenge(p2.s))
+                        .map(|(r, s)| values = Some(l.phase2_values(r, s)));
+                    for (i, col) in p2.cols.iter().enumerate() {
+                        p2_cells.push(
+                            (0..l.main_rows())
+                                .map(|r| {
+                                    let v = values.as_ref().map_or(Fr::ZERO, |v| v[i][r]);
+                                    region.assign_advice(*col, r, Value::known(v)).cell()
+                                })
+                                .collect(),
+                        );
+                    }
+                }
                 let cell = |p: Pos| -> Result<Cell, Error> {
                     match p {
                         Pos::Lane(col, r) => lane_cells.get(col).and_then(|c| c.get(r)).copied(),
@@ -517,6 +591,7 @@ impl Circuit<Fr> for ModelCircuit {
                         Pos::TabX(r) => tab_x_cells.get(r).copied(),
                         Pos::TabY(r) => tab_y_cells.get(r).copied(),
                         Pos::TabD(r) => tab_d_cells.get(r).copied(),
+                        Pos::P2(col, r) => p2_cells.get(col).and_then(|c| c.get(r)).copied(),
                     }
                     .ok_or(Error::Synthesis)
                 };

@@ -82,6 +82,15 @@ pub enum Gate {
     /// `x = q·c0 + r`, `d·r + c1 = t·c0 + e`, `y = c + t` (`(q, c, d)` a table row, see
     /// [`crate::ir::TableSpec`]).
     Interp = 21,
+    /// Random linear combination step in the challenge `r` (see [`P2_COLS`]): `p2_0(next) = c0·r^8·p2_0 +
+    /// Σ_i r^(7-i)·lane_i` over lanes `0..RLC_WIDTH` (`c0 = 0` starts a combination).
+    RlcR = 22,
+    /// The same in the challenge `s`.
+    RlcS = 23,
+    /// Second-phase dot-product step: `p2_0(next) = c0·p2_0 + p2_1·p2_2`.
+    Dot2 = 24,
+    /// Second-phase Horner step in `r`: `p2_0(next) = c0·r·p2_0 + p2_1`.
+    Horner2 = 25,
 }
 
 impl Gate {
@@ -94,7 +103,14 @@ impl Gate {
 }
 
 /// Number of gate selectors.
-pub const GATES: usize = 22;
+pub const GATES: usize = 26;
+/// Second-phase advice columns: `p2_0` holds random linear combinations (written by the gate of the row
+/// above), `p2_1` and `p2_2` operands copied from them. Their values depend on the challenges `r` and
+/// `s`, drawn after the first-phase columns are committed, so the layout keeps no values for them:
+/// [`Layout::phase2_values`] computes them once the challenges are known.
+pub const P2_COLS: usize = 3;
+/// Values combined per [`Gate::RlcR`] / [`Gate::RlcS`] row (lanes `0..RLC_WIDTH`).
+pub const RLC_WIDTH: usize = LANES - 1;
 /// Input rows per shared row in a shared-operand dot block ([`Gate::dot_block`]).
 pub const BLOCK_INPUTS: usize = 4;
 /// Products per input row of a shared-operand dot block (lanes `0..BLOCK_WIDTH`; the last lane is the
@@ -119,6 +135,13 @@ pub struct CircuitShape {
     /// The table lookup carries each entry's slope (a fourth column): some table interpolates.
     #[serde(default)]
     pub slopes: bool,
+}
+
+impl CircuitShape {
+    /// Some gate reads the second-phase columns: the circuit has them and draws the challenges `r`, `s`.
+    pub fn phase2(&self) -> bool {
+        [Gate::RlcR, Gate::RlcS, Gate::Dot2, Gate::Horner2].iter().any(|&g| self.uses(g as usize))
+    }
 }
 
 fn one_range_column() -> u8 {
@@ -173,6 +196,8 @@ pub enum Pos {
     TabY(usize),
     /// Table-lookup slope row.
     TabD(usize),
+    /// Second-phase column ([`P2_COLS`]) and main-region row.
+    P2(usize, usize),
 }
 
 /// Integer to field element (two's complement into the field).
@@ -229,6 +254,12 @@ pub struct Layout {
     /// Dot products over witnessed weights share an operand across rows (the `DotBlock` gates) where
     /// they can; otherwise every product row holds both operands (the `Dot` gate).
     pub shared_dots: bool,
+    /// Products of many input vectors with the same witnessed matrix (convolutions over committed
+    /// kernels) are checked by Freivalds' random linear combinations instead of product by product.
+    pub freivalds: bool,
+    /// Second-phase cells overwritten after [`Layout::phase2_values`] computes them (tests tamper with
+    /// them through [`Layout::set`]; an honest layout has none).
+    pub p2_overrides: Vec<(Pos, Fr)>,
 }
 
 /// How a layout is built: the range table's width and whether dot products share an operand.
@@ -238,12 +269,14 @@ pub struct LayoutOptions {
     pub range_bits: u32,
     /// See [`Layout::shared_dots`].
     pub shared_dots: bool,
+    /// See [`Layout::freivalds`].
+    pub freivalds: bool,
 }
 
 impl From<u32> for LayoutOptions {
-    /// A range table of `range_bits` with shared-operand dot products.
+    /// A range table of `range_bits` with shared-operand dot products, no Freivalds checks.
     fn from(range_bits: u32) -> Self {
-        Self { range_bits, shared_dots: true }
+        Self { range_bits, shared_dots: true, freivalds: false }
     }
 }
 
@@ -264,7 +297,11 @@ impl Layout {
 
     /// An empty table built as `options` say.
     pub fn with_options(options: LayoutOptions) -> Self {
-        Self { shared_dots: options.shared_dots, ..Self::new(options.range_bits) }
+        Self {
+            shared_dots: options.shared_dots,
+            freivalds: options.freivalds,
+            ..Self::new(options.range_bits)
+        }
     }
 
     /// The gates and lookups this layout uses.
@@ -345,7 +382,8 @@ impl Layout {
         bounds.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 
-    /// Value of a cell.
+    /// Value of a cell. A second-phase cell has a value only given the challenges
+    /// ([`Layout::phase2_values`]): here it reads as its override, or zero.
     pub fn get(&self, p: Pos) -> Fr {
         match p {
             Pos::Lane(c, r) => self.lanes[c][r],
@@ -354,6 +392,9 @@ impl Layout {
             Pos::TabX(r) => self.tab_x[r],
             Pos::TabY(r) => self.tab_y[r],
             Pos::TabD(r) => self.tab_d[r],
+            Pos::P2(..) => {
+                self.p2_overrides.iter().rev().find(|(q, _)| *q == p).map_or(Fr::ZERO, |&(_, v)| v)
+            }
         }
     }
 
@@ -366,7 +407,55 @@ impl Layout {
             Pos::TabX(r) => self.tab_x[r] = v,
             Pos::TabY(r) => self.tab_y[r] = v,
             Pos::TabD(r) => self.tab_d[r] = v,
+            Pos::P2(..) => self.p2_overrides.push((p, v)),
         }
+    }
+
+    /// The second-phase columns for challenges `r` and `s`, row by row: operands copied from earlier
+    /// combinations first, then each row's second-phase gate writes `p2_0` of the next row. Copies
+    /// between second-phase cells that are not operands (the final equality of a Freivalds check) are
+    /// constraints only. [`Layout::p2_overrides`] replace a cell as it is reached.
+    pub fn phase2_values(&self, r: Fr, s: Fr) -> Vec<Vec<Fr>> {
+        let n = self.main_rows();
+        let mut p = vec![vec![Fr::ZERO; n]; P2_COLS];
+        let mut feeds = std::collections::HashMap::new();
+        for &(a, b) in &self.copies {
+            for (to, from) in [(a, b), (b, a)] {
+                if let (Pos::P2(1.., _), Pos::P2(0, _)) = (to, from) {
+                    feeds.insert(to, from);
+                }
+            }
+        }
+        let on = |g: Gate, row: usize| self.selectors[g as usize][row];
+        let (r8, s8) = (r.pow_vartime([RLC_WIDTH as u64]), s.pow_vartime([RLC_WIDTH as u64]));
+        for row in 0..n {
+            for col in 0..P2_COLS {
+                if let Some(&Pos::P2(c, from)) = feeds.get(&Pos::P2(col, row)) {
+                    p[col][row] = p[c][from];
+                }
+                for &(q, v) in &self.p2_overrides {
+                    if q == Pos::P2(col, row) {
+                        p[col][row] = v;
+                    }
+                }
+            }
+            let keep = self.consts[0][row];
+            let next = if on(Gate::RlcR, row) || on(Gate::RlcS, row) {
+                let (x, x8) = if on(Gate::RlcR, row) { (r, r8) } else { (s, s8) };
+                let lanes = (0..RLC_WIDTH).fold(Fr::ZERO, |acc, i| acc * x + self.lanes[i][row]);
+                Some(keep * x8 * p[0][row] + lanes)
+            } else if on(Gate::Dot2, row) {
+                Some(keep * p[0][row] + p[1][row] * p[2][row])
+            } else if on(Gate::Horner2, row) {
+                Some(keep * r * p[0][row] + p[1][row])
+            } else {
+                None
+            };
+            if let (Some(v), true) = (next, row + 1 < n) {
+                p[0][row + 1] = v;
+            }
+        }
+        p
     }
 
     /// Rows of the non-linear table columns: the all-zero row plus every table's entries.

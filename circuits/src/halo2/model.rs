@@ -617,21 +617,34 @@ pub fn build_layout_min_k(
 /// more than the rows a wider table saves), then the wider table (fewer range-check rows). Shared-operand
 /// dot blocks are then tried at the chosen width and kept only where they lower `k` or the range pairs:
 /// their gates and rotations cost ~20% of proving time at equal `k` (mlp), so they must pay in rows.
+/// Freivalds checks of convolutions over committed kernels are tried last, kept on the same terms (they
+/// add three second-phase columns and two challenges).
 pub(crate) fn smallest(
     build: impl Fn(LayoutOptions) -> Result<Layout, CircuitError>,
 ) -> Result<Layout, CircuitError> {
     let cost = |l: &Layout| (l.k(), l.range_columns);
     let mut best: Option<Layout> = None;
     for bits in [16, 14, 12, 10, 8] {
-        let l = fewest_range_columns(build(LayoutOptions { range_bits: bits, shared_dots: false })?);
+        let l = fewest_range_columns(build(LayoutOptions {
+            range_bits: bits,
+            shared_dots: false,
+            freivalds: false,
+        })?);
         if best.as_ref().is_none_or(|b| cost(&l) < cost(b)) {
             best = Some(l);
         }
     }
     let best = best.ok_or_else(|| CircuitError::Layout("no layout".into()))?;
+    let bits = best.range_bits;
     let shared =
-        fewest_range_columns(build(LayoutOptions { range_bits: best.range_bits, shared_dots: true })?);
-    Ok(if cost(&shared) < cost(&best) { shared } else { best })
+        fewest_range_columns(build(LayoutOptions { range_bits: bits, shared_dots: true, freivalds: false })?);
+    let best = if cost(&shared) < cost(&best) { shared } else { best };
+    let freivalds = fewest_range_columns(build(LayoutOptions {
+        range_bits: bits,
+        shared_dots: best.shared_dots,
+        freivalds: true,
+    })?);
+    Ok(if cost(&freivalds) < cost(&best) { freivalds } else { best })
 }
 
 /// `l` spread over the fewest range column pairs that reach its least `k` (more pairs only where they

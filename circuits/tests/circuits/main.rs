@@ -10,6 +10,7 @@
 
 mod commit;
 mod dataset;
+mod freivalds;
 mod halo2_chips;
 mod hashing;
 mod ir_eval;

@@ -103,21 +103,38 @@ fn mlp_fixture_proves_and_verifies_and_mismatches_fail() {
     );
 }
 
+/// A circuit's keys from a fresh development SRS of its `k`, its honest proof (already checked by the
+/// verifier), and what further verifications need.
+struct Proved {
+    params: halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG<
+        halo2_base::halo2_proofs::halo2curves::bn256::Bn256,
+    >,
+    pk: halo2_base::halo2_proofs::plonk::ProvingKey<halo2_base::halo2_proofs::halo2curves::bn256::G1Affine>,
+    vparams: VerifierParams,
+    instances: Vec<Fr>,
+    proof: Vec<u8>,
+}
+
+fn keygen_and_prove(c: &ModelCircuit) -> Proved {
+    let k = c.layout.k();
+    let srs = Srs::generate_insecure(k, 12).unwrap();
+    let params = srs.for_circuit(k).unwrap();
+    let pk = keygen(&params, c).unwrap();
+    let vparams = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+    let instances = c.instances().remove(0);
+    let proof = prove(&params, &pk, c).unwrap();
+    verify_instances(pk.get_vk(), &vparams, &proof, &instances).unwrap();
+    Proved { params, pk, vparams, instances, proof }
+}
+
 /// Hashed parameters: one verifying key serves every model of the architecture, and the model
 /// commitment the circuit computes from the private weights is what names the model.
 #[test]
 fn hashed_parameters_prove_under_one_key_and_the_commitment_names_the_model() {
     let (m, input) = compiled("sigmoid_tanh_mlp");
     let c = circuit(&m, &input);
-    let k = c.layout.k();
-    let srs = Srs::generate_insecure(k, 12).unwrap();
-    let params = srs.for_circuit(k).unwrap();
-    let pk = keygen(&params, &c).unwrap();
-    let vparams = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
-    let instances = c.instances().remove(0);
+    let Proved { params, pk, vparams, instances, proof } = keygen_and_prove(&c);
     assert_eq!(poai_circuits::commit::fr_to_hex(&instances[0]), m.model_commitment);
-    let proof = prove(&params, &pk, &c).unwrap();
-    verify_instances(pk.get_vk(), &vparams, &proof, &instances).unwrap();
 
     // Another model of the same architecture: the same verifying key, built from either circuit.
     let other = one_weight_changed(&m);
@@ -194,4 +211,31 @@ fn every_single_op_case_satisfies_its_circuit() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A circuit with Freivalds checks (second-phase columns and challenges) proves and verifies for real:
+/// digits_cnn's convolutions over its committed kernels checked by random linear combinations. A wrong
+/// product cell, with the rest of the witness honest, gives a proof the verifier rejects.
+#[test]
+fn freivalds_checks_prove_and_verify_with_kzg() {
+    use poai_circuits::halo2::build_layout;
+    use poai_circuits::halo2::layout::{Gate, LayoutOptions};
+    let (m, input) = compiled("digits_cnn");
+    let trace = m.graph.eval_trace(&m.quantize_inputs(&input).unwrap()).unwrap();
+    let commitment = fr_from_hex(&m.model_commitment).unwrap();
+    let options = LayoutOptions { range_bits: 14, shared_dots: false, freivalds: true };
+    let layout = build_layout(&m.graph, &trace, commitment, VisibilitySettings::default(), options).unwrap();
+    assert!(layout.shape().phase2());
+    let product = (0..layout.main_rows()).find(|&r| layout.selectors[Gate::RlcS as usize][r]).unwrap();
+    let Proved { params, pk, vparams, instances, .. } = keygen_and_prove(&ModelCircuit::new(layout.clone()));
+    // The last lane of the first output combination is a product (its first lanes may be padding).
+    let mut bad = layout;
+    let cell = poai_circuits::halo2::Pos::Lane(7, product);
+    let v = bad.get(cell);
+    bad.set(cell, v + Fr::one());
+    let bad_proof = prove(&params, &pk, &ModelCircuit::new(bad)).unwrap();
+    assert!(
+        verify_instances(pk.get_vk(), &vparams, &bad_proof, &instances).is_err(),
+        "wrong product accepted"
+    );
 }

@@ -61,16 +61,17 @@ pub struct SharedCells {
 impl SharedCells {
     /// The cell constrained to 0.
     pub fn zero(&mut self, l: &mut Layout) -> (Pos, i64) {
-        (*self.zero.get_or_insert_with(|| constant(l, 0)), 0)
+        (*self.zero.get_or_insert_with(|| constant_cell(l, 0)), 0)
     }
 
     /// The cell constrained to 1.
     pub fn one(&mut self, l: &mut Layout) -> (Pos, i64) {
-        (*self.one.get_or_insert_with(|| constant(l, 1)), 1)
+        (*self.one.get_or_insert_with(|| constant_cell(l, 1)), 1)
     }
 }
 
-fn constant(l: &mut Layout, v: i64) -> Pos {
+/// A fresh cell constrained to the constant `v`.
+pub(crate) fn constant_cell(l: &mut Layout, v: i64) -> Pos {
     let cell = l.push_witness(fe(v));
     l.constants.push((cell, fe(v)));
     cell
@@ -409,9 +410,11 @@ pub fn conv2d(
         field
     };
     let mut out = vec![(Pos::Lane(0, 0), 0i64); n * m * oh * ow];
-    if let (Weights::Cells(_), true) = (w, l.shared_dots && n * oh * ow > 1) {
+    let many = n * oh * ow > 1;
+    if let (Weights::Cells(_), true) = (w, (l.shared_dots || l.freivalds) && many) {
         // Committed weights: every position's full receptive field (padding as the zero cell) against the
-        // group's kernel in shared-weight blocks, so each weight row serves four positions.
+        // group's kernel, by Freivalds' check or in shared-weight blocks (each weight row serving four
+        // positions).
         let zero = shared.zero(l);
         for (grp, mat) in mats.iter().enumerate() {
             let Some(Weights::Cells(kernel)) = w.gather(mat.iter().copied()) else { return Err(bad()) };
@@ -423,7 +426,14 @@ pub fn conv2d(
                     }
                 }
             }
-            let ys = shared_weight_dots(l, &fields, &kernel, mg, biases[grp].as_ref(), shared)?;
+            // Freivalds where it takes fewer rows than a dot row per four products.
+            let k_all = q + usize::from(bias.is_some());
+            let dot_rows = fields.len() * mg * k_all.div_ceil(DOT_WIDTH);
+            let ys = if l.freivalds && super::freivalds::freivalds_rows(fields.len(), k_all, mg) < dot_rows {
+                super::freivalds::freivalds_matmul(l, &fields, &kernel, mg, biases[grp].as_ref(), shared)?
+            } else {
+                shared_weight_dots(l, &fields, &kernel, mg, biases[grp].as_ref(), shared)?
+            };
             for (pos, y) in ys.into_iter().enumerate() {
                 let (b, rest) = (pos / (oh * ow), pos % (oh * ow));
                 for (ocl, v) in y.into_iter().enumerate() {

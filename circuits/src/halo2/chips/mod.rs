@@ -3,6 +3,7 @@
 //! [`super::circuit`]; each chip's doc comment gives its cell layout.
 
 pub mod elementwise;
+pub mod freivalds;
 pub mod linear;
 pub mod poseidon;
 pub mod range;
