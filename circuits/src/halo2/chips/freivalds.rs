@@ -20,7 +20,7 @@
 //! from.
 
 use super::super::layout::{fe, Gate, Layout, Pos, RLC_WIDTH};
-use super::linear::{constant_cell, SharedCells, Weights};
+use super::linear::{constant_cell, product_inputs, SharedCells, Weights};
 use crate::halo2::CircuitError;
 
 /// Lays out `values` as one combination in `gate`'s challenge, eight to a row, zero cells first;
@@ -75,24 +75,11 @@ pub fn freivalds_matmul(
     bias: Option<&Weights<'_>>,
     shared: &mut SharedCells,
 ) -> Result<Vec<Vec<(Pos, i64)>>, CircuitError> {
-    let k = xs.first().map_or(0, Vec::len);
-    if xs.is_empty() || n == 0 || xs.iter().any(|x| x.len() != k) || w.len() != k * n {
-        return Err(CircuitError::Layout(format!(
-            "Freivalds product: {} inputs of {k}, {} weights, {n} outputs",
-            xs.len(),
-            w.len()
-        )));
-    }
+    let k = product_inputs(xs, w, n, bias, "Freivalds product")?;
     let zero = shared.zero(l);
     // The bias as one more weight row, against the one cell.
     let bias_row: Option<Vec<(Pos, i64)>> = match bias {
         None => None,
-        Some(b) if b.len() != n => {
-            return Err(CircuitError::Layout(format!(
-                "Freivalds product: {} biases for {n} outputs",
-                b.len()
-            )))
-        }
         Some(Weights::Cells(b)) => Some(b.to_vec()),
         Some(Weights::Fixed(b)) => Some(b.iter().map(|&v| (constant_cell(l, v), v)).collect()),
     };

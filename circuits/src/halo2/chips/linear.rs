@@ -241,13 +241,7 @@ pub fn shared_weight_dots(
     bias: Option<&Weights<'_>>,
     shared: &mut SharedCells,
 ) -> Result<Vec<Vec<(Pos, i64)>>, CircuitError> {
-    let k = xs.first().map_or(0, Vec::len);
-    if xs.iter().any(|x| x.len() != k) || w.len() != k * n || bias.is_some_and(|b| b.len() != n) {
-        return Err(CircuitError::Layout(format!(
-            "shared-weight dots: inputs of {k}, {} weights, {n} outputs",
-            w.len()
-        )));
-    }
+    let k = product_inputs(xs, w, n, bias, "shared-weight dots")?;
     let one = matches!(bias, Some(Weights::Cells(_))).then(|| shared.one(l));
     let vectors: Vec<Vec<(Pos, i64)>> = match one {
         Some(one) => xs.iter().map(|x| x.iter().copied().chain([one]).collect()).collect(),
@@ -262,6 +256,32 @@ pub fn shared_weight_dots(
         }
     }
     Ok(out)
+}
+
+/// The input length `K` of `y[p] = Wᵀ·x[p] + b` for `xs` against `w` (`[K][N]`), after checking the
+/// shapes agree (at least one vector, at least one output); `what` names the chip in the error.
+pub(crate) fn product_inputs(
+    xs: &[Vec<(Pos, i64)>],
+    w: &[(Pos, i64)],
+    n: usize,
+    bias: Option<&Weights<'_>>,
+    what: &str,
+) -> Result<usize, CircuitError> {
+    let k = xs.first().map_or(0, Vec::len);
+    if xs.is_empty()
+        || n == 0
+        || xs.iter().any(|x| x.len() != k)
+        || w.len() != k * n
+        || bias.is_some_and(|b| b.len() != n)
+    {
+        return Err(CircuitError::Layout(format!(
+            "{what}: {} inputs of {k}, {} weights, {n} outputs, {} biases",
+            xs.len(),
+            w.len(),
+            bias.map_or(0, Weights::len)
+        )));
+    }
+    Ok(k)
 }
 
 /// Column `j` of `w` (`[K][N]`) with a committed bias appended, and the constant bias (or 0).
