@@ -23,17 +23,34 @@ use super::super::layout::{fe, Gate, Layout, Pos, RLC_WIDTH};
 use super::linear::{constant_cell, product_inputs, SharedCells, Weights};
 use crate::halo2::CircuitError;
 
-/// Lays out `values` as one combination in `gate`'s challenge, eight to a row, zero cells first;
-/// `copy` says whether each lane is a copy of the given cell (inputs) or the cell itself is the lane
-/// (outputs: the position given is ignored and the lane's position returned). Returns the result's
-/// second-phase cell and the lanes' positions.
-fn combination(
-    l: &mut Layout,
-    gate: Gate,
-    values: &[(Pos, i64)],
-    copy: bool,
-    zero: (Pos, i64),
-) -> (Pos, Vec<Pos>) {
+/// What the lanes of a combination hold.
+enum Lanes<'a> {
+    /// Copies of existing cells (inputs and weights).
+    Copies(&'a [(Pos, i64)]),
+    /// Fresh witness cells holding these values (the products: the check is what binds them).
+    Fresh(&'a [i64]),
+}
+
+impl Lanes<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Copies(v) => v.len(),
+            Self::Fresh(v) => v.len(),
+        }
+    }
+
+    /// The value of lane `j`, and the cell it copies (none for a fresh cell).
+    fn get(&self, j: usize) -> Option<(Option<Pos>, i64)> {
+        match self {
+            Self::Copies(v) => v.get(j).map(|&(p, x)| (Some(p), x)),
+            Self::Fresh(v) => v.get(j).map(|&x| (None, x)),
+        }
+    }
+}
+
+/// Lays out `values` as one combination in `gate`'s challenge, eight to a row, zero cells first.
+/// Returns the result's second-phase cell and the lanes' positions.
+fn combination(l: &mut Layout, gate: Gate, values: Lanes<'_>, zero: (Pos, i64)) -> (Pos, Vec<Pos>) {
     let rows = values.len().div_ceil(RLC_WIDTH).max(1);
     let pad = rows * RLC_WIDTH - values.len();
     let mut lanes = Vec::with_capacity(values.len());
@@ -48,9 +65,9 @@ fn combination(
             let slot = r * RLC_WIDTH + i;
             let lane = Pos::Lane(i, row);
             match slot.checked_sub(pad).and_then(|j| values.get(j)) {
-                Some(&(p, v)) => {
+                Some((source, v)) => {
                     l.lanes[i][row] = fe(v);
-                    if copy {
+                    if let Some(p) = source {
                         l.copies.push((lane, p));
                     }
                     lanes.push(lane);
@@ -107,8 +124,8 @@ pub fn freivalds_matmul(
     let mut out = vec![Vec::with_capacity(n); xs.len()];
     let mut left = Vec::with_capacity(n);
     for j in 0..n {
-        let column: Vec<(Pos, i64)> = ys.iter().map(|y| (zero.0, y[j])).collect();
-        let (t, lanes) = combination(l, Gate::RlcS, &column, false, zero);
+        let column: Vec<i64> = ys.iter().map(|y| y[j]).collect();
+        let (t, lanes) = combination(l, Gate::RlcS, Lanes::Fresh(&column), zero);
         for (o, (lane, y)) in out.iter_mut().zip(lanes.into_iter().zip(&ys)) {
             o.push((lane, y[j]));
         }
@@ -117,8 +134,8 @@ pub fn freivalds_matmul(
     // Right side: z_t over positions in s, u_t over outputs in r, then Σ_t z_t·u_t.
     let mut pairs = Vec::with_capacity(rows_w.len());
     for (t, row) in rows_w.iter().enumerate() {
-        let (z, _) = combination(l, Gate::RlcS, &column(t), true, zero);
-        let (u, _) = combination(l, Gate::RlcR, row, true, zero);
+        let (z, _) = combination(l, Gate::RlcS, Lanes::Copies(&column(t)), zero);
+        let (u, _) = combination(l, Gate::RlcR, Lanes::Copies(row), zero);
         pairs.push((z, u));
     }
     let right = second_phase_sum(l, Gate::Dot2, &pairs)?;
