@@ -413,7 +413,7 @@ impl Circuit<Fr> for ModelCircuit {
                     let acc = m.query_advice(p2.cols[0], Rotation::cur());
                     let next = m.query_advice(p2.cols[0], Rotation::next());
                     let keep = m.query_fixed(consts[0], Rotation::cur());
-                    let start = (0..RLC_WIDTH).fold(keep * acc, |e, _| e * x.clone());
+                    let start = keep * acc * pow(&x, RLC_WIDTH);
                     let sum = (0..RLC_WIDTH).fold(start, |e, i| {
                         e + m.query_advice(lanes[i], Rotation::cur()) * pow(&x, RLC_WIDTH - 1 - i)
                     });
