@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use poai_circuits::halo2::VisibilitySettings;
+use poai_circuits::halo2::{LayoutGoal, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
 
 /// Errors of the bench helpers (fixture files, compilation, environment settings), as the bench binaries
@@ -60,6 +60,12 @@ pub fn visibility_from_env() -> Result<VisibilitySettings, String> {
         output: env_or("POAI_OUTPUT_VISIBILITY", d.output)?,
         params: env_or("POAI_PARAM_VISIBILITY", d.params)?,
     })
+}
+
+/// What model circuits are laid out for, from `POAI_LAYOUT` (`fast`, the default, or `narrow`: fewest
+/// columns, for a batched on-chain key).
+pub fn layout_from_env() -> Result<LayoutGoal, String> {
+    env_or("POAI_LAYOUT", LayoutGoal::Fast)
 }
 
 /// The environment variable `name` parsed, or `default` when it is unset; a bad value names the variable.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use poai_circuits::commit::merkle::MerkleTree;
-use poai_circuits::halo2::{DatasetMode, ParamVisibility, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{DatasetMode, LayoutGoal, ParamVisibility, Visibility, VisibilitySettings};
 use poai_onnx::{io, CompiledModel, QuantConfig};
 use poai_prover::{CircuitKind, DatasetFile, ProofTarget};
 use poai_verifier::{Claims, ProofFile, Provider, VerifierParams, VerifyingKeyFile};
@@ -183,17 +183,18 @@ pub fn run(model: &Path, input: &Path, reference: Option<&Path>, json: bool) -> 
     Ok(())
 }
 
-/// Visibility settings, the dataset file keys are bound to (if any) and the accuracy batch (if any).
-pub type KindArgs<'a> = (VisibilitySettings, Option<&'a Path>, Option<u32>);
+/// Visibility settings, the dataset file keys are bound to (if any), the accuracy batch (if any) and the
+/// layout goal.
+pub type KindArgs<'a> = (VisibilitySettings, Option<&'a Path>, Option<u32>, LayoutGoal);
 
 /// The circuit kind the arguments ask for (a dataset file, checked against the model, gives the tree
 /// depth).
 fn circuit_kind(
     compiled: &CompiledModel,
-    (vis, dataset, batch): KindArgs<'_>,
+    (vis, dataset, batch, layout): KindArgs<'_>,
 ) -> anyhow::Result<CircuitKind> {
     let Some(path) = dataset else {
-        return Ok(CircuitKind::plain(vis));
+        return Ok(CircuitKind::plain(vis).with_layout(layout));
     };
     let (d, _) = read_dataset(path)?;
     d.check_model(compiled)?;
@@ -201,7 +202,7 @@ fn circuit_kind(
         Some(batch) => DatasetMode::Accuracy { depth: d.depth, batch },
         None => DatasetMode::Membership { depth: d.depth },
     };
-    Ok(CircuitKind { vis, dataset: Some(mode) })
+    Ok(CircuitKind::bound(vis, mode).with_layout(layout))
 }
 
 fn read_dataset(path: &Path) -> anyhow::Result<(DatasetFile, MerkleTree)> {
@@ -280,6 +281,7 @@ pub fn setup(
                 "model_commitment": compiled.model_commitment,
                 "visibility": vis,
                 "dataset": kind.dataset,
+                "layout": kind.layout.to_string(),
             })
             .to_string(),
         );
@@ -298,6 +300,10 @@ pub fn setup(
                 format!("{what}, parameters hashed: the keys fit any model of this architecture")
             }
             ParamVisibility::Fixed => format!("{what}, parameters fixed in the keys"),
+        };
+        let what = match kind.layout {
+            LayoutGoal::Fast => what,
+            LayoutGoal::Narrow => format!("{what}, narrow layout (fewest columns)"),
         };
         line(&format!(
             "keys for k = {k} ({what}) written to {} and {} in {:.2?}",
@@ -708,7 +714,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a usable verifying key", p.vk.display()))?;
     let srs_file = poai_prover::Srs::read(p.srs)?;
     let pb = spinner("recomputing the verifying key", json);
-    let kind = CircuitKind { vis: vk_key.header.visibility, dataset: vk_key.header.dataset };
+    let kind = CircuitKind::of(&vk_key.header);
     let expected = poai_prover::verifying_key_file(&rebuilt, &srs_file, kind)?;
     pb.finish_and_clear();
     let same_key = if kind.vis.params == ParamVisibility::Hashed {
@@ -817,9 +823,19 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
     pb.finish_and_clear();
     if let Err(e) = compiled.check_deployable() {
         if !a.allow_oversized {
+            let remedy = match (&key.header.onchain, key.header.layout) {
+                (None, _) => format!(
+                    "make on-chain keys with `poai setup-onchain --vk {}` and generate the verifier from the \
+                     on-chain verifying key",
+                    a.vk.display()
+                ),
+                (Some(_), LayoutGoal::Fast) => "make the on-chain keys at a larger --k, or over a model key \
+                     made with `poai setup --layout narrow` (fewer model-circuit columns to verify)"
+                    .into(),
+                (Some(_), LayoutGoal::Narrow) => "make the on-chain keys at a larger --k".into(),
+            };
             return Err(anyhow::Error::new(e).context(format!(
-                "the verifier for {} cannot be deployed on mainnet (nothing written): make on-chain keys with \
-                 `poai setup-onchain --vk {0}` and generate the verifier from the on-chain verifying key",
+                "the verifier for {} cannot be deployed on mainnet (nothing written): {remedy}",
                 a.vk.display()
             )));
         }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use poai_circuits::halo2::{ParamVisibility, Visibility, VisibilitySettings};
+use poai_circuits::halo2::{LayoutGoal, ParamVisibility, Visibility, VisibilitySettings};
 
 /// Visibility of the model's inputs, outputs and parameters in a proof.
 #[derive(clap::Args, Clone, Copy)]
@@ -36,6 +36,15 @@ struct DatasetArgs {
     /// With `--dataset`: keys for accuracy proofs over this many consecutive rows.
     #[arg(long, requires = "dataset")]
     batch: Option<u32>,
+}
+
+/// What the model circuit's layout is chosen for (fixed by the keys).
+#[derive(clap::Args, Clone, Copy)]
+struct LayoutArgs {
+    /// `fast` (the fastest proof; may add Freivalds checks' second-phase columns) or `narrow` (the
+    /// fewest columns: slower to prove, but a batched on-chain key over it has a smaller verifier).
+    #[arg(long, default_value = "fast")]
+    layout: LayoutGoal,
 }
 
 /// What every proving command takes: the key, the SRS, the output, and the provider to bind.
@@ -137,6 +146,9 @@ enum Command {
         /// Dataset binding the model will be set up with.
         #[command(flatten)]
         dataset: DatasetArgs,
+        /// Layout the model will be set up with.
+        #[command(flatten)]
+        layout: LayoutArgs,
     },
     /// Generate the proving and verifying keys of a compiled model.
     Setup {
@@ -157,6 +169,9 @@ enum Command {
         /// Dataset binding (fixed by the keys).
         #[command(flatten)]
         dataset: DatasetArgs,
+        /// Layout of the model circuit (fixed by the keys).
+        #[command(flatten)]
+        layout: LayoutArgs,
     },
     /// Generate the on-chain keys for a model's verifying key: a compression circuit that verifies the
     /// model's proofs and whose Solidity verifier fits a contract (`poai prove --onchain`, `poai
@@ -359,20 +374,20 @@ fn main() -> ExitCode {
                 poai_onnx::QuantConfig { activation_bits, weight_bits, table_bits, interp_bits, margin };
             commands::compile(&model, &calibration, &output, &cfg, cli.json)
         }
-        Command::Srs { k, model, output, seed, vis, dataset } => commands::srs(
+        Command::Srs { k, model, output, seed, vis, dataset, layout } => commands::srs(
             k,
             model.as_deref(),
-            (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
+            (vis.settings(), dataset.dataset.as_deref(), dataset.batch, layout.layout),
             &output,
             seed,
             cli.json,
         ),
-        Command::Setup { model, srs, pk, vk, vis, dataset } => commands::setup(
+        Command::Setup { model, srs, pk, vk, vis, dataset, layout } => commands::setup(
             &model,
             &srs,
             &pk,
             &vk,
-            (vis.settings(), dataset.dataset.as_deref(), dataset.batch),
+            (vis.settings(), dataset.dataset.as_deref(), dataset.batch, layout.layout),
             cli.json,
         ),
         Command::SetupOnchain { vk, srs, onchain_pk, onchain_vk, k, batch } => {

@@ -11,7 +11,7 @@ use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{description_digest, fr_from_hex, fr_to_hex};
 use poai_circuits::halo2::{
     bind_provider, build_dataset_layout_min_k, build_layout_min_k, CircuitShape, DatasetMode, DatasetRow,
-    ModelCircuit, ParamVisibility, Visibility, VisibilitySettings,
+    LayoutGoal, ModelCircuit, ParamVisibility, Visibility, VisibilitySettings,
 };
 use poai_circuits::ir::Tensor;
 use poai_circuits::model::CompiledModel;
@@ -23,25 +23,38 @@ use crate::onchain::{prove_onchain, OnchainProvingKey};
 use crate::proof::keygen_verifying;
 use crate::{keygen, prove, ProverError, Srs};
 
-/// What a circuit is built for: the model's visibility settings and, for a dataset-bound circuit, its
-/// mode (membership of one row, or accuracy over a batch). Fixed at setup and recorded in key headers.
+/// What a circuit is built for: the model's visibility settings, for a dataset-bound circuit its mode
+/// (membership of one row, or accuracy over a batch), and what its layout is chosen for. Fixed at setup
+/// and recorded in key headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CircuitKind {
     /// Visibility of inputs and outputs (a dataset-bound circuit ignores the input's: rows stay private).
     pub vis: VisibilitySettings,
     /// Dataset binding, if any.
     pub dataset: Option<DatasetMode>,
+    /// The fastest proof, or the fewest columns (for a batched on-chain key).
+    pub layout: LayoutGoal,
 }
 
 impl CircuitKind {
-    /// A plain inference circuit.
+    /// A plain inference circuit with the fastest layout.
     pub fn plain(vis: VisibilitySettings) -> Self {
-        Self { vis, dataset: None }
+        Self { vis, dataset: None, layout: LayoutGoal::Fast }
+    }
+
+    /// A circuit bound to a dataset as `mode` says, with the fastest layout.
+    pub fn bound(vis: VisibilitySettings, mode: DatasetMode) -> Self {
+        Self { dataset: Some(mode), ..Self::plain(vis) }
+    }
+
+    /// The same kind with its layout chosen for `layout`.
+    pub fn with_layout(self, layout: LayoutGoal) -> Self {
+        Self { layout, ..self }
     }
 
     /// The kind a key header records.
     pub fn of(h: &KeyHeader) -> Self {
-        Self { vis: h.visibility, dataset: h.dataset }
+        Self { vis: h.visibility, dataset: h.dataset, layout: h.layout }
     }
 }
 
@@ -64,7 +77,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
         .collect::<Result<_, _>>()
         .map_err(crate::circuit_err)?;
     match kind.dataset {
-        None => circuit(model, Witness::Inputs(&zeros), kind.vis, Provider::NONE),
+        None => circuit(model, Witness::Inputs(&zeros), kind, Provider::NONE),
         Some(mode) => {
             let trace = model.graph.eval_trace(&zeros).map_err(crate::circuit_err)?;
             let rows = (0..mode.rows() as u64)
@@ -75,7 +88,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
                     path: MerklePath::zeros(mode.depth()),
                 })
                 .collect::<Vec<_>>();
-            circuit(model, Witness::Rows(&rows, mode), kind.vis, Provider::NONE)
+            circuit(model, Witness::Rows(&rows, mode), kind, Provider::NONE)
         }
     }
 }
@@ -85,21 +98,21 @@ fn commitment_of(model: &CompiledModel) -> Result<Fr, ProverError> {
         .ok_or_else(|| ProverError::Circuit("the compiled model's commitment is not a field element".into()))
 }
 
-/// The smallest layout of `model` on `witness`, its last instance bound to `provider`.
+/// The smallest layout of `model` on `witness` for `kind`, its last instance bound to `provider`.
 fn circuit(
     model: &CompiledModel,
     witness: Witness<'_>,
-    vis: VisibilitySettings,
+    kind: CircuitKind,
     provider: Provider,
 ) -> Result<ModelCircuit, ProverError> {
-    let (g, commitment) = (&model.graph, commitment_of(model)?);
+    let (g, commitment, vis) = (&model.graph, commitment_of(model)?, kind.vis);
     let mut l = match witness {
         Witness::Inputs(inputs) => {
             let trace = g.eval_trace(inputs).map_err(crate::circuit_err)?;
-            build_layout_min_k(g, &trace, commitment, vis)
+            build_layout_min_k(g, &trace, commitment, vis, kind.layout)
         }
         Witness::Rows(rows, mode) => {
-            build_dataset_layout_min_k(g, rows, commitment, mode, (vis.output, vis.params))
+            build_dataset_layout_min_k(g, rows, commitment, mode, (vis.output, vis.params), kind.layout)
         }
     }
     .map_err(crate::circuit_err)?;
@@ -173,6 +186,7 @@ fn header(
             .then(|| fr_to_hex(&description_digest(&model.graph))),
         visibility: kind.vis,
         shape,
+        layout: kind.layout,
         public: public_layout(model, kind)?,
         dataset: kind.dataset,
         onchain: None,
@@ -320,7 +334,7 @@ fn input_circuits(
         .iter()
         .map(|inputs| {
             let q = model.quantize_inputs(inputs).map_err(crate::circuit_err)?;
-            circuit(model, Witness::Inputs(&q), h.visibility, provider)
+            circuit(model, Witness::Inputs(&q), CircuitKind::of(h), provider)
         })
         .collect()
 }
@@ -373,7 +387,8 @@ pub fn prove_rows(
             })
         })
         .collect::<Result<Vec<_>, ProverError>>()?;
-    finish(model, srs, pk, vec![circuit(model, Witness::Rows(&rows, mode), h.visibility, provider)?], target)
+    let c = circuit(model, Witness::Rows(&rows, mode), CircuitKind::of(h), provider)?;
+    finish(model, srs, pk, vec![c], target)
 }
 
 /// Proves the model circuits with `pk` (one, or a batch for a batched on-chain key) and compresses the

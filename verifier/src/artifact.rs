@@ -7,7 +7,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::fr_to_hex;
-use poai_circuits::halo2::{CircuitShape, DatasetMode, ParamVisibility, VisibilitySettings};
+use poai_circuits::halo2::{CircuitShape, DatasetMode, LayoutGoal, ParamVisibility, VisibilitySettings};
 use poai_circuits::ir::fixed::dequantize;
 use serde::{Deserialize, Serialize};
 
@@ -152,6 +152,10 @@ pub struct KeyHeader {
     pub visibility: VisibilitySettings,
     /// The gates and lookups the circuit configures (needed to read the halo2 key).
     pub shape: CircuitShape,
+    /// What the model circuit's layout was chosen for (proving rebuilds it so); left out when `fast`,
+    /// the default, so key files made before the choice existed read unchanged.
+    #[serde(default, skip_serializing_if = "LayoutGoal::is_fast")]
+    pub layout: LayoutGoal,
     /// Layout of the public instances.
     pub public: Vec<PublicValue>,
     /// For a dataset-bound circuit: membership of one row or accuracy over a batch, and the tree depth.
@@ -600,6 +604,7 @@ mod tests {
             architecture: None,
             visibility: VisibilitySettings { params, ..VisibilitySettings::default() },
             shape: CircuitShape { gates: 0, tables: false, range_columns: 1, slopes: false },
+            layout: LayoutGoal::Fast,
             public,
             dataset: None,
             onchain: Some(OnchainCircuit {
@@ -662,5 +667,16 @@ mod tests {
         assert_eq!(hashed.claims(&instances(&[8, 8])).unwrap().len(), 2);
         let e = hashed.claims(&instances(&[8, 9])).unwrap_err();
         assert!(e.to_string().contains("different models"), "{e}");
+    }
+
+    #[test]
+    fn the_layout_goal_is_recorded_and_an_absent_one_reads_as_fast() {
+        let mut h = header(1, ParamVisibility::Hashed);
+        let fast = serde_json::to_string(&h).unwrap();
+        assert!(!fast.contains("layout"), "a fast key's header is as before the goal existed");
+        assert_eq!(serde_json::from_str::<KeyHeader>(&fast).unwrap().layout, LayoutGoal::Fast);
+        h.layout = LayoutGoal::Narrow;
+        let narrow = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<KeyHeader>(&narrow).unwrap().layout, LayoutGoal::Narrow);
     }
 }

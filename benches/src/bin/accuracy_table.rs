@@ -85,14 +85,14 @@ fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
     let vis = VisibilitySettings { input: Visibility::Private, ..VisibilitySettings::default() };
     // The Merkle cost of one row: a membership circuit minus the plain one with a private input.
     let plain_rows = poai_prover::circuit_rows(&model, CircuitKind::plain(vis))?;
-    let member = CircuitKind { vis, dataset: Some(DatasetMode::Membership { depth: d.depth }) };
+    let member = CircuitKind::bound(vis, DatasetMode::Membership { depth: d.depth });
     let merkle_rows = poai_prover::circuit_rows(&model, member)? - plain_rows;
     let mut out = vec![format!(
         "| {name} | {} rows, depth {}, committed in {commit_ms:.0} ms; accuracy float {float}/{}, quantised {native}/{} | plain circuit {plain_rows} rows; leaf + path {merkle_rows} rows per row |",
         d.rows, d.depth, d.rows, d.rows
     )];
     for &batch in batches {
-        let kind = CircuitKind { vis, dataset: Some(DatasetMode::Accuracy { depth: d.depth, batch }) };
+        let kind = CircuitKind::bound(vis, DatasetMode::Accuracy { depth: d.depth, batch });
         let k = poai_prover::circuit_k(&model, kind)?;
         let rows = poai_prover::circuit_rows(&model, kind)?;
         let srs = Srs::generate_insecure(k, 1)?;

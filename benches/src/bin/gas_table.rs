@@ -12,7 +12,9 @@
 //! Visibilities are `poai setup`'s defaults unless `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY` or
 //! `POAI_PARAM_VISIBILITY` say otherwise (e.g. `POAI_OUTPUT_VISIBILITY=hashed`: one output commitment
 //! instead of one instance per output); quantisation is `poai compile`'s unless `POAI_WEIGHT_BITS`,
-//! `POAI_ACTIVATION_BITS` or `POAI_TABLE_BITS` say otherwise. `POAI_PHASES=1` prints when each step ends.
+//! `POAI_ACTIVATION_BITS` or `POAI_TABLE_BITS` say otherwise. `POAI_LAYOUT=narrow` lays the model
+//! circuit out with the fewest columns (`poai setup --layout narrow`, for batched on-chain keys).
+//! `POAI_PHASES=1` prints when each step ends.
 //!
 //! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FIXTURE ...]`
 
@@ -45,7 +47,8 @@ fn run(
     batch: usize,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let (model, input) = poai_benches::fixture(name)?;
-    let kind = CircuitKind::plain(poai_benches::visibility_from_env()?);
+    let kind = CircuitKind::plain(poai_benches::visibility_from_env()?)
+        .with_layout(poai_benches::layout_from_env()?);
     let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
     let srs = Srs::generate_insecure(k, 1)?;
     phase("srs");

@@ -4,7 +4,8 @@
 //!
 //! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
 //! (visibilities from `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY`, `POAI_PARAM_VISIBILITY`, see
-//! [`poai_benches::visibility_from_env`]; `POAI_LAYOUT_ONLY=1` prints the circuit's size without key
+//! [`poai_benches::visibility_from_env`]; `POAI_LAYOUT=narrow` lays the circuit out with the fewest
+//! columns, see [`poai_benches::layout_from_env`]; `POAI_LAYOUT_ONLY=1` prints the circuit's size without key
 //! generation or proving).
 
 #![allow(
@@ -15,7 +16,7 @@
 
 use std::time::Instant;
 
-use poai_benches::{compiled_fixture, visibility_from_env};
+use poai_benches::{compiled_fixture, layout_from_env, visibility_from_env};
 use poai_circuits::commit::fr_from_hex;
 use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
 use poai_prover::{keygen, prove, Srs};
@@ -26,8 +27,8 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let trace = model.graph.eval_trace(&input)?;
     let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
-    let circuit =
-        ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, visibility_from_env()?)?);
+    let (vis, goal) = (visibility_from_env()?, layout_from_env()?);
+    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, vis, goal)?);
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
     if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {

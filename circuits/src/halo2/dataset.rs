@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::chips::elementwise::{arith, constant_cell, is_zero, max2};
 use super::chips::linear::{matvec, SharedCells};
 use super::chips::poseidon::{hash, HashInput};
-use super::layout::{fe, Gate, Layout, LayoutOptions, Pos};
+use super::layout::{fe, Gate, Layout, LayoutGoal, LayoutOptions, Pos};
 use super::model::{
     commit_model, expose, lay_out_nodes, packed_input, publish, smallest, sum, traced, Cells,
 };
@@ -246,13 +246,14 @@ pub fn build_dataset_layout(
     Ok(l)
 }
 
-/// [`build_dataset_layout`] with the range-table width that gives the smallest circuit.
+/// [`build_dataset_layout`] with the options that give the smallest circuit for `goal`.
 pub fn build_dataset_layout_min_k(
     graph: &QGraph,
     rows: &[DatasetRow],
     commitment: Fr,
     mode: DatasetMode,
     vis: (Visibility, ParamVisibility),
+    goal: LayoutGoal,
 ) -> Result<Layout, CircuitError> {
-    smallest(|options| build_dataset_layout(graph, rows, commitment, mode, vis, options))
+    smallest(|options| build_dataset_layout(graph, rows, commitment, mode, vis, options), goal)
 }

@@ -262,6 +262,48 @@ pub struct Layout {
     pub p2_overrides: Vec<(Pos, Fr)>,
 }
 
+/// What a model circuit's layout is chosen for, among the layouts of least `k`: fixed at setup and recorded
+/// in key headers, so that proving rebuilds the circuit the key was made for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayoutGoal {
+    /// The fastest proof: every technique that lowers `k` or the range columns, Freivalds checks (three
+    /// second-phase columns and two challenges) included.
+    #[default]
+    Fast,
+    /// The fewest columns: no second-phase columns. Each model-circuit column costs the compression
+    /// circuit of an on-chain key rows and its Solidity verifier code, so a batched on-chain key over a
+    /// narrow model circuit stays within EIP-170 where a fast one may not; the model proof is slower.
+    Narrow,
+}
+
+impl LayoutGoal {
+    /// The default goal (key headers leave it out).
+    pub fn is_fast(&self) -> bool {
+        *self == Self::Fast
+    }
+}
+
+impl std::fmt::Display for LayoutGoal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fast => "fast",
+            Self::Narrow => "narrow",
+        })
+    }
+}
+
+impl std::str::FromStr for LayoutGoal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fast" => Ok(Self::Fast),
+            "narrow" => Ok(Self::Narrow),
+            other => Err(format!("unknown layout goal `{other}` (fast or narrow)")),
+        }
+    }
+}
+
 /// How a layout is built: the range table's width and whether dot products share an operand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayoutOptions {

@@ -22,7 +22,7 @@ use thiserror::Error;
 
 pub use circuit::{ModelCircuit, PoaiConfig};
 pub use dataset::{build_dataset_layout, build_dataset_layout_min_k, DatasetMode, DatasetRow};
-pub use layout::{CircuitShape, Layout, Pos};
+pub use layout::{CircuitShape, Layout, LayoutGoal, Pos};
 pub use model::{bind_provider, build_layout, build_layout_min_k};
 pub use visibility::{ParamVisibility, Visibility, VisibilitySettings};
 

@@ -16,7 +16,7 @@ use super::chips::elementwise::{
 use super::chips::linear::{conv2d, linear, matvec, SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
-use super::layout::{fe, Layout, LayoutOptions, Pos, MAX_RANGE_COLUMNS};
+use super::layout::{fe, Layout, LayoutGoal, LayoutOptions, Pos, MAX_RANGE_COLUMNS};
 use super::{CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::{description_digest, INPUT_DOMAIN, MODEL_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
@@ -601,15 +601,15 @@ pub(crate) fn lay_out_nodes(
     Ok(())
 }
 
-/// [`build_layout`] with the range-table width that gives the smallest circuit (ties go to the wider
-/// table, which needs fewer range-check rows).
+/// [`build_layout`] with the options that give the smallest circuit for `goal` (see [`smallest`]).
 pub fn build_layout_min_k(
     graph: &QGraph,
     trace: &[Option<Tensor>],
     commitment: Fr,
     vis: VisibilitySettings,
+    goal: LayoutGoal,
 ) -> Result<Layout, CircuitError> {
-    smallest(|options| build_layout(graph, trace, commitment, vis, options))
+    smallest(|options| build_layout(graph, trace, commitment, vis, options), goal)
 }
 
 /// The smallest of the layouts `build` makes for each range-table width: least `k`, then fewest range
@@ -618,9 +618,10 @@ pub fn build_layout_min_k(
 /// dot blocks are then tried at the chosen width and kept only where they lower `k` or the range pairs:
 /// their gates and rotations cost ~20% of proving time at equal `k` (mlp), so they must pay in rows.
 /// Freivalds checks of convolutions over committed kernels are tried last, kept on the same terms (they
-/// add three second-phase columns and two challenges).
+/// add three second-phase columns and two challenges), and only for [`LayoutGoal::Fast`].
 pub(crate) fn smallest(
     build: impl Fn(LayoutOptions) -> Result<Layout, CircuitError>,
+    goal: LayoutGoal,
 ) -> Result<Layout, CircuitError> {
     let cost = |l: &Layout| (l.k(), l.range_columns);
     let mut best: Option<Layout> = None;
@@ -639,6 +640,9 @@ pub(crate) fn smallest(
     let shared =
         fewest_range_columns(build(LayoutOptions { range_bits: bits, shared_dots: true, freivalds: false })?);
     let best = if cost(&shared) < cost(&best) { shared } else { best };
+    if goal == LayoutGoal::Narrow {
+        return Ok(best);
+    }
     let freivalds = fewest_range_columns(build(LayoutOptions {
         range_bits: bits,
         shared_dots: best.shared_dots,
@@ -659,4 +663,30 @@ fn fewest_range_columns(mut l: Layout) -> Layout {
     }
     l.range_columns = best.1;
     l
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail by panicking")]
+mod tests {
+    use super::*;
+    use halo2_base::halo2_proofs::halo2curves::ff::Field;
+
+    /// An empty layout built as `options` say, `rows` main rows long.
+    fn of_rows(options: LayoutOptions, rows: usize) -> Layout {
+        let mut l = Layout::with_options(options);
+        l.lanes[0].resize(rows, Fr::ZERO);
+        l
+    }
+
+    #[test]
+    fn freivalds_checks_are_taken_only_for_the_fast_goal() {
+        // Here the checks cut the rows fourfold and so lower k (18 -> 17 with the 2^16 range table).
+        let build = |o: LayoutOptions| Ok(of_rows(o, if o.freivalds { 50_000 } else { 200_000 }));
+        let fast = smallest(build, LayoutGoal::Fast).unwrap();
+        assert!(fast.freivalds);
+        assert_eq!(fast.k(), 17);
+        let narrow = smallest(build, LayoutGoal::Narrow).unwrap();
+        assert!(!narrow.freivalds);
+        assert_eq!(narrow.k(), 18);
+    }
 }

@@ -201,7 +201,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     assert!(!o.status.success() && stderr(&o).contains("cannot commit"), "{}", stderr(&o));
 
     // Public inputs and hashed outputs: the proof file states the input values and the output's
-    // commitment, not the outputs.
+    // commitment, not the outputs. The narrow layout is recorded in the keys, and proving rebuilds it.
     run(&[
         "setup",
         p(&d("m.poai")),
@@ -215,7 +215,13 @@ fn setup_prove_verify_and_every_mismatch_fails() {
         "public",
         "--output-visibility",
         "hashed",
+        "--layout",
+        "narrow",
     ]);
+    for key in ["pub.pk", "pub.vk"] {
+        let bytes = std::fs::read(d(key)).unwrap_or_default();
+        assert!(String::from_utf8_lossy(&bytes).contains(r#""layout":"narrow""#), "{key} lacks its layout");
+    }
     run(&[
         "prove",
         p(&d("m.poai")),

@@ -191,10 +191,8 @@ fn accuracy_fixture() -> (poai_verifier::KeyHeader, poai_verifier::ProofFile, po
     let d = DatasetFile::from_jsonl(&rows, std::path::Path::new("rows.jsonl"), &model).unwrap();
     let bytes = d.to_json().unwrap();
     let dataset = DatasetFile::from_json(&bytes, std::path::Path::new("ds.json")).unwrap();
-    let kind = CircuitKind {
-        vis: VisibilitySettings::default(),
-        dataset: Some(DatasetMode::Accuracy { depth: d.depth, batch: 2 }),
-    };
+    let kind =
+        CircuitKind::bound(VisibilitySettings::default(), DatasetMode::Accuracy { depth: d.depth, batch: 2 });
     let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 4).unwrap();
     let (pk, vk) = setup(&model, &srs, kind).unwrap();
     let proof = prove_rows(

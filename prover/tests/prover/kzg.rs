@@ -4,7 +4,9 @@ use std::path::Path;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::commit::{fr_from_hex, model_commitment};
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit, ParamVisibility, VisibilitySettings};
+use poai_circuits::halo2::{
+    build_layout_min_k, LayoutGoal, ModelCircuit, ParamVisibility, VisibilitySettings,
+};
 use poai_circuits::ir::Source;
 use poai_circuits::model::CompiledModel;
 use poai_prover::{keygen, prove, Srs};
@@ -18,7 +20,7 @@ fn try_circuit(
     let q = m.quantize_inputs(input).unwrap();
     let trace = m.graph.eval_trace(&q).unwrap();
     let commitment = fr_from_hex(&m.model_commitment).unwrap();
-    build_layout_min_k(&m.graph, &trace, commitment, vis).map(ModelCircuit::new)
+    build_layout_min_k(&m.graph, &trace, commitment, vis, LayoutGoal::Fast).map(ModelCircuit::new)
 }
 
 /// Default visibility with fixed parameters (the key binds the weights).
