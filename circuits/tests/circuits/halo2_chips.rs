@@ -887,3 +887,64 @@ fn range_checks_of_whole_limbs_bound_the_value() {
         assert_eq!(checked(v, bits).is_ok(), ok, "{v} in {bits} bits");
     }
 }
+
+/// The rescale's overshoot check: an unsaturated value claimed clipped at the top (flag, output and
+/// overshoot `t = q - hi < 0` as the gate wants them, the output's range check redone, the public output
+/// forged) is rejected by `t`'s range check alone: detached from `t`, the same forgery verifies.
+#[test]
+fn rescale_overshoot_check_stops_a_wrong_clamp() {
+    use poai_circuits::halo2::layout::{fe, Gate};
+    let g = two_layer(3, 20, 12, 5);
+    let honest = layout_for(&g, 4);
+    // fc2/rescale saturates to 6 bits.
+    let (lo, hi) = (-32i64, 31i64);
+    let unclipped = |r: usize| {
+        let l = &honest;
+        let on = l.selectors[Gate::Rescale as usize][r] && l.consts[2][r] == fe(hi);
+        let q = (lo..hi).find(|&q| l.lanes[1][r] == fe(q));
+        (on && l.lanes[4][r] == Fr::zero() && l.lanes[5][r] == Fr::zero()).then_some(q).flatten()
+    };
+    let (row, q) = (0..honest.main_rows()).find_map(|r| unclipped(r).map(|q| (r, q))).unwrap();
+    let published = honest.instance_cells.iter().find(|(p, _)| *p == Pos::Lane(3, row)).unwrap().1;
+    let mut l = honest.clone();
+    for (lane, v) in [(4, 1), (3, hi), (6, q - hi), (7, hi - lo)] {
+        l.set(Pos::Lane(lane, row), fe(v));
+    }
+    redo_range_check(&mut l, Pos::Lane(7, row), hi - lo, 0, 6);
+    l.instance[published] = fe(hi);
+    assert!(verify(l.clone()).is_err(), "q = {q} was clamped to {hi}");
+    let (first, t) = (range_check_start(&l, Pos::Lane(6, row)), Pos::Lane(6, row));
+    l.copies.retain(|&copy| copy != (Pos::Rz(first), t));
+    verify(l).unwrap();
+}
+
+/// The overshoot check's width holds every honest overshoot: for each input width, shift, output width
+/// and range table, the extreme inputs (the overshoot grows with `|q|`) stay under it.
+#[test]
+fn rescale_overshoot_width_covers_every_input_of_its_width() {
+    use poai_circuits::halo2::chips::elementwise::overshoot_bits;
+    use poai_circuits::ir::fixed::signed_range;
+    for in_bits in 1..=40u32 {
+        for shift in -6..=24i32 {
+            for out_bits in 1..=16u32 {
+                for range_bits in [8, 10, 12, 14, 16] {
+                    let w = overshoot_bits(in_bits, shift, range_bits);
+                    let (lo, hi) = signed_range(out_bits);
+                    let (xlo, xhi) = signed_range(in_bits);
+                    for x in [i128::from(xlo), i128::from(xhi)] {
+                        let q = if shift > 0 {
+                            (x + (1i128 << (shift - 1))).div_euclid(1i128 << shift)
+                        } else {
+                            x << -shift
+                        };
+                        let t = (q - i128::from(hi)).max(i128::from(lo) - q).max(0);
+                        assert!(
+                            w <= 62 && t < 1i128 << w,
+                            "in {in_bits}, shift {shift}, out {out_bits}: {t} ≥ 2^{w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

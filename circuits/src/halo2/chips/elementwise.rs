@@ -32,7 +32,7 @@ pub fn signed_range_check(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<
 /// (or 0), `c2 = hi`, `c3 = lo`, `c4 = 2^-s` for a negative shift (or 1). Gate: `x·c4 + c1 = q·c0 + r`;
 /// `h, g` boolean and exclusive (hit the top / bottom); `y = q` unless one is set, `y = hi` if `h`,
 /// `y = lo` if `g`; `t = (q - y)(h - g)`; `u = y - lo`. Range checks: `r < 2^s`, `u < 2^bits` (so
-/// `lo <= y <= hi`), `t < 2^(in_bits + 2)` (so the clamp only goes the right way).
+/// `lo <= y <= hi`), `t` by [`overshoot_bits`] (so the clamp only goes the right way).
 pub fn rescale(
     l: &mut Layout,
     src: (Pos, i64),
@@ -62,8 +62,25 @@ pub fn rescale(
     l.copies.push((Pos::Lane(0, row), src.0));
     range_check(l, Pos::Lane(2, row), r as i64, if shift > 0 { s } else { 0 })?;
     range_check(l, Pos::Lane(7, row), u, bits)?;
-    range_check(l, Pos::Lane(6, row), t, (in_bits + 2).min(62))?;
+    range_check(l, Pos::Lane(6, row), t, overshoot_bits(in_bits, shift, l.range_bits))?;
     Ok((Pos::Lane(3, row), y))
+}
+
+/// Width of a rescale's check on its overshoot `t`, for an input of `in_bits` (signed) rescaled by
+/// `shift`. `t` is at most `|q|`, and `|q| <= 2^(in_bits - 1 - s) + 1` when dividing by `2^s`
+/// (`2^(in_bits - 1 + s)` when multiplying), so `t < 2^(max(in_bits - s, 1) + 1)` (`2^(in_bits + s)`).
+/// Soundness needs only a width far below the field's (it keeps `q` a small integer, so the division
+/// holds over the integers), so the width is rounded up to whole range-table limbs: a partial top limb
+/// costs two rows, a whole one row.
+pub fn overshoot_bits(in_bits: u32, shift: i32, range_bits: u32) -> u32 {
+    let s = shift.unsigned_abs();
+    let need = if shift > 0 { in_bits.saturating_sub(s).max(1) + 1 } else { in_bits + s };
+    let whole = need.div_ceil(range_bits.max(1)) * range_bits;
+    if whole <= 62 {
+        whole
+    } else {
+        need.min(62)
+    }
 }
 
 /// `y = max(x, 0)` — `QOp::Relu`, [`RELUS_PER_ROW`] elements to a row. Lanes `3i..3i+3`: `x` (copied),
