@@ -601,7 +601,8 @@ pub(crate) fn lay_out_nodes(
     Ok(())
 }
 
-/// [`build_layout`] with the options that give the smallest circuit for `goal` (see [`smallest`]).
+/// [`build_layout`] with the options that give the smallest circuit for `goal`: least `k`, then fewest
+/// range column pairs; Freivalds checks only for [`LayoutGoal::Fast`].
 pub fn build_layout_min_k(
     graph: &QGraph,
     trace: &[Option<Tensor>],
