@@ -75,7 +75,8 @@ pub fn rescale(
 pub fn overshoot_bits(in_bits: u32, shift: i32, range_bits: u32) -> u32 {
     let s = shift.unsigned_abs();
     let need = if shift > 0 { in_bits.saturating_sub(s).max(1) + 1 } else { in_bits + s };
-    let whole = need.div_ceil(range_bits.max(1)) * range_bits;
+    let limb = range_bits.max(1);
+    let whole = need.div_ceil(limb) * limb;
     if whole <= 62 {
         whole
     } else {
