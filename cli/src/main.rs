@@ -356,6 +356,11 @@ enum DatasetCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every command does field arithmetic (commitments, keys, proofs); stop with a reason, not SIGILL.
+    if let Err(e) = poai_prover::check_cpu() {
+        output::error(&e.into());
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Inspect { model } => commands::inspect(&model, cli.json),
         Command::Compile {

@@ -76,4 +76,13 @@ pub enum ProverError {
         /// The requested k.
         k: u32,
     },
+    /// This CPU lacks instructions the field arithmetic was built with (see [`crate::check_cpu`]).
+    #[error(
+        "this CPU lacks {missing}, which poai's x86_64 field arithmetic uses; run on a CPU from 2015 or \
+         later (Intel Broadwell, AMD Zen), or build without the `asm` feature of halo2-axiom"
+    )]
+    UnsupportedCpu {
+        /// The missing instruction-set extensions.
+        missing: &'static str,
+    },
 }

@@ -8,6 +8,7 @@
 //! rows, their Merkle tree and the dataset file; proofs of membership and of accuracy).
 
 pub mod artifacts;
+mod cpu;
 pub mod dataset;
 mod dev_srs;
 mod error;
@@ -22,6 +23,7 @@ pub use artifacts::{
     circuit_k, circuit_rows, prove_batch, prove_model, prove_rows, read_pk, setup, verifying_key_file,
     CircuitKind, ProofTarget, ProvingKeyFile,
 };
+pub use cpu::check_cpu;
 pub use dataset::DatasetFile;
 pub use error::ProverError;
 pub use onchain::{read_onchain_pk, setup_onchain, OnchainProvingKey, DEFAULT_ONCHAIN_K, MAX_ONCHAIN_BATCH};

@@ -26,6 +26,7 @@ pub fn keygen(
     params: &ParamsKZG<Bn256>,
     circuit: &ModelCircuit,
 ) -> Result<ProvingKey<G1Affine>, ProverError> {
+    crate::check_cpu()?;
     let vk = keygen_verifying(params, circuit)?;
     keygen_pk(params, vk, circuit).map_err(plonk("proving key generation"))
 }
@@ -45,6 +46,7 @@ pub fn prove(
     pk: &ProvingKey<G1Affine>,
     circuit: &ModelCircuit,
 ) -> Result<Vec<u8>, ProverError> {
+    crate::check_cpu()?;
     let mut transcript = ProofWriter::init(Vec::new());
     prove_into(params, pk, circuit, &mut transcript, "proving")?;
     Ok(transcript.finalize())
