@@ -8,9 +8,8 @@
 #![allow(missing_docs, clippy::expect_used, reason = "criterion harness")]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use poai_benches::{compiled_fixture, layout_from_env, visibility_from_env};
-use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_benches::{compiled_fixture, model_circuit};
+use poai_circuits::halo2::ModelCircuit;
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
@@ -33,11 +32,7 @@ const FIXTURES: &[&str] = &["sigmoid_tanh_mlp", "attention"];
 /// The circuit of `name` on its sample input.
 fn circuit(name: &str) -> ModelCircuit {
     let (model, input) = compiled_fixture(name).expect("fixture compiles");
-    let trace = model.graph.eval_trace(&input).expect("eval");
-    let commitment = fr_from_hex(&model.model_commitment).expect("commitment");
-    let vis = visibility_from_env().expect("visibility");
-    let goal = layout_from_env().expect("layout goal");
-    ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, vis, goal).expect("layout"))
+    model_circuit(&model, &input).expect("circuit")
 }
 
 /// Key generation, proving and verification of each model in `names`, in the group `group_name`.

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use poai_circuits::halo2::{LayoutGoal, VisibilitySettings};
+use poai_circuits::commit::fr_from_hex;
+use poai_circuits::halo2::{build_layout_min_k, LayoutGoal, ModelCircuit, VisibilitySettings};
+use poai_circuits::ir::Tensor;
 use poai_onnx::{io, CompiledModel, QuantConfig};
 
 /// Errors of the bench helpers (fixture files, compilation, environment settings), as the bench binaries
@@ -29,10 +31,19 @@ pub fn fixture(name: &str) -> Result<(CompiledModel, Vec<Vec<f32>>), BenchError>
 }
 
 /// [`fixture`] with its sample input quantised (what the circuit and `QGraph::eval` take).
-pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<poai_circuits::ir::Tensor>), BenchError> {
+pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<Tensor>), BenchError> {
     let (model, input) = fixture(name)?;
     let q = model.quantize_inputs(&input)?;
     Ok((model, q))
+}
+
+/// The circuit of `model` on its quantised `input` (evaluation trace and layout), with the visibilities
+/// and layout goal from the environment ([`visibility_from_env`], [`layout_from_env`]).
+pub fn model_circuit(model: &CompiledModel, input: &[Tensor]) -> Result<ModelCircuit, BenchError> {
+    let trace = model.graph.eval_trace(input)?;
+    let commitment = fr_from_hex(&model.model_commitment).ok_or("bad model commitment")?;
+    let (vis, goal) = (visibility_from_env()?, layout_from_env()?);
+    Ok(ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, vis, goal)?))
 }
 
 /// Quantisation settings from the environment, defaulting to `poai compile`'s: `POAI_WEIGHT_BITS`,

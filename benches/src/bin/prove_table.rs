@@ -16,19 +16,14 @@
 
 use std::time::Instant;
 
-use poai_benches::{compiled_fixture, layout_from_env, visibility_from_env};
-use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::{build_layout_min_k, ModelCircuit};
+use poai_benches::{compiled_fixture, model_circuit};
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
 fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let (model, input) = compiled_fixture(name)?;
     let t = Instant::now();
-    let trace = model.graph.eval_trace(&input)?;
-    let commitment = fr_from_hex(&model.model_commitment).ok_or("bad commitment")?;
-    let (vis, goal) = (visibility_from_env()?, layout_from_env()?);
-    let circuit = ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, vis, goal)?);
+    let circuit = model_circuit(&model, &input)?;
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
     if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {
