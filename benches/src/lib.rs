@@ -2,8 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use poai_circuits::commit::fr_from_hex;
-use poai_circuits::halo2::{build_layout_min_k, LayoutGoal, ModelCircuit, VisibilitySettings};
+use poai_circuits::halo2::{LayoutGoal, ModelCircuit, VisibilitySettings};
 use poai_circuits::ir::Tensor;
 use poai_onnx::{io, CompiledModel, QuantConfig};
 
@@ -37,13 +36,11 @@ pub fn compiled_fixture(name: &str) -> Result<(CompiledModel, Vec<Tensor>), Benc
     Ok((model, q))
 }
 
-/// The circuit of `model` on its quantised `input` (evaluation trace and layout), with the visibilities
-/// and layout goal from the environment ([`visibility_from_env`], [`layout_from_env`]).
+/// The circuit `poai prove` proves for `model` on its quantised `input` (no provider bound), with the
+/// visibilities and layout goal from the environment ([`visibility_from_env`], [`layout_from_env`]).
 pub fn model_circuit(model: &CompiledModel, input: &[Tensor]) -> Result<ModelCircuit, BenchError> {
-    let trace = model.graph.eval_trace(input)?;
-    let commitment = fr_from_hex(&model.model_commitment).ok_or("bad model commitment")?;
     let (vis, goal) = (visibility_from_env()?, layout_from_env()?);
-    Ok(ModelCircuit::new(build_layout_min_k(&model.graph, &trace, commitment, vis, goal)?))
+    Ok(poai_prover::inference_circuit(model, input, vis, goal, poai_verifier::Provider::NONE)?)
 }
 
 /// Quantisation settings from the environment, defaulting to `poai compile`'s: `POAI_WEIGHT_BITS`,

@@ -120,6 +120,18 @@ fn circuit(
     Ok(ModelCircuit::new(l))
 }
 
+/// The circuit that [`prove_model`] proves for `model` on quantised `inputs`, laid out for `vis` and
+/// `layout` and bound to `provider`, without keys: what benchmarks time keygen and proving on.
+pub fn inference_circuit(
+    model: &CompiledModel,
+    inputs: &[Tensor],
+    vis: VisibilitySettings,
+    layout: LayoutGoal,
+    provider: Provider,
+) -> Result<ModelCircuit, ProverError> {
+    circuit(model, Witness::Inputs(inputs), CircuitKind::plain(vis).with_layout(layout), provider)
+}
+
 /// Circuit size of a compiled model built as `kind` says (the SRS must have at least this `k`).
 pub fn circuit_k(model: &CompiledModel, kind: CircuitKind) -> Result<u32, ProverError> {
     Ok(structure(model, kind)?.layout.k())

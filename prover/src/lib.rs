@@ -20,8 +20,8 @@ use std::io::Write;
 use std::path::Path;
 
 pub use artifacts::{
-    circuit_k, circuit_rows, prove_batch, prove_model, prove_rows, read_pk, setup, verifying_key_file,
-    CircuitKind, ProofTarget, ProvingKeyFile,
+    circuit_k, circuit_rows, inference_circuit, prove_batch, prove_model, prove_rows, read_pk, setup,
+    verifying_key_file, CircuitKind, ProofTarget, ProvingKeyFile,
 };
 pub use cpu::check_cpu;
 pub use dataset::DatasetFile;
