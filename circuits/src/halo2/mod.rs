@@ -14,6 +14,7 @@
 pub mod chips;
 pub mod circuit;
 pub mod dataset;
+pub mod forgery;
 pub mod layout;
 pub mod model;
 pub mod visibility;

@@ -34,6 +34,12 @@ pub(crate) fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), Ci
     matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
 }
 
+/// Signed width of a sum of `count` values of signed width `bits`: `|Σ| <= count·2^(bits-1) <=
+/// 2^(bits - 1 + ceil(log2 count))`.
+fn sum_bits(bits: u32, count: usize) -> u32 {
+    bits + (usize::BITS - count.saturating_sub(1).leading_zeros())
+}
+
 /// For each output element of a reduction over `axes`, the flat indices of the input elements it sums.
 fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
     let strides = crate::ir::strides(shape);
@@ -394,7 +400,7 @@ pub(crate) fn lay_out_nodes(
                         _ => {
                             let d = if p.count_include_pad { padded } else { window.len() as i64 };
                             let total = sum(l, &window)?;
-                            div_round(l, total, d)?
+                            div_round(l, total, d, sum_bits(bits, window.len()))?
                         }
                     });
                 }
@@ -404,11 +410,16 @@ pub(crate) fn lay_out_nodes(
                 let x = get(cells, 0)?;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
                 let mean = matches!(node.op, QOp::ReduceMean { .. });
+                let bits = in_fmt(0)?.bits;
                 let mut out = Vec::new();
                 for group in reduction_groups(&shape, axes) {
                     let cells_in: Cells = group.iter().map(|&i| x[i]).collect();
                     let total = sum(l, &cells_in)?;
-                    out.push(if mean { div_round(l, total, cells_in.len() as i64)? } else { total });
+                    out.push(if mean {
+                        div_round(l, total, cells_in.len() as i64, sum_bits(bits, cells_in.len()))?
+                    } else {
+                        total
+                    });
                 }
                 out
             }
@@ -493,6 +504,8 @@ pub(crate) fn lay_out_nodes(
                 let one = 1i64 << out_scale;
                 // sum(e) < len · 2^(out_bits - 1); the divisor bound follows from the formats alone.
                 let dbits = exp.out_bits + (usize::BITS - len.leading_zeros()) + 2;
+                // |e| < 2^(out_bits - 1), so |e·2^out_scale| <= 2^(out_bits + out_scale - 1).
+                let nbits = exp.out_bits + out_scale;
                 let mut out = vec![(Pos::Lane(0, 0), 0i64); x.len()];
                 for o in 0..x.len() / (len * inner).max(1) {
                     for i in 0..inner {
@@ -512,7 +525,7 @@ pub(crate) fn lay_out_nodes(
                         for (&t, &ej) in idx.iter().zip(&e) {
                             let z = shared.zero(l);
                             let num = arith(l, ej, z, [one, 0, 0, 0]);
-                            out[t] = var_div(l, num, total, dbits)?;
+                            out[t] = var_div(l, num, total, dbits, nbits)?;
                         }
                     }
                 }
@@ -524,20 +537,22 @@ pub(crate) fn lay_out_nodes(
                 let n: usize = graph.value(node.inputs[0])?.shape[*axis..].iter().product();
                 let one = 1i64 << out_scale;
                 let mut out = Vec::with_capacity(x.len());
+                // |x|, |mean| <= 2^(bits-1), so |x - mean| <= 2^bits and (x - mean)^2 <= 2^(2·bits).
+                let (sq_bits, d_bits) = (2 * bits + 1, bits + 1);
                 for row in x.chunks(n.max(1)) {
                     let total = sum(l, row)?;
-                    let mean = div_round(l, total, n as i64)?;
+                    let mean = div_round(l, total, n as i64, sum_bits(bits, n))?;
                     let d: Cells = row.iter().map(|&c| arith(l, c, mean, [1, -1, 0, 0])).collect();
                     let sq: Cells = d.iter().map(|&c| arith(l, c, c, [0, 0, 1, 0])).collect();
                     let ss = sum(l, &sq)?;
-                    let var = div_round(l, ss, n as i64)?;
+                    let var = div_round(l, ss, n as i64, sum_bits(sq_bits, n))?;
                     let z = shared.zero(l);
                     let v = arith(l, var, z, [1, 0, 0, (*eps).max(1)]);
                     // |x - mean| < 2^bits, so sd <= 2^bits and 2·sd < 2^(bits + 2).
                     let sd = sqrt_round(l, v, bits + 4)?;
                     for &dj in &d {
                         let num = arith(l, dj, z, [one, 0, 0, 0]);
-                        out.push(var_div(l, num, sd, bits + 2)?);
+                        out.push(var_div(l, num, sd, bits + 2, d_bits + out_scale)?);
                     }
                 }
                 out

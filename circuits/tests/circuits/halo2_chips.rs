@@ -544,25 +544,7 @@ fn interp_tanh(n: usize) -> (QGraph, poai_circuits::ir::TableSpec) {
     (g, spec)
 }
 
-/// The first range-check row of `cell`'s check (the running sum copy-constrained to it).
-fn range_check_start(l: &Layout, cell: Pos) -> usize {
-    match l.copies.iter().find(|(a, b)| *b == cell && matches!(a, Pos::Rz(_))) {
-        Some(&(Pos::Rz(first), _)) => first,
-        _ => panic!("{cell:?} has no range check"),
-    }
-}
-
-/// Rewrites the limbs and running sums of `cell`'s range check as the library's range chip would for
-/// `value` (checked as `value + offset` in `[0, 2^bits)`), so a forged cell keeps a consistent check.
-fn redo_range_check(l: &mut Layout, cell: Pos, value: i64, offset: i64, bits: u32) {
-    use poai_circuits::halo2::chips::range::range_check_offset;
-    let first = range_check_start(l, cell);
-    let mut redo = Layout::new(l.range_bits);
-    range_check_offset(&mut redo, cell, value, offset, bits).unwrap();
-    assert_eq!(redo.rc_coeffs, l.rc_coeffs[first..first + redo.rc.len()]);
-    l.rc[first..first + redo.rc.len()].copy_from_slice(&redo.rc);
-    l.rz[first..first + redo.rz.len()].copy_from_slice(&redo.rz);
-}
+use poai_circuits::halo2::forgery::{detach_range_check, redo_range_check};
 
 /// A prover claiming another output with every gate and lookup satisfied: only the range checks of the
 /// interpolation stand in the way (the public output is forged along with the witness).
@@ -590,7 +572,7 @@ fn interpolation_range_checks_stop_consistent_forgeries() {
         l.set(Pos::TabD(i), fe(d));
         l.instance[1 + i] = fe(c + t);
         // The output's own range check, redone for the forged output.
-        redo_range_check(l, Pos::Lane(7, rows[i]), c + t, 1 << (spec.out_bits - 1), spec.out_bits);
+        redo_range_check(l, Pos::Lane(7, rows[i]), c + t).unwrap();
     };
     for (i, &x) in xs.iter().enumerate() {
         let (q, r) = spec.split(x);
@@ -654,10 +636,9 @@ fn interpolation_output_range_check_stops_fractional_steps() {
         l.set(Pos::Lane(6, rows[i]), fe(e2));
         l.set(Pos::Lane(7, rows[i]), y2);
         l.instance[1 + i] = y2;
-        redo_range_check(&mut l, Pos::Lane(6, rows[i]), e2, 0, f);
+        redo_range_check(&mut l, Pos::Lane(6, rows[i]), e2).unwrap();
         assert!(verify(l.clone()).is_err(), "x = {x}: a fractional step was accepted");
-        let (first, y) = (range_check_start(&l, Pos::Lane(7, rows[i])), Pos::Lane(7, rows[i]));
-        l.copies.retain(|&copy| copy != (Pos::Rz(first), y));
+        detach_range_check(&mut l, Pos::Lane(7, rows[i])).unwrap();
         verify(l).unwrap_or_else(|err| panic!("x = {x}: the forgery fails elsewhere too: {err}"));
     }
 }
@@ -910,11 +891,10 @@ fn rescale_overshoot_check_stops_a_wrong_clamp() {
     for (lane, v) in [(4, 1), (3, hi), (6, q - hi), (7, hi - lo)] {
         l.set(Pos::Lane(lane, row), fe(v));
     }
-    redo_range_check(&mut l, Pos::Lane(7, row), hi - lo, 0, 6);
+    redo_range_check(&mut l, Pos::Lane(7, row), hi - lo).unwrap();
     l.instance[published] = fe(hi);
     assert!(verify(l.clone()).is_err(), "q = {q} was clamped to {hi}");
-    let (first, t) = (range_check_start(&l, Pos::Lane(6, row)), Pos::Lane(6, row));
-    l.copies.retain(|&copy| copy != (Pos::Rz(first), t));
+    detach_range_check(&mut l, Pos::Lane(6, row)).unwrap();
     verify(l).unwrap();
 }
 

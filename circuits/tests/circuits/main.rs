@@ -10,6 +10,7 @@
 
 mod commit;
 mod dataset;
+mod forgery;
 mod freivalds;
 mod halo2_chips;
 mod hashing;

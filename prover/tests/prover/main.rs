@@ -8,6 +8,7 @@
     reason = "tests fail by panicking"
 )]
 
+mod forgery;
 mod kzg;
 mod readers;
 mod srs;

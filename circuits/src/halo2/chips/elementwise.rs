@@ -6,6 +6,8 @@ use crate::halo2::CircuitError;
 use crate::ir::fixed::signed_range;
 
 /// `lane1 = c0 · lane0 + c1` (lane 0 copied from `src`); returns the new cell.
+///
+/// Uniqueness: the output is a polynomial in a copied cell and constants; no free witness.
 pub fn affine(l: &mut Layout, src: (Pos, i64), mul: i64, add: i64) -> (Pos, i64) {
     let row = l.push_row();
     l.selectors[Gate::Affine as usize][row] = true;
@@ -33,6 +35,15 @@ pub fn signed_range_check(l: &mut Layout, src: (Pos, i64), bits: u32) -> Result<
 /// `h, g` boolean and exclusive (hit the top / bottom); `y = q` unless one is set, `y = hi` if `h`,
 /// `y = lo` if `g`; `t = (q - y)(h - g)`; `u = y - lo`. Range checks: `r < 2^s`, `u < 2^bits` (so
 /// `lo <= y <= hi`), `t` by [`overshoot_bits`] (so the clamp only goes the right way).
+///
+/// Uniqueness (over the field), for an integer input `x`: `h, g` are bits and not both set. `u`'s check
+/// makes `y` an integer in `[lo, hi]`. Then `q` is an integer below `2^63`: `q = y` if neither flag is
+/// set, `q = hi + t` if `h`, `q = lo - t` if `g`, with `t` range-checked. `r` is range-checked, so
+/// `x·c4 + c1 = q·c0 + r` holds over the integers (every term far below the modulus) and has one
+/// solution with `0 <= r < 2^s`: `q = round(x / 2^s)`. The flags are then forced: `h` with `q < hi`
+/// makes `t < 0`, neither flag with `q > hi` makes `u >= 2^bits` (likewise below), so `y = clamp(q)`;
+/// `q = hi` with `h = 1` gives the same `y`. Forgery tests: `remainder_out_of_range_...` and
+/// `rescale_overshoot_check_stops_a_wrong_clamp`.
 pub fn rescale(
     l: &mut Layout,
     src: (Pos, i64),
@@ -87,6 +98,11 @@ pub fn overshoot_bits(in_bits: u32, shift: i32, range_bits: u32) -> u32 {
 /// `y = max(x, 0)` — `QOp::Relu`, [`RELUS_PER_ROW`] elements to a row. Lanes `3i..3i+3`: `x` (copied),
 /// `y`, `u = y - x`. Gate (each triple; an unused triple holds zeros, which satisfy it): `y·u = 0`,
 /// `u = y - x`. Range checks: `y, u < 2^bits`, so `y >= 0`, `y >= x` and one of them is tight.
+///
+/// Uniqueness: `y` and `u` are integers in `[0, 2^bits)` by their checks, and `x = y - u` an integer cell,
+/// so `y·u = 0` (a product of two small integers, zero in the field only if zero over the integers) means
+/// `y = 0, u = -x` (so `x <= 0`) or `u = 0, y = x` (so `x >= 0`): `y = max(x, 0)`, at `x = 0` both the
+/// same. Forgery test: `relu_and_max_forgeries_are_stopped_by_their_range_checks`.
 pub fn relu(l: &mut Layout, xs: &[(Pos, i64)], bits: u32) -> Result<Vec<(Pos, i64)>, CircuitError> {
     let mut out = Vec::with_capacity(xs.len());
     for chunk in xs.chunks(RELUS_PER_ROW) {
@@ -118,6 +134,10 @@ pub const RELUS_PER_ROW: usize = super::super::layout::LANES / 3;
 /// `m = max(a, b)` for two signed `bits`-wide values. Lanes: `a`, `b` (both copied), `m`, `u = m - a`,
 /// `v = m - b`. Gate: `u·v = 0` and the two differences. Range checks: `u, v < 2^bits`, so `m` is at least
 /// both and equals one of them.
+///
+/// Uniqueness: `u, v` are integers in `[0, 2^bits)`, so `m = a + u` is an integer, `u·v = 0` holds over
+/// the integers, and `m >= a`, `m >= b` with equality for one of them: `m = max(a, b)` (a tie gives the
+/// same value either way). Forgery test: `relu_and_max_forgeries_are_stopped_by_their_range_checks`.
 pub fn max2(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
     let m = a.1.max(b.1);
     let (u, v) = (m - a.1, m - b.1);
@@ -134,6 +154,8 @@ pub fn max2(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), bits: u32) -> Result<(
 }
 
 /// `y = c0·a + c1·b + c2·a·b + c3` on two cells (copied). Lanes: `a`, `b`, `y`.
+///
+/// Uniqueness: `y` is a polynomial in two copied cells and constants; no free witness.
 pub fn arith(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), c: [i64; 4]) -> (Pos, i64) {
     let y = c[0]
         .wrapping_mul(a.1)
@@ -153,12 +175,50 @@ pub fn arith(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), c: [i64; 4]) -> (Pos,
     (Pos::Lane(2, row), y)
 }
 
-/// `y = round(n / d)` (ties up) for a constant `d > 0` — the division of `AvgPool` and `ReduceMean`.
+/// Signed width `w` that holds `round(n / d)` for every `|n| <= 2^(n_bits - 1)` and `d >= d_min >= 1`:
+/// `|round(n / d)| <= 2^(n_bits - 1) / d_min + 1/2 <= B = floor(2^(n_bits - 1) / d_min) + 1`, and
+/// `[-B, B]` lies in `[-2^(w-1), 2^(w-1))` for `w = bitlen(B) + 1`. A function of the formats alone, so
+/// the quotient's range check is part of the circuit, never chosen by the witness.
+pub fn quotient_bits(n_bits: u32, d_min: i64) -> Result<u32, CircuitError> {
+    if n_bits == 0 || n_bits > 62 || d_min < 1 {
+        return Err(CircuitError::Layout(format!(
+            "quotient of a {n_bits}-bit numerator by at least {d_min}"
+        )));
+    }
+    let bound = (1i64 << (n_bits - 1)) / d_min + 1;
+    let w = 64 - bound.leading_zeros() + 1;
+    if w > 62 {
+        return Err(CircuitError::Layout(format!("quotient of {w} bits is wider than supported")));
+    }
+    Ok(w)
+}
+
+/// Range-checks the quotient cell `y` to the signed width `w`, after checking that the honest value fits
+/// (a value outside would mean the width passed for the numerator was wrong: a chip bug).
+fn quotient_range_check(l: &mut Layout, y: (Pos, i64), w: u32) -> Result<(), CircuitError> {
+    let half = 1i64 << (w - 1);
+    if y.1 < -half || y.1 >= half {
+        return Err(CircuitError::Layout(format!("quotient {} outside its {w}-bit range", y.1)));
+    }
+    signed_range_check(l, y, w)
+}
+
+/// `y = round(n / d)` (ties up) for a constant `d > 0` — the division of `AvgPool`, `ReduceMean` and
+/// `LayerNorm`'s mean and variance; `n` is a signed `n_bits`-wide integer (`|n| <= 2^(n_bits - 1)`).
+///
 /// Lanes: `n` (copied), `y`, `r`, `s = 2d - 1 - r`; constant `c0 = d`. Gate: `2n + d = 2d·y + r`.
-/// Range checks: `r, s < 2^b` with `2^b >= 2d`, so `0 <= r < 2d`.
-pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64) -> Result<(Pos, i64), CircuitError> {
+/// Range checks: `r, s < 2^b` with `2^b >= 2d`, and `y` signed to [`quotient_bits`]`(n_bits, d)`.
+///
+/// Uniqueness (over the field): `r + s = 2d - 1` with both in `[0, 2^b)` makes `r` an integer in
+/// `[0, 2d)`; `y` is an integer below `2^62`; `n` is an integer cell. Every term of the gate is then an
+/// integer of magnitude below `2^128`, far from the modulus, so the gate holds over the integers, where
+/// `2d·y + r = 2n + d` with `0 <= r < 2d` has the one solution `y = floor((2n + d) / 2d)`. Without the
+/// check on `y`, any other `r'` in range gives the field fraction `y' = y + (r - r') / 2d`, which a later
+/// multiply can bring back to a wrong integer (issue #22's AvgPool forgery).
+pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64, n_bits: u32) -> Result<(Pos, i64), CircuitError> {
     let y = crate::ir::fixed::div_round(n.1, d)
         .ok_or_else(|| CircuitError::Layout(format!("division by {d}")))?;
+    let w = quotient_bits(n_bits, d)?;
     let r = 2 * n.1 + d - 2 * d * y;
     let s = 2 * d - 1 - r;
     let row = l.push_row();
@@ -171,15 +231,28 @@ pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64) -> Result<(Pos, i64), Ci
     let bits = 64 - (2 * d - 1).leading_zeros();
     range_check(l, Pos::Lane(2, row), r, bits)?;
     range_check(l, Pos::Lane(3, row), s, bits)?;
+    quotient_range_check(l, (Pos::Lane(1, row), y), w)?;
     Ok((Pos::Lane(1, row), y))
 }
 
-/// `y = round(n / d)` (ties up) for a witnessed divisor `d >= 1` that lies below `2^(bits-1)`.
-/// Lanes: `n`, `d` (both copied), `y`, `r`, `s = 2d - 1 - r`. Range checks: `r, s < 2^bits`, so
-/// `0 <= r < 2d`. `bits` comes from the formats, never from the witness.
-pub fn var_div(l: &mut Layout, n: (Pos, i64), d: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
+/// `y = round(n / d)` (ties up) for a witnessed divisor `d >= 1` that lies below `2^(bits-1)`, and a
+/// signed `n_bits`-wide numerator. Lanes: `n`, `d` (both copied), `y`, `r`, `s = 2d - 1 - r`. Range
+/// checks: `r, s < 2^bits`, so `0 <= r < 2d` and `d <= 2^bits`; `y` signed to
+/// [`quotient_bits`]`(n_bits, 1)`. `bits` and `n_bits` come from the formats, never from the witness.
+///
+/// Uniqueness: as for [`div_round`]. `d` is a copy of an integer cell, and `2d - 1 = r + s` with both
+/// range-checked makes it at least 1 and at most `2^bits`; with `y` an integer below `2^62` the gate holds
+/// over the integers and pins `y` to `floor((2n + d) / 2d)`. `d = 0` has no witness (`s = -1 - r`).
+pub fn var_div(
+    l: &mut Layout,
+    n: (Pos, i64),
+    d: (Pos, i64),
+    bits: u32,
+    n_bits: u32,
+) -> Result<(Pos, i64), CircuitError> {
     let y = crate::ir::fixed::div_round(n.1, d.1)
         .ok_or_else(|| CircuitError::Layout(format!("division by {}", d.1)))?;
+    let w = quotient_bits(n_bits, 1)?;
     let r = 2 * n.1 + d.1 - 2 * d.1 * y;
     let s = 2 * d.1 - 1 - r;
     let row = l.push_row();
@@ -191,17 +264,27 @@ pub fn var_div(l: &mut Layout, n: (Pos, i64), d: (Pos, i64), bits: u32) -> Resul
     l.copies.push((Pos::Lane(1, row), d.0));
     range_check(l, Pos::Lane(3, row), r, bits)?;
     range_check(l, Pos::Lane(4, row), s, bits)?;
+    quotient_range_check(l, (Pos::Lane(2, row), y), w)?;
     Ok((Pos::Lane(2, row), y))
 }
 
 /// `s = round(sqrt(v))` for `v >= 0`. Lanes: `v` (copied), `s`, `a = 4v - (2s-1)^2 + z`,
-/// `b = (2s+1)^2 - 1 - 4v`, `z`; `z` is boolean with `z·s = 0`. `a, b` are range-checked non-negative with
-/// `bits` (static: the bit width of `v` plus 3), which pins `s` to the unique integer with
-/// `(2s-1)^2 <= 4v < (2s+1)^2`, except that `z = 1` (possible only for `s = 0`) waives the lower bound,
-/// which `s = 0` cannot meet: then `4v < 1`, so `v = 0`.
+/// `b = (2s+1)^2 - 1 - 4v`, `z`; `z` is boolean with `z·s = 0`. Range checks: `a, b < 2^bits` (`bits`
+/// static: the bit width of `v` plus 3) and `s < 2^(bits - 2)`.
+///
+/// Uniqueness: `s` is an integer in `[0, 2^(bits-2))` (its own check), and `v` an integer cell, so `a` and
+/// `b` are integers far below the modulus and the checks say `(2s-1)^2 - z <= 4v < (2s+1)^2` over the
+/// integers, which holds for exactly one `s >= 1` (intervals of consecutive `s` do not overlap); `z = 1`
+/// (forced to `s = 0`) waives the lower bound, which `s = 0` cannot meet otherwise: then `4v < 1`, so
+/// `v = 0`. The check on `s` loses no honest witness: `a + b = 8s - 1 + z < 2^(bits+1)` gives
+/// `s < 2^(bits-2)`. Without it, `s = j + 1/2` satisfies the gate with `z = 0` and in-range `a, b` (issue
+/// #22's half-integer root).
 pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64), CircuitError> {
     if v.1 < 0 {
         return Err(CircuitError::Layout("square root of a negative value".into()));
+    }
+    if bits < 3 {
+        return Err(CircuitError::Layout(format!("square root checked to {bits} bits")));
     }
     let s = crate::ir::fixed::isqrt_round(v.1);
     let z = i64::from(s == 0);
@@ -215,6 +298,7 @@ pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64)
     l.copies.push((Pos::Lane(0, row), v.0));
     range_check(l, Pos::Lane(2, row), a, bits)?;
     range_check(l, Pos::Lane(3, row), b, bits)?;
+    range_check(l, Pos::Lane(1, row), s, bits - 2)?;
     Ok((Pos::Lane(1, row), s))
 }
 
@@ -298,6 +382,10 @@ pub fn sqrt(
 
 /// `z = 1` if `a = 0`, else `z = 0`: a free inverse witness `w` (a row of its own, no gate) with
 /// `z = 1 - a·w` and `a·z = 0` (copy-constrained to the zero cell).
+///
+/// Uniqueness: for `a = 0`, `z = 1 - 0·w = 1` whatever `w` holds (`w` is free but nothing else reads it);
+/// for `a != 0`, `a·z = 0` in a field forces `z = 0` (and `w = 1/a`). Forgery test:
+/// `is_zero_flags_cannot_be_flipped`.
 pub fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
     let inverse = if a.1 == 0 { fe(0) } else { fe(a.1).invert().unwrap_or(fe(0)) };
     let w = (l.push_witness(inverse), 0);
@@ -335,7 +423,7 @@ pub fn reciprocal(
     let a_zero = is_zero(l, a, zero);
     let d = arith(l, a, a_zero, [1, 1, 0, 0]);
     let num = constant_cell(l, zero, 1i64 << k);
-    let r = var_div(l, num, d, (bits + 2).min(62))?;
+    let r = var_div(l, num, d, (bits + 2).min(62), k + 1)?;
     let nonneg = is_zero(l, n, zero);
     Ok(arith(l, r, nonneg, [-1, 0, 2, 0]))
 }

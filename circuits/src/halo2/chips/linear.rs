@@ -7,6 +7,11 @@
 //! block without inputs is one `MvInit` row holding the biases. The outputs are the
 //! running sums on the last row. One row does `MV_INPUTS · MV_OUTPUTS` (20) multiply-accumulates; an
 //! unused input lane of the last row has weight 0 and no copy.
+//!
+//! Uniqueness: every gate of this file (`MvInit`, `MvFirst`, `Mv`, `Dot`, `DotBlock*`) makes its running
+//! sum a polynomial in copied cells, fixed weights and constants, so no cell here is free: given its
+//! inputs, each output is the exact integer sum of products (far below the modulus for values of at most
+//! 62 bits and any realistic length).
 
 use std::borrow::Cow;
 

@@ -15,6 +15,13 @@
 //! - a permutation: 8 full rounds of two rows and 60 partial rounds two to a row (S-box by a witnessed
 //!   square, and the first round's S-box output witnessed, so every gate has degree 4), 46 rows; its
 //!   output is the next absorb row's state.
+//!
+//! Uniqueness: a packed element is a polynomial in its values (copies, or range-checked pack rows), and
+//! packing is injective because each value is range-checked to `bits` before packing (offset into
+//! `[0, 2^bits)`) and an element holds at most `PACK_BITS / bits` of them, so the sum stays below
+//! `2^PACK_BITS < p` and its base-`2^bits` digits are the values. Every witnessed square and S-box output
+//! is constrained to equal its polynomial, and each absorb and round output is a polynomial of the row
+//! above: given the inputs, every state cell is determined.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;

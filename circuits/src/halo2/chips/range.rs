@@ -7,6 +7,14 @@
 //! (the lookup bounds it, one row per R bits); otherwise the top `z_m` is looked up itself and, on the next
 //! row, `2^(R-e)·z_m` too, which bounds it by `2^e`. The lookup input
 //! is the plain current-row cell (no rotation, no selector).
+//!
+//! Soundness: every limb is looked up, so it is an integer in `[0, 2^R)`; the running sums are then
+//! integers by induction from the top (`z_(m-1) = limb`, or `z_m` looked up with `2^(R-e)·z_m` looked up
+//! too, which as an integer below `2^(2R)` must be below `2^R`, so `z_m < 2^e`), and `z_0 = Σ limb_i·2^(iR)`
+//! is the integer `v` (plus the offset) in `[0, 2^n)`: no other field element has such a decomposition,
+//! since `n <= 62` keeps every sum far below the modulus. A check's rows stay in one physical column
+//! ([`super::super::layout::Layout::rc_splits`]), and its first row reads no previous row (`d = 0`), so
+//! neighbouring checks cannot feed each other.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;

@@ -1,0 +1,220 @@
+//! Consistent forgeries: wrong witnesses that satisfy a chip's own gate, with the range checks of every
+//! cell they change redone, for the soundness tests (MockProver and real proofs) and for auditors who
+//! want to replay an attack. A forgery here changes a layout only where a dishonest prover could: witness
+//! cells, their range-check limbs and running sums, and the claimed public instances, never a fixed
+//! column, selector or copy constraint (those are the verifying key's).
+//!
+//! The tests that use them show two things per attack: the forged layout is rejected, and it is rejected
+//! by the constraint named, because the same forgery with that one constraint detached
+//! ([`detach_range_check`], which changes the circuit and so its key) is accepted.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+
+use super::chips::range::range_check_offset;
+use super::layout::{fe, Gate, Layout, Pos};
+use super::CircuitError;
+use crate::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
+
+/// The rows where `gate`'s selector is on.
+pub fn gate_rows(l: &Layout, gate: Gate) -> Vec<usize> {
+    l.selectors[gate as usize].iter().enumerate().filter(|(_, &on)| on).map(|(r, _)| r).collect()
+}
+
+/// The first range-check row of `cell`'s check (the running sum copy-constrained to it), if it has one.
+pub fn range_check_start(l: &Layout, cell: Pos) -> Option<usize> {
+    l.copies.iter().find_map(|&(a, b)| match (a, b) {
+        (Pos::Rz(first), c) if c == cell => Some(first),
+        _ => None,
+    })
+}
+
+/// Rewrites the limbs and running sums of `cell`'s range check as the range chip would for `value`, so
+/// a forged cell keeps a consistent check. The check's width and signedness are read back from its fixed
+/// coefficients (the one `(bits, offset)` whose rows they match). Fails if `cell` has no range check or
+/// `value` does not fit it.
+pub fn redo_range_check(l: &mut Layout, cell: Pos, value: i64) -> Result<(), CircuitError> {
+    let first = range_check_start(l, cell)
+        .ok_or_else(|| CircuitError::Layout(format!("{cell:?} has no range check")))?;
+    for bits in 0..=62u32 {
+        let offsets = if bits == 0 { vec![0] } else { vec![0, 1i64 << (bits - 1)] };
+        for offset in offsets {
+            let mut redo = Layout::new(l.range_bits);
+            range_check_offset(&mut redo, cell, value, offset, bits)?;
+            let rows = first..first + redo.rc.len();
+            if l.rc_coeffs.get(rows.clone()) != Some(redo.rc_coeffs.as_slice()) {
+                continue;
+            }
+            let fits = (0..1i128 << bits).contains(&(i128::from(value) + i128::from(offset)));
+            if !fits {
+                return Err(CircuitError::Layout(format!(
+                    "{value} does not fit {cell:?}'s {bits}-bit check"
+                )));
+            }
+            l.rc[rows.clone()].copy_from_slice(&redo.rc);
+            l.rz[rows].copy_from_slice(&redo.rz);
+            return Ok(());
+        }
+    }
+    Err(CircuitError::Layout(format!("{cell:?}'s range check has no shape the range chip makes")))
+}
+
+/// Removes the copy constraint that ties `cell` to its range check (a different circuit: the test's
+/// control showing that this check, and nothing else, stops a forgery).
+pub fn detach_range_check(l: &mut Layout, cell: Pos) -> Result<(), CircuitError> {
+    let first = range_check_start(l, cell)
+        .ok_or_else(|| CircuitError::Layout(format!("{cell:?} has no range check")))?;
+    l.copies.retain(|&copy| copy != (Pos::Rz(first), cell));
+    Ok(())
+}
+
+/// The integer a cell holds, if it is one of magnitude below `2^62`.
+fn small(v: Fr) -> Option<i64> {
+    let low = |x: Fr| -> Option<i64> {
+        let bytes = x.to_repr();
+        let (lo, hi) = bytes.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().ok()?);
+        (hi.iter().all(|&b| b == 0) && lo < 1 << 62).then_some(lo as i64)
+    };
+    low(v).or_else(|| low(-v).map(|x| -x))
+}
+
+fn integer(l: &Layout, p: Pos) -> Result<i64, CircuitError> {
+    small(l.get(p)).ok_or_else(|| CircuitError::Layout(format!("{p:?} holds no small integer")))
+}
+
+/// Forges the [`Gate::Div`] row `row` (`y = round(n / d)`, lanes `n, y, r, s`) with the remainder `r2`
+/// in `[0, 2d)`: `s` follows, both checks are redone, and the quotient becomes the field element that
+/// satisfies `2n + d = 2d·y + r2`, a fraction unless `r2` is the honest remainder. Returns the new `y`.
+pub fn forge_division(l: &mut Layout, row: usize, r2: i64) -> Result<Fr, CircuitError> {
+    let d = small(l.consts[0][row]).ok_or_else(|| CircuitError::Layout("divisor".into()))?;
+    let n = integer(l, Pos::Lane(0, row))?;
+    forge_quotient(l, row, (n, d), [Pos::Lane(1, row), Pos::Lane(2, row), Pos::Lane(3, row)], r2)
+}
+
+/// Forges the [`Gate::VarDiv`] row `row` (lanes `n, d, y, r, s`) as [`forge_division`] does.
+pub fn forge_var_division(l: &mut Layout, row: usize, r2: i64) -> Result<Fr, CircuitError> {
+    let n = integer(l, Pos::Lane(0, row))?;
+    let d = integer(l, Pos::Lane(1, row))?;
+    forge_quotient(l, row, (n, d), [Pos::Lane(2, row), Pos::Lane(3, row), Pos::Lane(4, row)], r2)
+}
+
+fn forge_quotient(
+    l: &mut Layout,
+    row: usize,
+    (n, d): (i64, i64),
+    [y, r, s]: [Pos; 3],
+    r2: i64,
+) -> Result<Fr, CircuitError> {
+    if !(0..2 * d).contains(&r2) {
+        return Err(CircuitError::Layout(format!("row {row}: remainder {r2} outside [0, {})", 2 * d)));
+    }
+    let s2 = 2 * d - 1 - r2;
+    let inverse = Option::<Fr>::from(fe(2 * d).invert())
+        .ok_or_else(|| CircuitError::Layout("divisor is zero in the field".into()))?;
+    let y2 = (fe(2 * n) + fe(d) - fe(r2)) * inverse;
+    l.set(y, y2);
+    l.set(r, fe(r2));
+    l.set(s, fe(s2));
+    redo_range_check(l, r, r2)?;
+    redo_range_check(l, s, s2)?;
+    Ok(y2)
+}
+
+/// Forges the [`Gate::Sqrt`] row `row` (lanes `v, s, a, b, z`) with the root `s2` (any field element):
+/// `z = 0`, and `a` and `b` follow from the gate. Their range checks are redone if both are integers that
+/// fit them (a half-integer root gives integer `a, b`); otherwise the honest limbs stay. Returns `a`, `b`
+/// and whether the checks were redone (a forgery consistent with every check but the root's own).
+pub fn forge_root(l: &mut Layout, row: usize, s2: Fr) -> Result<(Fr, Fr, bool), CircuitError> {
+    let v = fe(integer(l, Pos::Lane(0, row))?);
+    let (one, two, four) = (Fr::ONE, Fr::from(2), Fr::from(4));
+    let lo = two * s2 - one;
+    let hi = two * s2 + one;
+    let a = four * v - lo * lo;
+    let b = hi * hi - one - four * v;
+    let (pa, pb) = (Pos::Lane(2, row), Pos::Lane(3, row));
+    l.set(Pos::Lane(1, row), s2);
+    l.set(pa, a);
+    l.set(pb, b);
+    l.set(Pos::Lane(4, row), Fr::ZERO);
+    let mut redone = l.clone();
+    let consistent = match (small(a), small(b)) {
+        (Some(ai), Some(bi)) => {
+            redo_range_check(&mut redone, pa, ai).is_ok() && redo_range_check(&mut redone, pb, bi).is_ok()
+        }
+        _ => false,
+    };
+    if consistent {
+        *l = redone;
+    }
+    Ok((a, b, consistent))
+}
+
+/// A value of scale 0 (the attack graphs work on plain integers).
+fn integer_value(name: &str, shape: &[usize], bits: u32, source: Source) -> QValue {
+    QValue { name: name.into(), shape: shape.to_vec(), format: FixedFormat { scale: 0, bits }, source }
+}
+
+/// `x[1,1,2,2] -> AvgPool 2x2 -> × 8` (8-bit input): issue #22's first forgery. On `x = [1, 2, 3, 5]` the
+/// honest output is `8·round(11/4) = 24`; the division's remainder `r' ≠ 2` ([`forge_division`]) makes
+/// the quotient `3 + (2 - r')/8` and the output the integer `26 - r'`.
+pub fn avgpool_times_eight() -> Result<QGraph, CircuitError> {
+    let pool = PoolParams {
+        kernel: [2, 2],
+        pads: [0, 0, 0, 0],
+        strides: [2, 2],
+        dilations: [1, 1],
+        ceil_mode: false,
+        count_include_pad: false,
+    };
+    let eight = Tensor::new(vec![1, 1, 1, 1], vec![8])?;
+    Ok(QGraph {
+        values: vec![
+            integer_value("x", &[1, 1, 2, 2], 8, Source::Input { index: 0 }),
+            integer_value("avg", &[1, 1, 1, 1], 8, Source::Node { index: 0 }),
+            integer_value("eight", &[1, 1, 1, 1], 5, Source::Const { tensor: eight, param: false }),
+            integer_value("y", &[1, 1, 1, 1], 12, Source::Node { index: 1 }),
+        ],
+        nodes: vec![
+            QNode { name: "avg".into(), op: QOp::AvgPool(pool), inputs: vec![0], output: 1 },
+            QNode { name: "times8".into(), op: QOp::Mul, inputs: vec![1, 2], output: 3 },
+        ],
+        inputs: vec![0],
+        outputs: vec![3],
+    })
+}
+
+/// `x[1,1] -> Sqrt -> × 2` (8-bit input): issue #22's second forgery. On `x = 1` the honest output is 2;
+/// the half-integer root `3/2` ([`forge_root`]) has `a = 0`, `b = 11` and makes the output 3.
+pub fn sqrt_times_two() -> Result<QGraph, CircuitError> {
+    let two = Tensor::new(vec![1, 1], vec![2])?;
+    Ok(QGraph {
+        values: vec![
+            integer_value("x", &[1, 1], 8, Source::Input { index: 0 }),
+            integer_value("s", &[1, 1], 8, Source::Node { index: 0 }),
+            integer_value("two", &[1, 1], 3, Source::Const { tensor: two, param: false }),
+            integer_value("y", &[1, 1], 10, Source::Node { index: 1 }),
+        ],
+        nodes: vec![
+            QNode { name: "sqrt".into(), op: QOp::Sqrt { shift: 0 }, inputs: vec![0], output: 1 },
+            QNode { name: "times2".into(), op: QOp::Mul, inputs: vec![1, 2], output: 3 },
+        ],
+        inputs: vec![0],
+        outputs: vec![3],
+    })
+}
+
+/// Carries a forged `y` through the layout's one [`Gate::Arith`] row (the multiply by a constant `c` of
+/// the attack graphs above) into the public output (instance 1, after the model commitment): returns the
+/// claimed output `c·y`.
+pub fn claim_times(l: &mut Layout, y: Fr) -> Result<Fr, CircuitError> {
+    let [row] = gate_rows(l, Gate::Arith)[..] else {
+        return Err(CircuitError::Layout("the attack graphs have one arith row".into()));
+    };
+    let out = l.consts[0][row] * y;
+    l.set(Pos::Lane(0, row), y);
+    l.set(Pos::Lane(2, row), out);
+    let claimed = l.instance.get_mut(1).ok_or_else(|| CircuitError::Layout("no public output".into()))?;
+    *claimed = out;
+    Ok(out)
+}

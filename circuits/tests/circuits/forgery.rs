@@ -1,0 +1,275 @@
+//! Consistent forgeries (issue #22): wrong witnesses that satisfy the chip's own gate, with the range
+//! checks of every changed cell redone and the public output claimed accordingly. Each test shows the
+//! forgery is rejected, and by which constraint: detaching that one constraint lets the same forgery
+//! verify, which is what the circuit accepted before the constraint existed.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use poai_circuits::commit::model_commitment;
+use poai_circuits::halo2::forgery::{
+    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, forge_var_division,
+    gate_rows, redo_range_check, sqrt_times_two,
+};
+use poai_circuits::halo2::layout::{fe, Gate};
+use poai_circuits::halo2::{build_layout, Layout, ParamVisibility, Pos, Visibility, VisibilitySettings};
+use poai_circuits::ir::{FixedFormat, QGraph, QNode, QOp, QValue, Source, Tensor};
+
+use super::halo2_chips::verify;
+
+const PLAIN: VisibilitySettings = VisibilitySettings {
+    input: Visibility::Private,
+    output: Visibility::Public,
+    params: ParamVisibility::Fixed,
+};
+
+/// The honest layout of `g` on the one input `x`, checked by the MockProver.
+fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Layout {
+    let trace = g.eval_trace(&[Tensor::new(shape.to_vec(), x).unwrap()]).unwrap();
+    let l = build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap();
+    verify(l.clone()).unwrap();
+    l
+}
+
+/// The AvgPool forgery of issue #22 with each of the 7 other remainders: `x = [1, 2, 3, 5]`, honest
+/// `y = round(11/4) = 3` (`r = 2`), output 24. A remainder `r'` gives `y' = 3 + (2 - r')/8` and the integer
+/// output `26 - r'`. Only the quotient's range check stops it.
+#[test]
+fn avgpool_fractional_quotients_are_stopped_by_the_quotient_check() {
+    let g = avgpool_times_eight().unwrap();
+    let honest = honest_layout(&g, &[1, 1, 2, 2], vec![1, 2, 3, 5]);
+    assert_eq!(honest.instance[1], fe(24));
+    let [row] = gate_rows(&honest, Gate::Div)[..] else { panic!("one division row expected") };
+    assert_eq!(honest.get(Pos::Lane(2, row)), fe(2), "honest remainder");
+    for r2 in (0..8).filter(|&r| r != 2) {
+        let mut l = honest.clone();
+        let y2 = forge_division(&mut l, row, r2).unwrap();
+        assert_ne!(y2 * fe(8), fe(8 * 3), "r' = {r2}: the forged quotient should differ");
+        assert_eq!(
+            claim_times(&mut l, y2).unwrap(),
+            fe(26 - r2),
+            "r' = {r2}: the forged output is an integer"
+        );
+        // Rejected where the quotient meets its check: the running sum copy-constrained to it.
+        let err = verify(l.clone()).expect_err("a fractional quotient was accepted");
+        assert!(err.contains("Equality constraint"), "{err}");
+        detach_range_check(&mut l, Pos::Lane(1, row)).unwrap();
+        verify(l).unwrap_or_else(|e| panic!("r' = {r2}: the forgery fails elsewhere too: {e}"));
+    }
+}
+
+/// The square-root forgery of issue #22: `v = 1`, honest root 1 (output 2); the half-integer `3/2` has
+/// `a = 0`, `b = 11`, both in range, and gives the output 3. More `v`: every half-integer root whose `a`
+/// and `b` pass their checks is stopped by the root's own check alone.
+#[test]
+fn half_integer_roots_are_stopped_by_the_root_check() {
+    let g = sqrt_times_two().unwrap();
+    let half = Fr::from(2).invert().unwrap();
+    let mut forged = 0;
+    for v in [1i64, 2, 3, 5, 6, 12, 30, 56, 100, 127] {
+        let honest = honest_layout(&g, &[1, 1], vec![v]);
+        let [row] = gate_rows(&honest, Gate::Sqrt)[..] else { panic!("one root row expected") };
+        let j = (v as f64).sqrt() as i64;
+        for s2 in [fe(j) + half, fe(j) - half, fe(j + 1) + half] {
+            let mut l = honest.clone();
+            let (a, b, consistent) = forge_root(&mut l, row, s2).unwrap();
+            if !consistent {
+                continue;
+            }
+            assert_eq!(a + b, fe(8) * s2 - Fr::ONE, "v = {v}: a + b = 8s - 1");
+            forged += 1;
+            let out = claim_times(&mut l, s2).unwrap();
+            assert_ne!(out, honest.instance[1], "v = {v}: the forged root should change the output");
+            assert!(verify(l.clone()).is_err(), "v = {v}: a half-integer root was accepted");
+            detach_range_check(&mut l, Pos::Lane(1, row)).unwrap();
+            verify(l).unwrap_or_else(|e| panic!("v = {v}: the forgery fails elsewhere too: {e}"));
+        }
+    }
+    // v = 1 with 3/2 is the issue's case; 2, 6, 12, 30, 56 (j² + j) and others admit one too.
+    assert!(forged >= 5, "only {forged} half-integer roots passed the gate");
+}
+
+/// `x[1,4] -> Softmax`, outputs public: every division by the witnessed sum, forged with every other
+/// remainder, is stopped by the quotient's check alone (the forged fractions are claimed as outputs).
+#[test]
+fn softmax_fractional_quotients_are_stopped_by_the_quotient_check() {
+    use poai_circuits::ir::{NonLinear, TableSpec};
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 4,
+        in_bits: 8,
+        out_scale: 6,
+        out_bits: 8,
+        interp_bits: 0,
+    };
+    let g = QGraph {
+        values: vec![
+            QValue {
+                name: "x".into(),
+                shape: vec![1, 4],
+                format: FixedFormat { scale: 4, bits: 8 },
+                source: Source::Input { index: 0 },
+            },
+            QValue {
+                name: "p".into(),
+                shape: vec![1, 4],
+                format: FixedFormat { scale: 6, bits: 8 },
+                source: Source::Node { index: 0 },
+            },
+        ],
+        nodes: vec![QNode {
+            name: "sm".into(),
+            op: QOp::Softmax { axis: 1, exp, out_scale: 6 },
+            inputs: vec![0],
+            output: 1,
+        }],
+        inputs: vec![0],
+        outputs: vec![1],
+    };
+    let honest = honest_layout(&g, &[1, 4], vec![-20, 3, 0, 17]);
+    let rows = gate_rows(&honest, Gate::VarDiv);
+    assert_eq!(rows.len(), 4);
+    let mut forged = 0;
+    for (i, &row) in rows.iter().enumerate() {
+        let d = honest.get(Pos::Lane(1, row));
+        let r = honest.get(Pos::Lane(3, row));
+        for r2 in 0..8 {
+            if fe(r2) == r {
+                continue;
+            }
+            let mut l = honest.clone();
+            let y2 = forge_var_division(&mut l, row, r2).unwrap();
+            l.instance[1 + i] = y2;
+            forged += 1;
+            assert!(verify(l.clone()).is_err(), "output {i} (d = {d:?}): a fractional quotient was accepted");
+            detach_range_check(&mut l, Pos::Lane(2, row)).unwrap();
+            verify(l).unwrap_or_else(|e| panic!("output {i}: the forgery fails elsewhere too: {e}"));
+        }
+    }
+    assert!(forged >= 4 * 7);
+}
+
+/// Integer forgeries of the quotient (`y ± 1` with the remainder moved by `∓2d`) keep the gate and the
+/// quotient's range, so they must be stopped by the remainder's checks: with `r` and `s = 2d - 1 - r`
+/// redone, one of them is negative.
+#[test]
+fn integer_quotient_forgeries_are_stopped_by_the_remainder_checks() {
+    let g = avgpool_times_eight().unwrap();
+    let honest = honest_layout(&g, &[1, 1, 2, 2], vec![1, 2, 3, 5]);
+    let [row] = gate_rows(&honest, Gate::Div)[..] else { panic!("one division row expected") };
+    for dy in [1i64, -1] {
+        let mut l = honest.clone();
+        let (y2, r2) = (3 + dy, 2 - 8 * dy);
+        let s2 = 7 - r2;
+        l.set(Pos::Lane(1, row), fe(y2));
+        l.set(Pos::Lane(2, row), fe(r2));
+        l.set(Pos::Lane(3, row), fe(s2));
+        redo_range_check(&mut l, Pos::Lane(1, row), y2).unwrap();
+        // One of r', s' is negative: its check cannot be redone, so the honest limbs stay and fail.
+        assert!(redo_range_check(&mut l, Pos::Lane(2, row), r2).is_err() || r2 >= 0);
+        assert!(redo_range_check(&mut l, Pos::Lane(3, row), s2).is_err() || s2 >= 0);
+        claim_times(&mut l, fe(y2)).unwrap();
+        assert!(verify(l).is_err(), "y' = {y2} was accepted");
+    }
+}
+
+/// One-op graph `x[1, n] -> op` over 8-bit integers, output public.
+fn one_op(op: QOp, in_shape: &[usize], out_shape: &[usize]) -> QGraph {
+    let v = |name: &str, shape: &[usize], source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 0, bits: 8 },
+        source,
+    };
+    QGraph {
+        values: vec![
+            v("x", in_shape, Source::Input { index: 0 }),
+            v("y", out_shape, Source::Node { index: 0 }),
+        ],
+        nodes: vec![QNode { name: "op".into(), op, inputs: vec![0], output: 1 }],
+        inputs: vec![0],
+        outputs: vec![1],
+    }
+}
+
+/// ReLU: claiming `y = x` for a negative `x` (`u = 0`) or `y = 0` for a positive one (`u = -x`) satisfies
+/// `y·u = 0` and `u = y - x`; the negative cell's range check alone stops each. MaxPool's max gate: the
+/// smaller operand as the maximum makes one gap negative, stopped by that gap's check alone.
+#[test]
+fn relu_and_max_forgeries_are_stopped_by_their_range_checks() {
+    let g = one_op(QOp::Relu, &[1, 2], &[1, 2]);
+    let honest = honest_layout(&g, &[1, 2], vec![-37, 52]);
+    let [row] = gate_rows(&honest, Gate::Relu)[..] else { panic!("one relu row") };
+    for (i, x, claim, negative) in [(0, -37i64, -37i64, 1usize), (1, 52, 0, 2)] {
+        let mut l = honest.clone();
+        l.set(Pos::Lane(3 * i + 1, row), fe(claim));
+        l.set(Pos::Lane(3 * i + 2, row), fe(claim - x));
+        // The non-negative one of (y, u) keeps a consistent check; the negative one cannot have one.
+        let fine = if negative == 1 { 2 } else { 1 };
+        redo_range_check(&mut l, Pos::Lane(3 * i + fine, row), if fine == 1 { claim } else { claim - x })
+            .unwrap();
+        l.instance[1 + i] = fe(claim);
+        assert!(verify(l.clone()).is_err(), "relu({x}) = {claim} was accepted");
+        detach_range_check(&mut l, Pos::Lane(3 * i + negative, row)).unwrap();
+        verify(l).unwrap_or_else(|e| panic!("relu({x}): the forgery fails elsewhere too: {e}"));
+    }
+
+    let pool = poai_circuits::ir::PoolParams {
+        kernel: [1, 2],
+        pads: [0, 0, 0, 0],
+        strides: [1, 2],
+        dilations: [1, 1],
+        ceil_mode: false,
+        count_include_pad: false,
+    };
+    let g = one_op(QOp::MaxPool(pool), &[1, 1, 1, 2], &[1, 1, 1, 1]);
+    for (a, b) in [(-5i64, 9i64), (9, -5)] {
+        let honest = honest_layout(&g, &[1, 1, 1, 2], vec![a, b]);
+        let [row] = gate_rows(&honest, Gate::Max2)[..] else { panic!("one max row") };
+        let m = a.min(b);
+        let mut l = honest.clone();
+        for (lane, v) in [(2, m), (3, m - a), (4, m - b)] {
+            l.set(Pos::Lane(lane, row), fe(v));
+        }
+        let (fine, bad) = if m - a >= 0 { (3, 4) } else { (4, 3) };
+        redo_range_check(&mut l, Pos::Lane(fine, row), 0).unwrap();
+        l.instance[1] = fe(m);
+        assert!(verify(l.clone()).is_err(), "max({a}, {b}) = {m} was accepted");
+        detach_range_check(&mut l, Pos::Lane(bad, row)).unwrap();
+        verify(l).unwrap_or_else(|e| panic!("max({a}, {b}): the forgery fails elsewhere too: {e}"));
+    }
+}
+
+/// The zero test inside Reciprocal: flipping `z` to 1 for a non-zero `a` needs `a·w = 0`, so `w = 0`, and
+/// then the product `a·z = a` cannot equal the zero cell it is copied to; flipping it to 0 for `a = 0`
+/// breaks `z = 1 - a·w` itself. Both are rejected.
+#[test]
+fn is_zero_flags_cannot_be_flipped() {
+    let g = one_op(QOp::Reciprocal { numerator_log2: 10 }, &[1, 2], &[1, 2]);
+    let honest = honest_layout(&g, &[1, 2], vec![0, 6]);
+    // Zero tests are the arith rows with c2 = -1, c3 = 1 (z = 1 - a·w); their a·z rows follow.
+    let rows: Vec<usize> = gate_rows(&honest, Gate::Arith)
+        .into_iter()
+        .filter(|&r| honest.consts[2][r] == -Fr::ONE && honest.consts[3][r] == Fr::ONE)
+        .collect();
+    assert!(rows.len() >= 4, "two zero tests per element");
+    for &row in &rows {
+        let a = honest.get(Pos::Lane(0, row));
+        let z = honest.get(Pos::Lane(2, row));
+        let mut l = honest.clone();
+        if a == Fr::ZERO {
+            l.set(Pos::Lane(2, row), Fr::ZERO);
+        } else {
+            // The inverse witness w (its own row, copied into lane 1) becomes 0.
+            let w = honest.copies.iter().find(|(p, _)| *p == Pos::Lane(1, row)).unwrap().1;
+            l.set(w, Fr::ZERO);
+            l.set(Pos::Lane(1, row), Fr::ZERO);
+            l.set(Pos::Lane(2, row), Fr::ONE);
+            // The product row a·z right after, made consistent with the flipped flag.
+            l.set(Pos::Lane(1, row + 1), Fr::ONE);
+            l.set(Pos::Lane(2, row + 1), a);
+        }
+        assert_ne!(l.get(Pos::Lane(2, row)), z);
+        let err = verify(l).expect_err("a flipped zero flag was accepted");
+        assert!(!err.is_empty());
+    }
+}

@@ -1,0 +1,75 @@
+//! Issue #22's two forgeries through real KZG proofs and `poai_verifier::verify_instances`: each forged
+//! witness, proven under the honest model's key, is rejected; the control (the same forgery in a circuit
+//! without the quotient's or root's range check, i.e. the circuit before the fix) proves and verifies,
+//! so the rejection comes from that check.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use poai_circuits::commit::model_commitment;
+use poai_circuits::halo2::forgery::{
+    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, gate_rows,
+    sqrt_times_two,
+};
+use poai_circuits::halo2::layout::{fe, Gate};
+use poai_circuits::halo2::{
+    build_layout, Layout, ModelCircuit, ParamVisibility, Pos, Visibility, VisibilitySettings,
+};
+use poai_circuits::ir::{QGraph, Tensor};
+use poai_prover::{keygen, prove, Srs};
+use poai_verifier::{verify_instances, VerifierParams};
+
+const PLAIN: VisibilitySettings = VisibilitySettings {
+    input: Visibility::Private,
+    output: Visibility::Public,
+    params: ParamVisibility::Fixed,
+};
+
+fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Layout {
+    let trace = g.eval_trace(&[Tensor::new(shape.to_vec(), x).unwrap()]).unwrap();
+    build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap()
+}
+
+/// Proves `witness` under the key of `keyed` (same shape) and verifies with the verifier crate, as a
+/// reward contract's off-chain check would: `Err` if either step refuses.
+fn prove_and_verify(keyed: &Layout, witness: &Layout) -> Result<(), String> {
+    let key_circuit = ModelCircuit::new(keyed.clone());
+    let k = key_circuit.layout.k();
+    let srs = Srs::generate_insecure(k, 22).map_err(|e| e.to_string())?;
+    let params = srs.for_circuit(k).map_err(|e| e.to_string())?;
+    let pk = keygen(&params, &key_circuit).map_err(|e| e.to_string())?;
+    let circuit = ModelCircuit::new(witness.clone());
+    let proof = prove(&params, &pk, &circuit).map_err(|e| e.to_string())?;
+    let vparams = VerifierParams::from_srs_bytes(&srs.to_bytes().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    verify_instances(pk.get_vk(), &vparams, &proof, &circuit.instances()[0]).map_err(|e| e.to_string())
+}
+
+#[test]
+fn avgpool_fraction_forgery_is_rejected_by_a_real_verifier() {
+    let g = avgpool_times_eight().unwrap();
+    let honest = honest_layout(&g, &[1, 1, 2, 2], vec![1, 2, 3, 5]);
+    prove_and_verify(&honest, &honest).unwrap();
+    let [row] = gate_rows(&honest, Gate::Div)[..] else { panic!("one division row") };
+    let mut forged = honest.clone();
+    let y = forge_division(&mut forged, row, 3).unwrap();
+    assert_eq!(claim_times(&mut forged, y).unwrap(), fe(23), "the issue's forged output");
+    assert!(prove_and_verify(&honest, &forged).is_err(), "output 23 for x = [1, 2, 3, 5] was accepted");
+    // Control: without the quotient's check (the circuit before the fix), the forgery proves and verifies.
+    detach_range_check(&mut forged, Pos::Lane(1, row)).unwrap();
+    prove_and_verify(&forged, &forged).unwrap();
+}
+
+#[test]
+fn half_integer_root_forgery_is_rejected_by_a_real_verifier() {
+    let g = sqrt_times_two().unwrap();
+    let honest = honest_layout(&g, &[1, 1], vec![1]);
+    prove_and_verify(&honest, &honest).unwrap();
+    let [row] = gate_rows(&honest, Gate::Sqrt)[..] else { panic!("one root row") };
+    let mut forged = honest.clone();
+    let three_halves = Fr::from(3) * Fr::from(2).invert().unwrap();
+    let (a, b, consistent) = forge_root(&mut forged, row, three_halves).unwrap();
+    assert!(consistent && a == fe(0) && b == fe(11), "the issue's a = 0, b = 11");
+    assert_eq!(claim_times(&mut forged, three_halves).unwrap(), fe(3), "the issue's forged output");
+    assert!(prove_and_verify(&honest, &forged).is_err(), "sqrt(1) · 2 = 3 was accepted");
+    detach_range_check(&mut forged, Pos::Lane(1, row)).unwrap();
+    prove_and_verify(&forged, &forged).unwrap();
+}
