@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::ProvingKey;
+use halo2_base::halo2_proofs::plonk::{Circuit, ProvingKey, VerifyingKey};
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{description_digest, fr_from_hex, fr_to_hex};
@@ -250,10 +250,63 @@ pub type ProvingKeyFile = (KeyHeader, ProvingKey<G1Affine>);
 pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
     let (h, body) = decode_key(bytes, KeyKind::Proving)?;
     let shape = h.shape;
+    check_pk_sizes::<ModelCircuit>(body, h.k, shape)?;
     let pk = poai_verifier::parse_isolated("proving key", || {
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(&mut Cursor::new(body), SerdeFormat::RawBytes, shape)
     })?;
     Ok((h, pk))
+}
+
+/// Bounds every size in a proving key's body by the bytes that follow it, before halo2's reader
+/// allocates: the verifying key's selectors ([`poai_verifier::check_selector_bytes`]), then each
+/// polynomial's length prefix (halo2 reserves `length × 32` bytes from a 4-byte prefix, so a short file
+/// could make it reserve 128 GiB). Layout after the verifying key: three polynomials, then four vectors
+/// of polynomials (fixed values, fixed polynomials, permutation values and polynomials).
+pub(crate) fn check_pk_sizes<C: Circuit<Fr>>(
+    body: &[u8],
+    k: u32,
+    params: C::Params,
+) -> Result<(), ProverError>
+where
+    C::Params: Clone + std::panic::UnwindSafe,
+{
+    let bad = |detail: String| ProverError::Circuit(format!("proving key: corrupted key: {detail}"));
+    let selectors = poai_verifier::selector_count::<C>(params.clone())?;
+    poai_verifier::check_selector_bytes(body, k, selectors)?;
+    let vk = poai_verifier::parse_isolated("proving key", move || {
+        let mut cursor = Cursor::new(body);
+        let vk = VerifyingKey::<G1Affine>::read::<_, C>(&mut cursor, SerdeFormat::RawBytes, params)?;
+        Ok((vk, cursor.position()))
+    })?;
+    let mut at = usize::try_from(vk.1).map_err(|e| bad(e.to_string()))?;
+    let word = |at: &mut usize| -> Result<usize, ProverError> {
+        let bytes = body.get(*at..*at + 4).ok_or_else(|| bad("truncated".into()))?;
+        *at += 4;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
+    };
+    let polynomial = |at: &mut usize| -> Result<(), ProverError> {
+        let len = word(at)?;
+        let bytes = len.checked_mul(32).filter(|&n| n <= body.len() - *at);
+        *at += bytes
+            .ok_or_else(|| bad(format!("a polynomial of {len} values in {} bytes", body.len() - *at)))?;
+        Ok(())
+    };
+    for _ in 0..3 {
+        polynomial(&mut at)?;
+    }
+    for _ in 0..4 {
+        let count = word(&mut at)?;
+        if count > (body.len() - at) / 4 {
+            return Err(bad(format!("{count} polynomials in {} bytes", body.len() - at)));
+        }
+        for _ in 0..count {
+            polynomial(&mut at)?;
+        }
+    }
+    if at != body.len() {
+        return Err(bad(format!("{} trailing bytes", body.len() - at)));
+    }
+    Ok(())
 }
 
 /// The bodies of a proving key file and of its verifying key file (halo2's raw serialisation).

@@ -177,6 +177,7 @@ pub fn read_onchain_pk(bytes: &[u8]) -> Result<OnchainProvingKey, ProverError> {
         return Err(ProverError::Mismatch("the on-chain proving key has no witness break points".into()));
     }
     let config = config_of(&onchain, header.k);
+    crate::artifacts::check_pk_sizes::<AggregationCircuit>(body, header.k, config)?;
     let pk = poai_verifier::parse_isolated("on-chain proving key", || {
         ProvingKey::<G1Affine>::read::<_, AggregationCircuit>(
             &mut Cursor::new(body),

@@ -143,14 +143,24 @@ impl Srs {
         let params = ParamsKZG::<Bn256>::read_custom(&mut Cursor::new(body), SerdeFormat::RawBytes)
             .map_err(|e| bad(format!("invalid field element: {e}")))?;
         let params = validated(params).map_err(bad)?;
-        let header = header.unwrap_or_else(|| SrsHeader {
-            format: "poai-srs".into(),
-            version: 1,
-            curve: "bn254".into(),
-            k,
-            insecure_dev_setup: false,
-            origin: format!("raw halo2 KZG parameters from {}", path.display()),
-            seed: None,
+        let header = header.unwrap_or_else(|| {
+            let seed = dev_seed_of(&params);
+            SrsHeader {
+                format: "poai-srs".into(),
+                version: 1,
+                curve: "bn254".into(),
+                k,
+                insecure_dev_setup: seed.is_some(),
+                origin: match seed {
+                    Some(seed) => format!(
+                        "raw halo2 KZG parameters from {}, recognised as the INSECURE development setup of \
+                         public seed {seed} (its header was stripped)",
+                        path.display()
+                    ),
+                    None => format!("raw halo2 KZG parameters from {}", path.display()),
+                },
+                seed,
+            }
         });
         Ok(Self { params, header })
     }
@@ -168,6 +178,20 @@ impl Srs {
     pub fn write(&self, path: &Path) -> Result<(), ProverError> {
         crate::write_atomic(path, &self.to_bytes()?)
     }
+}
+
+/// Seeds below this are recognised in a headerless SRS file: `poai srs` defaults to seed 0, and scripts and
+/// tests use small ones. A development SRS saved without poai's header (or with it stripped) then still
+/// reads as insecure instead of passing for a ceremony's output.
+pub const RECOGNISED_DEV_SEEDS: u64 = 1024;
+
+/// The seed of the development setup whose secret `params` use, if it is one of the first
+/// [`RECOGNISED_DEV_SEEDS`]: the first power `s·G1` compared with each seed's (one scalar multiplication
+/// each, a few tens of milliseconds in all).
+fn dev_seed_of(params: &ParamsKZG<Bn256>) -> Option<u64> {
+    let first = *params.get_g().get(1)?;
+    (0..RECOGNISED_DEV_SEEDS)
+        .find(|&seed| (G1Affine::generator() * crate::dev_srs::secret_from_seed(seed)).to_affine() == first)
 }
 
 /// Checks that parameters really are powers of one secret: every G1 power on the curve, the standard

@@ -7,7 +7,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::{multi_miller_loop, Bn256, Fq,
 use halo2_base::halo2_proofs::halo2curves::group::Group;
 use halo2_base::halo2_proofs::halo2curves::pairing::MillerLoopResult;
 use halo2_base::halo2_proofs::halo2curves::CurveAffine;
-use halo2_base::halo2_proofs::plonk::{verify_proof, VerifyingKey};
+use halo2_base::halo2_proofs::plonk::{verify_proof, Circuit, ConstraintSystem, VerifyingKey};
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
@@ -44,6 +44,11 @@ impl VerifyingKeyFile {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
         let shape = header.shape;
+        let selectors = match &header.onchain {
+            None => selector_count::<ModelCircuit>(shape)?,
+            Some(onchain) => selector_count::<BaseCircuitBuilder<Fr>>(onchain.base_params(header.k))?,
+        };
+        check_selector_bytes(body, header.k, selectors)?;
         let vk = match &header.onchain {
             None => parse_isolated("verifying key", || {
                 VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
@@ -76,6 +81,42 @@ impl VerifyingKeyFile {
             ));
         }
         Ok(Self { header, vk })
+    }
+}
+
+/// Selectors of circuit `C` configured with `params` (what halo2's key reader allocates `2^k` bytes for,
+/// each).
+pub fn selector_count<C: Circuit<Fr>>(params: C::Params) -> Result<usize, VerifyError>
+where
+    C::Params: std::panic::UnwindSafe,
+{
+    parse_isolated("verifying key", move || {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let _ = C::configure_with_params(&mut cs, params);
+        Ok(cs.num_selectors())
+    })
+}
+
+/// halo2's verifying-key reader allocates `selectors × 2^k` bytes before it reads the selectors' bits
+/// (`2^k / 8` bytes each), so a few-kB key claiming a large `k` would make it allocate gigabytes and abort
+/// the process. The body must hold those bits: then the reader allocates at most 8 bytes per byte read.
+/// Byte 5 of the body (after the version byte and `k`) says whether the key stores selectors at all.
+pub fn check_selector_bytes(body: &[u8], k: u32, selectors: usize) -> Result<(), VerifyError> {
+    if body.get(5) != Some(&1) {
+        return Ok(());
+    }
+    let per = 1usize.checked_shl(k).map(|rows| rows.div_ceil(8));
+    let need = per.and_then(|p| p.checked_mul(selectors));
+    match need {
+        Some(need) if body.len() >= need => Ok(()),
+        _ => Err(format_err(
+            "verifying key",
+            format!(
+                "corrupted key: {} body bytes cannot hold {selectors} selectors of 2^{k} rows (at least {}                  bytes); refusing to allocate for it",
+                body.len(),
+                need.map_or_else(|| "too many".to_string(), |n| n.to_string())
+            ),
+        )),
     }
 }
 

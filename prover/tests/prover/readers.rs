@@ -120,3 +120,42 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     // mutations are rejected than proof mutations.
     assert!(vk_rejected > 150 && proof_rejected > 250, "{vk_rejected} {proof_rejected}");
 }
+
+/// Rewrites a key file's `k` in its header and in its halo2 body (the same claim, consistently made).
+fn with_k(file: &[u8], k: u32) -> Vec<u8> {
+    let len = u32::from_le_bytes(file[8..12].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&file[12..12 + len]).unwrap();
+    header["k"] = k.into();
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut out = poai_verifier::artifact::frame_header(poai_verifier::KEY_MAGIC, &json, 0);
+    let mut body = file[12 + len..].to_vec();
+    body[1..5].copy_from_slice(&k.to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// A few-kB key claiming `k = 28` would make halo2's reader allocate `selectors × 2^28` bytes (gigabytes,
+/// an abort no caller can catch) before reading a selector bit; a proving key's 4-byte polynomial length
+/// would make it reserve up to 128 GiB. Both are bounded by the bytes actually present, with a typed error.
+#[test]
+fn key_sizes_are_bounded_by_the_file_before_allocating() {
+    let (model, _) = compiled("sigmoid_tanh_mlp");
+    let vis = VisibilitySettings::default();
+    let kind = poai_prover::CircuitKind::plain(vis);
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 21).unwrap();
+    let (pk, vk) = setup(&model, &srs, kind).unwrap();
+    let err = VerifyingKeyFile::from_bytes(&with_k(&vk, 28)).unwrap_err().to_string();
+    assert!(err.contains("refusing to allocate"), "{err}");
+    let err = read_pk(&with_k(&pk, 28)).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("refusing to allocate"), "{err}");
+    // The first polynomial after the verifying key claims 2^32 - 1 values.
+    let vk_body = vk.len() - (12 + u32::from_le_bytes(vk[8..12].try_into().unwrap()) as usize);
+    let pk_header = 12 + u32::from_le_bytes(pk[8..12].try_into().unwrap()) as usize;
+    let mut huge = pk.clone();
+    huge[pk_header + vk_body..pk_header + vk_body + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let err = read_pk(&huge).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("polynomial of 4294967295 values"), "{err}");
+    // Untouched keys still read.
+    VerifyingKeyFile::from_bytes(&vk).unwrap();
+    read_pk(&pk).unwrap();
+}

@@ -33,7 +33,10 @@ fn poai_and_raw_halo2_files_round_trip() {
     let raw = params_bytes(&s);
     let from_raw = Srs::from_bytes(&raw, Path::new("ppot-raw-5")).unwrap();
     assert_eq!(params_bytes(&from_raw), raw);
-    assert!(!from_raw.header().insecure_dev_setup);
+    // A development SRS without its header is still recognised as one (the secret of public seed 3).
+    assert!(from_raw.header().insecure_dev_setup, "{:?}", from_raw.header());
+    assert_eq!(from_raw.header().seed, Some(3));
+    assert!(from_raw.header().origin.contains("INSECURE"));
     // And through a real file, written atomically.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k5.srs");
@@ -119,4 +122,18 @@ fn larger_srs_serves_smaller_circuits_and_smaller_is_refused() {
     assert_eq!(b, params_bytes(&small));
     assert!(matches!(Srs::generate_insecure(0, 1), Err(ProverError::KOutOfRange { .. })));
     assert!(matches!(Srs::generate_insecure(29, 1), Err(ProverError::KOutOfRange { .. })));
+}
+
+/// Raw parameters from a secret no development seed gives read as a ceremony's (not flagged insecure).
+#[test]
+fn raw_parameters_of_an_unknown_secret_are_not_flagged() {
+    use halo2_base::halo2_proofs::halo2curves::bn256::Bn256;
+    use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+    use rand::SeedableRng;
+    let params = ParamsKZG::<Bn256>::setup(4, rand_chacha::ChaCha20Rng::seed_from_u64(u64::MAX));
+    let mut raw = Vec::new();
+    params.write_custom(&mut raw, halo2_base::halo2_proofs::SerdeFormat::RawBytes).unwrap();
+    let srs = Srs::from_bytes(&raw, Path::new("ceremony-4")).unwrap();
+    assert!(!srs.header().insecure_dev_setup);
+    assert_eq!(srs.header().seed, None);
 }
