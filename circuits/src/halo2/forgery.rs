@@ -13,7 +13,8 @@ use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 
 use super::chips::range::range_check_offset;
 use super::layout::{fe, Gate, Layout, Pos};
-use super::CircuitError;
+use super::{build_layout, CircuitError, ParamVisibility, Visibility, VisibilitySettings};
+use crate::commit::model_commitment;
 use crate::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
 
 /// The rows where `gate`'s selector is on.
@@ -217,4 +218,18 @@ pub fn claim_times(l: &mut Layout, y: Fr) -> Result<Fr, CircuitError> {
     let claimed = l.instance.get_mut(1).ok_or_else(|| CircuitError::Layout("no public output".into()))?;
     *claimed = out;
     Ok(out)
+}
+
+/// The honest layout of an attack graph on its one input `x` (of `shape`): input private, outputs public,
+/// parameters fixed, so the instances are the model commitment, then the outputs; range table of 8 bits.
+pub fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Result<Layout, CircuitError> {
+    let vis = VisibilitySettings {
+        input: Visibility::Private,
+        output: Visibility::Public,
+        params: ParamVisibility::Fixed,
+    };
+    let trace = g.eval_trace(&[Tensor::new(shape.to_vec(), x)?])?;
+    let commitment = model_commitment(g)
+        .ok_or_else(|| CircuitError::Layout("a parameter lies outside its format".into()))?;
+    build_layout(g, &trace, commitment, vis, 8)
 }

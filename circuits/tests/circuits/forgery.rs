@@ -5,27 +5,19 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use poai_circuits::commit::model_commitment;
 use poai_circuits::halo2::forgery::{
     avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, forge_var_division,
     gate_rows, redo_range_check, sqrt_times_two,
 };
 use poai_circuits::halo2::layout::{fe, Gate};
-use poai_circuits::halo2::{build_layout, Layout, ParamVisibility, Pos, Visibility, VisibilitySettings};
-use poai_circuits::ir::{FixedFormat, QGraph, QNode, QOp, QValue, Source, Tensor};
+use poai_circuits::halo2::{Layout, Pos};
+use poai_circuits::ir::{FixedFormat, QGraph, QNode, QOp, QValue, Source};
 
 use super::halo2_chips::verify;
 
-const PLAIN: VisibilitySettings = VisibilitySettings {
-    input: Visibility::Private,
-    output: Visibility::Public,
-    params: ParamVisibility::Fixed,
-};
-
-/// The honest layout of `g` on the one input `x`, checked by the MockProver.
+/// [`poai_circuits::halo2::forgery::honest_layout`], checked by the MockProver.
 fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Layout {
-    let trace = g.eval_trace(&[Tensor::new(shape.to_vec(), x).unwrap()]).unwrap();
-    let l = build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap();
+    let l = poai_circuits::halo2::forgery::honest_layout(g, shape, x).unwrap();
     verify(l.clone()).unwrap();
     l
 }

@@ -4,29 +4,14 @@
 //! so the rejection comes from that check.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use poai_circuits::commit::model_commitment;
 use poai_circuits::halo2::forgery::{
     avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, gate_rows,
-    sqrt_times_two,
+    honest_layout, sqrt_times_two,
 };
 use poai_circuits::halo2::layout::{fe, Gate};
-use poai_circuits::halo2::{
-    build_layout, Layout, ModelCircuit, ParamVisibility, Pos, Visibility, VisibilitySettings,
-};
-use poai_circuits::ir::{QGraph, Tensor};
+use poai_circuits::halo2::{Layout, ModelCircuit, Pos};
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::{verify_instances, VerifierParams};
-
-const PLAIN: VisibilitySettings = VisibilitySettings {
-    input: Visibility::Private,
-    output: Visibility::Public,
-    params: ParamVisibility::Fixed,
-};
-
-fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Layout {
-    let trace = g.eval_trace(&[Tensor::new(shape.to_vec(), x).unwrap()]).unwrap();
-    build_layout(g, &trace, model_commitment(g).unwrap(), PLAIN, 8).unwrap()
-}
 
 /// Proves `witness` under the key of `keyed` (same shape) and verifies with the verifier crate, as a
 /// reward contract's off-chain check would: `Err` if either step refuses.
@@ -46,7 +31,7 @@ fn prove_and_verify(keyed: &Layout, witness: &Layout) -> Result<(), String> {
 #[test]
 fn avgpool_fraction_forgery_is_rejected_by_a_real_verifier() {
     let g = avgpool_times_eight().unwrap();
-    let honest = honest_layout(&g, &[1, 1, 2, 2], vec![1, 2, 3, 5]);
+    let honest = honest_layout(&g, &[1, 1, 2, 2], vec![1, 2, 3, 5]).unwrap();
     prove_and_verify(&honest, &honest).unwrap();
     let [row] = gate_rows(&honest, Gate::Div)[..] else { panic!("one division row") };
     let mut forged = honest.clone();
@@ -61,7 +46,7 @@ fn avgpool_fraction_forgery_is_rejected_by_a_real_verifier() {
 #[test]
 fn half_integer_root_forgery_is_rejected_by_a_real_verifier() {
     let g = sqrt_times_two().unwrap();
-    let honest = honest_layout(&g, &[1, 1], vec![1]);
+    let honest = honest_layout(&g, &[1, 1], vec![1]).unwrap();
     prove_and_verify(&honest, &honest).unwrap();
     let [row] = gate_rows(&honest, Gate::Sqrt)[..] else { panic!("one root row") };
     let mut forged = honest.clone();
