@@ -37,9 +37,25 @@ model_commitment=$(echo "$verifier_info" | json '["model_commitment"]')
 instances=$(echo "$verifier_info" | json '["instance_count"]')
 model_index=$(echo "$verifier_info" | json '["model_index"]')
 echo "verifier: $(echo "$verifier_info" | json '["runtime_bytes"]') bytes of runtime code (EIP-170 limit: 24,576)"
-input_index=$(echo "$verifier_info" | json '["input_index"]')
+bound_index=$(echo "$verifier_info" | json '["bound_index"]')
+bound_count=$(echo "$verifier_info" | json '["bound_count"]')
+count_index=$(echo "$verifier_info" | json '["count_index"]')
 batch=$(echo "$verifier_info" | json '["batch"]')
-input_commitment=$(poai commit-input "$out/m.poai" --input "$dir/input.json" --json | json '["input_commitments"][0]')
+# One input per inference: the bundled one, and for a batch scaled copies (the contract pays each
+# inference once, so a batch of one input repeated would pay one task).
+inputs=()
+commitments=()
+for i in $(seq 0 $((batch_size - 1))); do
+  python3 - "$dir/input.json" "$out/input-$i.json" "$i" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+scale = 1 - 0.05 * int(sys.argv[3])
+data["input_data"] = [[v * scale for v in t] for t in data["input_data"]]
+json.dump(data, open(sys.argv[2], "w"))
+PY
+  inputs+=(--input "$out/input-$i.json")
+  commitments+=("$(poai commit-input "$out/m.poai" --input "$out/input-$i.json" --json | json '["input_commitments"][0]')")
+done
 
 port="${ANVIL_PORT:-8545}"
 rpc="http://127.0.0.1:$port"
@@ -53,12 +69,10 @@ read -r owner requester provider < <(cast rpc eth_accounts | json '[0:3]' | tr -
 send() { local from=$1; shift; cast send --unlocked --from "$from" --json "$@"; }
 
 echo "== prove $batch_size inference(s) with poai, bound to the provider's address $provider (a copied proof pays nobody else)"
-inputs=()
-for _ in $(seq "$batch_size"); do inputs+=(--input "$dir/input.json"); done
 poai prove "$out/m.poai" "${inputs[@]}" --pk "$out/m.pk" --srs "$out/dev.srs" --provider "$provider" \
   --onchain "$out/onchain.pk" -o "$out/proof.json"
 poai verify "$out/proof.json" --vk "$out/onchain.vk" --srs "$out/dev.srs" 2>/dev/null | head -1
-poai calldata "$out/proof.json" -o "$out/calldata.hex"
+proof_bytes=$(poai calldata "$out/proof.json" -o "$out/calldata.hex" --json | json '["proof_bytes"]')
 
 echo "== deploy the verifier and the reward contract"
 verifier=$(send "$owner" --create "$(cat "$out/verifier.hex")" | json '["contractAddress"]')
@@ -67,16 +81,19 @@ echo "verifier $verifier, rewards $rewards"
 echo "verification alone: $(cast estimate --from "$provider" "$verifier" "$(tr -d '\n' < "$out/calldata.hex")") gas"
 
 echo "== register the model ($batch_size inference(s) per proof), post $batch_size task(s) with 1 ETH reward each"
-send "$owner" "$rewards" "registerModel(bytes32,address,uint32,uint32,uint32,uint32)" "$model_commitment" \
-  "$verifier" "$instances" "$model_index" "$input_index" "$batch" >/dev/null
+# A registration is (model, verifier, call-data layout); its id is their hash, which a task names.
+registration_type="(bytes32,address,uint32,uint32,uint32,uint32,uint32,uint32,uint32)"
+registration="($model_commitment,$verifier,$instances,$proof_bytes,$model_index,$bound_index,$bound_count,$count_index,$batch)"
+send "$owner" "$rewards" "registerModel($registration_type)" "$registration" >/dev/null
+registration_id=$(cast call "$rewards" "registrationId($registration_type)(bytes32)" "$registration")
 deadline=$(( $(cast block latest --field timestamp) + 3600 ))
 ids=()
-for _ in $(seq "$batch_size"); do
-  send "$requester" --value 1ether "$rewards" "postTask(bytes32,bytes32,uint64)" "$model_commitment" \
-    "$input_commitment" "$deadline" >/dev/null
+for commitment in "${commitments[@]}"; do
+  send "$requester" --value 1ether "$rewards" "postTask(bytes32,bytes32[],uint32,uint64)" "$registration_id" \
+    "[$commitment]" 0 "$deadline" >/dev/null
   ids+=("$(cast call "$rewards" "taskCount()(uint256)")")
 done
-echo "task(s) ${ids[*]}: model $model_commitment, input $input_commitment"
+echo "task(s) ${ids[*]}: registration $registration_id (model $model_commitment), inputs ${commitments[*]}"
 # One task: submit(id, calldata); a batch: submitBatch([ids], calldata).
 submission() {
   if [ "$batch_size" = 1 ]; then

@@ -848,7 +848,7 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
     if let Some(b) = a.bytecode {
         write_atomic(b, &hex_file(&compiled.creation))?;
     }
-    let layout = poai_contracts::rewards::instance_layout(&key.header);
+    let layout = poai_contracts::rewards::instance_layout(&key.header)?;
     let instances = layout.count;
     if json {
         line(
@@ -859,7 +859,9 @@ pub fn evm_verifier(a: &EvmVerifierArgs<'_>, json: bool) -> anyhow::Result<()> {
                 "model_commitment": key.header.model_commitment,
                 "instance_count": instances,
                 "model_index": layout.model_index,
-                "input_index": layout.input_index,
+                "bound_index": layout.bound_index,
+                "bound_count": layout.bound_count,
+                "count_index": layout.count_index,
                 "batch": layout.batch,
             })
             .to_string(),
@@ -907,7 +909,16 @@ pub fn calldata(proof: &Path, output: &Path, json: bool) -> anyhow::Result<()> {
         .with_context(|| format!("{} has malformed instances or proof bytes", proof.display()))?;
     write_atomic(output, &hex_file(&data))?;
     if json {
-        line(&json!({ "output": output, "bytes": data.len() }).to_string());
+        let proof_bytes = data.len() - 32 * file.instances.len();
+        line(
+            &json!({
+                "output": output,
+                "bytes": data.len(),
+                "instances": file.instances.len(),
+                "proof_bytes": proof_bytes,
+            })
+            .to_string(),
+        );
     } else {
         line(&format!("{} bytes of call data written to {}", data.len(), output.display()));
     }

@@ -25,6 +25,9 @@ pub enum ContractError {
     /// A proof file or its instances are malformed.
     #[error(transparent)]
     Verify(#[from] poai_verifier::VerifyError),
+    /// A key's public instances do not fit the reward contract's registration.
+    #[error("instance layout: {0}")]
+    Layout(String),
     /// A transaction failed in the EVM (reverted, halted or could not be executed).
     #[error("EVM: {0}")]
     Evm(String),

@@ -9,9 +9,6 @@ use crate::ContractError;
 
 /// Solidity source of the reward contract.
 pub const REWARDS_SOURCE: &str = include_str!("../sol/PoaiRewards.sol");
-/// `PoaiRewards.NO_INPUT`: the key exposes no input commitment.
-pub const NO_INPUT: u32 = u32::MAX;
-
 /// Compiles the reward contract (optimizer on, 200 runs) and checks it is deployable.
 pub fn compile_rewards(solc: &Solc) -> Result<Compiled, ContractError> {
     let c = solc.compile_one("PoaiRewards.sol", REWARDS_SOURCE, "PoaiRewards", Some(200))?;
@@ -19,37 +16,71 @@ pub fn compile_rewards(solc: &Solc) -> Result<Compiled, ContractError> {
     Ok(c)
 }
 
-/// What the contract needs to know of a key's public instances (`registerModel`'s arguments).
+/// `PoaiRewards.NONE`: the key has no correct-row count.
+pub const NONE: u32 = u32::MAX;
+
+/// What the contract needs to know of a key's public instances (a registration, less the model, the
+/// verifier and the proof's length).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InstanceLayout {
     /// Number of public instances.
     pub count: u32,
     /// Index of the model commitment (after the accumulator of an on-chain key).
     pub model_index: u32,
-    /// Index of what a task binds: the (first) input's commitment, or the dataset root of a
-    /// dataset-bound key ([`NO_INPUT`] if there is neither); of the first inference in a batch.
-    pub input_index: u32,
+    /// First of the instances a task binds (of the first inference in a batch): every input value or
+    /// input commitment, or the dataset root and, for an accuracy key, the row range.
+    pub bound_index: u32,
+    /// How many instances a task binds (0: the key exposes no input).
+    pub bound_count: u32,
+    /// Index of an accuracy key's correct-row count, or [`NONE`].
+    pub count_index: u32,
     /// Inferences per proof (a batched on-chain key's batch, else 1).
     pub batch: u32,
 }
 
-/// The [`InstanceLayout`] of a key.
-pub fn instance_layout(header: &KeyHeader) -> InstanceLayout {
-    let mut at = 0usize;
-    let mut input_index = NO_INPUT;
+/// The [`InstanceLayout`] of a key. Fails if the instances a task binds are not one run (they always are
+/// in poai's layouts: inputs, or root and row range, follow the model commitment).
+pub fn instance_layout(header: &KeyHeader) -> Result<InstanceLayout, ContractError> {
+    let model_index = header.model_index();
+    let stride = header.public.iter().map(PublicValue::len).sum::<usize>().saturating_sub(model_index)
+        / header.batch().max(1);
+    let (mut at, mut bound, mut count_index) = (0usize, Vec::new(), NONE);
     for seg in &header.public {
-        let binds = matches!(seg, PublicValue::InputCommitment { index: 0 } | PublicValue::DatasetRoot);
-        if binds && input_index == NO_INPUT {
-            input_index = at as u32;
+        let first_inference = at >= model_index && at < model_index + stride;
+        if first_inference {
+            match seg {
+                PublicValue::Input { .. }
+                | PublicValue::InputCommitment { .. }
+                | PublicValue::DatasetRoot
+                | PublicValue::RowRange => bound.push((at, seg.len())),
+                PublicValue::CorrectCount => count_index = at as u32,
+                _ => {}
+            }
         }
         at += seg.len();
     }
-    InstanceLayout {
-        count: at as u32,
-        model_index: header.model_index() as u32,
-        input_index,
-        batch: header.batch() as u32,
+    let bound_index = bound.first().map_or(0, |b| b.0);
+    let bound_count: usize = bound.iter().map(|b| b.1).sum();
+    if bound.last().is_some_and(|&(last, len)| last + len != bound_index + bound_count) {
+        return Err(ContractError::Layout("the instances a task binds are not one run".into()));
     }
+    Ok(InstanceLayout {
+        count: at as u32,
+        model_index: model_index as u32,
+        bound_index: bound_index as u32,
+        bound_count: bound_count as u32,
+        count_index,
+        batch: header.batch() as u32,
+    })
+}
+
+/// The instances a task on inference `i` of call data `data` binds (what its requester names).
+pub fn bound_instances(layout: &InstanceLayout, data: &[u8], i: usize) -> Vec<[u8; 32]> {
+    let stride = (layout.count - layout.model_index) as usize / layout.batch.max(1) as usize;
+    let first = layout.bound_index as usize + i * stride;
+    (first..first + layout.bound_count as usize)
+        .filter_map(|w| data.get(32 * w..32 * (w + 1)).and_then(|b| <[u8; 32]>::try_from(b).ok()))
+        .collect()
 }
 
 /// The 4-byte selector of a function or error signature.
@@ -72,26 +103,58 @@ fn call(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
     out
 }
 
-/// `registerModel(model, verifier, instanceCount, modelIndex, inputIndex, batch)`.
-pub fn register_model(model: [u8; 32], verifier: Address, layout: InstanceLayout) -> Vec<u8> {
+/// The words of a registration, in `PoaiRewards.Registration`'s order: model, verifier, instance count,
+/// proof length, model index, bound index, bound count, count index, batch.
+fn registration_words(
+    model: [u8; 32],
+    verifier: Address,
+    layout: InstanceLayout,
+    proof_len: u32,
+) -> Vec<[u8; 32]> {
     let mut v = [0u8; 32];
     v[12..].copy_from_slice(verifier.as_slice());
+    let mut words = vec![model, v];
+    words.extend(
+        [
+            layout.count,
+            proof_len,
+            layout.model_index,
+            layout.bound_index,
+            layout.bound_count,
+            layout.count_index,
+            layout.batch,
+        ]
+        .map(|x| word_u64(x.into())),
+    );
+    words
+}
+
+/// `registerModel((model, verifier, instanceCount, proofLength, modelIndex, boundIndex, boundCount,
+/// countIndex, batch))`; `proof_len` is the proof's bytes after the instances.
+pub fn register_model(model: [u8; 32], verifier: Address, layout: InstanceLayout, proof_len: u32) -> Vec<u8> {
     call(
-        "registerModel(bytes32,address,uint32,uint32,uint32,uint32)",
-        &[
-            model,
-            v,
-            word_u64(layout.count.into()),
-            word_u64(layout.model_index.into()),
-            word_u64(layout.input_index.into()),
-            word_u64(layout.batch.into()),
-        ],
+        "registerModel((bytes32,address,uint32,uint32,uint32,uint32,uint32,uint32,uint32))",
+        &registration_words(model, verifier, layout, proof_len),
     )
 }
 
-/// `postTask(model, input, deadline)` (send the reward as the call's value).
-pub fn post_task(model: [u8; 32], input: [u8; 32], deadline: u64) -> Vec<u8> {
-    call("postTask(bytes32,bytes32,uint64)", &[model, input, word_u64(deadline)])
+/// The id `registerModel` returns for these arguments (`keccak256(abi.encode(registration))`).
+pub fn registration_id(
+    model: [u8; 32],
+    verifier: Address,
+    layout: InstanceLayout,
+    proof_len: u32,
+) -> [u8; 32] {
+    keccak256(registration_words(model, verifier, layout, proof_len).concat()).0
+}
+
+/// `postTask(registration, bound, minCount, deadline)` (send the reward as the call's value).
+pub fn post_task(registration: [u8; 32], bound: &[[u8; 32]], min_count: u32, deadline: u64) -> Vec<u8> {
+    // Head: the id, the offset of the array (four head words), the count, the deadline; then the array.
+    let mut words = vec![registration, word_u64(128), word_u64(min_count.into()), word_u64(deadline)];
+    words.push(word_u64(bound.len() as u64));
+    words.extend_from_slice(bound);
+    call("postTask(bytes32,bytes32[],uint32,uint64)", &words)
 }
 
 /// `submit(taskId, proofCalldata)`.

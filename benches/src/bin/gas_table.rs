@@ -69,7 +69,14 @@ fn run(
                 (read_onchain_pk(&pk_bytes)?, vk_bytes)
             };
             phase("on-chain key parsed");
-            let inputs = vec![input.clone(); batch];
+            // Distinct inferences: the reward contract pays each inference once, so a batch of one
+            // input repeated would be refused as a replay.
+            let inputs: Vec<Vec<Vec<f32>>> = (0..batch)
+                .map(|i| {
+                    let scale = 1.0 - 0.05 * i as f32;
+                    input.iter().map(|t| t.iter().map(|v| v * scale).collect()).collect()
+                })
+                .collect();
             (prove_batch(&model, &srs, &pk, &inputs, provider, &onchain_pk)?, onchain_vk)
         }
     };
@@ -92,14 +99,16 @@ fn run(
     let data = calldata(&proof)?;
     let verify_gas = evm.call(provider, v, data.clone(), U256::ZERO)?.gas;
     let (r, _) = evm.deploy(owner, rewards_code.creation, U256::ZERO)?;
-    let layout = rewards::instance_layout(&vk.header);
-    let word = |hex: &str| poai_contracts::calldata::word(hex).ok_or("not a field element");
-    let model_word = word(&vk.header.model_commitment)?;
-    evm.call(owner, r, rewards::register_model(model_word, v, layout), U256::ZERO)?;
+    let layout = rewards::instance_layout(&vk.header)?;
+    let model_word =
+        poai_contracts::calldata::word(&vk.header.model_commitment).ok_or("not a field element")?;
+    let proof_len = u32::try_from(data.len() - 32 * layout.count as usize)?;
+    evm.call(owner, r, rewards::register_model(model_word, v, layout, proof_len), U256::ZERO)?;
+    let registration = rewards::registration_id(model_word, v, layout, proof_len);
     let deadline = evm.timestamp() + 3600;
-    let input_word = word(&proof.claims.input_commitments[0])?;
-    for _ in 0..batch {
-        evm.call(requester, r, rewards::post_task(model_word, input_word, deadline), U256::from(1u64))?;
+    for i in 0..batch {
+        let bound = rewards::bound_instances(&layout, &data, i);
+        evm.call(requester, r, rewards::post_task(registration, &bound, 0, deadline), U256::from(1u64))?;
     }
     let submit = if batch == 1 {
         rewards::submit(1, &data)

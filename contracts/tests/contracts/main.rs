@@ -59,6 +59,9 @@ pub struct Fixture {
     pub proof: ProofFile,
     /// The generated verifier, compiled.
     pub verifier: Compiled,
+    /// What proves again: the SRS and the proving key file.
+    srs: Srs,
+    pk: Vec<u8>,
 }
 
 /// The shared fixture.
@@ -88,6 +91,22 @@ pub fn fixture() -> &'static Fixture {
         poai_verifier::verify(&vk, &params, &proof).unwrap();
         let verifier = compile_verifier(&vk, &params);
         eprintln!("verifier: {} bytes of runtime code", verifier.runtime.len());
-        Fixture { header: vk.header, proof, verifier }
+        Fixture { header: vk.header, proof, verifier, srs, pk }
     })
+}
+
+/// Another proof of the fixture's inference (same model, input and provider; other proof bytes, since
+/// proving is randomised).
+pub fn fresh_proof() -> ProofFile {
+    let f = fixture();
+    let (model, input) = smallest_model();
+    prove_model(
+        &model,
+        &f.srs,
+        &read_pk(&f.pk).unwrap(),
+        &input,
+        poai_verifier::Provider([3; 20]),
+        ProofTarget::Direct,
+    )
+    .unwrap()
 }

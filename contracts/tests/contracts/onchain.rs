@@ -228,20 +228,31 @@ fn the_reward_contract_pays_a_batch_of_tasks_with_one_onchain_proof() {
     let (verifier, _) = evm.deploy(owner, f.verifier.creation.clone(), U256::ZERO).unwrap();
     let (registry, _) =
         evm.deploy(owner, rewards::compile_rewards(&solc()).unwrap().creation, U256::ZERO).unwrap();
-    let layout = instance_layout(&f.onchain_vk.header);
-    assert_eq!((layout.model_index, layout.input_index, layout.batch), (12, 13, BATCH as u32));
+    let layout = instance_layout(&f.onchain_vk.header).unwrap();
+    assert_eq!(
+        (layout.model_index, layout.bound_index, layout.bound_count, layout.batch),
+        (12, 13, 1, BATCH as u32)
+    );
     let word = |hex: &str| poai_contracts::calldata::word(hex).unwrap();
     let model = word(&f.model.model_commitment);
-    evm.call(owner, registry, rewards::register_model(model, verifier, layout), U256::ZERO).unwrap();
+    let data = calldata(&f.proof).unwrap();
+    let proof_len = (data.len() - 32 * layout.count as usize) as u32;
+    evm.call(owner, registry, rewards::register_model(model, verifier, layout, proof_len), U256::ZERO)
+        .unwrap();
+    let registration = rewards::registration_id(model, verifier, layout, proof_len);
     let reward = U256::from(10u64).pow(U256::from(18u64));
     let post = |evm: &mut LocalEvm, input: [u8; 32]| {
         let deadline = evm.timestamp() + 3600;
-        let out = evm.call(requester, registry, rewards::post_task(model, input, deadline), reward).unwrap();
+        let call = rewards::post_task(registration, &[input], 0, deadline);
+        let out = evm.call(requester, registry, call, reward).unwrap();
         u64::from_be_bytes(out.output[24..32].try_into().unwrap())
     };
-    let data = calldata(&f.proof).unwrap();
     let first = post(&mut evm, word(&f.proof.claims.input_commitments[0]));
     let second = post(&mut evm, word(&f.proof.batch_claims[0].input_commitments[0]));
+    assert_eq!(
+        rewards::bound_instances(&layout, &data, 1),
+        vec![word(&f.proof.batch_claims[0].input_commitments[0])]
+    );
     let other_input = post(&mut evm, [9; 32]);
     let refused = |evm: &mut LocalEvm, ids: &[u64], error: &str| {
         let e = evm.call(provider, registry, rewards::submit_batch(ids, &data), U256::ZERO).unwrap_err();
