@@ -54,8 +54,9 @@ contract PoaiRewards {
         bytes32 registration;
         // keccak256 of the bound instances, as words.
         bytes32 bound;
+        // One slot: requester, deadline (a uint40 timestamp lasts beyond the year 30000), status, count.
         address requester;
-        uint64 deadline;
+        uint40 deadline;
         Status status;
         // Least correct-row count paid for (accuracy registrations; else 0).
         uint32 minCount;
@@ -148,7 +149,8 @@ contract PoaiRewards {
     {
         Registration storage r = registrations[registration];
         if (r.verifier == address(0)) revert UnknownModel();
-        if (msg.value == 0 || msg.value > type(uint96).max || deadline <= block.timestamp) revert BadTask();
+        if (msg.value == 0 || msg.value > type(uint96).max) revert BadTask();
+        if (deadline <= block.timestamp || deadline > type(uint40).max) revert BadTask();
         if (bound.length != r.boundCount || (r.countIndex == NONE && minCount != 0)) revert BadTask();
         for (uint256 i = 0; i < bound.length; ++i) {
             if (uint256(bound[i]) >= FIELD_MODULUS) revert BadTask();
@@ -158,7 +160,7 @@ contract PoaiRewards {
             registration,
             keccak256(abi.encodePacked(bound)),
             msg.sender,
-            deadline,
+            uint40(deadline),
             Status.Open,
             minCount,
             uint96(msg.value),

@@ -265,3 +265,50 @@ fn is_zero_flags_cannot_be_flipped() {
         assert!(!err.is_empty());
     }
 }
+
+/// Packing (hashed parameters): two values of one packed element moved by `+2^bits` and `-1` keep the
+/// element, so the in-circuit model commitment would name other weights. The forged model (the weights
+/// changed in the graph, everything recomputed from them) hashes to the honest commitment in the
+/// circuit; only the moved value's own range check stops it.
+#[test]
+fn packed_weights_cannot_trade_a_carry() {
+    use poai_circuits::commit::model_commitment;
+    use poai_circuits::halo2::{build_layout, ParamVisibility, Visibility, VisibilitySettings};
+    use poai_circuits::ir::Tensor;
+    let honest = super::halo2_chips::two_layer(7, 6, 4, 2);
+    let commitment = model_commitment(&honest).unwrap();
+    let mut forged = honest.clone();
+    let Source::Const { tensor, .. } = &mut forged.values[1].source else { panic!("w1 is a constant") };
+    let bits = 9;
+    assert!(tensor.data()[1] > -(1 << (bits - 1)), "the second weight can go down by one");
+    tensor.data_mut()[0] += 1 << bits;
+    tensor.data_mut()[1] -= 1;
+    let vis = VisibilitySettings {
+        input: Visibility::Private,
+        output: Visibility::Public,
+        params: ParamVisibility::Hashed,
+    };
+    let x = Tensor::new(vec![2, 6], vec![300, -200, 100, 50, -25, 7, 1, 2, 3, 4, 5, 6]).unwrap();
+    assert_ne!(
+        honest.eval(std::slice::from_ref(&x)).unwrap(),
+        forged.eval(std::slice::from_ref(&x)).unwrap()
+    );
+    let trace = forged.eval_trace(&[x]).unwrap();
+    // The circuit's own hash of the forged weights equals the honest commitment (build_layout checks it).
+    let mut l = build_layout(&forged, &trace, commitment, vis, 8).unwrap();
+    assert_eq!(l.instance[0], commitment);
+    assert!(verify(l.clone()).is_err(), "other weights under the honest commitment were accepted");
+    let row = gate_rows(&l, Gate::Pack)[0];
+    assert_eq!(l.get(Pos::Lane(0, row)), fe(honest_w0(&honest) + (1 << bits)));
+    // Without the value's check (its rows refilled with any valid decomposition), the forgery verifies.
+    redo_range_check(&mut l, Pos::Lane(0, row), 0).unwrap();
+    detach_range_check(&mut l, Pos::Lane(0, row)).unwrap();
+    verify(l).unwrap_or_else(|e| panic!("the forgery fails elsewhere too: {e}"));
+}
+
+fn honest_w0(g: &QGraph) -> i64 {
+    match &g.values[1].source {
+        Source::Const { tensor, .. } => tensor.data()[0],
+        _ => panic!("w1 is a constant"),
+    }
+}
