@@ -312,3 +312,38 @@ fn honest_w0(g: &QGraph) -> i64 {
         _ => panic!("w1 is a constant"),
     }
 }
+
+/// The quotient's width holds every honest quotient: for each numerator width and least divisor, the
+/// extreme numerators and divisors (and a spread between) round into `quotient_bits`; so does every
+/// root of a value the root chip accepts.
+#[test]
+fn quotient_and_root_widths_cover_every_honest_witness() {
+    use poai_circuits::halo2::chips::elementwise::quotient_bits;
+    use poai_circuits::ir::fixed::{div_round, isqrt_round};
+    for n_bits in 1..=40u32 {
+        let max = 1i64 << (n_bits - 1);
+        for d_min in [1i64, 2, 3, 4, 7, 9, 16, 100, 1 << 20] {
+            let w = quotient_bits(n_bits, d_min).unwrap();
+            let half = 1i64 << (w - 1);
+            for n in [-max, -max + 1, -1, 0, 1, max / 3, max - 1, max] {
+                for d in [d_min, d_min + 1, 2 * d_min + 1] {
+                    let y = div_round(n, d).unwrap();
+                    assert!((-half..half).contains(&y), "n = {n} ({n_bits} bits), d = {d}: {y} in {w} bits");
+                }
+            }
+        }
+    }
+    // Root checks: a and b in `bits`, the root in `bits - 2`, for v of up to `bits - 3` bits.
+    for bits in 4..=62u32 {
+        let v_max = (1i64 << (bits - 3)) - 1;
+        for v in [0, 1, 2, v_max / 2, v_max - 1, v_max] {
+            let s = isqrt_round(v);
+            let (a, b) = (
+                4 * v - (2 * s - 1) * (2 * s - 1) + i64::from(s == 0),
+                (2 * s + 1) * (2 * s + 1) - 1 - 4 * v,
+            );
+            let fits = |x: i64, w: u32| (0..1i64 << w).contains(&x);
+            assert!(fits(a, bits) && fits(b, bits) && fits(s, bits - 2), "v = {v}, bits = {bits}");
+        }
+    }
+}
