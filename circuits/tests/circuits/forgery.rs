@@ -347,3 +347,44 @@ fn quotient_and_root_widths_cover_every_honest_witness() {
         }
     }
 }
+
+/// A plain table lookup: claiming another entry's output means looking up another row `(tag, x', y')`
+/// of the table, which satisfies the lookup; only the copy tying the looked-up index to the input cell
+/// stops it (detached, the forgery verifies).
+#[test]
+fn plain_table_lookups_are_bound_to_their_input() {
+    use poai_circuits::ir::{NonLinear, TableSpec};
+    let spec = TableSpec {
+        func: NonLinear::Sigmoid,
+        in_scale: 4,
+        in_bits: 8,
+        out_scale: 7,
+        out_bits: 9,
+        interp_bits: 0,
+    };
+    let v = |name: &str, bits: u32, scale: i32, source: Source| QValue {
+        name: name.into(),
+        shape: vec![1, 2],
+        format: FixedFormat { scale, bits },
+        source,
+    };
+    let g = QGraph {
+        values: vec![v("x", 8, 4, Source::Input { index: 0 }), v("y", 9, 7, Source::Node { index: 0 })],
+        nodes: vec![QNode { name: "sig".into(), op: QOp::Table(spec), inputs: vec![0], output: 1 }],
+        inputs: vec![0],
+        outputs: vec![1],
+    };
+    let honest = honest_layout(&g, &[1, 2], vec![-3, 40]);
+    for (i, x) in [(0usize, -3i64), (1, 40)] {
+        let x2 = x + 17;
+        let y2 = spec.value(x2);
+        assert_ne!(fe(y2), honest.instance[1 + i], "another entry's output");
+        let mut l = honest.clone();
+        l.set(Pos::TabX(i), fe(x2));
+        l.set(Pos::TabY(i), fe(y2));
+        l.instance[1 + i] = fe(y2);
+        assert!(verify(l.clone()).is_err(), "sigmoid({x}) claimed as sigmoid({x2}) was accepted");
+        l.copies.retain(|&(a, b)| a != Pos::TabX(i) && b != Pos::TabX(i));
+        verify(l).unwrap_or_else(|e| panic!("x = {x}: the forgery fails elsewhere too: {e}"));
+    }
+}
