@@ -478,16 +478,7 @@ impl ProofFile {
 }
 
 /// Signed integer of a field element that encodes a small value (|v| < 2^63).
-pub fn small_int(x: &Fr) -> Option<i64> {
-    let to_i = |f: &Fr| -> Option<i64> {
-        let repr = f.to_bytes();
-        if repr[8..].iter().any(|&b| b != 0) {
-            return None;
-        }
-        i64::try_from(u64::from_le_bytes(repr[..8].try_into().ok()?)).ok()
-    };
-    to_i(x).or_else(|| to_i(&-*x).map(|v| -v))
-}
+pub use poai_circuits::halo2::layout::small_int;
 
 /// Checks an artifact's identity fields (format, version, backend, curve) against this build's.
 fn check_identity(

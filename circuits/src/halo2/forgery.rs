@@ -9,10 +9,10 @@
 //! ([`detach_range_check`], which changes the circuit and so its key) is accepted.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
 use super::chips::range::range_check_offset;
-use super::layout::{fe, Gate, Layout, Pos};
+use super::layout::{fe, small_int, Gate, Layout, Pos};
 use super::{build_layout, CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::model_commitment;
 use crate::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
@@ -69,26 +69,15 @@ pub fn detach_range_check(l: &mut Layout, cell: Pos) -> Result<(), CircuitError>
     Ok(())
 }
 
-/// The integer a cell holds, if it is one of magnitude below `2^62`.
-fn small(v: Fr) -> Option<i64> {
-    let low = |x: Fr| -> Option<i64> {
-        let bytes = x.to_repr();
-        let (lo, hi) = bytes.split_at(8);
-        let lo = u64::from_le_bytes(lo.try_into().ok()?);
-        (hi.iter().all(|&b| b == 0) && lo < 1 << 62).then_some(lo as i64)
-    };
-    low(v).or_else(|| low(-v).map(|x| -x))
-}
-
 fn integer(l: &Layout, p: Pos) -> Result<i64, CircuitError> {
-    small(l.get(p)).ok_or_else(|| CircuitError::Layout(format!("{p:?} holds no small integer")))
+    small_int(&l.get(p)).ok_or_else(|| CircuitError::Layout(format!("{p:?} holds no small integer")))
 }
 
 /// Forges the [`Gate::Div`] row `row` (`y = round(n / d)`, lanes `n, y, r, s`) with the remainder `r2`
 /// in `[0, 2d)`: `s` follows, both checks are redone, and the quotient becomes the field element that
 /// satisfies `2n + d = 2d·y + r2`, a fraction unless `r2` is the honest remainder. Returns the new `y`.
 pub fn forge_division(l: &mut Layout, row: usize, r2: i64) -> Result<Fr, CircuitError> {
-    let d = small(l.consts[0][row]).ok_or_else(|| CircuitError::Layout("divisor".into()))?;
+    let d = small_int(&l.consts[0][row]).ok_or_else(|| CircuitError::Layout("divisor".into()))?;
     let n = integer(l, Pos::Lane(0, row))?;
     forge_quotient(l, row, (n, d), [Pos::Lane(1, row), Pos::Lane(2, row), Pos::Lane(3, row)], r2)
 }
@@ -139,7 +128,7 @@ pub fn forge_root(l: &mut Layout, row: usize, s2: Fr) -> Result<(Fr, Fr, bool), 
     l.set(pb, b);
     l.set(Pos::Lane(4, row), Fr::ZERO);
     let mut redone = l.clone();
-    let consistent = match (small(a), small(b)) {
+    let consistent = match (small_int(&a), small_int(&b)) {
         (Some(ai), Some(bi)) => {
             redo_range_check(&mut redone, pa, ai).is_ok() && redo_range_check(&mut redone, pb, bi).is_ok()
         }

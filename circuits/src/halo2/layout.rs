@@ -209,6 +209,19 @@ pub fn fe(v: i64) -> Fr {
     }
 }
 
+/// Field element to the small signed integer it encodes, the inverse of [`fe`]: `None` unless
+/// `|v| < 2^63`.
+pub fn small_int(x: &Fr) -> Option<i64> {
+    let to_i = |f: &Fr| -> Option<i64> {
+        let repr = f.to_bytes();
+        if repr[8..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        i64::try_from(u64::from_le_bytes(repr[..8].try_into().ok()?)).ok()
+    };
+    to_i(x).or_else(|| to_i(&-*x).map(|v| -v))
+}
+
 /// The full table.
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
