@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::{Circuit, ProvingKey, VerifyingKey};
+use halo2_base::halo2_proofs::plonk::{Circuit, ProvingKey};
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{description_digest, fr_from_hex, fr_to_hex};
@@ -258,7 +258,7 @@ pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
 }
 
 /// Bounds every size in a proving key's body by the bytes that follow it, before halo2's reader
-/// allocates: the verifying key's selectors ([`poai_verifier::check_selector_bytes`]), then each
+/// allocates: the verifying key it starts with ([`poai_verifier::verifying_key_len`]), then each
 /// polynomial's length prefix (halo2 reserves `length × 32` bytes from a 4-byte prefix, so a short file
 /// could make it reserve 128 GiB). Layout after the verifying key: three polynomials, then four vectors
 /// of polynomials (fixed values, fixed polynomials, permutation values and polynomials).
@@ -268,17 +268,10 @@ pub(crate) fn check_pk_sizes<C: Circuit<Fr>>(
     params: C::Params,
 ) -> Result<(), ProverError>
 where
-    C::Params: Clone + std::panic::UnwindSafe,
+    C::Params: std::panic::UnwindSafe,
 {
     let bad = |detail: String| ProverError::Circuit(format!("proving key: corrupted key: {detail}"));
-    let selectors = poai_verifier::selector_count::<C>(params.clone())?;
-    poai_verifier::check_selector_bytes(body, k, selectors)?;
-    let vk = poai_verifier::parse_isolated("proving key", move || {
-        let mut cursor = Cursor::new(body);
-        let vk = VerifyingKey::<G1Affine>::read::<_, C>(&mut cursor, SerdeFormat::RawBytes, params)?;
-        Ok((vk, cursor.position()))
-    })?;
-    let mut at = usize::try_from(vk.1).map_err(|e| bad(e.to_string()))?;
+    let mut at = poai_verifier::verifying_key_len::<C>(body, k, params)?;
     let word = |at: &mut usize| -> Result<usize, ProverError> {
         let bytes = body.get(*at..*at + 4).ok_or_else(|| bad("truncated".into()))?;
         *at += 4;

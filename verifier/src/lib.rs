@@ -20,6 +20,6 @@ pub use artifact::{
 pub use error::VerifyError;
 pub use srs::{SrsHeader, VerifierParams, SRS_MAGIC};
 pub use verify::{
-    check_selector_bytes, decide_accumulator, parse_isolated, selector_count, verify, verify_instances,
-    ProofReader, ProofWriter, Verified, VerifyingKeyFile,
+    decide_accumulator, parse_isolated, verify, verify_instances, verifying_key_len, ProofReader,
+    ProofWriter, Verified, VerifyingKeyFile,
 };

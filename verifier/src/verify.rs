@@ -21,6 +21,7 @@ use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
 use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS};
 use crate::error::format_err;
+use crate::srs::G1_BYTES;
 use crate::{hex, VerifierParams, VerifyError};
 
 /// The Fiat-Shamir transcript of every poai proof: Keccak-256 as the EVM computes it, so one proof
@@ -44,11 +45,12 @@ impl VerifyingKeyFile {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
         let shape = header.shape;
-        let selectors = match &header.onchain {
-            None => selector_count::<ModelCircuit>(shape)?,
-            Some(onchain) => selector_count::<BaseCircuitBuilder<Fr>>(onchain.base_params(header.k))?,
+        match &header.onchain {
+            None => verifying_key_len::<ModelCircuit>(body, header.k, shape)?,
+            Some(onchain) => {
+                verifying_key_len::<BaseCircuitBuilder<Fr>>(body, header.k, onchain.base_params(header.k))?
+            }
         };
-        check_selector_bytes(body, header.k, selectors)?;
         let vk = match &header.onchain {
             None => parse_isolated("verifying key", || {
                 VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
@@ -84,39 +86,39 @@ impl VerifyingKeyFile {
     }
 }
 
-/// Selectors of circuit `C` configured with `params` (what halo2's key reader allocates `2^k` bytes for,
-/// each).
-pub fn selector_count<C: Circuit<Fr>>(params: C::Params) -> Result<usize, VerifyError>
+/// Length of halo2's verifying-key encoding at the start of `body` for circuit `C` configured with
+/// `params`, computed before halo2's reader allocates anything: the version byte, `k`, the selector
+/// flag, the fixed-commitment count, then one G1 point per fixed and per permuted column, then (if the
+/// flag is set) each selector's `2^k` bits. halo2's reader allocates `selectors × 2^k` bytes before it
+/// reads a selector bit, so a few-kB key claiming a large `k` would make it allocate gigabytes and abort
+/// the process; requiring the bytes to be present bounds what it allocates by the file. A proving key's
+/// body starts with this encoding, so its polynomials start at the returned offset.
+pub fn verifying_key_len<C: Circuit<Fr>>(body: &[u8], k: u32, params: C::Params) -> Result<usize, VerifyError>
 where
     C::Params: std::panic::UnwindSafe,
 {
-    parse_isolated("verifying key", move || {
+    let (selectors, permuted) = parse_isolated("verifying key", move || {
         let mut cs = ConstraintSystem::<Fr>::default();
         let _ = C::configure_with_params(&mut cs, params);
-        Ok(cs.num_selectors())
-    })
-}
-
-/// halo2's verifying-key reader allocates `selectors × 2^k` bytes before it reads the selectors' bits
-/// (`2^k / 8` bytes each), so a few-kB key claiming a large `k` would make it allocate gigabytes and abort
-/// the process. The body must hold those bits: then the reader allocates at most 8 bytes per byte read.
-/// Byte 5 of the body (after the version byte and `k`) says whether the key stores selectors at all.
-pub fn check_selector_bytes(body: &[u8], k: u32, selectors: usize) -> Result<(), VerifyError> {
-    if body.get(5) != Some(&1) {
-        return Ok(());
-    }
-    let per = 1usize.checked_shl(k).map(|rows| rows.div_ceil(8));
-    let need = per.and_then(|p| p.checked_mul(selectors));
+        Ok((cs.num_selectors(), cs.permutation().get_columns().len()))
+    })?;
+    let bad = |detail: String| format_err("verifying key", format!("corrupted key: {detail}"));
+    let head = body.get(..10).ok_or_else(|| bad("truncated".into()))?;
+    let fixed = u32::from_le_bytes([head[6], head[7], head[8], head[9]]) as usize;
+    let selector_bytes = match head[5] {
+        1 => 1usize.checked_shl(k).and_then(|rows| rows.div_ceil(8).checked_mul(selectors)),
+        _ => Some(0),
+    };
+    let points = fixed.checked_add(permuted).and_then(|n| n.checked_mul(G1_BYTES));
+    let need = points.zip(selector_bytes).and_then(|(p, s)| p.checked_add(s)?.checked_add(10));
     match need {
-        Some(need) if body.len() >= need => Ok(()),
-        _ => Err(format_err(
-            "verifying key",
-            format!(
-                "corrupted key: {} body bytes cannot hold {selectors} selectors of 2^{k} rows (at least {}                  bytes); refusing to allocate for it",
-                body.len(),
-                need.map_or_else(|| "too many".to_string(), |n| n.to_string())
-            ),
-        )),
+        Some(need) if need <= body.len() => Ok(need),
+        _ => Err(bad(format!(
+            "{} body bytes cannot hold {fixed} fixed and {permuted} permutation commitments and {selectors} \
+             selectors of 2^{k} rows (at least {} bytes); refusing to allocate for it",
+            body.len(),
+            need.map_or_else(|| "too many".to_string(), |n| n.to_string())
+        ))),
     }
 }
 
