@@ -74,6 +74,15 @@ pub fn instance_layout(header: &KeyHeader) -> Result<InstanceLayout, ContractErr
     })
 }
 
+/// The bytes of proof after the instances in call data `data` of a key laid out as `layout`: the proof
+/// length a registration names.
+pub fn proof_length(layout: &InstanceLayout, data: &[u8]) -> Result<u32, ContractError> {
+    let instances = 32 * layout.count as usize;
+    data.len().checked_sub(instances).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+        ContractError::Layout(format!("{} bytes of call data for {} instances", data.len(), layout.count))
+    })
+}
+
 /// The instances a task on inference `i` of call data `data` binds (what its requester names).
 pub fn bound_instances(layout: &InstanceLayout, data: &[u8], i: usize) -> Vec<[u8; 32]> {
     let stride = (layout.count - layout.model_index) as usize / layout.batch.max(1) as usize;

@@ -102,7 +102,7 @@ fn run(
     let layout = rewards::instance_layout(&vk.header)?;
     let model_word =
         poai_contracts::calldata::word(&vk.header.model_commitment).ok_or("not a field element")?;
-    let proof_len = u32::try_from(data.len() - 32 * layout.count as usize)?;
+    let proof_len = rewards::proof_length(&layout, &data)?;
     evm.call(owner, r, rewards::register_model(model_word, v, layout, proof_len), U256::ZERO)?;
     let registration = rewards::registration_id(model_word, v, layout, proof_len);
     let deadline = evm.timestamp() + 3600;

@@ -236,7 +236,7 @@ fn the_reward_contract_pays_a_batch_of_tasks_with_one_onchain_proof() {
     let word = |hex: &str| poai_contracts::calldata::word(hex).unwrap();
     let model = word(&f.model.model_commitment);
     let data = calldata(&f.proof).unwrap();
-    let proof_len = (data.len() - 32 * layout.count as usize) as u32;
+    let proof_len = rewards::proof_length(&layout, &data).unwrap();
     evm.call(owner, registry, rewards::register_model(model, verifier, layout, proof_len), U256::ZERO)
         .unwrap();
     let registration = rewards::registration_id(model, verifier, layout, proof_len);

@@ -32,11 +32,6 @@ struct Chain {
     bound: Vec<[u8; 32]>,
 }
 
-/// The proof's bytes after its instances.
-fn proof_len(data: &[u8], layout: &InstanceLayout) -> u32 {
-    (data.len() - 32 * layout.count as usize) as u32
-}
-
 fn chain() -> Chain {
     let f = fixture();
     let mut evm = LocalEvm::new();
@@ -63,7 +58,7 @@ fn chain() -> Chain {
     );
     let model = word(&f.header.model_commitment);
     let data = calldata(&f.proof).unwrap();
-    let proof_len = proof_len(&data, &layout);
+    let proof_len = rewards::proof_length(&layout, &data).unwrap();
     let out = evm
         .call(owner, rewards, rewards::register_model(model, verifier, layout, proof_len), U256::ZERO)
         .unwrap();
@@ -357,7 +352,7 @@ fn an_accuracy_claim_is_paid_only_for_its_rows_and_least_count() {
     let (addr, _) = c.evm.deploy(c.owner, verifier.creation, U256::ZERO).unwrap();
     let model = word(&header.model_commitment);
     let data = calldata(&proof).unwrap();
-    let proof_len = proof_len(&data, &layout);
+    let proof_len = rewards::proof_length(&layout, &data).unwrap();
     c.evm
         .call(c.owner, c.rewards, rewards::register_model(model, addr, layout, proof_len), U256::ZERO)
         .unwrap();
