@@ -82,6 +82,13 @@ fn witness(l: &mut Layout, v: i64) -> (Pos, i64) {
 }
 
 /// Carries `leaf` up `path`; returns the root cell.
+///
+/// Uniqueness ([`Gate::Swap`], lanes `b, cur, sib, left, right`): `b·(1 - b) = 0` makes `b` a bit, and
+/// then `left, right` are linear in `cur, sib`. The sibling and `b` are free witnesses: the path is the
+/// prover's to choose, and only Poseidon's collision resistance ties it to the public root (a leaf hashes
+/// its own index, so a row proves only where the dataset put it). The bit constraint is essential, not a
+/// formality: with `b` free, `sib = left + right - cur` and `b = (left - cur)/(sib - cur)` carry any `cur`
+/// into a real node pair (`forgery::forge_swap`).
 pub fn merkle_root(l: &mut Layout, leaf: (Pos, Fr), path: &MerklePath) -> Result<(Pos, Fr), CircuitError> {
     let mut cur = leaf;
     for (level, &sib) in path.siblings.iter().enumerate() {
@@ -107,6 +114,10 @@ pub fn merkle_root(l: &mut Layout, leaf: (Pos, Fr), path: &MerklePath) -> Result
 
 /// `1` if the first index of the largest of `out` equals `label`, else `0` (ties go to the lowest index,
 /// as [`first_argmax`]). `bits` is the outputs' width.
+///
+/// Uniqueness: the maximum comes from [`max2`] (range-checked differences), each flag from [`is_zero`]
+/// (forced), and everything else (the one-hot of first maxima, the prediction, the comparison) is a
+/// polynomial in those: no free witness, so a tie cannot be counted for a later maximum.
 pub fn argmax_matches(
     l: &mut Layout,
     out: &[(Pos, i64)],

@@ -8,11 +8,15 @@
 //! by the constraint named, because the same forgery with that one constraint detached
 //! ([`detach_range_check`], which changes the circuit and so its key) is accepted.
 
-use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
-use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use std::collections::{HashMap, HashSet};
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, FromUniformBytes};
+
+use super::chips::freivalds::freivalds_matmul;
+use super::chips::linear::SharedCells;
 use super::chips::range::range_check_offset;
-use super::layout::{fe, small_int, Gate, Layout, Pos};
+use super::layout::{fe, small_int, Gate, Layout, Pos, MV_INPUTS, MV_OUTPUTS};
 use super::{build_layout, CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::model_commitment;
 use crate::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
@@ -221,4 +225,170 @@ pub fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Result<Layout,
     let commitment = model_commitment(g)
         .ok_or_else(|| CircuitError::Layout("a parameter lies outside its format".into()))?;
     build_layout(g, &trace, commitment, vis, 8)
+}
+
+/// Every cell copy-constrained to `cell`, itself included: the cells a prover, honest or not, must fill
+/// with one value.
+pub fn copy_class(l: &Layout, cell: Pos) -> Vec<Pos> {
+    let mut next: HashMap<Pos, Vec<Pos>> = HashMap::new();
+    for &(a, b) in &l.copies {
+        next.entry(a).or_default().push(b);
+        next.entry(b).or_default().push(a);
+    }
+    let mut seen = HashSet::from([cell]);
+    let mut todo = vec![cell];
+    while let Some(p) = todo.pop() {
+        for &q in next.get(&p).into_iter().flatten() {
+            if seen.insert(q) {
+                todo.push(q);
+            }
+        }
+    }
+    let mut class: Vec<Pos> = seen.into_iter().collect();
+    class.sort_by_key(|p| format!("{p:?}"));
+    class
+}
+
+/// What [`propagate`] did with a forged cell's consequences.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Propagation {
+    /// Cells given new values (copies of the forged cell and every output recomputed from it).
+    pub changed: Vec<Pos>,
+    /// Cells left alone because their class is bound to a constant of the circuit (a forger cannot move
+    /// those: the constraint tying them breaks instead).
+    pub blocked: Vec<Pos>,
+    /// Changed cells whose range check could not be redone (the new value is no integer that fits it).
+    pub unchecked: Vec<Pos>,
+}
+
+/// Sets `cell` (and every copy of it) to `value` as a dishonest prover would, then recomputes what
+/// follows from it the way the honest chips compute it: every later [`Gate::Arith`] output and mat-vec
+/// accumulator ([`Gate::MvFirst`], [`Gate::Mv`]) whose inputs changed, their copies, their range checks
+/// (redone) and the public instances they feed. The forged cell's own gate is not recomputed: it is the
+/// one constraint the forgery has to get past.
+pub fn propagate(l: &mut Layout, cell: Pos, value: Fr) -> Result<Propagation, CircuitError> {
+    let pinned: HashSet<Pos> = copy_class(l, cell).into_iter().collect();
+    let mut done = Propagation::default();
+    assign_class(l, cell, value, &mut done)?;
+    let first = pinned.iter().filter_map(|p| if let Pos::Lane(_, r) = p { Some(*r) } else { None }).min();
+    for row in first.unwrap_or(usize::MAX)..l.main_rows() {
+        let on = |g: Gate| l.selectors[g as usize][row];
+        let mut outputs: Vec<(Pos, Fr)> = Vec::new();
+        if on(Gate::Arith) {
+            let [a, b] = [0, 1].map(|lane| l.lanes[lane][row]);
+            let c = |i: usize| l.consts[i][row];
+            outputs.push((Pos::Lane(2, row), c(0) * a + c(1) * b + c(2) * a * b + c(3)));
+        }
+        if on(Gate::MvFirst) || on(Gate::Mv) {
+            for j in 0..MV_OUTPUTS {
+                let start = if on(Gate::MvFirst) {
+                    l.consts[j][row]
+                } else {
+                    l.lanes[MV_INPUTS + j][row.saturating_sub(1)]
+                };
+                let sum = (0..MV_INPUTS)
+                    .fold(start, |e, t| e + l.weights[t * MV_OUTPUTS + j][row] * l.lanes[t][row]);
+                outputs.push((Pos::Lane(MV_INPUTS + j, row), sum));
+            }
+        }
+        for (out, v) in outputs {
+            if !pinned.contains(&out) && l.get(out) != v {
+                assign_class(l, out, v, &mut done)?;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Gives `cell`'s copy class the value `v` (unless a constant binds it), with its range checks redone
+/// and its public instances updated.
+fn assign_class(l: &mut Layout, cell: Pos, v: Fr, done: &mut Propagation) -> Result<(), CircuitError> {
+    let class = copy_class(l, cell);
+    if class.iter().any(|p| l.constants.iter().any(|(q, c)| q == p && *c != v)) {
+        done.blocked.push(cell);
+        return Ok(());
+    }
+    for &p in &class {
+        l.set(p, v);
+        if let Some(&(_, i)) = l.instance_cells.iter().find(|(q, _)| *q == p) {
+            let claimed = l.instance.get_mut(i).ok_or_else(|| CircuitError::Layout("instance".into()))?;
+            *claimed = v;
+        }
+    }
+    for &p in &class {
+        if range_check_start(l, p).is_some() {
+            match small_int(&v) {
+                Some(int) if redo_range_check(l, p, int).is_ok() => {}
+                _ => done.unchecked.push(p),
+            }
+        }
+    }
+    done.changed.extend(class);
+    Ok(())
+}
+
+/// The challenges halo2's `MockProver` draws, in order (a fixed BLAKE2b chain from a public seed, so
+/// tests are reproducible): public, so a forger can fit a witness to them. A real prover draws its
+/// challenges from the transcript after the first phase is committed, which is what Freivalds' check
+/// rests on.
+pub fn mock_prover_challenges(count: usize) -> Vec<Fr> {
+    let mut state: [u8; 64] = *blake2b_simd::blake2b(b"Halo2-MockProver").as_array();
+    (0..count)
+        .map(|_| {
+            state = *blake2b_simd::blake2b(&state).as_array();
+            Fr::from_uniform_bytes(&state)
+        })
+        .collect()
+}
+
+/// The cells and values of a product's entries, `y[p][n]`.
+pub type Products = Vec<Vec<(Pos, i64)>>;
+
+/// A product `Y = X·W` of `p` vectors of `k` against a `k × n` matrix, all free witness cells (small
+/// deterministic values), checked by Freivalds ([`freivalds_matmul`]); returns the layout and the
+/// products' cells `y[p][n]`.
+pub fn freivalds_product(p: usize, k: usize, n: usize) -> Result<(Layout, Products), CircuitError> {
+    let mut l = Layout::new(8);
+    let mut cell = |v: i64| (l.push_witness(fe(v)), v);
+    let xs: Vec<Vec<(Pos, i64)>> =
+        (0..p).map(|i| (0..k).map(|t| cell((i * 37 + t * 11) as i64 % 255 - 127)).collect()).collect();
+    let w: Vec<(Pos, i64)> = (0..k * n).map(|t| cell((t * 29) as i64 % 61 - 30)).collect();
+    let ys = freivalds_matmul(&mut l, &xs, &w, n, None, &mut SharedCells::default())?;
+    Ok((l, ys))
+}
+
+/// Forges two products of one output column of a Freivalds check so that its combination in the
+/// challenge `s` keeps its value: `y[0][0] + 1` and `y[1][0] - s` (their weights in the combination are
+/// `s^(P-1)` and `s^(P-2)`). Every gate holds at that `s`, so a prover who knew `s` before committing
+/// `Y` would pass with a wrong product; one who does not fails but with probability `(N + P) / |F|`.
+pub fn forge_freivalds(l: &mut Layout, ys: &Products, s: Fr) -> Result<(), CircuitError> {
+    let first = |p: usize| ys.get(p).and_then(|y| y.first()).map(|c| c.0);
+    let (Some(a), Some(b)) = (first(0), first(1)) else {
+        return Err(CircuitError::Layout("a Freivalds forgery needs two positions".into()));
+    };
+    let (va, vb) = (l.get(a), l.get(b));
+    l.set(a, va + Fr::ONE);
+    l.set(b, vb - s);
+    Ok(())
+}
+
+/// Forges the [`Gate::Swap`] row `row` (lanes `b, cur, sib, left, right`) to carry the node `fake` into
+/// the honest `left, right` (so every hash above it, and the root, stay honest): `sib = left + right -
+/// fake` (the sibling is a free witness) and `b = (left - fake) / (sib - fake)`, which solves both linear
+/// constraints of the gate. `b` is then neither 0 nor 1, so only the gate's `b·(1 - b) = 0` stops a
+/// prover from placing any leaf under any root it knows one real node pair of. Returns `b`.
+pub fn forge_swap(l: &mut Layout, row: usize, fake: Fr) -> Result<Fr, CircuitError> {
+    let (left, right) = (l.get(Pos::Lane(3, row)), l.get(Pos::Lane(4, row)));
+    let sib = left + right - fake;
+    let b = Option::<Fr>::from((sib - fake).invert())
+        .map(|inv| (left - fake) * inv)
+        .ok_or_else(|| CircuitError::Layout("the fake node equals the pair's mean".into()))?;
+    let mut done = Propagation::default();
+    assign_class(l, Pos::Lane(1, row), fake, &mut done)?;
+    if !done.blocked.is_empty() {
+        return Err(CircuitError::Layout("the node is a constant of the circuit".into()));
+    }
+    l.set(Pos::Lane(0, row), b);
+    l.set(Pos::Lane(2, row), sib);
+    Ok(b)
 }

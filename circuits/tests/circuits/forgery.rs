@@ -6,8 +6,9 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::halo2::forgery::{
-    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, forge_var_division,
-    gate_rows, redo_range_check, sqrt_times_two,
+    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_freivalds, forge_root,
+    forge_swap, forge_var_division, freivalds_product, gate_rows, mock_prover_challenges, propagate,
+    redo_range_check, sqrt_times_two,
 };
 use poai_circuits::halo2::layout::{fe, Gate};
 use poai_circuits::halo2::{Layout, Pos};
@@ -386,5 +387,112 @@ fn plain_table_lookups_are_bound_to_their_input() {
         assert!(verify(l.clone()).is_err(), "sigmoid({x}) claimed as sigmoid({x2}) was accepted");
         l.copies.retain(|&(a, b)| a != Pos::TabX(i) && b != Pos::TabX(i));
         verify(l).unwrap_or_else(|e| panic!("x = {x}: the forgery fails elsewhere too: {e}"));
+    }
+}
+
+/// Freivalds' check (`chips::freivalds`): two products of one column moved so that their combination in
+/// the challenge `s` keeps its value satisfy every gate at that `s`. The MockProver's challenges are
+/// public, so it accepts the wrong products; fitted to any other `s` the same forgery is rejected. What
+/// stops it in a real proof is that `s` is drawn after `Y` is committed (prover test
+/// `freivalds_forgery_fitted_to_known_challenges_is_rejected_by_a_real_verifier`).
+#[test]
+fn freivalds_forgeries_need_the_challenge_before_the_commitment() {
+    let (honest, ys) = freivalds_product(6, 4, 3).unwrap();
+    verify(honest.clone()).unwrap();
+    let [_, s] = mock_prover_challenges(2)[..] else { panic!("two challenges (r, s)") };
+    let mut fitted = honest.clone();
+    forge_freivalds(&mut fitted, &ys, s).unwrap();
+    assert_eq!(fitted.get(ys[0][0].0), fe(ys[0][0].1 + 1), "a wrong product");
+    verify(fitted).unwrap_or_else(|e| panic!("the forgery fitted to the known challenge fails: {e}"));
+    for other in [s + Fr::ONE, Fr::from(7), -s] {
+        let mut l = honest.clone();
+        forge_freivalds(&mut l, &ys, other).unwrap();
+        let err = verify(l).expect_err("a forgery fitted to another challenge was accepted");
+        assert!(err.contains("Equality constraint"), "the two sides' copy: {err}");
+    }
+}
+
+/// Merkle paths (`dataset::merkle_root`): the sibling is a free witness, so with a non-boolean direction
+/// `b` the swap's two linear constraints carry any leaf into a real node pair (`forge_swap`): every hash
+/// above, and the root, stay honest. Only `b·(1 - b) = 0` stops it; without it a prover could place a
+/// row of its own (here one relabelled) under a dataset's root.
+#[test]
+fn a_fake_leaf_cannot_enter_a_real_path_through_a_fractional_direction() {
+    use poai_circuits::commit::merkle::{leaf_hash, MerkleTree};
+    use poai_circuits::halo2::dataset::merkle_root;
+    let row = [3, -1, 4, 1];
+    let leaves: Vec<Fr> = (0..4u32).map(|i| leaf_hash(u64::from(i), Some(i), &row, 8).unwrap()).collect();
+    let tree = MerkleTree::new(leaves.clone()).unwrap();
+    for (position, &leaf) in leaves.iter().enumerate() {
+        let path = tree.path(position).unwrap();
+        let mut honest = Layout::new(8);
+        let cell = honest.push_witness(leaf);
+        let (root_cell, root) = merkle_root(&mut honest, (cell, leaf), &path).unwrap();
+        assert_eq!(root, tree.root());
+        honest.instance_cells.push((root_cell, 0));
+        honest.instance.push(root);
+        verify(honest.clone()).unwrap();
+        // The same row at the same index, with another label: a leaf the dataset does not hold.
+        let fake = leaf_hash(position as u64, Some(9), &row, 8).unwrap();
+        // At the leaf's level (the leaf is the row's own hash; above it the node would be a hash row's
+        // output, and the same algebra applies to a fake subtree).
+        let level = gate_rows(&honest, Gate::Swap)[0];
+        let mut l = honest.clone();
+        let b = forge_swap(&mut l, level, fake).unwrap();
+        assert!(b != Fr::ZERO && b != Fr::ONE);
+        assert_eq!(l.instance[0], tree.root(), "the claimed root is the dataset's");
+        let err = verify(l).expect_err("a fake leaf was accepted under the dataset's root");
+        assert_stopped_by(&err, "merkle swap", 0, level);
+    }
+}
+
+/// Asserts that `err` (from `verify`) is one failure: constraint `index` of gate `gate` at `row`.
+fn assert_stopped_by(err: &str, gate: &str, index: usize, row: usize) {
+    let compact: String = err.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(compact.starts_with("1failures"), "more than the one constraint fails: {err}");
+    let gate_name: String = gate.chars().filter(|c| !c.is_whitespace()).collect();
+    let constraint = format!("name:\"{gate_name}\",}},index:{index},");
+    assert!(compact.contains(&constraint), "not {gate}[{index}]: {err}");
+    let at = [format!("offset:{row},"), format!("row:{row},")];
+    assert!(at.iter().any(|a| compact.contains(a)), "not row {row}: {err}");
+}
+
+/// Accuracy proofs (`dataset::argmax_matches`): with outputs `[5, 5, 1]` the prediction is the first
+/// maximum, 0, so label 1 counts as wrong. A prover wanting it counted must clear the first maximum's
+/// flag; everything after it (the one-hot of first maxima, the prediction, the comparison with the
+/// label, the public count) then follows consistently (`propagate`), and only that flag's own zero
+/// test, `z = 1 - a·w` with `a = 0`, stops it: detached from that row, the tie counts as correct.
+#[test]
+fn argmax_ties_go_to_the_first_maximum_only() {
+    use poai_circuits::halo2::chips::linear::SharedCells;
+    use poai_circuits::halo2::dataset::argmax_matches;
+    for (outputs, label) in [([5i64, 5, 1], 1i64), ([-3, 7, 7], 2), ([2, 2, 2], 1)] {
+        let mut honest = Layout::new(8);
+        let zero = SharedCells::default().zero(&mut honest);
+        let out: Vec<(Pos, i64)> = outputs.iter().map(|&v| (honest.push_witness(fe(v)), v)).collect();
+        let label_cell = (honest.push_witness(fe(label)), label);
+        let correct = argmax_matches(&mut honest, &out, label_cell, 8, zero).unwrap();
+        assert_eq!(correct.1, 0, "{outputs:?}: the first maximum is not {label}");
+        honest.instance_cells.push((correct.0, 0));
+        honest.instance.push(fe(correct.1));
+        verify(honest.clone()).unwrap();
+        // The zero tests `z = 1 - a·w` (c2 = -1, c3 = 1), one per output then the label's; the first
+        // maximum's comes first among those with a = 0.
+        let first_max = gate_rows(&honest, Gate::Arith)
+            .into_iter()
+            .find(|&r| {
+                honest.consts[2][r] == -Fr::ONE
+                    && honest.consts[3][r] == Fr::ONE
+                    && honest.get(Pos::Lane(0, r)) == Fr::ZERO
+            })
+            .unwrap();
+        let mut l = honest.clone();
+        let done = propagate(&mut l, Pos::Lane(2, first_max), Fr::ZERO).unwrap();
+        assert!(done.blocked.is_empty() && done.unchecked.is_empty(), "{done:?}");
+        assert_eq!(l.instance[0], Fr::ONE, "{outputs:?}: the forged count");
+        let err = verify(l.clone()).expect_err("a tie was counted for a later maximum");
+        assert_stopped_by(&err, "arith", 0, first_max);
+        l.selectors[Gate::Arith as usize][first_max] = false;
+        verify(l).unwrap_or_else(|e| panic!("{outputs:?}: the forgery fails elsewhere too: {e}"));
     }
 }

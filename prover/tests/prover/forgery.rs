@@ -5,8 +5,8 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::halo2::forgery::{
-    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_root, gate_rows,
-    honest_layout, sqrt_times_two,
+    avgpool_times_eight, claim_times, detach_range_check, forge_division, forge_freivalds, forge_root,
+    freivalds_product, gate_rows, honest_layout, mock_prover_challenges, sqrt_times_two,
 };
 use poai_circuits::halo2::layout::{fe, Gate};
 use poai_circuits::halo2::{Layout, ModelCircuit, Pos};
@@ -57,4 +57,18 @@ fn half_integer_root_forgery_is_rejected_by_a_real_verifier() {
     assert!(prove_and_verify(&honest, &forged).is_err(), "sqrt(1) · 2 = 3 was accepted");
     detach_range_check(&mut forged, Pos::Lane(1, row)).unwrap();
     prove_and_verify(&forged, &forged).unwrap();
+}
+
+/// Freivalds' check: the wrong products fitted to the MockProver's public challenge (which it accepts,
+/// circuits test `freivalds_forgeries_need_the_challenge_before_the_commitment`) prove, but the real
+/// verifier draws `s` from the transcript after `Y` is committed and rejects them.
+#[test]
+fn freivalds_forgery_fitted_to_known_challenges_is_rejected_by_a_real_verifier() {
+    let (honest, ys) = freivalds_product(6, 4, 3).unwrap();
+    prove_and_verify(&honest, &honest).unwrap();
+    let [_, s] = mock_prover_challenges(2)[..] else { panic!("two challenges (r, s)") };
+    let mut forged = honest.clone();
+    forge_freivalds(&mut forged, &ys, s).unwrap();
+    let err = prove_and_verify(&honest, &forged).expect_err("wrong products were accepted");
+    assert!(err.starts_with("invalid proof"), "rejected by the verifier, not refused by the prover: {err}");
 }

@@ -13,6 +13,13 @@
 //! instead of `P·N·K` multiply-accumulates. For a convolution `P` is the number of output positions, so
 //! the saving grows with the image.
 //!
+//! Uniqueness: `Y` is free in the first phase and bound only by the check, so it is the true product
+//! except with probability `(N + P) / |F|` over challenges drawn *after* `Y` is committed. A prover who
+//! knew `s` first could move two products of a column against each other (`forgery::forge_freivalds`);
+//! the MockProver's challenges are public, which is why its acceptance proves nothing here and the test
+//! of this check uses a real proof. The combinations, the dot and Horner sums are polynomials in copied
+//! cells and the challenges.
+//!
 //! Layout: every combination is a run of rows whose lanes hold the combined values (zero cells first,
 //! so that all runs over `P` values have the same length and powers); the run's result lands in
 //! `p2_0` of the row after it. The `Y` entries are the lanes of their runs themselves (no copy), so the
