@@ -33,6 +33,28 @@ pub struct PoaiConfig {
     instance: Column<Instance>,
 }
 
+impl PoaiConfig {
+    /// The main-region lane that halo2's advice column `column` is, if it is one.
+    pub(crate) fn lane(&self, column: usize) -> Option<usize> {
+        self.lanes.iter().position(|c| c.index() == column)
+    }
+
+    /// The value of halo2's fixed column `column` at `row`, if it is a weight or constant column of the
+    /// main region.
+    pub(crate) fn main_fixed(&self, l: &Layout, column: usize, row: usize) -> Option<Fr> {
+        if let Some(j) = self.weights.iter().position(|c| c.index() == column) {
+            return l.weights.get(j)?.get(row).copied();
+        }
+        let j = self.consts.iter().position(|c| c.index() == column)?;
+        l.consts.get(j)?.get(row).copied()
+    }
+
+    /// The gate (index into [`Gate`]) whose selector has halo2's index `selector`.
+    pub(crate) fn gate_of(&self, selector: usize) -> Option<usize> {
+        self.selectors.iter().position(|s| s.is_some_and(|s| s.index() == selector))
+    }
+}
+
 /// Second-phase columns and the challenges their gates use (present only in circuits with a Freivalds
 /// check).
 #[derive(Clone, Copy, Debug)]

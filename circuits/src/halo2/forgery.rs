@@ -34,34 +34,50 @@ pub fn range_check_start(l: &Layout, cell: Pos) -> Option<usize> {
     })
 }
 
-/// Rewrites the limbs and running sums of `cell`'s range check as the range chip would for `value`, so
-/// a forged cell keeps a consistent check. The check's width and signedness are read back from its fixed
-/// coefficients (the one `(bits, offset)` whose rows they match). Fails if `cell` has no range check or
-/// `value` does not fit it.
-pub fn redo_range_check(l: &mut Layout, cell: Pos, value: i64) -> Result<(), CircuitError> {
-    let first = range_check_start(l, cell)
-        .ok_or_else(|| CircuitError::Layout(format!("{cell:?} has no range check")))?;
+/// The width and offset of `cell`'s range check (`value + offset` in `[0, 2^bits)`), read back from its
+/// fixed coefficients: the one `(bits, offset)` the range chip lays out with the same coefficients.
+pub fn range_check_width(l: &Layout, cell: Pos) -> Option<(u32, i64)> {
+    check_shape(l, cell, range_check_start(l, cell)?)
+}
+
+/// The `(bits, offset)` of the range check of `cell` whose first row is `first`.
+pub fn check_shape(l: &Layout, cell: Pos, first: usize) -> Option<(u32, i64)> {
     for bits in 0..=62u32 {
         let offsets = if bits == 0 { vec![0] } else { vec![0, 1i64 << (bits - 1)] };
         for offset in offsets {
             let mut redo = Layout::new(l.range_bits);
-            range_check_offset(&mut redo, cell, value, offset, bits)?;
-            let rows = first..first + redo.rc.len();
-            if l.rc_coeffs.get(rows.clone()) != Some(redo.rc_coeffs.as_slice()) {
-                continue;
+            range_check_offset(&mut redo, cell, 0, offset, bits).ok()?;
+            if l.rc_coeffs.get(first..first + redo.rc.len()) == Some(redo.rc_coeffs.as_slice()) {
+                return Some((bits, offset));
             }
-            let fits = (0..1i128 << bits).contains(&(i128::from(value) + i128::from(offset)));
-            if !fits {
-                return Err(CircuitError::Layout(format!(
-                    "{value} does not fit {cell:?}'s {bits}-bit check"
-                )));
-            }
-            l.rc[rows.clone()].copy_from_slice(&redo.rc);
-            l.rz[rows].copy_from_slice(&redo.rz);
-            return Ok(());
         }
     }
-    Err(CircuitError::Layout(format!("{cell:?}'s range check has no shape the range chip makes")))
+    None
+}
+
+/// Whether `value` passes a range check of `(bits, offset)`.
+pub fn fits_check(value: Fr, (bits, offset): (u32, i64)) -> bool {
+    small_int(&value).is_some_and(|v| (0..1i128 << bits).contains(&(i128::from(v) + i128::from(offset))))
+}
+
+/// Rewrites the limbs and running sums of `cell`'s range check as the range chip would for `value`, so
+/// a forged cell keeps a consistent check ([`range_check_width`] gives the check's shape). Fails if
+/// `cell` has no range check or `value` does not fit it.
+pub fn redo_range_check(l: &mut Layout, cell: Pos, value: i64) -> Result<(), CircuitError> {
+    let first = range_check_start(l, cell)
+        .ok_or_else(|| CircuitError::Layout(format!("{cell:?} has no range check")))?;
+    let (bits, offset) = range_check_width(l, cell).ok_or_else(|| {
+        CircuitError::Layout(format!("{cell:?}'s range check has no shape the range chip makes"))
+    })?;
+    if !fits_check(fe(value), (bits, offset)) {
+        return Err(CircuitError::Layout(format!("{value} does not fit {cell:?}'s {bits}-bit check")));
+    }
+    let mut redo = Layout::new(l.range_bits);
+    range_check_offset(&mut redo, cell, value, offset, bits)?;
+    let rows = first..first + redo.rc.len();
+    l.rc[rows.clone()].copy_from_slice(&redo.rc);
+    l.rz[rows].copy_from_slice(&redo.rz);
+    Ok(())
 }
 
 /// Removes the copy constraint that ties `cell` to its range check (a different circuit: the test's

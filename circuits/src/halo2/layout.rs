@@ -94,6 +94,36 @@ pub enum Gate {
 }
 
 impl Gate {
+    /// Every gate, in discriminant order (`ALL[i] as usize == i`, checked by a test).
+    pub const ALL: [Self; GATES] = [
+        Self::MvInit,
+        Self::Mv,
+        Self::Rescale,
+        Self::Relu,
+        Self::Affine,
+        Self::Max2,
+        Self::Arith,
+        Self::Div,
+        Self::VarDiv,
+        Self::Sqrt,
+        Self::Pack,
+        Self::Absorb,
+        Self::PoseidonFull,
+        Self::PoseidonPartial,
+        Self::Swap,
+        Self::MvFirst,
+        Self::Dot,
+        Self::DotBlock1,
+        Self::DotBlock2,
+        Self::DotBlock3,
+        Self::DotBlock4,
+        Self::Interp,
+        Self::RlcR,
+        Self::RlcS,
+        Self::Dot2,
+        Self::Horner2,
+    ];
+
     /// The shared-operand dot gate of input row `i` (1-based) of a block: one row of `BLOCK_WIDTH`
     /// shared cells (a kernel column, or a mat-vec input) followed by [`BLOCK_INPUTS`] rows of other
     /// operands, each against the same shared row.

@@ -18,6 +18,7 @@ pub mod forgery;
 pub mod layout;
 pub mod model;
 pub mod visibility;
+pub mod witness_search;
 
 use thiserror::Error;
 

@@ -16,7 +16,7 @@ use crate::halo2_chips::{assert_tampers_rejected, two_layer, verify};
 
 /// A small dataset for `g`: random inputs, labels chosen so that some rows are classified correctly and
 /// some are not (row `i` is labelled with its prediction when `i` is even).
-struct Data {
+pub struct Data {
     inputs: Vec<Tensor>,
     labels: Vec<Option<u32>>,
     tree: MerkleTree,
@@ -27,7 +27,7 @@ fn prediction(g: &QGraph, x: &Tensor) -> u32 {
     first_argmax(out[0].data()).unwrap() as u32
 }
 
-fn dataset(g: &QGraph, rows: usize, seed: u64) -> Data {
+pub fn dataset(g: &QGraph, rows: usize, seed: u64) -> Data {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let shape = g.values[g.inputs[0]].shape.clone();
     let n: usize = shape.iter().product();
@@ -48,7 +48,7 @@ fn dataset(g: &QGraph, rows: usize, seed: u64) -> Data {
     Data { inputs, labels, tree: MerkleTree::new(leaves).unwrap() }
 }
 
-fn row(g: &QGraph, d: &Data, i: usize) -> DatasetRow {
+pub fn row(g: &QGraph, d: &Data, i: usize) -> DatasetRow {
     DatasetRow {
         trace: g.eval_trace(std::slice::from_ref(&d.inputs[i])).unwrap(),
         index: i as u64,
@@ -70,7 +70,7 @@ fn membership(g: &QGraph, d: &Data, r: DatasetRow) -> Layout {
     .unwrap()
 }
 
-fn accuracy(g: &QGraph, d: &Data, rows: Vec<DatasetRow>) -> Layout {
+pub fn accuracy(g: &QGraph, d: &Data, rows: Vec<DatasetRow>) -> Layout {
     let mode = DatasetMode::Accuracy { depth: d.tree.depth(), batch: rows.len() as u32 };
     build_dataset_layout(
         g,

@@ -166,7 +166,7 @@ fn integer_quotient_forgeries_are_stopped_by_the_remainder_checks() {
 }
 
 /// One-op graph `x[1, n] -> op` over 8-bit integers, output public.
-fn one_op(op: QOp, in_shape: &[usize], out_shape: &[usize]) -> QGraph {
+pub fn one_op(op: QOp, in_shape: &[usize], out_shape: &[usize]) -> QGraph {
     let v = |name: &str, shape: &[usize], source: Source| QValue {
         name: name.into(),
         shape: shape.to_vec(),

@@ -69,7 +69,7 @@ pub fn two_layer(seed: u64, k: usize, h: usize, n: usize) -> QGraph {
     }
 }
 
-fn layout_for(g: &QGraph, seed: u64) -> Layout {
+pub fn layout_for(g: &QGraph, seed: u64) -> Layout {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let shape = g.values[g.inputs[0]].shape.clone();
     let n: usize = shape.iter().product();
@@ -644,7 +644,7 @@ fn interpolation_output_range_check_stops_fractional_steps() {
 }
 
 /// x[1,n] (12 bits) -> LeakyRelu(alpha / 2^16) -> Clip(min, max), all at one scale.
-fn leaky_clip(n: usize, alpha: i64, min: i64, max: i64) -> QGraph {
+pub fn leaky_clip(n: usize, alpha: i64, min: i64, max: i64) -> QGraph {
     let v = |name: &str, source: Source| QValue {
         name: name.into(),
         shape: vec![1, n],

@@ -16,3 +16,4 @@ mod halo2_chips;
 mod hashing;
 mod ir_eval;
 mod params;
+mod witness_search;
