@@ -59,11 +59,6 @@ impl ByteTable {
     }
 }
 
-/// The secret halo2's `ParamsKZG::setup` draws from this seed's ChaCha20 stream.
-pub(crate) fn secret_from_seed(seed: u64) -> Fr {
-    Fr::random(rand_chacha::ChaCha20Rng::seed_from_u64(seed))
-}
-
 /// KZG parameters of size `2^k` for the secret `s`: the powers `s^i·G1`, the Lagrange basis
 /// `L_i(s)·G1` over the size-`2^k` domain, `G2` and `s·G2`. `None` only if `s` lies in the domain (the
 /// basis is then undefined; probability `2^k / r`).
@@ -127,7 +122,8 @@ mod tests {
     #[test]
     fn the_table_generator_gives_halo2s_setup_points() {
         for (k, seed) in [(1, 7), (5, 1), (9, 42)] {
-            let fast = params_for_secret(k, secret_from_seed(seed)).expect("secret outside the domain");
+            let fast = params_for_secret(k, poai_verifier::srs::dev_secret(seed))
+                .expect("secret outside the domain");
             let slow = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed));
             assert_eq!(fast.get_g(), slow.get_g(), "powers, k = {k}");
             assert_eq!(fast.k(), k);

@@ -58,7 +58,7 @@ impl Srs {
     /// A deterministic development SRS. **Insecure**: anyone who knows `seed` can forge proofs.
     pub fn generate_insecure(k: u32, seed: u64) -> Result<Self, ProverError> {
         check_k(k)?;
-        let params = crate::dev_srs::params_for_secret(k, crate::dev_srs::secret_from_seed(seed))
+        let params = crate::dev_srs::params_for_secret(k, poai_verifier::srs::dev_secret(seed))
             .ok_or(ProverError::SecretInDomain { seed, k })?;
         let header = SrsHeader {
             format: "poai-srs".into(),
@@ -99,8 +99,7 @@ impl Srs {
         // A development SRS is regenerated at the smaller size from its seed when that gives the same
         // powers (several times faster than recomputing the truncated Lagrange basis).
         if let (true, Some(seed)) = (self.header.insecure_dev_setup, self.header.seed) {
-            if let Some(small) = crate::dev_srs::params_for_secret(k, crate::dev_srs::secret_from_seed(seed))
-            {
+            if let Some(small) = crate::dev_srs::params_for_secret(k, poai_verifier::srs::dev_secret(seed)) {
                 let n = small.get_g().len();
                 if small.get_g() == &self.params.get_g()[..n] && small.s_g2() == self.params.s_g2() {
                     return Ok(small);
@@ -180,18 +179,10 @@ impl Srs {
     }
 }
 
-/// Seeds below this are recognised in a headerless SRS file: `poai srs` defaults to seed 0, and scripts and
-/// tests use small ones. A development SRS saved without poai's header (or with it stripped) then still
-/// reads as insecure instead of passing for a ceremony's output.
-pub const RECOGNISED_DEV_SEEDS: u64 = 1024;
-
 /// The seed of the development setup whose secret `params` use, if it is one of the first
-/// [`RECOGNISED_DEV_SEEDS`]: the first power `s·G1` compared with each seed's (one scalar multiplication
-/// each, a few tens of milliseconds in all).
+/// [`poai_verifier::srs::RECOGNISED_DEV_SEEDS`].
 fn dev_seed_of(params: &ParamsKZG<Bn256>) -> Option<u64> {
-    let first = *params.get_g().get(1)?;
-    (0..RECOGNISED_DEV_SEEDS)
-        .find(|&seed| (G1Affine::generator() * crate::dev_srs::secret_from_seed(seed)).to_affine() == first)
+    poai_verifier::srs::dev_seed_of_first_power(params.get_g().get(1)?)
 }
 
 /// Checks that parameters really are powers of one secret: every G1 power on the curve, the standard

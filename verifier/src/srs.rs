@@ -10,12 +10,15 @@
 
 use std::io::Cursor;
 
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine};
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use halo2_base::halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
+use halo2_base::halo2_proofs::halo2curves::group::Curve;
 use halo2_base::halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_base::halo2_proofs::halo2curves::CurveAffine;
 use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_base::halo2_proofs::SerdeFormat;
+use rand_chacha::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{unframe, CURVE, MAX_K};
@@ -48,6 +51,23 @@ pub struct SrsHeader {
     /// (truncation recomputes the Lagrange basis, a group FFT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+/// The secret of the development SRS of `seed` (`poai srs --insecure-dev-setup`): public, derivable by
+/// anyone, which is why such an SRS proves nothing.
+pub fn dev_secret(seed: u64) -> Fr {
+    Fr::random(rand_chacha::ChaCha20Rng::seed_from_u64(seed))
+}
+
+/// Seeds below this are recognised in a headerless SRS file: `poai srs` defaults to seed 0, and scripts and
+/// tests use small ones. A development SRS saved without poai's header (or with it stripped) then still
+/// reads as insecure instead of passing for a ceremony's output, to the prover and the verifier alike.
+pub const RECOGNISED_DEV_SEEDS: u64 = 1024;
+
+/// The seed of the development setup whose first power `s·G1` is `first`, if it is one of the first
+/// [`RECOGNISED_DEV_SEEDS`] (one scalar multiplication each, a few tens of milliseconds in all).
+pub fn dev_seed_of_first_power(first: &G1Affine) -> Option<u64> {
+    (0..RECOGNISED_DEV_SEEDS).find(|&seed| (G1Affine::generator() * dev_secret(seed)).to_affine() == *first)
 }
 
 /// Size of halo2's raw parameter encoding for `k`.
@@ -126,6 +146,15 @@ impl VerifierParams {
         let (header, k, offset) = srs_layout(head, total_len)?;
         let g1_at = offset + 4;
         let g1 = head.get(g1_at..g1_at + G1_BYTES).ok_or_else(|| bad("the SRS header is too large"))?;
+        // Without poai's header, a development SRS is recognised by its first power `s·G1`.
+        let insecure = match &header {
+            Some(h) => h.insecure_dev_setup,
+            None => {
+                let s_g1 =
+                    head.get(g1_at + G1_BYTES..g1_at + 2 * G1_BYTES).and_then(G1Affine::from_raw_bytes);
+                s_g1.is_some_and(|p| dev_seed_of_first_power(&p).is_some())
+            }
+        };
         if tail.len() != SRS_TAIL_BYTES {
             return Err(bad("the end of the file (G2 and s·G2) is missing"));
         }
@@ -138,7 +167,7 @@ impl VerifierParams {
         if g1 != G1Affine::generator() {
             return Err(bad("the first G1 power is not the standard generator"));
         }
-        Self::from_points(k, g2, s_g2, header.is_some_and(|h| h.insecure_dev_setup))
+        Self::from_points(k, g2, s_g2, insecure)
     }
 
     /// Verifier parameters from already-validated points (the prover's SRS hands over its own).

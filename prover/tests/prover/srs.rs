@@ -37,6 +37,9 @@ fn poai_and_raw_halo2_files_round_trip() {
     assert!(from_raw.header().insecure_dev_setup, "{:?}", from_raw.header());
     assert_eq!(from_raw.header().seed, Some(3));
     assert!(from_raw.header().origin.contains("INSECURE"));
+    // The verifier, which reads only the file's ends, recognises it too (what `poai verify` warns on).
+    let verifier = poai_verifier::VerifierParams::from_srs_bytes(&raw).unwrap();
+    assert!(verifier.insecure_dev_setup(), "a headerless development SRS passed for a ceremony's");
     // And through a real file, written atomically.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k5.srs");
@@ -136,4 +139,5 @@ fn raw_parameters_of_an_unknown_secret_are_not_flagged() {
     let srs = Srs::from_bytes(&raw, Path::new("ceremony-4")).unwrap();
     assert!(!srs.header().insecure_dev_setup);
     assert_eq!(srs.header().seed, None);
+    assert!(!poai_verifier::VerifierParams::from_srs_bytes(&raw).unwrap().insecure_dev_setup());
 }
