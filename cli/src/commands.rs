@@ -271,12 +271,14 @@ pub fn setup(
     pb.finish_and_clear();
     write_atomic(pk, &pk_bytes)?;
     write_atomic(vk, &vk_bytes)?;
-    let k = read_vk(vk)?.header.k;
+    let written = read_vk(vk)?;
+    let k = written.header.k;
     if json {
         line(
             &json!({
                 "pk": pk,
                 "vk": vk,
+                "vk_sha256": written.sha256,
                 "k": k,
                 "model_commitment": compiled.model_commitment,
                 "visibility": vis,
@@ -311,6 +313,10 @@ pub fn setup(
             vk.display(),
             t.elapsed()
         ));
+        line(&format!(
+            "verifying key SHA-256 {} (publish it: `poai verify --vk-sha256` refuses any other key)",
+            written.sha256
+        ));
     }
     Ok(())
 }
@@ -342,13 +348,15 @@ pub fn setup_onchain(
     pb.finish_and_clear();
     write_atomic(pk_out, &pk_bytes)?;
     write_atomic(vk_out, &vk_bytes)?;
-    let (header, _) = poai_verifier::artifact::decode_key(&vk_bytes, poai_verifier::KeyKind::Verifying)?;
+    let written = VerifyingKeyFile::from_bytes(&vk_bytes)?;
+    let header = &written.header;
     let columns = header.onchain.as_ref().map(|o| (o.num_advice, o.num_lookup_advice, o.num_fixed));
     if json {
         line(
             &json!({
                 "pk": pk_out,
                 "vk": vk_out,
+                "vk_sha256": written.sha256,
                 "k": k,
                 "model_k": model_vk.header.k,
                 "batch": batch,
@@ -367,6 +375,7 @@ pub fn setup_onchain(
             vk_out.display(),
             t.elapsed()
         ));
+        line(&format!("verifying key SHA-256 {}", written.sha256));
     }
     Ok(())
 }
@@ -606,9 +615,18 @@ fn read_verifier_params(path: &Path) -> anyhow::Result<VerifierParams> {
     Ok(params)
 }
 
-pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result<()> {
+pub fn verify(
+    proof: &Path,
+    vk: &Path,
+    vk_sha256: Option<&str>,
+    srs: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
     let file = read_proof(proof)?;
     let vk_key = read_vk(vk)?;
+    if let Some(pinned) = vk_sha256 {
+        vk_key.expect_sha256(pinned).with_context(|| format!("{} is refused", vk.display()))?;
+    }
     let params = read_verifier_params(srs)?;
     let verified = poai_verifier::verify(&vk_key, &params, &file)
         .with_context(|| format!("{} does not verify", proof.display()))?;
@@ -617,6 +635,8 @@ pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result
             &json!({
                 "valid": true,
                 "model_commitment": verified.model_commitment,
+                "vk_sha256": vk_key.sha256,
+                "vk_pinned": vk_sha256.is_some(),
                 "claims": verified.claims,
                 "batch_claims": verified.batch_claims,
             })
@@ -624,6 +644,13 @@ pub fn verify(proof: &Path, vk: &Path, srs: &Path, json: bool) -> anyhow::Result
         );
     } else {
         line(&format!("valid proof for model {}", verified.model_commitment));
+        match vk_sha256 {
+            Some(_) => line(&format!("  under the pinned verifying key {}", vk_key.sha256)),
+            None => line(&format!(
+                "  under verifying key {} (not pinned: check it is the one its owner published)",
+                vk_key.sha256
+            )),
+        }
         describe_all(&verified.claims, &verified.batch_claims);
     }
     Ok(())
@@ -772,6 +799,7 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             &json!({
                 "valid": true,
                 "model_commitment": verified.model_commitment,
+                "vk_sha256": vk_key.sha256,
                 "claims": verified.claims,
                 "batch_claims": verified.batch_claims,
                 "checked": checked,
@@ -785,7 +813,11 @@ pub fn audit(p: &AuditPaths<'_>, json: bool) -> anyhow::Result<()> {
             p.compiled.display(),
             rebuilt.model_commitment
         ));
-        line(&format!("{} is this model's verifying key (recomputed, identical)", p.vk.display()));
+        line(&format!(
+            "{} is this model's verifying key (recomputed, identical, header included; SHA-256 {})",
+            p.vk.display(),
+            vk_key.sha256
+        ));
         if let Some(data) = p.dataset {
             line(&format!("{} hashes to the proof's dataset root", data.display()));
         }

@@ -248,6 +248,10 @@ enum Command {
         /// Verifying key.
         #[arg(long)]
         vk: PathBuf,
+        /// The SHA-256 of the verifying key you trust (as `poai setup` prints it, or `sha256sum`): any
+        /// other file is refused, header edits included. Without it, the key file is trusted as given.
+        #[arg(long, value_name = "HEX")]
+        vk_sha256: Option<String>,
         /// SRS file.
         #[arg(long)]
         srs: PathBuf,
@@ -427,7 +431,9 @@ fn main() -> ExitCode {
                 cli.json,
             )
         }
-        Command::Verify { proof, vk, srs } => commands::verify(&proof, &vk, &srs, cli.json),
+        Command::Verify { proof, vk, vk_sha256, srs } => {
+            commands::verify(&proof, &vk, vk_sha256.as_deref(), &srs, cli.json)
+        }
         Command::Audit { onnx, compiled, proof, vk, srs, dataset } => commands::audit(
             &commands::AuditPaths {
                 onnx: &onnx,

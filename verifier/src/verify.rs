@@ -2,6 +2,8 @@
 
 use std::io::Cursor;
 
+use sha2::{Digest, Sha256};
+
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::halo2_proofs::halo2curves::bn256::{multi_miller_loop, Bn256, Fq, Fr, G1Affine, G2Prepared};
 use halo2_base::halo2_proofs::halo2curves::group::Group;
@@ -31,12 +33,19 @@ pub type ProofReader<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u
 pub type ProofWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
 
 /// A parsed verifying-key file: its header (k, model commitment, public-instance layout) and halo2's key.
+///
+/// The header says how to read a proof's instances (which are inputs, outputs, commitments, their order
+/// and scales, the dataset mode), and nothing in the halo2 body re-derives it: a key is trusted as a
+/// whole file. [`Self::sha256`] names that whole; [`Self::expect_sha256`] refuses any other file, and
+/// `poai audit` recomputes the whole file from the ONNX model.
 #[derive(Debug)]
 pub struct VerifyingKeyFile {
     /// The checked header.
     pub header: KeyHeader,
     /// halo2's verifying key.
     pub vk: VerifyingKey<G1Affine>,
+    /// SHA-256 of the whole file, header included (lower-case hex; what `sha256sum` prints).
+    pub sha256: String,
 }
 
 impl VerifyingKeyFile {
@@ -82,7 +91,22 @@ impl VerifyingKeyFile {
                 ),
             ));
         }
-        Ok(Self { header, vk })
+        let sha256 = crate::hex::encode(&Sha256::digest(bytes));
+        Ok(Self { header, vk, sha256 })
+    }
+
+    /// Refuses this key unless its SHA-256 is `expected` (hex, either case, `0x` optional): the check that
+    /// the whole file, header included, is the key the caller trusts.
+    pub fn expect_sha256(&self, expected: &str) -> Result<(), VerifyError> {
+        let expected = expected.trim().trim_start_matches("0x").to_ascii_lowercase();
+        if expected == self.sha256 {
+            return Ok(());
+        }
+        Err(VerifyError::Mismatch(format!(
+            "the verifying key's SHA-256 is {}, not the pinned {expected}: this is not the key you trust \
+             (another circuit, or its header edited); get the key from its owner or recompute it with `poai audit`",
+            self.sha256
+        )))
     }
 }
 

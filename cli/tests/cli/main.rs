@@ -154,7 +154,20 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     ]);
     // k = 13: this model needs 12, and the other model below (fixed parameters) 13.
     run(&["srs", "--k", "13", "-o", p(&d("dev.srs"))]);
-    run(&["setup", p(&d("m.poai")), "--srs", p(&d("dev.srs")), "--pk", p(&d("m.pk")), "--vk", p(&d("m.vk"))]);
+    let o = run(&[
+        "setup",
+        p(&d("m.poai")),
+        "--srs",
+        p(&d("dev.srs")),
+        "--pk",
+        p(&d("m.pk")),
+        "--vk",
+        p(&d("m.vk")),
+        "--json",
+    ]);
+    let keys: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let vk_sha256 = keys["vk_sha256"].as_str().unwrap_or_default().to_string();
+    assert_eq!(vk_sha256.len(), 64, "{keys}");
     run(&[
         "prove",
         p(&d("m.poai")),
@@ -170,6 +183,13 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     let o = run(&["verify", p(&d("proof.json")), "--vk", p(&d("m.vk")), "--srs", p(&d("dev.srs")), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
     assert_eq!(v["valid"], true);
+    assert_eq!((v["vk_sha256"].as_str(), v["vk_pinned"].as_bool()), (Some(vk_sha256.as_str()), Some(false)));
+    // Pinned to the key setup printed, it verifies; pinned to any other, the key file is refused.
+    let (proof_path, vk_path, srs_path) = (d("proof.json"), d("m.vk"), d("dev.srs"));
+    let pinned = ["verify", p(&proof_path), "--vk", p(&vk_path), "--srs", p(&srs_path)];
+    run(&[&pinned[..], &["--vk-sha256", &vk_sha256.to_uppercase()]].concat());
+    let other = format!("{}0", &vk_sha256[..63]);
+    fails_with(&[&pinned[..], &["--vk-sha256", &other]].concat(), "not the pinned");
     // Inputs are hashed by default: the proof exposes the input's commitment, which a requester holding
     // the input recomputes with `poai commit-input`.
     let o = run(&["commit-input", p(&d("m.poai")), "--input", p(&m.join("input.json")), "--json"]);

@@ -121,17 +121,70 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
     assert!(vk_rejected > 150 && proof_rejected > 250, "{vk_rejected} {proof_rejected}");
 }
 
-/// Rewrites a key file's `k` in its header and in its halo2 body (the same claim, consistently made).
-fn with_k(file: &[u8], k: u32) -> Vec<u8> {
+/// Rewrites a key file's header JSON with `edit`, the halo2 body unchanged.
+fn with_header(file: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let len = u32::from_le_bytes(file[8..12].try_into().unwrap()) as usize;
     let mut header: serde_json::Value = serde_json::from_slice(&file[12..12 + len]).unwrap();
-    header["k"] = k.into();
+    edit(&mut header);
     let json = serde_json::to_vec(&header).unwrap();
     let mut out = poai_verifier::artifact::frame_header(poai_verifier::KEY_MAGIC, &json, 0);
-    let mut body = file[12 + len..].to_vec();
-    body[1..5].copy_from_slice(&k.to_le_bytes());
-    out.extend(body);
+    out.extend_from_slice(&file[12 + len..]);
     out
+}
+
+/// Rewrites a key file's `k` in its header and in its halo2 body (the same claim, consistently made).
+fn with_k(file: &[u8], k: u32) -> Vec<u8> {
+    let mut out = with_header(file, |h| h["k"] = k.into());
+    let body = out.len() - (file.len() - 12 - u32::from_le_bytes(file[8..12].try_into().unwrap()) as usize);
+    out[body + 1..body + 5].copy_from_slice(&k.to_le_bytes());
+    out
+}
+
+/// A key's header says how to read a proof's instances, and nothing in the halo2 body re-derives it: an
+/// output's scale edited in the header reads the same proof as outputs four times larger, and the edited
+/// key verifies that reading. Only the whole-file pin refuses it (`expect_sha256`, `poai verify
+/// --vk-sha256`); `poai audit` recomputes the whole file. (A header `k` that is not the body's is
+/// refused outright.)
+#[test]
+fn an_edited_key_header_is_refused_by_the_key_pin() {
+    let (model, input) = compiled("sigmoid_tanh_mlp");
+    let kind = poai_prover::CircuitKind::plain(VisibilitySettings::default());
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 21).unwrap();
+    let (pk, vk) = setup(&model, &srs, kind).unwrap();
+    let proof = prove_model(
+        &model,
+        &srs,
+        &read_pk(&pk).unwrap(),
+        &input,
+        poai_verifier::Provider::NONE,
+        ProofTarget::Direct,
+    )
+    .unwrap();
+    let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
+    let key = VerifyingKeyFile::from_bytes(&vk).unwrap();
+    let honest = verify(&key, &params, &proof).unwrap();
+    key.expect_sha256(&key.sha256).unwrap();
+    key.expect_sha256(&format!("0x{}", key.sha256.to_uppercase())).unwrap();
+
+    let edited_bytes = with_header(&vk, |h| {
+        let public = h["public"].as_array_mut().unwrap();
+        let output = public.iter_mut().find(|v| v["kind"] == "output").unwrap();
+        output["scale"] = (output["scale"].as_i64().unwrap() - 2).into();
+    });
+    let edited = VerifyingKeyFile::from_bytes(&edited_bytes).expect("a header edit alone parses");
+    let instances: Vec<_> =
+        proof.instances.iter().map(|i| poai_circuits::commit::fr_from_hex(i).unwrap()).collect();
+    let mut reread = proof.clone();
+    reread.claims = edited.header.claims(&instances).unwrap().remove(0);
+    let wrong = verify(&edited, &params, &reread).expect("the edited key verifies its reading");
+    let (a, b) = (&honest.claims.outputs[0], &wrong.claims.outputs[0]);
+    assert!(a.iter().zip(b).all(|(x, y)| *y == 4.0 * x) && a != b, "{a:?} {b:?}");
+    let err = edited.expect_sha256(&key.sha256).unwrap_err().to_string();
+    assert!(err.contains("not the pinned"), "{err}");
+
+    let lying_k = with_header(&vk, |h| h["k"] = (key.header.k + 1).into());
+    let err = VerifyingKeyFile::from_bytes(&lying_k).unwrap_err().to_string();
+    assert!(err.contains("expected halo2 version and k"), "{err}");
 }
 
 /// A few-kB key claiming `k = 28` would make halo2's reader allocate `selectors × 2^28` bytes (gigabytes,
