@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem, Expression};
+use halo2_base::halo2_proofs::plonk::{AdviceQuery, Circuit, ConstraintSystem, Expression};
 
 use super::forgery::{check_shape, fits_check};
 use super::layout::{fe, Gate, Layout, Pos, LANES};
@@ -61,6 +61,30 @@ pub struct SearchReport {
     pub found: Vec<SecondWitness>,
 }
 
+/// What a polynomial queries: its selectors (halo2's indices) and its advice queries.
+struct Queries {
+    selectors: Vec<usize>,
+    advice: Vec<AdviceQuery>,
+}
+
+impl Queries {
+    fn of(poly: &Expression<Fr>) -> Self {
+        let (selectors, advice) = poly.evaluate(
+            &|_| (Vec::new(), Vec::new()),
+            &|s| (vec![s.index()], Vec::new()),
+            &|_| (Vec::new(), Vec::new()),
+            &|q| (Vec::new(), vec![q]),
+            &|_| (Vec::new(), Vec::new()),
+            &|_| (Vec::new(), Vec::new()),
+            &|a| a,
+            &|(s1, a1), (s2, a2)| ([s1, s2].concat(), [a1, a2].concat()),
+            &|(s1, a1), (s2, a2)| ([s1, s2].concat(), [a1, a2].concat()),
+            &|a, _| a,
+        );
+        Self { selectors, advice }
+    }
+}
+
 /// A trial assignment: new values by copy class (a cell in no class by itself), so that every copy of
 /// a moved cell moves with it.
 type Trial = HashMap<Key, Fr>;
@@ -93,24 +117,14 @@ impl<'a> System<'a> {
         let reads = polys
             .iter()
             .map(|&(poly, at)| {
-                poly.evaluate(
-                    &|_| HashSet::new(),
-                    &|_| HashSet::new(),
-                    &|_| HashSet::new(),
-                    &|q| {
-                        let r = at.checked_add_signed(q.rotation().0 as isize);
-                        match (config.lane(q.column_index()), r) {
-                            (Some(lane), Some(r)) => HashSet::from([roles.key(Pos::Lane(lane, r))]),
-                            _ => HashSet::new(),
-                        }
-                    },
-                    &|_| HashSet::new(),
-                    &|_| HashSet::new(),
-                    &|a| a,
-                    &|a, b| a.union(&b).copied().collect(),
-                    &|a, b| a.union(&b).copied().collect(),
-                    &|a, _| a,
-                )
+                Queries::of(poly)
+                    .advice
+                    .iter()
+                    .filter_map(|q| {
+                        let r = at.checked_add_signed(q.rotation().0 as isize)?;
+                        Some(roles.key(Pos::Lane(config.lane(q.column_index())?, r)))
+                    })
+                    .collect()
             })
             .collect();
         Self { layout, config, roles, polys, reads }
@@ -222,47 +236,20 @@ pub fn search_second_witnesses(l: &Layout) -> Result<SearchReport, CircuitError>
     let skipped = [Gate::RlcR, Gate::RlcS, Gate::Dot2, Gate::Horner2].map(|g| g as usize);
     // Each configured polynomial with the gate whose selector switches it on.
     let mut by_gate: HashMap<usize, Vec<&Expression<Fr>>> = HashMap::new();
+    let mut reach = 0;
     for gate in cs.gates() {
         for poly in gate.polynomials() {
-            let selectors = poly.evaluate(
-                &|_| Vec::new(),
-                &|s| vec![s.index()],
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|a| a,
-                &|a, b| [a, b].concat(),
-                &|a, b| [a, b].concat(),
-                &|a, _| a,
-            );
-            if let Some(g) = selectors.first().and_then(|&s| config.gate_of(s)) {
-                if !skipped.contains(&g) {
-                    by_gate.entry(g).or_default().push(poly);
-                }
+            let queries = Queries::of(poly);
+            let Some(g) = queries.selectors.first().and_then(|&s| config.gate_of(s)) else { continue };
+            if skipped.contains(&g) {
+                continue;
             }
+            by_gate.entry(g).or_default().push(poly);
+            // How far a gate reads from its own row (the Poseidon full round writes two rows down).
+            let far = queries.advice.iter().map(|q| q.rotation().0.unsigned_abs() as usize).max();
+            reach = reach.max(far.unwrap_or(0));
         }
     }
-    // How far a gate reads from its own row (the Poseidon full round writes two rows down).
-    let reach = by_gate
-        .values()
-        .flatten()
-        .flat_map(|p| {
-            p.evaluate(
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|q| vec![q.rotation().0.unsigned_abs() as usize],
-                &|_| Vec::new(),
-                &|_| Vec::new(),
-                &|a| a,
-                &|a, b| [a, b].concat(),
-                &|a, b| [a, b].concat(),
-                &|a, _| a,
-            )
-        })
-        .max()
-        .unwrap_or(0);
     let roles = Roles::of(l);
     let produced_at = |row: usize| -> Vec<Pos> {
         (0..LANES).map(|lane| Pos::Lane(lane, row)).filter(|&p| roles.produced(p)).collect()

@@ -33,25 +33,21 @@ fn mutate(bytes: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
     m
 }
 
+/// A development SRS, the verifying key of `sigmoid_tanh_mlp` (default visibilities) and a proof under it.
+fn key_and_proof() -> (Srs, Vec<u8>, poai_verifier::ProofFile) {
+    let (model, input) = compiled("sigmoid_tanh_mlp");
+    let kind = poai_prover::CircuitKind::plain(VisibilitySettings::default());
+    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 21).unwrap();
+    let (pk, vk) = setup(&model, &srs, kind).unwrap();
+    let pk = read_pk(&pk).unwrap();
+    let proof =
+        prove_model(&model, &srs, &pk, &input, poai_verifier::Provider::NONE, ProofTarget::Direct).unwrap();
+    (srs, vk, proof)
+}
+
 #[test]
 fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
-    let (model, input) = compiled("sigmoid_tanh_mlp");
-    let vis = VisibilitySettings::default();
-    let srs = Srs::generate_insecure(
-        poai_prover::circuit_k(&model, poai_prover::CircuitKind::plain(vis)).unwrap(),
-        21,
-    )
-    .unwrap();
-    let (pk, vk) = setup(&model, &srs, poai_prover::CircuitKind::plain(vis)).unwrap();
-    let proof = prove_model(
-        &model,
-        &srs,
-        &read_pk(&pk).unwrap(),
-        &input,
-        poai_verifier::Provider::NONE,
-        ProofTarget::Direct,
-    )
-    .unwrap();
+    let (srs, vk, proof) = key_and_proof();
     let proof_json = proof.to_json().unwrap();
     let srs_bytes = srs.to_bytes().unwrap();
     let params = VerifierParams::from_srs_bytes(&srs_bytes).unwrap();
@@ -147,19 +143,7 @@ fn with_k(file: &[u8], k: u32) -> Vec<u8> {
 /// refused outright.)
 #[test]
 fn an_edited_key_header_is_refused_by_the_key_pin() {
-    let (model, input) = compiled("sigmoid_tanh_mlp");
-    let kind = poai_prover::CircuitKind::plain(VisibilitySettings::default());
-    let srs = Srs::generate_insecure(poai_prover::circuit_k(&model, kind).unwrap(), 21).unwrap();
-    let (pk, vk) = setup(&model, &srs, kind).unwrap();
-    let proof = prove_model(
-        &model,
-        &srs,
-        &read_pk(&pk).unwrap(),
-        &input,
-        poai_verifier::Provider::NONE,
-        ProofTarget::Direct,
-    )
-    .unwrap();
+    let (srs, vk, proof) = key_and_proof();
     let params = VerifierParams::from_srs_bytes(&srs.to_bytes().unwrap()).unwrap();
     let key = VerifyingKeyFile::from_bytes(&vk).unwrap();
     let honest = verify(&key, &params, &proof).unwrap();
