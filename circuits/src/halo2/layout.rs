@@ -94,8 +94,10 @@ pub enum Gate {
 }
 
 impl Gate {
-    /// Every gate, in discriminant order (`ALL[i] as usize == i`, checked by a test).
-    pub const ALL: [Self; GATES] = [
+    /// Every gate, in discriminant order (`ALL[i] as usize == i`, checked by a test). The numbers reach
+    /// key files (a key's shape is a bitmask over them) and selector order, so the enum is append-only:
+    /// a new gate takes the next number and goes last here.
+    pub const ALL: &'static [Self] = &[
         Self::MvInit,
         Self::Mv,
         Self::Rescale,
@@ -132,8 +134,8 @@ impl Gate {
     }
 }
 
-/// Number of gate selectors.
-pub const GATES: usize = 26;
+/// Number of gate selectors (derived from [`Gate::ALL`]).
+pub const GATES: usize = Gate::ALL.len();
 /// Second-phase advice columns: `p2_0` holds random linear combinations (written by the gate of the row
 /// above), `p2_1` and `p2_2` operands copied from them. Their values depend on the challenges `r` and
 /// `s`, drawn after the first-phase columns are committed, so the layout keeps no values for them:

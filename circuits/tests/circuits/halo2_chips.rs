@@ -928,3 +928,45 @@ fn rescale_overshoot_width_covers_every_input_of_its_width() {
         }
     }
 }
+
+/// Gate numbers reach every key file (a key's shape is a bitmask over them, and selector order follows
+/// them), so the enum is append-only: these are the numbers keys were issued with. A new gate is added
+/// at the end of both `Gate::ALL` and this list; renumbering one is a key-format change.
+#[test]
+fn gate_numbers_are_append_only() {
+    use poai_circuits::halo2::layout::{Gate, GATES};
+    const ISSUED: [&str; 26] = [
+        "MvInit",
+        "Mv",
+        "Rescale",
+        "Relu",
+        "Affine",
+        "Max2",
+        "Arith",
+        "Div",
+        "VarDiv",
+        "Sqrt",
+        "Pack",
+        "Absorb",
+        "PoseidonFull",
+        "PoseidonPartial",
+        "Swap",
+        "MvFirst",
+        "Dot",
+        "DotBlock1",
+        "DotBlock2",
+        "DotBlock3",
+        "DotBlock4",
+        "Interp",
+        "RlcR",
+        "RlcS",
+        "Dot2",
+        "Horner2",
+    ];
+    assert_eq!(GATES, Gate::ALL.len());
+    for (i, g) in Gate::ALL.iter().enumerate() {
+        assert_eq!(*g as usize, i, "Gate::ALL is in discriminant order");
+    }
+    let names: Vec<String> = Gate::ALL.iter().map(|g| format!("{g:?}")).collect();
+    assert!(names.len() >= ISSUED.len() && names[..ISSUED.len()] == ISSUED, "gates renumbered: {names:?}");
+}

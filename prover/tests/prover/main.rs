@@ -9,6 +9,7 @@
 )]
 
 mod forgery;
+mod golden;
 mod kzg;
 mod readers;
 mod srs;
