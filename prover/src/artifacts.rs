@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::{Circuit, ProvingKey};
+use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::merkle::{MerklePath, MerkleTree};
 use poai_circuits::commit::{description_digest, fr_from_hex, fr_to_hex};
@@ -20,7 +20,7 @@ use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, Provider, PublicValue, B
 
 use crate::dataset::DatasetFile;
 use crate::onchain::{prove_onchain, OnchainProvingKey};
-use crate::proof::keygen_verifying;
+use crate::proof::{check_pk_sizes, key_bodies, keygen_verifying, ProvingKeyFile};
 use crate::{keygen, prove, ProverError, Srs};
 
 /// What a circuit is built for: the model's visibility settings, for a dataset-bound circuit its mode
@@ -243,9 +243,6 @@ pub fn verifying_key_file(
     Ok(encode_key(&header(model, kind, c.shape(), KeyKind::Verifying, k, body.len())?, body)?)
 }
 
-/// A proving key file: its header and halo2's key.
-pub type ProvingKeyFile = (KeyHeader, ProvingKey<G1Affine>);
-
 /// Reads a proving key file.
 pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
     let (h, body) = decode_key(bytes, KeyKind::Proving)?;
@@ -255,62 +252,6 @@ pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(&mut Cursor::new(body), SerdeFormat::RawBytes, shape)
     })?;
     Ok((h, pk))
-}
-
-/// Bounds every size in a proving key's body by the bytes that follow it, before halo2's reader
-/// allocates: the verifying key it starts with ([`poai_verifier::verifying_key_len`]), then each
-/// polynomial's length prefix (halo2 reserves `length × 32` bytes from a 4-byte prefix, so a short file
-/// could make it reserve 128 GiB). Layout after the verifying key: three polynomials, then four vectors
-/// of polynomials (fixed values, fixed polynomials, permutation values and polynomials).
-pub(crate) fn check_pk_sizes<C: Circuit<Fr>>(
-    body: &[u8],
-    k: u32,
-    params: C::Params,
-) -> Result<(), ProverError>
-where
-    C::Params: std::panic::UnwindSafe,
-{
-    let bad = |detail: String| ProverError::Circuit(format!("proving key: corrupted key: {detail}"));
-    let mut at = poai_verifier::verifying_key_len::<C>(body, k, params)?;
-    let word = |at: &mut usize| -> Result<usize, ProverError> {
-        let bytes = body.get(*at..*at + 4).ok_or_else(|| bad("truncated".into()))?;
-        *at += 4;
-        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
-    };
-    let polynomial = |at: &mut usize| -> Result<(), ProverError> {
-        let len = word(at)?;
-        let bytes = len.checked_mul(32).filter(|&n| n <= body.len() - *at);
-        *at += bytes
-            .ok_or_else(|| bad(format!("a polynomial of {len} values in {} bytes", body.len() - *at)))?;
-        Ok(())
-    };
-    for _ in 0..3 {
-        polynomial(&mut at)?;
-    }
-    for _ in 0..4 {
-        let count = word(&mut at)?;
-        if count > (body.len() - at) / 4 {
-            return Err(bad(format!("{count} polynomials in {} bytes", body.len() - at)));
-        }
-        for _ in 0..count {
-            polynomial(&mut at)?;
-        }
-    }
-    if at != body.len() {
-        return Err(bad(format!("{} trailing bytes", body.len() - at)));
-    }
-    Ok(())
-}
-
-/// The bodies of a proving key file and of its verifying key file (halo2's raw serialisation).
-pub(crate) fn key_bodies(pk: &ProvingKey<G1Affine>) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
-    let mut pk_body = Vec::new();
-    pk.write(&mut pk_body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
-    let mut vk_body = Vec::new();
-    pk.get_vk()
-        .write(&mut vk_body, SerdeFormat::RawBytes)
-        .map_err(|e| ProverError::Circuit(e.to_string()))?;
-    Ok((pk_body, vk_body))
 }
 
 /// Checks that a proving key fits `model` built as the key says: the key's model itself with fixed

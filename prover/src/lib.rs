@@ -21,13 +21,13 @@ use std::path::Path;
 
 pub use artifacts::{
     circuit_k, circuit_rows, inference_circuit, prove_batch, prove_model, prove_rows, read_pk, setup,
-    verifying_key_file, CircuitKind, ProofTarget, ProvingKeyFile,
+    verifying_key_file, CircuitKind, ProofTarget,
 };
 pub use cpu::check_cpu;
 pub use dataset::DatasetFile;
 pub use error::ProverError;
 pub use onchain::{read_onchain_pk, setup_onchain, OnchainProvingKey, DEFAULT_ONCHAIN_K, MAX_ONCHAIN_BATCH};
-pub use proof::{keygen, keygen_verifying, prove};
+pub use proof::{keygen, keygen_verifying, prove, ProvingKeyFile};
 pub use srs::{Srs, SrsHeader};
 
 /// Writes a file atomically: a temporary file beside it, synced, then renamed over the target; on failure

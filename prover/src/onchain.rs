@@ -37,9 +37,8 @@ use snark_verifier_sdk::halo2::{gen_dummy_snark_from_protocol, PoseidonTranscrip
 use snark_verifier_sdk::snark_verifier::system::halo2::{compile, Config};
 use snark_verifier_sdk::{CircuitExt, NativeLoader, Snark, SHPLONK};
 
-use crate::artifacts::key_bodies;
-use crate::proof::{plonk, prove_into};
-use crate::{ProverError, ProvingKeyFile, Srs};
+use crate::proof::{key_bodies, plonk, prove_into, ProvingKeyFile};
+use crate::{ProverError, Srs};
 
 /// Default size of the compression circuit: at 2^21 rows it needs four advice columns for one model
 /// proof, which keeps its verifier deployable (~20 KB) at a few minutes of proving on two cores.
@@ -177,7 +176,7 @@ pub fn read_onchain_pk(bytes: &[u8]) -> Result<OnchainProvingKey, ProverError> {
         return Err(ProverError::Mismatch("the on-chain proving key has no witness break points".into()));
     }
     let config = config_of(&onchain, header.k);
-    crate::artifacts::check_pk_sizes::<AggregationCircuit>(body, header.k, config)?;
+    crate::proof::check_pk_sizes::<AggregationCircuit>(body, header.k, config)?;
     let pk = poai_verifier::parse_isolated("on-chain proving key", || {
         ProvingKey::<G1Affine>::read::<_, AggregationCircuit>(
             &mut Cursor::new(body),

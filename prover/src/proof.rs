@@ -1,4 +1,4 @@
-//! Key generation and proving for [`ModelCircuit`] with KZG (SHPLONK) over BN254 and the EVM
+//! Key generation, key serialisation and proving for [`ModelCircuit`] with KZG (SHPLONK) over BN254 and the EVM
 //! (Keccak-256) transcript.
 //!
 //! Concrete functions, so the halo2 generics are instantiated once here and every caller links against
@@ -6,15 +6,21 @@
 //! `poai_verifier::verify_instances`.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_base::halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
+use halo2_base::halo2_proofs::plonk::{
+    create_proof, keygen_pk, keygen_vk_custom, Circuit, ProvingKey, VerifyingKey,
+};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_base::halo2_proofs::transcript::{EncodedChallenge, TranscriptWrite, TranscriptWriterBuffer};
+use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::halo2::ModelCircuit;
 use poai_verifier::ProofWriter;
 use rand::rngs::OsRng;
 
 use crate::ProverError;
+
+/// A proving key file: its header and halo2's key.
+pub type ProvingKeyFile = (poai_verifier::KeyHeader, ProvingKey<G1Affine>);
 
 /// Maps a halo2 error to [`ProverError::Plonk`], naming the stage that failed.
 pub(crate) fn plonk(stage: &'static str) -> impl Fn(halo2_base::halo2_proofs::plonk::Error) -> ProverError {
@@ -76,4 +82,60 @@ where
         transcript,
     )
     .map_err(plonk(stage))
+}
+
+/// The bodies of a proving key file and of its verifying key file (halo2's raw serialisation).
+pub(crate) fn key_bodies(pk: &ProvingKey<G1Affine>) -> Result<(Vec<u8>, Vec<u8>), ProverError> {
+    let mut pk_body = Vec::new();
+    pk.write(&mut pk_body, SerdeFormat::RawBytes).map_err(|e| ProverError::Circuit(e.to_string()))?;
+    let mut vk_body = Vec::new();
+    pk.get_vk()
+        .write(&mut vk_body, SerdeFormat::RawBytes)
+        .map_err(|e| ProverError::Circuit(e.to_string()))?;
+    Ok((pk_body, vk_body))
+}
+
+/// Bounds every size in a proving key's body by the bytes that follow it, before halo2's reader
+/// allocates: the verifying key it starts with ([`poai_verifier::verifying_key_len`]), then each
+/// polynomial's length prefix (halo2 reserves `length × 32` bytes from a 4-byte prefix, so a short file
+/// could make it reserve 128 GiB). Layout after the verifying key: three polynomials, then four vectors
+/// of polynomials (fixed values, fixed polynomials, permutation values and polynomials).
+pub(crate) fn check_pk_sizes<C: Circuit<Fr>>(
+    body: &[u8],
+    k: u32,
+    params: C::Params,
+) -> Result<(), ProverError>
+where
+    C::Params: std::panic::UnwindSafe,
+{
+    let bad = |detail: String| ProverError::Circuit(format!("proving key: corrupted key: {detail}"));
+    let mut at = poai_verifier::verifying_key_len::<C>(body, k, params)?;
+    let word = |at: &mut usize| -> Result<usize, ProverError> {
+        let bytes = body.get(*at..*at + 4).ok_or_else(|| bad("truncated".into()))?;
+        *at += 4;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
+    };
+    let polynomial = |at: &mut usize| -> Result<(), ProverError> {
+        let len = word(at)?;
+        let bytes = len.checked_mul(32).filter(|&n| n <= body.len() - *at);
+        *at += bytes
+            .ok_or_else(|| bad(format!("a polynomial of {len} values in {} bytes", body.len() - *at)))?;
+        Ok(())
+    };
+    for _ in 0..3 {
+        polynomial(&mut at)?;
+    }
+    for _ in 0..4 {
+        let count = word(&mut at)?;
+        if count > (body.len() - at) / 4 {
+            return Err(bad(format!("{count} polynomials in {} bytes", body.len() - at)));
+        }
+        for _ in 0..count {
+            polynomial(&mut at)?;
+        }
+    }
+    if at != body.len() {
+        return Err(bad(format!("{} trailing bytes", body.len() - at)));
+    }
+    Ok(())
 }

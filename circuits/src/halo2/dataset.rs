@@ -16,7 +16,8 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 use super::chips::elementwise::{arith, constant_cell, is_zero, max2};
-use super::chips::linear::{matvec, SharedCells};
+use super::chips::linear::matvec;
+use super::chips::operands::SharedCells;
 use super::chips::poseidon::{hash, HashInput};
 use super::layout::{fe, Gate, Layout, LayoutGoal, LayoutOptions, Pos};
 use super::model::{

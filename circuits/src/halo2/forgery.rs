@@ -14,7 +14,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, FromUniformBytes};
 
 use super::chips::freivalds::freivalds_matmul;
-use super::chips::linear::SharedCells;
+use super::chips::operands::SharedCells;
 use super::chips::range::range_check_offset;
 use super::layout::{fe, small_int, Gate, Layout, Pos, MV_INPUTS, MV_OUTPUTS};
 use super::{build_layout, CircuitError, ParamVisibility, Visibility, VisibilitySettings};

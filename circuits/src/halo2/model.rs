@@ -13,7 +13,8 @@ use super::chips::elementwise::{
     arith, clip, div_round, leaky_relu, max2, reciprocal, relu, rescale, signed_range_check, sqrt,
     sqrt_round, var_div,
 };
-use super::chips::linear::{conv2d, linear, matvec, SharedCells, Weights};
+use super::chips::linear::{conv2d, linear, matvec};
+use super::chips::operands::{SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
 use super::layout::{fe, Layout, LayoutGoal, LayoutOptions, Pos, MAX_RANGE_COLUMNS};

@@ -18,9 +18,10 @@
 //!   moves, or a step outside that set, is not found;
 //! - table lookups are not modelled: a cell copied into a lookup keeps its value (the plain-table test in
 //!   `circuits/tests/circuits/forgery.rs` covers lookups);
-//! - a produced cell is one that no copy constraint sets from elsewhere, or a copy of a gateless witness
-//!   row read only here (the inverse of a zero test); a range-checked gateless witness (a private input)
-//!   is an input.
+//! - a produced cell is one no earlier row holds a copy of (copy constraints are symmetric; the earliest
+//!   row computes the value), or the copy of a gateless witness read only here (the inverse of a zero
+//!   test); a range-checked gateless witness (a private input) is an input. Moves also carry to the rows
+//!   that read copies of the row's cells, whose outputs are solved too.
 
 use std::collections::{HashMap, HashSet};
 

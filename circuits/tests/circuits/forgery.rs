@@ -464,7 +464,7 @@ fn assert_stopped_by(err: &str, gate: &str, index: usize, row: usize) {
 /// test, `z = 1 - a·w` with `a = 0`, stops it: detached from that row, the tie counts as correct.
 #[test]
 fn argmax_ties_go_to_the_first_maximum_only() {
-    use poai_circuits::halo2::chips::linear::SharedCells;
+    use poai_circuits::halo2::chips::operands::SharedCells;
     use poai_circuits::halo2::dataset::argmax_matches;
     for (outputs, label) in [([5i64, 5, 1], 1i64), ([-3, 7, 7], 2), ([2, 2, 2], 1)] {
         let mut honest = Layout::new(8);

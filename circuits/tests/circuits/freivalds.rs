@@ -4,7 +4,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use poai_circuits::halo2::chips::freivalds::{freivalds_matmul, freivalds_rows};
-use poai_circuits::halo2::chips::linear::{SharedCells, Weights};
+use poai_circuits::halo2::chips::operands::{SharedCells, Weights};
 use poai_circuits::halo2::layout::{fe, Gate, LayoutOptions};
 use poai_circuits::halo2::{build_layout, Layout, ParamVisibility, Pos, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;

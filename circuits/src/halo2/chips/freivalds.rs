@@ -27,7 +27,7 @@
 //! from.
 
 use super::super::layout::{fe, Gate, Layout, Pos, RLC_WIDTH};
-use super::linear::{constant_cell, product_inputs, SharedCells, Weights};
+use super::operands::{constant_cell, product_inputs, SharedCells, Weights};
 use crate::halo2::CircuitError;
 
 /// What the lanes of a combination hold.

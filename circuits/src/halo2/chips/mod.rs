@@ -5,6 +5,7 @@
 pub mod elementwise;
 pub mod freivalds;
 pub mod linear;
+pub mod operands;
 pub mod poseidon;
 pub mod range;
 pub mod table;
