@@ -34,13 +34,9 @@ pub fn range_check_start(l: &Layout, cell: Pos) -> Option<usize> {
     })
 }
 
-/// The width and offset of `cell`'s range check (`value + offset` in `[0, 2^bits)`), read back from its
-/// fixed coefficients: the one `(bits, offset)` the range chip lays out with the same coefficients.
-pub fn range_check_width(l: &Layout, cell: Pos) -> Option<(u32, i64)> {
-    check_shape(l, cell, range_check_start(l, cell)?)
-}
-
-/// The `(bits, offset)` of the range check of `cell` whose first row is `first`.
+/// The `(bits, offset)` of the range check of `cell` whose first row is `first` (`value + offset` in
+/// `[0, 2^bits)`), read back from its fixed coefficients: the one shape the range chip lays out with the
+/// same coefficients.
 pub fn check_shape(l: &Layout, cell: Pos, first: usize) -> Option<(u32, i64)> {
     for bits in 0..=62u32 {
         let offsets = if bits == 0 { vec![0] } else { vec![0, 1i64 << (bits - 1)] };
@@ -61,12 +57,12 @@ pub fn fits_check(value: Fr, (bits, offset): (u32, i64)) -> bool {
 }
 
 /// Rewrites the limbs and running sums of `cell`'s range check as the range chip would for `value`, so
-/// a forged cell keeps a consistent check ([`range_check_width`] gives the check's shape). Fails if
+/// a forged cell keeps a consistent check ([`check_shape`] gives the check's shape). Fails if
 /// `cell` has no range check or `value` does not fit it.
 pub fn redo_range_check(l: &mut Layout, cell: Pos, value: i64) -> Result<(), CircuitError> {
     let first = range_check_start(l, cell)
         .ok_or_else(|| CircuitError::Layout(format!("{cell:?} has no range check")))?;
-    let (bits, offset) = range_check_width(l, cell).ok_or_else(|| {
+    let (bits, offset) = check_shape(l, cell, first).ok_or_else(|| {
         CircuitError::Layout(format!("{cell:?}'s range check has no shape the range chip makes"))
     })?;
     if !fits_check(fe(value), (bits, offset)) {
@@ -243,26 +239,69 @@ pub fn honest_layout(g: &QGraph, shape: &[usize], x: Vec<i64>) -> Result<Layout,
     build_layout(g, &trace, commitment, vis, 8)
 }
 
-/// Every cell copy-constrained to `cell`, itself included: the cells a prover, honest or not, must fill
-/// with one value.
-pub fn copy_class(l: &Layout, cell: Pos) -> Vec<Pos> {
-    let mut next: HashMap<Pos, Vec<Pos>> = HashMap::new();
-    for &(a, b) in &l.copies {
-        next.entry(a).or_default().push(b);
-        next.entry(b).or_default().push(a);
-    }
-    let mut seen = HashSet::from([cell]);
-    let mut todo = vec![cell];
-    while let Some(p) = todo.pop() {
-        for &q in next.get(&p).into_iter().flatten() {
-            if seen.insert(q) {
-                todo.push(q);
+/// The copy classes of a layout: the sets of cells its copy constraints make equal (a prover, honest or
+/// not, fills each with one value), found once by union-find.
+#[derive(Clone, Debug, Default)]
+pub struct CopyClasses {
+    class: HashMap<Pos, usize>,
+    members: Vec<Vec<Pos>>,
+}
+
+impl CopyClasses {
+    /// The classes of `l`'s copy constraints.
+    pub fn of(l: &Layout) -> Self {
+        let mut index: HashMap<Pos, usize> = HashMap::new();
+        let mut parent: Vec<usize> = Vec::new();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
             }
+            i
         }
+        for &(a, b) in &l.copies {
+            let [ia, ib] = [a, b].map(|p| {
+                *index.entry(p).or_insert_with(|| {
+                    parent.push(parent.len());
+                    parent.len() - 1
+                })
+            });
+            let (ra, rb) = (root(&mut parent, ia), root(&mut parent, ib));
+            parent[ra] = rb;
+        }
+        let mut by_root: HashMap<usize, usize> = HashMap::new();
+        let mut class = HashMap::new();
+        let mut members: Vec<Vec<Pos>> = Vec::new();
+        for (&p, &i) in &index {
+            let c = *by_root.entry(root(&mut parent, i)).or_insert_with(|| {
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            members[c].push(p);
+            class.insert(p, c);
+        }
+        Self { class, members }
     }
-    let mut class: Vec<Pos> = seen.into_iter().collect();
-    class.sort_by_key(|p| format!("{p:?}"));
-    class
+
+    /// The class of `cell`, if a copy constraint touches it.
+    pub fn id(&self, cell: Pos) -> Option<usize> {
+        self.class.get(&cell).copied()
+    }
+
+    /// The cells of class `id`.
+    pub fn members(&self, id: usize) -> &[Pos] {
+        self.members.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every class, by id.
+    pub fn all(&self) -> &[Vec<Pos>] {
+        &self.members
+    }
+
+    /// Every cell equal to `cell` by copies, itself included.
+    pub fn class_of(&self, cell: Pos) -> Vec<Pos> {
+        self.id(cell).map_or_else(|| vec![cell], |c| self.members(c).to_vec())
+    }
 }
 
 /// What [`propagate`] did with a forged cell's consequences.
@@ -283,9 +322,10 @@ pub struct Propagation {
 /// (redone) and the public instances they feed. The forged cell's own gate is not recomputed: it is the
 /// one constraint the forgery has to get past.
 pub fn propagate(l: &mut Layout, cell: Pos, value: Fr) -> Result<Propagation, CircuitError> {
-    let pinned: HashSet<Pos> = copy_class(l, cell).into_iter().collect();
+    let classes = CopyClasses::of(l);
+    let pinned: HashSet<Pos> = classes.class_of(cell).into_iter().collect();
     let mut done = Propagation::default();
-    assign_class(l, cell, value, &mut done)?;
+    assign_class(l, &classes, cell, value, &mut done)?;
     let first = pinned.iter().filter_map(|p| if let Pos::Lane(_, r) = p { Some(*r) } else { None }).min();
     for row in first.unwrap_or(usize::MAX)..l.main_rows() {
         let on = |g: Gate| l.selectors[g as usize][row];
@@ -309,7 +349,7 @@ pub fn propagate(l: &mut Layout, cell: Pos, value: Fr) -> Result<Propagation, Ci
         }
         for (out, v) in outputs {
             if !pinned.contains(&out) && l.get(out) != v {
-                assign_class(l, out, v, &mut done)?;
+                assign_class(l, &classes, out, v, &mut done)?;
             }
         }
     }
@@ -318,8 +358,14 @@ pub fn propagate(l: &mut Layout, cell: Pos, value: Fr) -> Result<Propagation, Ci
 
 /// Gives `cell`'s copy class the value `v` (unless a constant binds it), with its range checks redone
 /// and its public instances updated.
-fn assign_class(l: &mut Layout, cell: Pos, v: Fr, done: &mut Propagation) -> Result<(), CircuitError> {
-    let class = copy_class(l, cell);
+fn assign_class(
+    l: &mut Layout,
+    classes: &CopyClasses,
+    cell: Pos,
+    v: Fr,
+    done: &mut Propagation,
+) -> Result<(), CircuitError> {
+    let class = classes.class_of(cell);
     if class.iter().any(|p| l.constants.iter().any(|(q, c)| q == p && *c != v)) {
         done.blocked.push(cell);
         return Ok(());
@@ -400,7 +446,7 @@ pub fn forge_swap(l: &mut Layout, row: usize, fake: Fr) -> Result<Fr, CircuitErr
         .map(|inv| (left - fake) * inv)
         .ok_or_else(|| CircuitError::Layout("the fake node equals the pair's mean".into()))?;
     let mut done = Propagation::default();
-    assign_class(l, Pos::Lane(1, row), fake, &mut done)?;
+    assign_class(l, &CopyClasses::of(l), Pos::Lane(1, row), fake, &mut done)?;
     if !done.blocked.is_empty() {
         return Err(CircuitError::Layout("the node is a constant of the circuit".into()));
     }

@@ -29,7 +29,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use halo2_base::halo2_proofs::plonk::{AdviceQuery, Circuit, ConstraintSystem, Expression};
 
-use super::forgery::{check_shape, fits_check};
+use super::forgery::{check_shape, fits_check, CopyClasses};
 use super::layout::{fe, Gate, Layout, Pos, LANES};
 use super::{CircuitError, ModelCircuit};
 
@@ -325,9 +325,7 @@ pub fn search_second_witnesses(l: &Layout) -> Result<SearchReport, CircuitError>
 /// or not, read by other rows or not.
 struct Roles<'a> {
     layout: &'a Layout,
-    /// Copy classes by member.
-    class: HashMap<Pos, usize>,
-    members: Vec<Vec<Pos>>,
+    classes: CopyClasses,
     /// Classes holding a constant, an instance or a lookup cell.
     pinned: HashSet<usize>,
     /// The first range-check row of each checked cell.
@@ -338,56 +336,24 @@ struct Roles<'a> {
 
 impl<'a> Roles<'a> {
     fn of(l: &'a Layout) -> Self {
-        // Union-find over the copy constraints.
-        let mut index: HashMap<Pos, usize> = HashMap::new();
-        let mut parent: Vec<usize> = Vec::new();
-        let mut id = |p: Pos, parent: &mut Vec<usize>| {
-            *index.entry(p).or_insert_with(|| {
-                parent.push(parent.len());
-                parent.len() - 1
-            })
-        };
-        fn root(parent: &mut [usize], mut i: usize) -> usize {
-            while parent[i] != i {
-                parent[i] = parent[parent[i]];
-                i = parent[i];
-            }
-            i
-        }
-        for &(a, b) in &l.copies {
-            let (ia, ib) = (id(a, &mut parent), id(b, &mut parent));
-            let (ra, rb) = (root(&mut parent, ia), root(&mut parent, ib));
-            parent[ra] = rb;
-        }
-        let mut by_root: HashMap<usize, usize> = HashMap::new();
-        let mut class = HashMap::new();
-        let mut members: Vec<Vec<Pos>> = Vec::new();
-        for (&p, &i) in &index {
-            let r = root(&mut parent, i);
-            let c = *by_root.entry(r).or_insert_with(|| {
-                members.push(Vec::new());
-                members.len() - 1
-            });
-            members[c].push(p);
-            class.insert(p, c);
-        }
+        let classes = CopyClasses::of(l);
         let constants: HashSet<Pos> = l.constants.iter().map(|&(p, _)| p).collect();
         let public: HashSet<Pos> = l.instance_cells.iter().map(|&(p, _)| p).collect();
         let special = |p: &Pos| {
             matches!(p, Pos::TabX(_) | Pos::TabY(_) | Pos::TabD(_) | Pos::P2(..)) || constants.contains(p)
         };
         let pinned =
-            members.iter().enumerate().filter(|(_, m)| m.iter().any(special)).map(|(i, _)| i).collect();
+            classes.all().iter().enumerate().filter(|(_, m)| m.iter().any(special)).map(|(i, _)| i).collect();
         let checks = l
             .copies
             .iter()
             .filter_map(|&(a, b)| if let Pos::Rz(first) = a { Some((b, first)) } else { None })
             .collect();
-        Self { layout: l, class, members, pinned, checks, public }
+        Self { layout: l, classes, pinned, checks, public }
     }
 
     fn key(&self, p: Pos) -> Key {
-        self.class.get(&p).map_or(Key::Cell(p), |&c| Key::Class(c))
+        self.classes.id(p).map_or(Key::Cell(p), Key::Class)
     }
 
     /// The rows of the lanes in `p`'s copy class.
@@ -414,7 +380,7 @@ impl<'a> Roles<'a> {
     }
 
     fn class_of(&self, p: Pos) -> Option<&[Pos]> {
-        self.class.get(&p).map(|&c| self.members[c].as_slice())
+        self.classes.id(p).map(|c| self.classes.members(c))
     }
 
     fn gateless(&self, row: usize) -> bool {
@@ -427,12 +393,17 @@ impl<'a> Roles<'a> {
     /// cell.
     fn produced(&self, p: Pos) -> bool {
         let Pos::Lane(_, row) = p else { return false };
-        let Some(&c) = self.class.get(&p) else { return true };
+        let Some(c) = self.classes.id(p) else { return true };
         if self.pinned.contains(&c) {
             return false;
         }
-        let lanes: Vec<Pos> =
-            self.members[c].iter().copied().filter(|q| matches!(q, Pos::Lane(..)) && *q != p).collect();
+        let lanes: Vec<Pos> = self
+            .classes
+            .members(c)
+            .iter()
+            .copied()
+            .filter(|q| matches!(q, Pos::Lane(..)) && *q != p)
+            .collect();
         let earlier = |q: &Pos| matches!(q, Pos::Lane(_, r) if *r < row);
         match lanes[..] {
             [q @ Pos::Lane(_, r)] if r < row => {
