@@ -363,18 +363,7 @@ fn plain_table_lookups_are_bound_to_their_input() {
         out_bits: 9,
         interp_bits: 0,
     };
-    let v = |name: &str, bits: u32, scale: i32, source: Source| QValue {
-        name: name.into(),
-        shape: vec![1, 2],
-        format: FixedFormat { scale, bits },
-        source,
-    };
-    let g = QGraph {
-        values: vec![v("x", 8, 4, Source::Input { index: 0 }), v("y", 9, 7, Source::Node { index: 0 })],
-        nodes: vec![QNode { name: "sig".into(), op: QOp::Table(spec), inputs: vec![0], output: 1 }],
-        inputs: vec![0],
-        outputs: vec![1],
-    };
+    let g = super::halo2_chips::one_table(spec, 2);
     let honest = honest_layout(&g, &[1, 2], vec![-3, 40]);
     for (i, x) in [(0usize, -3i64), (1, 40)] {
         let x2 = x + 17;

@@ -529,19 +529,26 @@ fn interp_tanh(n: usize) -> (QGraph, poai_circuits::ir::TableSpec) {
         out_bits: 10,
         interp_bits: 3,
     };
+    (one_table(spec, n), spec)
+}
+
+/// x[1,n] -> the table `spec`, its input and output in the table's formats, output public.
+pub fn one_table(spec: poai_circuits::ir::TableSpec, n: usize) -> QGraph {
     let v = |name: &str, scale: i32, bits: u32, source: Source| QValue {
         name: name.into(),
         shape: vec![1, n],
         format: FixedFormat { scale, bits },
         source,
     };
-    let g = QGraph {
-        values: vec![v("x", 7, 10, Source::Input { index: 0 }), v("y", 8, 10, Source::Node { index: 0 })],
-        nodes: vec![QNode { name: "tanh".into(), op: QOp::Table(spec), inputs: vec![0], output: 1 }],
+    QGraph {
+        values: vec![
+            v("x", spec.in_scale, spec.in_bits, Source::Input { index: 0 }),
+            v("y", spec.out_scale, spec.out_bits, Source::Node { index: 0 }),
+        ],
+        nodes: vec![QNode { name: "table".into(), op: QOp::Table(spec), inputs: vec![0], output: 1 }],
         inputs: vec![0],
         outputs: vec![1],
-    };
-    (g, spec)
+    }
 }
 
 use poai_circuits::halo2::forgery::{detach_range_check, redo_range_check};
