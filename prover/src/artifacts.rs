@@ -326,7 +326,7 @@ fn input_circuits(
     check_key(model, h)?;
     if h.dataset.is_some() {
         return Err(ProverError::Mismatch(
-            "the proving key is for a dataset-bound circuit: prove with --dataset".into(),
+            "the proving key is for a dataset-bound circuit: prove on dataset rows, not on inputs".into(),
         ));
     }
     batch
@@ -354,7 +354,10 @@ pub fn prove_rows(
     let (d, tree) = dataset;
     d.check_model(model)?;
     let mode = h.dataset.ok_or_else(|| {
-        ProverError::Mismatch("the proving key was made without --dataset; set up a dataset-bound key".into())
+        ProverError::Mismatch(
+            "the proving key was made without a dataset; set up keys bound to a dataset to prove on its rows"
+                .into(),
+        )
     })?;
     if mode.depth() != tree.depth() {
         return Err(ProverError::Mismatch(format!(

@@ -129,7 +129,7 @@ fn srs_is_generated_loudly_insecure_and_loadable() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("INSECURE"), "warning on stderr");
     assert!(String::from_utf8_lossy(&o.stdout).contains("INSECURE"));
-    let srs = poai_prover::Srs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+    let srs = poai::load::srs(&out).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(srs.k(), 4);
     assert!(srs.header().insecure_dev_setup);
     let o = poai(&["srs", "--k", "40", "-o", p(&dir.path().join("big.srs"))]);
@@ -455,8 +455,8 @@ fn setup_prove_verify_and_every_mismatch_fails() {
     // Another model's key (with this model's commitment written into its header) is rejected: the key is
     // recomputed, not trusted.
     let mut forged = std::fs::read(d("o.vk")).unwrap_or_default();
-    let theirs = poai_verifier::VerifyingKeyFile::from_bytes(&forged).unwrap().header.model_commitment;
-    let ours = poai_verifier::VerifyingKeyFile::from_bytes(&std::fs::read(d("m.vk")).unwrap_or_default())
+    let theirs = poai::VerifyingKeyFile::from_bytes(&forged).unwrap().header.model_commitment;
+    let ours = poai::VerifyingKeyFile::from_bytes(&std::fs::read(d("m.vk")).unwrap_or_default())
         .unwrap()
         .header
         .model_commitment;
@@ -473,7 +473,7 @@ fn setup_prove_verify_and_every_mismatch_fails() {
 /// The bytes of an ONNX file with one weight changed by 0.25 (found by its unique little-endian encoding).
 fn onnx_with_one_weight_changed(onnx: &Path) -> Vec<u8> {
     let mut bytes = std::fs::read(onnx).unwrap_or_default();
-    let g = poai_onnx::load_onnx(onnx).unwrap();
+    let g = poai::load::onnx(onnx).unwrap();
     let find = |needle: &[u8]| -> Vec<usize> {
         bytes.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
     };
