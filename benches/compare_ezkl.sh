@@ -11,9 +11,9 @@ cargo build -q --release -p poai-benches --bin prove_table
 fixtures=("${@:-mlp}")
 params="${PARAMS:-fixed}"
 case "$params" in
-  fixed) ezkl_env=(); poai_env=(POAI_PARAM_VISIBILITY=fixed POAI_INPUT_VISIBILITY=private) ;;
+  fixed) ezkl_env=(); poai_flags=(--param-visibility fixed --input-visibility private) ;;
   hashed) ezkl_env=(EZKL_PARAM_VISIBILITY=hashed EZKL_INPUT_VISIBILITY=hashed)
-    poai_env=(POAI_PARAM_VISIBILITY=hashed POAI_INPUT_VISIBILITY=hashed) ;;
+    poai_flags=(--param-visibility hashed --input-visibility hashed) ;;
   *) echo "PARAMS must be fixed or hashed" >&2; exit 2 ;;
 esac
 work=$(mktemp -d)
@@ -29,7 +29,7 @@ for f in "${fixtures[@]}"; do
   python3 benches/ezkl_step.py verify "$f" "$d" >/dev/null
   size=$(python3 -c "import json;print(len(bytes.fromhex(json.load(open('$d/proof.json'))['hex_proof'][2:])))" 2>/dev/null || echo "?")
   echo "| $f | EZKL $(python3 -c 'import ezkl;print(ezkl.__version__)') | $st | $pt | $((pk / 1024)) | $size |"
-  pp=$(peak env "${poai_env[@]}" target/release/prove_table "$f"); row=$(grep "^| $f " "$work/out")
+  pp=$(peak target/release/prove_table "${poai_flags[@]}" "$f"); row=$(grep "^| $f " "$work/out")
   IFS='|' read -r _ _ k degree rows _ lay kg pr vf bytes _ <<<"$row"
   echo "| $f | poai (k=${k// /}, peak incl. SRS+keygen) | ${kg// /} | ${pr// /} | $((pp / 1024)) | ${bytes// /} |"
 done

@@ -4,13 +4,13 @@
 #![allow(missing_docs, clippy::expect_used, reason = "criterion harness")]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use poai_benches::{compiled_fixture, fixture, models_dir, FIXTURES};
+use poai_benches::{models_dir, CircuitArgs, FIXTURES};
 use poai_onnx::{io, QuantConfig};
 
 fn eval(c: &mut Criterion) {
     let mut group = c.benchmark_group("circuits/eval");
     for &name in FIXTURES {
-        let (model, input) = compiled_fixture(name).expect("fixture compiles");
+        let (model, input) = CircuitArgs::default().compiled_fixture(name).expect("fixture compiles");
         group.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
             b.iter(|| model.graph.eval(input).expect("eval"))
         });
@@ -38,7 +38,7 @@ fn compile(c: &mut Criterion) {
 fn commitment(c: &mut Criterion) {
     let mut group = c.benchmark_group("circuits/model_commitment");
     for &name in FIXTURES {
-        let (model, _) = fixture(name).expect("fixture compiles");
+        let (model, _) = CircuitArgs::default().fixture(name).expect("fixture compiles");
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter(|| poai_circuits::commit::model_commitment(&model.graph).expect("commitment"))
         });

@@ -2,13 +2,13 @@
 //! single-op model per chip family (`models/ops`) and for the small fixtures. mlp, lenet and cifar_cnn take
 //! tens of seconds a sample; `prove_table` times them once each, and `compare_ezkl.sh` against EZKL.
 //!
-//! Visibilities and layout goal as `prove_table` reads them (`POAI_PARAM_VISIBILITY`, `POAI_LAYOUT`, ...);
+//! Circuits as `poai compile` and `poai setup` make them with no flags (`prove_table --help` for others);
 //! `cargo bench -p poai-benches --bench prove -- ops/` runs one group.
 
 #![allow(missing_docs, clippy::expect_used, reason = "criterion harness")]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use poai_benches::{compiled_fixture, model_circuit};
+use poai_benches::CircuitArgs;
 use poai_circuits::halo2::ModelCircuit;
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
@@ -31,8 +31,8 @@ const FIXTURES: &[&str] = &["sigmoid_tanh_mlp", "attention"];
 
 /// The circuit of `name` on its sample input.
 fn circuit(name: &str) -> ModelCircuit {
-    let (model, input) = compiled_fixture(name).expect("fixture compiles");
-    model_circuit(&model, &input).expect("circuit")
+    let (model, input) = CircuitArgs::default().compiled_fixture(name).expect("fixture compiles");
+    CircuitArgs::default().model_circuit(&model, &input).expect("circuit")
 }
 
 /// Key generation, proving and verification of each model in `names`, in the group `group_name`.

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use poai_benches::{fixture, models_dir};
+use poai_benches::{models_dir, CircuitArgs};
 use poai_circuits::halo2::dataset::first_argmax;
 use poai_circuits::halo2::{DatasetMode, Visibility, VisibilitySettings};
 use poai_circuits::ir::Tensor;
@@ -74,7 +74,7 @@ fn float_accuracy(name: &str, text: &str, shape: &[usize]) -> Result<usize, Erro
 }
 
 fn run(name: &str, batches: &[u32]) -> Result<Vec<String>, Error> {
-    let (model, _) = fixture(name)?;
+    let (model, _) = CircuitArgs::default().fixture(name)?;
     let text = rows_for(name, &model, 64)?;
     let t = Instant::now();
     let d = DatasetFile::from_jsonl(&text, Path::new(name), &model)?;

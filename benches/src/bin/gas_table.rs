@@ -9,14 +9,12 @@
 //! key compresses N model proofs (N tasks paid by one `submitBatch`), and the last column gives the
 //! submission gas per task.
 //!
-//! Visibilities are `poai setup`'s defaults unless `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY` or
-//! `POAI_PARAM_VISIBILITY` say otherwise (e.g. `POAI_OUTPUT_VISIBILITY=hashed`: one output commitment
-//! instead of one instance per output); quantisation is `poai compile`'s unless `POAI_WEIGHT_BITS`,
-//! `POAI_ACTIVATION_BITS` or `POAI_TABLE_BITS` say otherwise. `POAI_LAYOUT=narrow` lays the model
-//! circuit out with the fewest columns (`poai setup --layout narrow`, for batched on-chain keys).
-//! `POAI_PHASES=1` prints when each step ends.
+//! Visibilities, layout and quantisation take `poai setup`'s and `poai compile`'s flags and defaults (e.g.
+//! `--output-visibility hashed`: one output commitment instead of one instance per output; `--layout
+//! narrow`: the fewest model-circuit columns, for batched on-chain keys). `--phases` prints when each step
+//! ends; `--help` lists every flag.
 //!
-//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FIXTURE ...]`
+//! Usage: `POAI_SOLC=tools/bin/solc cargo run --release -p poai-benches --bin gas_table -- [--onchain K [--batch N]] [FLAGS] [FIXTURE ...]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark that prints its table")]
 
@@ -25,30 +23,53 @@ use poai_contracts::evm::LocalEvm;
 use poai_contracts::rewards;
 use poai_contracts::solc::{Solc, EIP170_LIMIT};
 use poai_contracts::solidity::verifier_solidity;
+use std::time::Instant;
+
+use clap::Parser;
+use poai_benches::CircuitArgs;
 use poai_prover::{
-    prove_batch, prove_model, read_onchain_pk, read_pk, setup, setup_onchain, CircuitKind, ProofTarget, Srs,
+    prove_batch, prove_model, read_onchain_pk, read_pk, setup, setup_onchain, ProofTarget, Srs,
 };
 use poai_verifier::{VerifierParams, VerifyingKeyFile};
 use revm::primitives::{Address, U256};
 
-/// With `POAI_PHASES=1`, prints the wall time at which each step ends (to line up with a memory trace).
-fn phase(step: &str) {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let start = START.get_or_init(std::time::Instant::now);
-    if std::env::var_os("POAI_PHASES").is_some_and(|v| v == "1") {
-        println!("phase {step}: {:.1} s", start.elapsed().as_secs_f64());
+/// One row per fixture of what on-chain verification costs.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    circuit: CircuitArgs,
+    /// Compress each proof for on-chain verification with on-chain keys of this k (minutes per fixture).
+    #[arg(long, value_name = "K")]
+    onchain: Option<u32>,
+    /// With `--onchain`: model proofs per on-chain proof.
+    #[arg(long, default_value_t = 1, requires = "onchain")]
+    batch: usize,
+    /// Print the wall time at which each step ends (to line up with a memory trace).
+    #[arg(long)]
+    phases: bool,
+    /// Fixtures under `models/`.
+    #[arg(default_value = "sigmoid_tanh_mlp")]
+    fixtures: Vec<String>,
+}
+
+/// Prints when each step ends, with `--phases`.
+struct Phases {
+    start: Instant,
+    on: bool,
+}
+
+impl Phases {
+    fn end(&self, step: &str) {
+        if self.on {
+            println!("phase {step}: {:.1} s", self.start.elapsed().as_secs_f64());
+        }
     }
 }
 
-fn run(
-    name: &str,
-    solc: &Solc,
-    onchain_k: Option<u32>,
-    batch: usize,
-) -> Result<String, Box<dyn std::error::Error>> {
-    let (model, input) = poai_benches::fixture(name)?;
-    let kind = CircuitKind::plain(poai_benches::visibility_from_env()?)
-        .with_layout(poai_benches::layout_from_env()?);
+fn run(name: &str, solc: &Solc, args: &Args, phases: &Phases) -> Result<String, Box<dyn std::error::Error>> {
+    let (onchain_k, batch, phase) = (args.onchain, args.batch, |step: &str| phases.end(step));
+    let (model, input) = args.circuit.fixture(name)?;
+    let kind = args.circuit.kind();
     let k = poai_prover::circuit_k(&model, kind)?.max(onchain_k.unwrap_or(0));
     let srs = Srs::generate_insecure(k, 1)?;
     phase("srs");
@@ -130,40 +151,15 @@ fn run(
     ))
 }
 
-/// Removes `flag VALUE` from `args` and parses the value; exits with `usage` if it does not parse.
-fn take_flag<T: std::str::FromStr>(args: &mut Vec<String>, flag: &str, usage: &str) -> Option<T> {
-    let i = args.iter().position(|a| a == flag)?;
-    match args.get(i + 1).map(|v| v.parse::<T>()) {
-        Some(Ok(v)) => {
-            args.drain(i..i + 2);
-            Some(v)
-        }
-        _ => {
-            println!("{usage}");
-            std::process::exit(2);
-        }
-    }
-}
-
 fn main() {
-    phase("start");
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let onchain_k =
-        take_flag(&mut args, "--onchain", "--onchain takes the outer circuit's k, e.g. --onchain 21");
-    let batch =
-        take_flag(&mut args, "--batch", "--batch takes the inferences per on-chain proof, e.g. --batch 2")
-            .unwrap_or(1usize);
-    if batch != 1 && onchain_k.is_none() {
-        println!("--batch needs --onchain K (only on-chain keys compress batches)");
-        std::process::exit(2);
-    }
-    let names: Vec<&str> =
-        if args.is_empty() { vec!["sigmoid_tanh_mlp"] } else { args.iter().map(String::as_str).collect() };
+    let args = Args::parse();
+    let phases = Phases { start: Instant::now(), on: args.phases };
+    phases.end("start");
     let solc = Solc::from_env();
     println!("| fixture | inferences per proof | public instances | call data bytes | verifier runtime bytes | deploy gas | verify gas | submission gas | submission gas per task |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    for name in names {
-        match run(name, &solc, onchain_k, batch) {
+    for name in &args.fixtures {
+        match run(name, &solc, &args, &phases) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {name} | failed: {e} |"),
         }

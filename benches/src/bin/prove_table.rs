@@ -2,11 +2,9 @@
 //! verification times, proof size. Run it through `benches/compare_ezkl.sh` for peak memory and the
 //! side-by-side ratios against EZKL on the same machine.
 //!
-//! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FIXTURE ...]`
-//! (visibilities from `POAI_INPUT_VISIBILITY`, `POAI_OUTPUT_VISIBILITY`, `POAI_PARAM_VISIBILITY`, see
-//! [`poai_benches::visibility_from_env`]; `POAI_LAYOUT=narrow` lays the circuit out with the fewest
-//! columns, see [`poai_benches::layout_from_env`]; `POAI_LAYOUT_ONLY=1` prints the circuit's size without key
-//! generation or proving).
+//! Usage: `cargo run --release -p poai-benches --bin prove_table -- [FLAGS] [FIXTURE ...]`; `--help` lists
+//! the flags: quantisation and visibility as `poai compile` and `poai setup` take them, and
+//! `--layout-only` (the circuit's size and rows per gate, without key generation or proving).
 
 #![allow(
     clippy::print_stdout,
@@ -16,17 +14,31 @@
 
 use std::time::Instant;
 
-use poai_benches::{compiled_fixture, model_circuit};
+use clap::Parser;
+use poai_benches::CircuitArgs;
 use poai_prover::{keygen, prove, Srs};
 use poai_verifier::verify_instances;
 
-fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
-    let (model, input) = compiled_fixture(name)?;
+/// One row per fixture: circuit size, key generation, proving and verification times, proof size.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    circuit: CircuitArgs,
+    /// Print only the circuit's size (and, to stderr, rows per gate): no key generation or proving.
+    #[arg(long)]
+    layout_only: bool,
+    /// Fixtures under `models/`.
+    #[arg(default_value = "mlp")]
+    fixtures: Vec<String>,
+}
+
+fn run(args: &Args, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let (model, input) = args.circuit.compiled_fixture(name)?;
     let t = Instant::now();
-    let circuit = model_circuit(&model, &input)?;
+    let circuit = args.circuit.model_circuit(&model, &input)?;
     let layout_s = t.elapsed().as_secs_f64();
     let k = circuit.layout.k();
-    if std::env::var_os("POAI_LAYOUT_ONLY").is_some() {
+    if args.layout_only {
         let l = &circuit.layout;
         let per_gate: Vec<String> = l
             .selectors
@@ -67,15 +79,13 @@ fn run(name: &str) -> Result<String, Box<dyn std::error::Error>> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let names: Vec<&str> =
-        if args.is_empty() { vec!["mlp"] } else { args.iter().map(String::as_str).collect() };
+    let args = Args::parse();
     println!(
         "| fixture | k | degree | main rows | range columns × rows | witness+layout s | keygen s | prove s | verify ms | proof bytes |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for name in names {
-        match run(name) {
+    for name in &args.fixtures {
+        match run(&args, name) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {name} | not provable yet: {e} |"),
         }
