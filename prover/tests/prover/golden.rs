@@ -85,3 +85,62 @@ fn golden_commitment_and_keys_are_reproduced() {
         assert_eq!(text, golden, "{} differs: {remedy}", summary_path.display());
     }
 }
+
+/// The canonical description of each golden fixture's quantised graph (everything the model commitment
+/// hashes besides the parameter values: every `QOp` with its fields, formats, shapes, wiring) is pinned
+/// byte for byte, so a renamed or reordered field of `QOp`, `FixedFormat` or the description fails here
+/// with the JSON path of the first difference, not only as a changed commitment.
+#[test]
+fn golden_graph_descriptions_are_reproduced() {
+    let regenerate = std::env::var(REGENERATE).is_ok_and(|v| v == "1");
+    for fixture in ["sigmoid_tanh_mlp", "attention"] {
+        let (model, _) = compiled(fixture);
+        let bytes = poai_circuits::commit::graph_description(&model.graph);
+        let path = golden_dir().join(format!("{fixture}.description.json"));
+        if regenerate {
+            std::fs::write(&path, &bytes).unwrap();
+            continue;
+        }
+        let golden = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; generate it with {REGENERATE}=1", path.display()));
+        if bytes != golden {
+            let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).unwrap();
+            let at = first_difference(&parse(&golden), &parse(&bytes), "$")
+                .unwrap_or_else(|| "the same JSON in other bytes (key order or number formatting)".into());
+            panic!(
+                "the graph description of {fixture} differs from {}: {at}. Model commitments of every \
+                 registered model would change; if intended, bump the description version, say so in the \
+                 commit and regenerate with {REGENERATE}=1",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The JSON path and values of the first place `golden` and `now` differ.
+fn first_difference(golden: &serde_json::Value, now: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match (golden, now) {
+        (Value::Object(g), Value::Object(n)) => {
+            let (gk, nk): (Vec<_>, Vec<_>) = (g.keys().collect(), n.keys().collect());
+            if gk != nk {
+                let gone: Vec<_> = gk.iter().filter(|k| !n.contains_key(k.as_str())).collect();
+                let new: Vec<_> = nk.iter().filter(|k| !g.contains_key(k.as_str())).collect();
+                return Some(format!(
+                    "at {path} the golden fields {gone:?} are now {new:?} (golden {gk:?}, now {nk:?})"
+                ));
+            }
+            g.iter().find_map(|(k, v)| first_difference(v, &n[k], &format!("{path}.{k}")))
+        }
+        (Value::Array(g), Value::Array(n)) if g.len() == n.len() => g
+            .iter()
+            .zip(n)
+            .enumerate()
+            .find_map(|(i, (a, b))| first_difference(a, b, &format!("{path}[{i}]"))),
+        (g, n) if g == n => None,
+        (g, n) => {
+            let short = |v: &Value| v.to_string().chars().take(120).collect::<String>();
+            Some(format!("at {path} golden {} is now {}", short(g), short(n)))
+        }
+    }
+}
