@@ -1,18 +1,20 @@
 //! The supported-op list as Markdown, kept in `docs/supported-ops.md` and checked by a test.
 
-use crate::SUPPORTED_OPS;
+use crate::supported_ops;
 
 /// Renders the list of supported ONNX ops.
 pub fn supported_ops_markdown() -> String {
     let mut s = String::from(
-        "# Supported ONNX ops\n\nGenerated from `poai_onnx::SUPPORTED_OPS`; a test fails when this file is stale \
+        "# Supported ONNX ops\n\nGenerated from the op registry (`poai_onnx::supported_ops`); a test fails when this file is stale \
          (regenerate with `POAI_REGENERATE=1 cargo test -p poai-onnx supported_ops`). Opsets 11 to 18, default \
-         domain. `Shape`, `Cast` and `ConstantOfShape` are folded at import and must not reach the circuit with \
-         non-constant operands; `Gather`, `Reshape`, `Slice`, `Unsqueeze` and `Squeeze` need constant indices, \
-         shapes and axes.\n\n",
+         domain. Each op registers itself in its family's module under `onnx/src/import/`; \
+         `docs/adding-an-op.md` shows the steps.\n\n",
     );
-    for op in SUPPORTED_OPS {
-        s.push_str(&format!("- `{op}`\n"));
+    for (op, note) in supported_ops() {
+        match note {
+            "" => s.push_str(&format!("- `{op}`\n")),
+            note => s.push_str(&format!("- `{op}`: {note}\n")),
+        }
     }
     s
 }
