@@ -12,11 +12,12 @@ use halo2_base::halo2_proofs::plonk::{
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
+use super::chips::gate::GateColumns;
+use super::chips::{elementwise, freivalds, linear, poseidon, range, table};
+use super::dataset;
 use super::layout::{
-    fe, CircuitShape, Gate, Layout, Pos, BLOCK_INPUTS, BLOCK_WIDTH, CONSTS, DOT_WIDTH, GATES, LANES,
-    MAX_RANGE_COLUMNS, MV_INPUTS, MV_OUTPUTS, P2_COLS, PACK_WIDTH, RLC_WIDTH,
+    fe, CircuitShape, Gate, Layout, Pos, BLOCK_INPUTS, CONSTS, GATES, LANES, MAX_RANGE_COLUMNS, P2_COLS,
 };
-use crate::commit::poseidon::{self, POSEIDON_T};
 
 /// Columns and selectors of the poai circuit.
 #[derive(Clone, Debug)]
@@ -58,18 +59,24 @@ impl PoaiConfig {
 /// Second-phase columns and the challenges their gates use (present only in circuits with a Freivalds
 /// check).
 #[derive(Clone, Copy, Debug)]
-struct Phase2Columns {
-    cols: [Column<Advice>; P2_COLS],
-    r: Challenge,
-    s: Challenge,
+pub(crate) struct Phase2Columns {
+    /// Accumulator and the two factors.
+    pub(crate) cols: [Column<Advice>; P2_COLS],
+    /// Challenge of the Horner sum and of the combinations in `r`.
+    pub(crate) r: Challenge,
+    /// Challenge of the combinations in `s`.
+    pub(crate) s: Challenge,
 }
 
 /// One physical range-check column pair: limbs (looked up), running sums, and the gate's coefficients.
 #[derive(Clone, Copy, Debug)]
-struct RangeColumns {
-    rc: Column<Advice>,
-    rz: Column<Advice>,
-    coeffs: [Column<Fixed>; 5],
+pub(crate) struct RangeColumns {
+    /// Limbs (looked up).
+    pub(crate) rc: Column<Advice>,
+    /// Running sums.
+    pub(crate) rz: Column<Advice>,
+    /// The decomposition gate's coefficients.
+    pub(crate) coeffs: [Column<Fixed>; 5],
 }
 
 /// Columns of the non-linear table lookup (present only in circuits that use a table).
@@ -108,11 +115,6 @@ impl ModelCircuit {
     pub fn instances(&self) -> Vec<Vec<Fr>> {
         vec![self.layout.instance.clone()]
     }
-}
-
-/// `x^e` as an expression (`x` a challenge: the product stays of degree 0).
-fn pow(x: &Expression<Fr>, e: usize) -> Expression<Fr> {
-    (0..e).fold(Expression::Constant(Fr::ONE), |acc, _| acc * x.clone())
 }
 
 /// Declares a gate under its selector, if the circuit's shape has that selector.
@@ -198,273 +200,54 @@ impl Circuit<Fr> for ModelCircuit {
             meta.enable_equality(l);
         }
 
-        let one = || Expression::Constant(Fr::ONE);
-        gate(meta, &selectors, Gate::MvInit, "mat-vec init", |m, q| {
-            (0..MV_OUTPUTS)
-                .map(|j| {
-                    q.clone()
-                        * (m.query_advice(lanes[MV_INPUTS + j], Rotation::cur())
-                            - m.query_fixed(weights[j], Rotation::cur()))
-                })
-                .collect::<Vec<_>>()
+        // Each gate's polynomial lives beside the chip that assigns its rows. The order below is part of
+        // every verifying key (halo2 hashes the constraint system): append, never reorder.
+        let c = GateColumns { lanes, weights: weights.clone(), consts };
+        gate(meta, &selectors, Gate::MvInit, "mat-vec init", |m, q| linear::mv_init_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| linear::mat_vec_gate(&c, m, q, false));
+        gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| {
+            linear::mat_vec_gate(&c, m, q, true)
         });
-        // acc_j = start_j + Σ_t w_(t,j) · x_t, for the running sum (start = the row above) or the first row
-        // (start = the bias in constant column j).
-        let mat_vec = |m: &mut VirtualCells<'_, Fr>, q: Expression<Fr>, first: bool| {
-            let xs: Vec<Expression<Fr>> =
-                (0..MV_INPUTS).map(|t| m.query_advice(lanes[t], Rotation::cur())).collect();
-            (0..MV_OUTPUTS)
-                .map(|j| {
-                    let acc = m.query_advice(lanes[MV_INPUTS + j], Rotation::cur());
-                    let start = if first {
-                        m.query_fixed(consts[j], Rotation::cur())
-                    } else {
-                        m.query_advice(lanes[MV_INPUTS + j], Rotation::prev())
-                    };
-                    let sum = xs.iter().enumerate().fold(start, |e, (t, x)| {
-                        e + m.query_fixed(weights[t * MV_OUTPUTS + j], Rotation::cur()) * x.clone()
-                    });
-                    q.clone() * (acc - sum)
-                })
-                .collect::<Vec<_>>()
-        };
-        gate(meta, &selectors, Gate::Mv, "mat-vec step", |m, q| mat_vec(m, q, false));
-        gate(meta, &selectors, Gate::MvFirst, "mat-vec first step", |m, q| mat_vec(m, q, true));
-        gate(meta, &selectors, Gate::Dot, "dot-product step", |m, q| {
-            let acc = m.query_advice(lanes[LANES - 1], Rotation::cur());
-            let prev = m.query_advice(lanes[LANES - 1], Rotation::prev());
-            let [keep, bias] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            let sum = (0..DOT_WIDTH).fold(keep * prev + bias, |e, t| {
-                e + m.query_advice(lanes[t], Rotation::cur())
-                    * m.query_advice(lanes[DOT_WIDTH + t], Rotation::cur())
-            });
-            vec![q * (acc - sum)]
-        });
-        // Shared-weight blocks: input row i reads the weight row i rows up; its running sum continues the
-        // same output's sum one block (BLOCK_INPUTS + 1 rows) up.
+        gate(meta, &selectors, Gate::Dot, "dot-product step", |m, q| linear::dot_gate(&c, m, q));
         for i in 1..=BLOCK_INPUTS {
             let Some(g) = Gate::dot_block(i) else { continue };
-            gate(meta, &selectors, g, "shared-weight dot step", |m, q| {
-                let acc = m.query_advice(lanes[LANES - 1], Rotation::cur());
-                let prev = m.query_advice(lanes[LANES - 1], Rotation(-(BLOCK_INPUTS as i32 + 1)));
-                let [keep, bias] = [0, 1].map(|c| m.query_fixed(consts[c], Rotation::cur()));
-                let sum = (0..BLOCK_WIDTH).fold(keep * prev + bias, |e, t| {
-                    e + m.query_advice(lanes[t], Rotation::cur())
-                        * m.query_advice(lanes[t], Rotation(-(i as i32)))
-                });
-                vec![q * (acc - sum)]
-            });
+            gate(meta, &selectors, g, "shared-weight dot step", |m, q| linear::dot_block_gate(&c, m, q, i));
         }
-        gate(meta, &selectors, Gate::Rescale, "rescale", |m, q_on| {
-            let [x, q, r, y, h, g, t, u] =
-                [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let [div, half, hi, lo, mul] = [0, 1, 2, 3, 4].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            vec![
-                q_on.clone() * (x * mul + half - q.clone() * div - r),
-                q_on.clone() * h.clone() * (one() - h.clone()),
-                q_on.clone() * g.clone() * (one() - g.clone()),
-                q_on.clone() * h.clone() * g.clone(),
-                q_on.clone() * (one() - h.clone() - g.clone()) * (q.clone() - y.clone()),
-                q_on.clone() * h.clone() * (y.clone() - hi),
-                q_on.clone() * g.clone() * (y.clone() - lo.clone()),
-                q_on.clone() * (t - (q - y.clone()) * (h - g)),
-                q_on * (u - (y - lo)),
-            ]
-        });
-        gate(meta, &selectors, Gate::Interp, "interpolated lookup", |m, q_on| {
-            let [x, q, r, c, d, t, e, y] =
-                [0, 1, 2, 3, 4, 5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let [step, half] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            vec![
-                q_on.clone() * (x - q * step.clone() - r.clone()),
-                q_on.clone() * (d * r + half - t.clone() * step - e),
-                q_on * (y - c - t),
-            ]
-        });
-        gate(meta, &selectors, Gate::Relu, "relu", |m, q| {
-            (0..LANES / 3)
-                .flat_map(|i| {
-                    let [x, y, u] = [0, 1, 2].map(|j| m.query_advice(lanes[3 * i + j], Rotation::cur()));
-                    [q.clone() * y.clone() * u.clone(), q.clone() * (u - (y - x))]
-                })
-                .collect::<Vec<_>>()
-        });
-        gate(meta, &selectors, Gate::Max2, "max2", |m, q| {
-            let [a, b, mx, u, v] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            vec![q.clone() * u.clone() * v.clone(), q.clone() * (u - (mx.clone() - a)), q * (v - (mx - b))]
-        });
-        gate(meta, &selectors, Gate::Arith, "arith", |m, q| {
-            let [a, b, y] = [0, 1, 2].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let [c0, c1, c2, c3] = [0, 1, 2, 3].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            vec![q * (y - (c0 * a.clone() + c1 * b.clone() + c2 * a * b + c3))]
-        });
-        gate(meta, &selectors, Gate::Div, "divide", |m, q| {
-            let [n, y, r, s] = [0, 1, 2, 3].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let d = m.query_fixed(consts[0], Rotation::cur());
-            let two = Expression::Constant(Fr::from(2));
-            vec![
-                q.clone() * (two.clone() * n + d.clone() - two.clone() * d.clone() * y - r.clone()),
-                q * (s - (two * d - one() - r)),
-            ]
-        });
+        gate(meta, &selectors, Gate::Rescale, "rescale", |m, q| elementwise::rescale_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Interp, "interpolated lookup", |m, q| table::interp_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Relu, "relu", |m, q| elementwise::relu_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Max2, "max2", |m, q| elementwise::max2_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Arith, "arith", |m, q| elementwise::arith_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Div, "divide", |m, q| elementwise::div_gate(&c, m, q));
         gate(meta, &selectors, Gate::VarDiv, "divide by a witness", |m, q| {
-            let [n, d, y, r, s] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let two = Expression::Constant(Fr::from(2));
-            vec![
-                q.clone() * (two.clone() * n + d.clone() - two.clone() * d.clone() * y - r.clone()),
-                q * (s - (two * d - one() - r)),
-            ]
+            elementwise::var_div_gate(&c, m, q)
         });
-        gate(meta, &selectors, Gate::Sqrt, "square root", |m, q| {
-            let [v, s, a, b, z] = [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let (two, four) = (Expression::Constant(Fr::from(2)), Expression::Constant(Fr::from(4)));
-            let lo = two.clone() * s.clone() - one();
-            let hi = two * s.clone() + one();
-            vec![
-                q.clone() * (a - (four.clone() * v.clone() - lo.clone() * lo + z.clone())),
-                q.clone() * (b - (hi.clone() * hi - one() - four * v)),
-                q.clone() * z.clone() * (one() - z.clone()),
-                q * z * s,
-            ]
-        });
-        gate(meta, &selectors, Gate::Affine, "affine", |m, q| {
-            let [x, y] = [0, 1].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            vec![q * (y - (x * c0 + c1))]
-        });
-        gate(meta, &selectors, Gate::Pack, "pack", |m, q| {
-            let acc = m.query_advice(lanes[8], Rotation::cur());
-            let next = m.query_advice(lanes[8], Rotation::next());
-            let [c0, c1] = [0, 1].map(|i| m.query_fixed(consts[i], Rotation::cur()));
-            let packed = (0..PACK_WIDTH).fold(c0 * acc + c1, |e, i| {
-                e + m.query_fixed(weights[i], Rotation::cur()) * m.query_advice(lanes[i], Rotation::cur())
-            });
-            vec![q * (next - packed)]
-        });
-        gate(meta, &selectors, Gate::Absorb, "absorb", |m, q| {
-            let keep = m.query_fixed(weights[0], Rotation::cur());
-            (0..POSEIDON_T)
-                .map(|j| {
-                    let s = m.query_advice(lanes[j], Rotation::cur());
-                    let next = m.query_advice(lanes[j], Rotation::next());
-                    let c = m.query_fixed(consts[j], Rotation::cur());
-                    let mut v = keep.clone() * s + c;
-                    if j > 0 {
-                        v = v + m.query_fixed(weights[j], Rotation::cur())
-                            * m.query_advice(lanes[4 + j], Rotation::cur());
-                    }
-                    q.clone() * (next - v)
-                })
-                .collect::<Vec<_>>()
-        });
-        let mds = poseidon::mds();
-        let mix = |i: usize, sboxed: &[Expression<Fr>]| {
-            sboxed
-                .iter()
-                .zip(&mds[i])
-                .fold(Expression::Constant(Fr::ZERO), |e, (x, m)| e + x.clone() * Expression::Constant(*m))
-        };
+        gate(meta, &selectors, Gate::Sqrt, "square root", |m, q| elementwise::sqrt_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Affine, "affine", |m, q| elementwise::affine_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Pack, "pack", |m, q| poseidon::pack_gate(&c, m, q));
+        gate(meta, &selectors, Gate::Absorb, "absorb", |m, q| poseidon::absorb_gate(&c, m, q));
         gate(meta, &selectors, Gate::PoseidonFull, "poseidon full round", |m, q| {
-            let added: Vec<Expression<Fr>> = (0..POSEIDON_T)
-                .map(|j| {
-                    m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
-                })
-                .collect();
-            let squares: Vec<Expression<Fr>> = (0..POSEIDON_T)
-                .map(|j| {
-                    if j < 4 {
-                        m.query_advice(lanes[5 + j], Rotation::cur())
-                    } else {
-                        m.query_advice(lanes[0], Rotation::next())
-                    }
-                })
-                .collect();
-            let sboxed: Vec<Expression<Fr>> =
-                squares.iter().zip(&added).map(|(w, a)| w.clone() * w.clone() * a.clone()).collect();
-            let mut cs: Vec<Expression<Fr>> = squares
-                .iter()
-                .zip(&added)
-                .map(|(w, a)| q.clone() * (w.clone() - a.clone() * a.clone()))
-                .collect();
-            for (i, lane) in lanes.iter().take(POSEIDON_T).enumerate() {
-                let next = m.query_advice(*lane, Rotation(2));
-                cs.push(q.clone() * (next - mix(i, &sboxed)));
-            }
-            cs
+            poseidon::full_round_gate(&c, m, q)
         });
         gate(meta, &selectors, Gate::PoseidonPartial, "poseidon partial rounds", |m, q| {
-            // First round: a = s + c, S-box by the witnessed square w1 and output o1 (degree 4 at most).
-            let mut a: Vec<Expression<Fr>> = (0..POSEIDON_T)
-                .map(|j| {
-                    m.query_advice(lanes[j], Rotation::cur()) + m.query_fixed(consts[j], Rotation::cur())
-                })
-                .collect();
-            let [w1, o1, w2] = [5, 6, 7].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            let mut cs = vec![
-                q.clone() * (w1.clone() - a[0].clone() * a[0].clone()),
-                q.clone() * (o1.clone() - w1.clone() * w1 * a[0].clone()),
-            ];
-            a[0] = o1;
-            // Second round: b = M·a + c', its S-box output inline (w2 · w2 · b_0).
-            let mut b: Vec<Expression<Fr>> =
-                (0..POSEIDON_T).map(|i| mix(i, &a) + m.query_fixed(weights[i], Rotation::cur())).collect();
-            cs.push(q.clone() * (w2.clone() - b[0].clone() * b[0].clone()));
-            b[0] = w2.clone() * w2 * b[0].clone();
-            for (i, lane) in lanes.iter().take(POSEIDON_T).enumerate() {
-                let next = m.query_advice(*lane, Rotation::next());
-                cs.push(q.clone() * (next - mix(i, &b)));
-            }
-            cs
+            poseidon::partial_rounds_gate(&c, m, q)
         });
-        gate(meta, &selectors, Gate::Swap, "merkle swap", |m, q| {
-            let [b, cur, sib, left, right] =
-                [0, 1, 2, 3, 4].map(|i| m.query_advice(lanes[i], Rotation::cur()));
-            vec![
-                q.clone() * b.clone() * (one() - b.clone()),
-                q.clone() * (left - cur.clone() - b.clone() * (sib.clone() - cur.clone())),
-                q * (right - sib.clone() - b * (cur - sib)),
-            ]
-        });
-        if let Some(p2) = phase2 {
-            // p2_0(next) = c0·x^8·p2_0 + Σ_i x^(7-i)·lane_i, x a challenge.
+        gate(meta, &selectors, Gate::Swap, "merkle swap", |m, q| dataset::swap_gate(&c, m, q));
+        if let Some(p2) = &phase2 {
             for (g, x, name) in
                 [(Gate::RlcR, p2.r, "combination in r"), (Gate::RlcS, p2.s, "combination in s")]
             {
-                gate(meta, &selectors, g, name, |m, q| {
-                    let x = m.query_challenge(x);
-                    let acc = m.query_advice(p2.cols[0], Rotation::cur());
-                    let next = m.query_advice(p2.cols[0], Rotation::next());
-                    let keep = m.query_fixed(consts[0], Rotation::cur());
-                    let start = keep * acc * pow(&x, RLC_WIDTH);
-                    let sum = (0..RLC_WIDTH).fold(start, |e, i| {
-                        e + m.query_advice(lanes[i], Rotation::cur()) * pow(&x, RLC_WIDTH - 1 - i)
-                    });
-                    vec![q * (next - sum)]
-                });
+                gate(meta, &selectors, g, name, |m, q| freivalds::combination_gate(&c, p2, x, m, q));
             }
             gate(meta, &selectors, Gate::Dot2, "second-phase dot step", |m, q| {
-                let [acc, a, b] = p2.cols.map(|c| m.query_advice(c, Rotation::cur()));
-                let next = m.query_advice(p2.cols[0], Rotation::next());
-                let keep = m.query_fixed(consts[0], Rotation::cur());
-                vec![q * (next - (keep * acc + a * b))]
+                freivalds::dot2_gate(&c, p2, m, q)
             });
             gate(meta, &selectors, Gate::Horner2, "second-phase Horner step", |m, q| {
-                let [acc, a, _] = p2.cols.map(|c| m.query_advice(c, Rotation::cur()));
-                let next = m.query_advice(p2.cols[0], Rotation::next());
-                let keep = m.query_fixed(consts[0], Rotation::cur());
-                let r = m.query_challenge(p2.r);
-                vec![q * (next - (keep * r * acc + a))]
+                freivalds::horner2_gate(&c, p2, m, q)
             });
         }
         for r in &range {
-            meta.create_gate("range decomposition", |m| {
-                let [a, b, c, d, e] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
-                let z = m.query_advice(r.rz, Rotation::cur());
-                let limb = m.query_advice(r.rc, Rotation::cur());
-                let next = m.query_advice(r.rz, Rotation::next());
-                let prev = m.query_advice(r.rz, Rotation::prev());
-                vec![a * z + b * limb + c * next + d * prev + e]
-            });
+            meta.create_gate("range decomposition", |m| range::decomposition_gate(r, m));
             meta.lookup("range", |m| vec![(m.query_advice(r.rc, Rotation::cur()), range_table)]);
         }
         if let Some(t) = &tables {

@@ -13,9 +13,11 @@
 //! `correct` (accuracy).
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
 use serde::{Deserialize, Serialize};
 
 use super::chips::elementwise::{arith, constant_cell, is_zero, max2};
+use super::chips::gate::{constant, GateColumns};
 use super::chips::linear::matvec;
 use super::chips::operands::SharedCells;
 use super::chips::poseidon::{hash, HashInput};
@@ -97,20 +99,46 @@ pub fn merkle_root(l: &mut Layout, leaf: (Pos, Fr), path: &MerklePath) -> Result
         let (lv, rv) = if right { (sib, cur.1) } else { (cur.1, sib) };
         let row = l.push_row();
         l.selectors[Gate::Swap as usize][row] = true;
-        for (lane, v) in [fe(i64::from(right)), cur.1, sib, lv, rv].into_iter().enumerate() {
+        use swap_row::{B, CUR, LEFT, RIGHT, SIB};
+        for (lane, v) in [(B, fe(i64::from(right))), (CUR, cur.1), (SIB, sib), (LEFT, lv), (RIGHT, rv)] {
             l.lanes[lane][row] = v;
         }
-        l.copies.push((Pos::Lane(1, row), cur.0));
+        l.copies.push((Pos::Lane(CUR, row), cur.0));
         cur = hash(
             l,
             &[
                 HashInput::Const(Fr::from(NODE_DOMAIN)),
-                HashInput::Cell(Pos::Lane(3, row), lv),
-                HashInput::Cell(Pos::Lane(4, row), rv),
+                HashInput::Cell(Pos::Lane(LEFT, row), lv),
+                HashInput::Cell(Pos::Lane(RIGHT, row), rv),
             ],
         )?;
     }
     Ok(cur)
+}
+
+/// Lanes of a Merkle swap row: the direction bit, the current node, its sibling, and the ordered pair.
+mod swap_row {
+    pub(super) const B: usize = 0;
+    pub(super) const CUR: usize = 1;
+    pub(super) const SIB: usize = 2;
+    pub(super) const LEFT: usize = 3;
+    pub(super) const RIGHT: usize = 4;
+}
+
+/// [`Gate::Swap`]: `b` a bit, `left = cur + b·(sib - cur)`, `right = sib + b·(cur - sib)`. Uniqueness: on
+/// [`merkle_root`].
+pub(crate) fn swap_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    use swap_row::{B, CUR, LEFT, RIGHT, SIB};
+    let [b, cur, sib, left, right] = c.lanes(m, [B, CUR, SIB, LEFT, RIGHT]);
+    vec![
+        q.clone() * b.clone() * (constant(1) - b.clone()),
+        q.clone() * (left - cur.clone() - b.clone() * (sib.clone() - cur.clone())),
+        q * (right - sib.clone() - b * (cur - sib)),
+    ]
 }
 
 /// `1` if the first index of the largest of `out` equals `label`, else `0` (ties go to the lowest index,

@@ -9,11 +9,10 @@ use std::borrow::Cow;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
-use super::chips::elementwise::{
-    arith, clip, div_round, leaky_relu, max2, reciprocal, relu, rescale, signed_range_check, sqrt,
-    sqrt_round, var_div,
-};
-use super::chips::linear::{conv2d, linear, matvec};
+use super::chips::elementwise::{broadcast_arith, Operand};
+use super::chips::elementwise::{clip, leaky_relu, reciprocal, relu, rescale, signed_range_check, sqrt};
+use super::chips::linear::{activation_matmul, conv2d, linear};
+use super::chips::nn::{layer_norm, pool, reduce, softmax};
 use super::chips::operands::{SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
@@ -22,92 +21,11 @@ use super::{CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::{description_digest, INPUT_DOMAIN, MODEL_DOMAIN, OUTPUT_DOMAIN};
 use crate::ir::{QGraph, QOp, Source, Tensor};
 
-/// Cells of one value, row-major, with their witness values.
-pub(crate) type Cells = Vec<(Pos, i64)>;
+pub(crate) use super::chips::linear::sum;
+pub(crate) use super::chips::operands::Cells;
 
 fn unsupported(op: &QOp) -> CircuitError {
     CircuitError::Unsupported(op.name().to_string())
-}
-
-/// Sum of cells through the mat-vec gate with unit weights.
-pub(crate) fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
-    let ones = vec![1i64; cells.len()];
-    matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
-}
-
-/// Signed width of a sum of `count` values of signed width `bits`: `|Σ| <= count·2^(bits-1) <=
-/// 2^(bits - 1 + ceil(log2 count))`.
-fn sum_bits(bits: u32, count: usize) -> u32 {
-    bits + (usize::BITS - count.saturating_sub(1).leading_zeros())
-}
-
-/// For each output element of a reduction over `axes`, the flat indices of the input elements it sums.
-fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
-    let strides = crate::ir::strides(shape);
-    let out_dims: Vec<usize> =
-        (0..shape.len()).map(|d| if axes.contains(&d) { 1 } else { shape[d] }).collect();
-    let out_strides = crate::ir::strides(&out_dims);
-    let mut groups = vec![Vec::new(); out_dims.iter().product()];
-    for flat in 0..shape.iter().product::<usize>() {
-        let o: usize = (0..shape.len())
-            .filter(|d| !axes.contains(d))
-            .map(|d| (flat / strides[d]) % shape[d] * out_strides[d])
-            .sum();
-        groups[o].push(flat);
-    }
-    groups
-}
-
-/// The cells of every pooling window (valid positions only), in output order, with the window's size
-/// counting padded positions inside the padded extent (ONNX's `count_include_pad` divisor).
-fn pool_windows(
-    p: &crate::ir::PoolParams,
-    shape: &[usize],
-    x: &Cells,
-) -> Result<Vec<(Cells, i64)>, CircuitError> {
-    let [n, c, h, w] =
-        <[usize; 4]>::try_from(shape).map_err(|_| CircuitError::Layout(format!("pool input {shape:?}")))?;
-    let oh = crate::ir::ops::window_out(
-        h,
-        p.pads[0] + p.pads[2],
-        p.kernel[0],
-        p.strides[0],
-        p.dilations[0],
-        p.ceil_mode,
-    );
-    let ow = crate::ir::ops::window_out(
-        w,
-        p.pads[1] + p.pads[3],
-        p.kernel[1],
-        p.strides[1],
-        p.dilations[1],
-        p.ceil_mode,
-    );
-    let (Some(oh), Some(ow)) = (oh, ow) else {
-        return Err(CircuitError::Layout(format!("pool window for {shape:?}")));
-    };
-    let mut windows = Vec::with_capacity(n * c * oh * ow);
-    for plane in 0..n * c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let (mut window, mut padded) = (Vec::new(), 0i64);
-                for ky in 0..p.kernel[0] {
-                    for kx in 0..p.kernel[1] {
-                        let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
-                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
-                        if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
-                            padded += 1;
-                        }
-                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
-                            window.push(x[(plane * h + iy as usize) * w + ix as usize]);
-                        }
-                    }
-                }
-                windows.push((window, padded));
-            }
-        }
-    }
-    Ok(windows)
 }
 
 /// `x @ W` for weights of rank above 2 (`w_shape`): one mat-vec per row of every batch, batch dims
@@ -388,74 +306,34 @@ pub(crate) fn lay_out_nodes(
                 conv2d(l, p, &x, &x_shape, &w_shape, &w, bias.as_ref(), shared)?
             }
             QOp::MaxPool(p) | QOp::AvgPool(p) => {
-                let x = get(cells, 0)?;
-                let bits = in_fmt(0)?.bits;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
-                let mut out = Vec::new();
-                for (window, padded) in pool_windows(p, &shape, &x)? {
-                    out.push(match (&node.op, window.split_first()) {
-                        (_, None) => shared.zero(l),
-                        (QOp::MaxPool(_), Some((&first, rest))) => {
-                            rest.iter().try_fold(first, |best, &cell| max2(l, best, cell, bits))?
-                        }
-                        _ => {
-                            let d = if p.count_include_pad { padded } else { window.len() as i64 };
-                            let total = sum(l, &window)?;
-                            div_round(l, total, d, sum_bits(bits, window.len()))?
-                        }
-                    });
-                }
-                out
+                let max = matches!(node.op, QOp::MaxPool(_));
+                pool(l, p, max, &get(cells, 0)?, &shape, in_fmt(0)?.bits, shared)?
             }
             QOp::ReduceSum { axes, .. } | QOp::ReduceMean { axes, .. } => {
-                let x = get(cells, 0)?;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
                 let mean = matches!(node.op, QOp::ReduceMean { .. });
-                let bits = in_fmt(0)?.bits;
-                let mut out = Vec::new();
-                for group in reduction_groups(&shape, axes) {
-                    let cells_in: Cells = group.iter().map(|&i| x[i]).collect();
-                    let total = sum(l, &cells_in)?;
-                    out.push(if mean {
-                        div_round(l, total, cells_in.len() as i64, sum_bits(bits, cells_in.len()))?
-                    } else {
-                        total
-                    });
-                }
-                out
+                reduce(l, &get(cells, 0)?, &shape, axes, mean, in_fmt(0)?.bits)?
             }
             QOp::Add | QOp::Sub | QOp::Mul => {
-                let a_shape = graph.value(node.inputs[0])?.shape.clone();
-                let b_shape = graph.value(node.inputs[1])?.shape.clone();
-                let ma = crate::ir::tensor_shape::broadcast_index_map(&a_shape, out_shape);
-                let mb = crate::ir::tensor_shape::broadcast_index_map(&b_shape, out_shape);
-                let operand =
-                    |cells: &[Option<Cells>], i: usize| -> Result<Result<Cells, Vec<i64>>, CircuitError> {
-                        let id = node.inputs[i];
-                        Ok(match (&cells[id], &graph.value(id)?.source) {
-                            (Some(c), _) => Ok(c.clone()),
-                            (None, Source::Const { tensor, .. }) => Err(tensor.data().to_vec()),
-                            _ => return Err(unsupported(&node.op)),
-                        })
-                    };
-                let (a, b) = (operand(cells, 0)?, operand(cells, 1)?);
+                let map = |i: usize| -> Result<Vec<usize>, CircuitError> {
+                    let shape = &graph.value(node.inputs[i])?.shape;
+                    Ok(crate::ir::tensor_shape::broadcast_index_map(shape, out_shape))
+                };
+                let (ma, mb) = (map(0)?, map(1)?);
+                let owned = |i: usize| -> Result<Result<Cells, Vec<i64>>, CircuitError> {
+                    let id = node.inputs[i];
+                    Ok(match (&cells[id], &graph.value(id)?.source) {
+                        (Some(c), _) => Ok(c.clone()),
+                        (None, Source::Const { tensor, .. }) => Err(tensor.data().to_vec()),
+                        _ => return Err(unsupported(&node.op)),
+                    })
+                };
+                let (a, b) = (owned(0)?, owned(1)?);
+
                 let sign = if matches!(node.op, QOp::Sub) { -1 } else { 1 };
-                let is_mul = matches!(node.op, QOp::Mul);
-                let mut out = Vec::with_capacity(ma.len());
-                for (&ia, &ib) in ma.iter().zip(&mb) {
-                    let z = shared.zero(l);
-                    let cell = match (&a, &b) {
-                        (Ok(a), Ok(b)) if is_mul => arith(l, a[ia], b[ib], [0, 0, 1, 0]),
-                        (Ok(a), Ok(b)) => arith(l, a[ia], b[ib], [1, sign, 0, 0]),
-                        (Ok(a), Err(k)) if is_mul => arith(l, a[ia], z, [k[ib], 0, 0, 0]),
-                        (Ok(a), Err(k)) => arith(l, a[ia], z, [1, 0, 0, sign * k[ib]]),
-                        (Err(k), Ok(b)) if is_mul => arith(l, z, b[ib], [0, k[ia], 0, 0]),
-                        (Err(k), Ok(b)) => arith(l, z, b[ib], [0, sign, 0, k[ia]]),
-                        (Err(_), Err(_)) => return Err(unsupported(&node.op)),
-                    };
-                    out.push(cell);
-                }
-                out
+                let op = (matches!(node.op, QOp::Mul), sign);
+                broadcast_arith(l, (operand(&a), &ma), (operand(&b), &mb), op, shared)?
             }
             QOp::Rescale { shift, bits } => {
                 let in_bits = in_fmt(0)?.bits;
@@ -471,92 +349,21 @@ pub(crate) fn lay_out_nodes(
                 ) =>
             {
                 // Both operands are activations: products by the arith gate, sums by the unit mat-vec.
+                if node.inputs.len() > 2 {
+                    return Err(unsupported(&node.op));
+                }
                 let (a, b) = (get(cells, 0)?, get(cells, 1)?);
                 let sa = graph.value(node.inputs[0])?.shape.clone();
                 let sb = graph.value(node.inputs[1])?.shape.clone();
-                let (ra, rb) = (sa.len(), sb.len());
-                if ra < 2 || rb < 2 || node.inputs.len() > 2 {
-                    return Err(unsupported(&node.op));
-                }
-                let (m, k, n) = (sa[ra - 2], sa[ra - 1], sb[rb - 1]);
-                let batch = &out_shape[..out_shape.len() - 2];
-                let ma = crate::ir::tensor_shape::broadcast_index_map(&sa[..ra - 2], batch);
-                let mb = crate::ir::tensor_shape::broadcast_index_map(&sb[..rb - 2], batch);
-                let mut out = Vec::with_capacity(ma.len() * m * n);
-                for (&ba, &bb) in ma.iter().zip(&mb) {
-                    for i in 0..m {
-                        for j in 0..n {
-                            let prods: Cells = (0..k)
-                                .map(|t| {
-                                    arith(l, a[(ba * m + i) * k + t], b[(bb * k + t) * n + j], [0, 0, 1, 0])
-                                })
-                                .collect();
-                            out.push(sum(l, &prods)?);
-                        }
-                    }
-                }
-                out
+                activation_matmul(l, (&a, &sa), (&b, &sb), out_shape)?
             }
             QOp::Softmax { axis, exp, out_scale } => {
-                let x = get(cells, 0)?;
-                let bits = in_fmt(0)?.bits;
                 let shape = graph.value(node.inputs[0])?.shape.clone();
-                let (len, inner) = (shape[*axis], shape[*axis + 1..].iter().product::<usize>());
-                let one = 1i64 << out_scale;
-                // sum(e) < len · 2^(out_bits - 1); the divisor bound follows from the formats alone.
-                let dbits = exp.out_bits + (usize::BITS - len.leading_zeros()) + 2;
-                // |e| < 2^(out_bits - 1), so |e·2^out_scale| <= 2^(out_bits + out_scale - 1).
-                let nbits = exp.out_bits + out_scale;
-                let mut out = vec![(Pos::Lane(0, 0), 0i64); x.len()];
-                for o in 0..x.len() / (len * inner).max(1) {
-                    for i in 0..inner {
-                        let idx: Vec<usize> = (0..len).map(|j| (o * len + j) * inner + i).collect();
-                        let mut mx = x[idx[0]];
-                        for &t in &idx[1..] {
-                            mx = max2(l, mx, x[t], bits)?;
-                        }
-                        let e: Cells = idx
-                            .iter()
-                            .map(|&t| {
-                                let d = arith(l, x[t], mx, [1, -1, 0, 0]);
-                                table_lookup(l, d, exp)
-                            })
-                            .collect::<Result<_, _>>()?;
-                        let total = sum(l, &e)?;
-                        for (&t, &ej) in idx.iter().zip(&e) {
-                            let z = shared.zero(l);
-                            let num = arith(l, ej, z, [one, 0, 0, 0]);
-                            out[t] = var_div(l, num, total, dbits, nbits)?;
-                        }
-                    }
-                }
-                out
+                softmax(l, &get(cells, 0)?, &shape, *axis, exp, *out_scale, in_fmt(0)?.bits, shared)?
             }
             QOp::LayerNorm { axis, eps, out_scale } => {
-                let x = get(cells, 0)?;
-                let bits = in_fmt(0)?.bits;
                 let n: usize = graph.value(node.inputs[0])?.shape[*axis..].iter().product();
-                let one = 1i64 << out_scale;
-                let mut out = Vec::with_capacity(x.len());
-                // |x|, |mean| <= 2^(bits-1), so |x - mean| <= 2^bits and (x - mean)^2 <= 2^(2·bits).
-                let (sq_bits, d_bits) = (2 * bits + 1, bits + 1);
-                for row in x.chunks(n.max(1)) {
-                    let total = sum(l, row)?;
-                    let mean = div_round(l, total, n as i64, sum_bits(bits, n))?;
-                    let d: Cells = row.iter().map(|&c| arith(l, c, mean, [1, -1, 0, 0])).collect();
-                    let sq: Cells = d.iter().map(|&c| arith(l, c, c, [0, 0, 1, 0])).collect();
-                    let ss = sum(l, &sq)?;
-                    let var = div_round(l, ss, n as i64, sum_bits(sq_bits, n))?;
-                    let z = shared.zero(l);
-                    let v = arith(l, var, z, [1, 0, 0, (*eps).max(1)]);
-                    // |x - mean| < 2^bits, so sd <= 2^bits and 2·sd < 2^(bits + 2).
-                    let sd = sqrt_round(l, v, bits + 4)?;
-                    for &dj in &d {
-                        let num = arith(l, dj, z, [one, 0, 0, 0]);
-                        out.push(var_div(l, num, sd, bits + 2, d_bits + out_scale)?);
-                    }
-                }
-                out
+                layer_norm(l, &get(cells, 0)?, n, (*eps, *out_scale), in_fmt(0)?.bits, shared)?
             }
             QOp::Table(spec) => {
                 get(cells, 0)?.into_iter().map(|c| table_lookup(l, c, spec)).collect::<Result<_, _>>()?
@@ -680,6 +487,14 @@ fn fewest_range_columns(mut l: Layout) -> Layout {
     }
     l.range_columns = best.1;
     l
+}
+
+/// An owned element-wise operand (cells, or a constant's values) as the chip takes it.
+fn operand(o: &Result<Cells, Vec<i64>>) -> Operand<'_> {
+    match o {
+        Ok(c) => Operand::Cells(c),
+        Err(k) => Operand::Constant(k),
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! Per-element chips: affine offset, rescale with saturation, ReLU. One main-region row per element.
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
+
 use super::super::layout::{fe, Gate, Layout, Pos};
+use super::gate::{constant, GateColumns};
 use super::range::{range_check, range_check_offset};
 use crate::halo2::CircuitError;
 use crate::ir::fixed::signed_range;
@@ -12,12 +16,29 @@ pub fn affine(l: &mut Layout, src: (Pos, i64), mul: i64, add: i64) -> (Pos, i64)
     let row = l.push_row();
     l.selectors[Gate::Affine as usize][row] = true;
     let v = src.1.wrapping_mul(mul).wrapping_add(add);
-    l.lanes[0][row] = fe(src.1);
-    l.lanes[1][row] = fe(v);
+    l.lanes[affine_row::X][row] = fe(src.1);
+    l.lanes[affine_row::Y][row] = fe(v);
     l.consts[0][row] = fe(mul);
     l.consts[1][row] = fe(add);
-    l.copies.push((Pos::Lane(0, row), src.0));
-    (Pos::Lane(1, row), v)
+    l.copies.push((Pos::Lane(affine_row::X, row), src.0));
+    (Pos::Lane(affine_row::Y, row), v)
+}
+
+/// Lanes of an [`affine`] row.
+mod affine_row {
+    pub(super) const X: usize = 0;
+    pub(super) const Y: usize = 1;
+}
+
+/// [`Gate::Affine`]: `y = x·c0 + c1`.
+pub(crate) fn affine_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let [x, y] = c.lanes(m, [affine_row::X, affine_row::Y]);
+    let [c0, c1] = c.consts(m, [0, 1]);
+    vec![q * (y - (x * c0 + c1))]
 }
 
 /// Constrains a signed `bits`-wide value: `v + 2^(bits-1) ∈ [0, 2^bits)` (no main-region row).
@@ -64,17 +85,54 @@ pub fn rescale(
     let u = y - lo;
     let row = l.push_row();
     l.selectors[Gate::Rescale as usize][row] = true;
-    for (lane, v) in [src.1, q, r as i64, y, h, g, t, u].into_iter().enumerate() {
+    use rescale_row::{G, H, Q, R, T, U, X, Y};
+    for (lane, v) in [(X, src.1), (Q, q), (R, r as i64), (Y, y), (H, h), (G, g), (T, t), (U, u)] {
         l.lanes[lane][row] = fe(v);
     }
     for (c, v) in [div, half, hi, lo, mul].into_iter().enumerate() {
         l.consts[c][row] = fe(v);
     }
-    l.copies.push((Pos::Lane(0, row), src.0));
-    range_check(l, Pos::Lane(2, row), r as i64, if shift > 0 { s } else { 0 })?;
-    range_check(l, Pos::Lane(7, row), u, bits)?;
-    range_check(l, Pos::Lane(6, row), t, overshoot_bits(in_bits, shift, l.range_bits))?;
-    Ok((Pos::Lane(3, row), y))
+    l.copies.push((Pos::Lane(X, row), src.0));
+    range_check(l, Pos::Lane(R, row), r as i64, if shift > 0 { s } else { 0 })?;
+    range_check(l, Pos::Lane(U, row), u, bits)?;
+    range_check(l, Pos::Lane(T, row), t, overshoot_bits(in_bits, shift, l.range_bits))?;
+    Ok((Pos::Lane(Y, row), y))
+}
+
+/// Lanes of a [`rescale`] row.
+mod rescale_row {
+    pub(super) const X: usize = 0;
+    pub(super) const Q: usize = 1;
+    pub(super) const R: usize = 2;
+    pub(super) const Y: usize = 3;
+    pub(super) const H: usize = 4;
+    pub(super) const G: usize = 5;
+    pub(super) const T: usize = 6;
+    pub(super) const U: usize = 7;
+}
+
+/// [`Gate::Rescale`]: `x·c4 + c1 = q·c0 + r`; `h`, `g` exclusive bits; `y = q`, `hi` (`c2`) or `lo`
+/// (`c3`) as they say; `t = (q - y)(h - g)`; `u = y - lo`. Uniqueness: on [`rescale`].
+pub(crate) fn rescale_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    on: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    use rescale_row::{G, H, Q, R, T, U, X, Y};
+    let [x, q, r, y, h, g, t, u] = c.lanes(m, [X, Q, R, Y, H, G, T, U]);
+    let [div, half, hi, lo, mul] = c.consts(m, [0, 1, 2, 3, 4]);
+    let one = || constant(1);
+    vec![
+        on.clone() * (x * mul + half - q.clone() * div - r),
+        on.clone() * h.clone() * (one() - h.clone()),
+        on.clone() * g.clone() * (one() - g.clone()),
+        on.clone() * h.clone() * g.clone(),
+        on.clone() * (one() - h.clone() - g.clone()) * (q.clone() - y.clone()),
+        on.clone() * h.clone() * (y.clone() - hi),
+        on.clone() * g.clone() * (y.clone() - lo.clone()),
+        on.clone() * (t - (q - y.clone()) * (h - g)),
+        on * (u - (y - lo)),
+    ]
 }
 
 /// Width of a rescale's check on its overshoot `t`, for an input of `in_bits` (signed) rescaled by
@@ -111,13 +169,14 @@ pub fn relu(l: &mut Layout, xs: &[(Pos, i64)], bits: u32) -> Result<Vec<(Pos, i6
         for (i, &src) in chunk.iter().enumerate() {
             let y = src.1.max(0);
             let u = y - src.1;
-            for (lane, v) in [src.1, y, u].into_iter().enumerate() {
-                l.lanes[3 * i + lane][row] = fe(v);
+            let lane = |k: usize| relu_row::WIDTH * i + k;
+            for (k, v) in [(relu_row::X, src.1), (relu_row::Y, y), (relu_row::U, u)] {
+                l.lanes[lane(k)][row] = fe(v);
             }
-            l.copies.push((Pos::Lane(3 * i, row), src.0));
-            range_check(l, Pos::Lane(3 * i + 1, row), y, bits)?;
-            range_check(l, Pos::Lane(3 * i + 2, row), u, bits)?;
-            out.push((Pos::Lane(3 * i + 1, row), y));
+            l.copies.push((Pos::Lane(lane(relu_row::X), row), src.0));
+            range_check(l, Pos::Lane(lane(relu_row::Y), row), y, bits)?;
+            range_check(l, Pos::Lane(lane(relu_row::U), row), u, bits)?;
+            out.push((Pos::Lane(lane(relu_row::Y), row), y));
         }
     }
     Ok(out)
@@ -129,7 +188,30 @@ fn relu_one(l: &mut Layout, x: (Pos, i64), bits: u32) -> Result<(Pos, i64), Circ
 }
 
 /// ReLUs per row (three lanes each).
-pub const RELUS_PER_ROW: usize = super::super::layout::LANES / 3;
+pub const RELUS_PER_ROW: usize = super::super::layout::LANES / relu_row::WIDTH;
+
+/// Lanes of one ReLU in a [`relu`] row; the `i`-th element of the row sits `WIDTH · i` lanes further.
+mod relu_row {
+    pub(super) const X: usize = 0;
+    pub(super) const Y: usize = 1;
+    pub(super) const U: usize = 2;
+    pub(super) const WIDTH: usize = 3;
+}
+
+/// [`Gate::Relu`], per element of the row: `y·u = 0` and `u = y - x`. Uniqueness: on [`relu`].
+pub(crate) fn relu_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    (0..RELUS_PER_ROW)
+        .flat_map(|i| {
+            let w = relu_row::WIDTH * i;
+            let [x, y, u] = c.lanes(m, [w + relu_row::X, w + relu_row::Y, w + relu_row::U]);
+            [q.clone() * y.clone() * u.clone(), q.clone() * (u - (y - x))]
+        })
+        .collect()
+}
 
 /// `m = max(a, b)` for two signed `bits`-wide values. Lanes: `a`, `b` (both copied), `m`, `u = m - a`,
 /// `v = m - b`. Gate: `u·v = 0` and the two differences. Range checks: `u, v < 2^bits`, so `m` is at least
@@ -143,14 +225,35 @@ pub fn max2(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), bits: u32) -> Result<(
     let (u, v) = (m - a.1, m - b.1);
     let row = l.push_row();
     l.selectors[Gate::Max2 as usize][row] = true;
-    for (lane, val) in [a.1, b.1, m, u, v].into_iter().enumerate() {
+    use max2_row::{A, B, M, U, V};
+    for (lane, val) in [(A, a.1), (B, b.1), (M, m), (U, u), (V, v)] {
         l.lanes[lane][row] = fe(val);
     }
-    l.copies.push((Pos::Lane(0, row), a.0));
-    l.copies.push((Pos::Lane(1, row), b.0));
-    range_check(l, Pos::Lane(3, row), u, bits)?;
-    range_check(l, Pos::Lane(4, row), v, bits)?;
-    Ok((Pos::Lane(2, row), m))
+    l.copies.push((Pos::Lane(A, row), a.0));
+    l.copies.push((Pos::Lane(B, row), b.0));
+    range_check(l, Pos::Lane(U, row), u, bits)?;
+    range_check(l, Pos::Lane(V, row), v, bits)?;
+    Ok((Pos::Lane(M, row), m))
+}
+
+/// Lanes of a [`max2`] row.
+mod max2_row {
+    pub(super) const A: usize = 0;
+    pub(super) const B: usize = 1;
+    pub(super) const M: usize = 2;
+    pub(super) const U: usize = 3;
+    pub(super) const V: usize = 4;
+}
+
+/// [`Gate::Max2`]: `u·v = 0`, `u = m - a`, `v = m - b`. Uniqueness: on [`max2`].
+pub(crate) fn max2_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    use max2_row::{A, B, M, U, V};
+    let [a, b, mx, u, v] = c.lanes(m, [A, B, M, U, V]);
+    vec![q.clone() * u.clone() * v.clone(), q.clone() * (u - (mx.clone() - a)), q * (v - (mx - b))]
 }
 
 /// `y = c0·a + c1·b + c2·a·b + c3` on two cells (copied). Lanes: `a`, `b`, `y`.
@@ -164,15 +267,33 @@ pub fn arith(l: &mut Layout, a: (Pos, i64), b: (Pos, i64), c: [i64; 4]) -> (Pos,
         .wrapping_add(c[3]);
     let row = l.push_row();
     l.selectors[Gate::Arith as usize][row] = true;
-    for (lane, v) in [a.1, b.1, y].into_iter().enumerate() {
+    for (lane, v) in [(arith_row::A, a.1), (arith_row::B, b.1), (arith_row::Y, y)] {
         l.lanes[lane][row] = fe(v);
     }
     for (i, v) in c.into_iter().enumerate() {
         l.consts[i][row] = fe(v);
     }
-    l.copies.push((Pos::Lane(0, row), a.0));
-    l.copies.push((Pos::Lane(1, row), b.0));
-    (Pos::Lane(2, row), y)
+    l.copies.push((Pos::Lane(arith_row::A, row), a.0));
+    l.copies.push((Pos::Lane(arith_row::B, row), b.0));
+    (Pos::Lane(arith_row::Y, row), y)
+}
+
+/// Lanes of an [`arith`] row.
+pub(crate) mod arith_row {
+    pub(crate) const A: usize = 0;
+    pub(crate) const B: usize = 1;
+    pub(crate) const Y: usize = 2;
+}
+
+/// [`Gate::Arith`]: `y = c0·a + c1·b + c2·a·b + c3`.
+pub(crate) fn arith_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let [a, b, y] = c.lanes(m, [arith_row::A, arith_row::B, arith_row::Y]);
+    let [c0, c1, c2, c3] = c.consts(m, [0, 1, 2, 3]);
+    vec![q * (y - (c0 * a.clone() + c1 * b.clone() + c2 * a * b + c3))]
 }
 
 /// Signed width `w` that holds `round(n / d)` for every `|n| <= 2^(n_bits - 1)` and `d >= d_min >= 1`:
@@ -216,23 +337,8 @@ fn quotient_range_check(l: &mut Layout, y: (Pos, i64), w: u32) -> Result<(), Cir
 /// check on `y`, any other `r'` in range gives the field fraction `y' = y + (r - r') / 2d`, which a later
 /// multiply can bring back to a wrong integer (issue #22's AvgPool forgery).
 pub fn div_round(l: &mut Layout, n: (Pos, i64), d: i64, n_bits: u32) -> Result<(Pos, i64), CircuitError> {
-    let y = crate::ir::fixed::div_round(n.1, d)
-        .ok_or_else(|| CircuitError::Layout(format!("division by {d}")))?;
-    let w = quotient_bits(n_bits, d)?;
-    let r = 2 * n.1 + d - 2 * d * y;
-    let s = 2 * d - 1 - r;
-    let row = l.push_row();
-    l.selectors[Gate::Div as usize][row] = true;
-    for (lane, v) in [n.1, y, r, s].into_iter().enumerate() {
-        l.lanes[lane][row] = fe(v);
-    }
-    l.consts[0][row] = fe(d);
-    l.copies.push((Pos::Lane(0, row), n.0));
     let bits = 64 - (2 * d - 1).leading_zeros();
-    range_check(l, Pos::Lane(2, row), r, bits)?;
-    range_check(l, Pos::Lane(3, row), s, bits)?;
-    quotient_range_check(l, (Pos::Lane(1, row), y), w)?;
-    Ok((Pos::Lane(1, row), y))
+    divide(l, n, Divisor::Constant(d), bits, quotient_bits(n_bits, d)?)
 }
 
 /// `y = round(n / d)` (ties up) for a witnessed divisor `d >= 1` that lies below `2^(bits-1)`, and a
@@ -250,22 +356,103 @@ pub fn var_div(
     bits: u32,
     n_bits: u32,
 ) -> Result<(Pos, i64), CircuitError> {
-    let y = crate::ir::fixed::div_round(n.1, d.1)
-        .ok_or_else(|| CircuitError::Layout(format!("division by {}", d.1)))?;
-    let w = quotient_bits(n_bits, 1)?;
-    let r = 2 * n.1 + d.1 - 2 * d.1 * y;
-    let s = 2 * d.1 - 1 - r;
+    divide(l, n, Divisor::Cell(d), bits, quotient_bits(n_bits, 1)?)
+}
+
+/// Where a rounded division's divisor comes from.
+#[derive(Clone, Copy)]
+enum Divisor {
+    /// A constant of the circuit ([`Gate::Div`], constant column 0).
+    Constant(i64),
+    /// A copied cell ([`Gate::VarDiv`]).
+    Cell((Pos, i64)),
+}
+
+/// The one rounded division both gates constrain: `y = round(n / d)` with `r, s < 2^bits` and `y` signed
+/// to `w` bits. The two gates differ only in where `d` is, hence in their lanes.
+fn divide(
+    l: &mut Layout,
+    n: (Pos, i64),
+    divisor: Divisor,
+    bits: u32,
+    w: u32,
+) -> Result<(Pos, i64), CircuitError> {
+    let d = match divisor {
+        Divisor::Constant(d) | Divisor::Cell((_, d)) => d,
+    };
+    let y = crate::ir::fixed::div_round(n.1, d)
+        .ok_or_else(|| CircuitError::Layout(format!("division by {d}")))?;
+    let r = 2 * n.1 + d - 2 * d * y;
+    let s = 2 * d - 1 - r;
     let row = l.push_row();
-    l.selectors[Gate::VarDiv as usize][row] = true;
-    for (lane, v) in [n.1, d.1, y, r, s].into_iter().enumerate() {
+    let lanes = match divisor {
+        Divisor::Constant(d) => {
+            l.selectors[Gate::Div as usize][row] = true;
+            l.consts[0][row] = fe(d);
+            DIV_ROW
+        }
+        Divisor::Cell((pos, d)) => {
+            l.selectors[Gate::VarDiv as usize][row] = true;
+            l.lanes[VAR_DIV_D][row] = fe(d);
+            l.copies.push((Pos::Lane(VAR_DIV_D, row), pos));
+            VAR_DIV_ROW
+        }
+    };
+    for (lane, v) in [(lanes.n, n.1), (lanes.y, y), (lanes.r, r), (lanes.s, s)] {
         l.lanes[lane][row] = fe(v);
     }
-    l.copies.push((Pos::Lane(0, row), n.0));
-    l.copies.push((Pos::Lane(1, row), d.0));
-    range_check(l, Pos::Lane(3, row), r, bits)?;
-    range_check(l, Pos::Lane(4, row), s, bits)?;
-    quotient_range_check(l, (Pos::Lane(2, row), y), w)?;
-    Ok((Pos::Lane(2, row), y))
+    l.copies.push((Pos::Lane(lanes.n, row), n.0));
+    range_check(l, Pos::Lane(lanes.r, row), r, bits)?;
+    range_check(l, Pos::Lane(lanes.s, row), s, bits)?;
+    quotient_range_check(l, (Pos::Lane(lanes.y, row), y), w)?;
+    Ok((Pos::Lane(lanes.y, row), y))
+}
+
+/// Lanes of a rounded division's numerator, quotient, remainder and complement.
+#[derive(Clone, Copy)]
+struct DivisionLanes {
+    n: usize,
+    y: usize,
+    r: usize,
+    s: usize,
+}
+
+/// A [`Gate::Div`] row: `n, y, r, s`.
+const DIV_ROW: DivisionLanes = DivisionLanes { n: 0, y: 1, r: 2, s: 3 };
+/// A [`Gate::VarDiv`] row: `n, d, y, r, s`.
+const VAR_DIV_ROW: DivisionLanes = DivisionLanes { n: 0, y: 2, r: 3, s: 4 };
+/// The divisor's lane in a [`Gate::VarDiv`] row.
+const VAR_DIV_D: usize = 1;
+
+/// `2n + d = 2d·y + r` and `s = 2d - 1 - r`, the polynomial both division gates share.
+fn division(q: Expression<Fr>, [n, d, y, r, s]: [Expression<Fr>; 5]) -> Vec<Expression<Fr>> {
+    let two = || constant(2);
+    vec![
+        q.clone() * (two() * n + d.clone() - two() * d.clone() * y - r.clone()),
+        q * (s - (two() * d - constant(1) - r)),
+    ]
+}
+
+/// [`Gate::Div`]: [`division`] with `d` in constant column 0. Uniqueness: on [`div_round`].
+pub(crate) fn div_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let [n, y, r, s] = c.lanes(m, [DIV_ROW.n, DIV_ROW.y, DIV_ROW.r, DIV_ROW.s]);
+    let [d] = c.consts(m, [0]);
+    division(q, [n, d, y, r, s])
+}
+
+/// [`Gate::VarDiv`]: [`division`] with `d` a copied lane. Uniqueness: on [`var_div`].
+pub(crate) fn var_div_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let l = VAR_DIV_ROW;
+    let [n, d, y, r, s] = c.lanes(m, [l.n, VAR_DIV_D, l.y, l.r, l.s]);
+    division(q, [n, d, y, r, s])
 }
 
 /// `s = round(sqrt(v))` for `v >= 0`. Lanes: `v` (copied), `s`, `a = 4v - (2s-1)^2 + z`,
@@ -292,14 +479,44 @@ pub fn sqrt_round(l: &mut Layout, v: (Pos, i64), bits: u32) -> Result<(Pos, i64)
     let b = (2 * s + 1) * (2 * s + 1) - 1 - 4 * v.1;
     let row = l.push_row();
     l.selectors[Gate::Sqrt as usize][row] = true;
-    for (lane, val) in [v.1, s, a, b, z].into_iter().enumerate() {
+    use sqrt_row::{A, B, S, V, Z};
+    for (lane, val) in [(V, v.1), (S, s), (A, a), (B, b), (Z, z)] {
         l.lanes[lane][row] = fe(val);
     }
-    l.copies.push((Pos::Lane(0, row), v.0));
-    range_check(l, Pos::Lane(2, row), a, bits)?;
-    range_check(l, Pos::Lane(3, row), b, bits)?;
-    range_check(l, Pos::Lane(1, row), s, bits - 2)?;
-    Ok((Pos::Lane(1, row), s))
+    l.copies.push((Pos::Lane(V, row), v.0));
+    range_check(l, Pos::Lane(A, row), a, bits)?;
+    range_check(l, Pos::Lane(B, row), b, bits)?;
+    range_check(l, Pos::Lane(S, row), s, bits - 2)?;
+    Ok((Pos::Lane(S, row), s))
+}
+
+/// Lanes of a [`sqrt_round`] row.
+mod sqrt_row {
+    pub(super) const V: usize = 0;
+    pub(super) const S: usize = 1;
+    pub(super) const A: usize = 2;
+    pub(super) const B: usize = 3;
+    pub(super) const Z: usize = 4;
+}
+
+/// [`Gate::Sqrt`]: `a = 4v - (2s-1)^2 + z`, `b = (2s+1)^2 - 1 - 4v`, `z` a bit, `z·s = 0`. Uniqueness: on
+/// [`sqrt_round`].
+pub(crate) fn sqrt_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    use sqrt_row::{A, B, S, V, Z};
+    let [v, s, a, b, z] = c.lanes(m, [V, S, A, B, Z]);
+    let one = || constant(1);
+    let lo = constant(2) * s.clone() - one();
+    let hi = constant(2) * s.clone() + one();
+    vec![
+        q.clone() * (a - (constant(4) * v.clone() - lo.clone() * lo + z.clone())),
+        q.clone() * (b - (hi.clone() * hi - one() - constant(4) * v)),
+        q.clone() * z.clone() * (one() - z.clone()),
+        q * z * s,
+    ]
 }
 
 /// A cell holding the constant `c`, bound by the verifying key (`y = c` through the arith gate's constant).
@@ -393,14 +610,14 @@ pub fn is_zero(l: &mut Layout, a: (Pos, i64), zero: (Pos, i64)) -> (Pos, i64) {
     let row_z = l.push_row();
     let z_val = i64::from(a.1 == 0);
     l.selectors[Gate::Arith as usize][row_z] = true;
-    l.lanes[0][row_z] = fe(a.1);
-    l.lanes[1][row_z] = inverse;
-    l.lanes[2][row_z] = fe(z_val);
+    l.lanes[arith_row::A][row_z] = fe(a.1);
+    l.lanes[arith_row::B][row_z] = inverse;
+    l.lanes[arith_row::Y][row_z] = fe(z_val);
     l.consts[2][row_z] = -fe(1);
     l.consts[3][row_z] = fe(1);
-    l.copies.push((Pos::Lane(0, row_z), a.0));
-    l.copies.push((Pos::Lane(1, row_z), w.0));
-    let z = (Pos::Lane(2, row_z), z_val);
+    l.copies.push((Pos::Lane(arith_row::A, row_z), a.0));
+    l.copies.push((Pos::Lane(arith_row::B, row_z), w.0));
+    let z = (Pos::Lane(arith_row::Y, row_z), z_val);
     let az = arith(l, a, z, [0, 0, 1, 0]);
     l.copies.push((az.0, zero.0));
     z
@@ -426,4 +643,40 @@ pub fn reciprocal(
     let r = var_div(l, num, d, (bits + 2).min(62), k + 1)?;
     let nonneg = is_zero(l, n, zero);
     Ok(arith(l, r, nonneg, [-1, 0, 2, 0]))
+}
+
+/// An operand of an element-wise binary op: cells, or the values of a constant of the circuit.
+pub(crate) enum Operand<'a> {
+    /// Cells of an activation or committed parameter.
+    Cells(&'a [(Pos, i64)]),
+    /// A constant's values (bound by the verifying key through the arith gate's constants).
+    Constant(&'a [i64]),
+}
+
+/// Element-wise `a + b`, `a - b` (`sign = -1`) or, with `mul`, `a · b`, one [`arith`] row per output
+/// element; `ma`, `mb` give each output element's index into `a` and `b` (numpy broadcasting).
+pub(crate) fn broadcast_arith(
+    l: &mut Layout,
+    (a, ma): (Operand<'_>, &[usize]),
+    (b, mb): (Operand<'_>, &[usize]),
+    (mul, sign): (bool, i64),
+    shared: &mut super::operands::SharedCells,
+) -> Result<Vec<(Pos, i64)>, CircuitError> {
+    let mut out = Vec::with_capacity(ma.len());
+    for (&ia, &ib) in ma.iter().zip(mb) {
+        let z = shared.zero(l);
+        let cell = match (&a, &b) {
+            (Operand::Cells(a), Operand::Cells(b)) if mul => arith(l, a[ia], b[ib], [0, 0, 1, 0]),
+            (Operand::Cells(a), Operand::Cells(b)) => arith(l, a[ia], b[ib], [1, sign, 0, 0]),
+            (Operand::Cells(a), Operand::Constant(k)) if mul => arith(l, a[ia], z, [k[ib], 0, 0, 0]),
+            (Operand::Cells(a), Operand::Constant(k)) => arith(l, a[ia], z, [1, 0, 0, sign * k[ib]]),
+            (Operand::Constant(k), Operand::Cells(b)) if mul => arith(l, z, b[ib], [0, k[ia], 0, 0]),
+            (Operand::Constant(k), Operand::Cells(b)) => arith(l, z, b[ib], [0, sign, 0, k[ia]]),
+            (Operand::Constant(_), Operand::Constant(_)) => {
+                return Err(CircuitError::Layout("an element-wise op on two constants".into()))
+            }
+        };
+        out.push(cell);
+    }
+    Ok(out)
 }

@@ -26,7 +26,14 @@
 //! outputs this chip returns are those cells. `X` and `W` entries are copies of the cells they come
 //! from.
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::halo2_proofs::plonk::{Challenge, Expression, VirtualCells};
+use halo2_base::halo2_proofs::poly::Rotation;
+
+use super::super::circuit::Phase2Columns;
 use super::super::layout::{fe, Gate, Layout, Pos, RLC_WIDTH};
+use super::gate::GateColumns;
 use super::operands::{constant_cell, product_inputs, SharedCells, Weights};
 use crate::halo2::CircuitError;
 
@@ -178,4 +185,56 @@ fn second_phase_sum(l: &mut Layout, gate: Gate, terms: &[(Pos, Pos)]) -> Result<
 pub fn freivalds_rows(p: usize, k: usize, n: usize) -> usize {
     let runs = |len: usize| len.div_ceil(RLC_WIDTH).max(1);
     n * runs(p) + k * (runs(p) + runs(n)) + k + n + 2
+}
+
+/// `x^e` as an expression (`x` a challenge: the product stays of degree 0).
+fn pow(x: &Expression<Fr>, e: usize) -> Expression<Fr> {
+    (0..e).fold(Expression::Constant(Fr::ONE), |acc, _| acc * x.clone())
+}
+
+/// [`Gate::RlcR`] and [`Gate::RlcS`] (challenge `x`, `r` or `s`): the second-phase accumulator
+/// `p(next) = keep·x^8·p + Σ_i x^(7-i)·lane_i` (`keep` in constant column 0). Uniqueness: the module doc
+/// (the challenges are drawn after the first phase is committed).
+pub(crate) fn combination_gate(
+    c: &GateColumns,
+    p2: &Phase2Columns,
+    x: Challenge,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let x = m.query_challenge(x);
+    let acc = m.query_advice(p2.cols[0], Rotation::cur());
+    let next = m.query_advice(p2.cols[0], Rotation::next());
+    let [keep] = c.consts(m, [0]);
+    let start = keep * acc * pow(&x, RLC_WIDTH);
+    let sum =
+        (0..RLC_WIDTH).fold(start, |e, i| e + c.lane_at(m, i, Rotation::cur()) * pow(&x, RLC_WIDTH - 1 - i));
+    vec![q * (next - sum)]
+}
+
+/// [`Gate::Dot2`]: `acc(next) = keep·acc + a·b` on the second-phase columns.
+pub(crate) fn dot2_gate(
+    c: &GateColumns,
+    p2: &Phase2Columns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let [acc, a, b] = p2.cols.map(|col| m.query_advice(col, Rotation::cur()));
+    let next = m.query_advice(p2.cols[0], Rotation::next());
+    let [keep] = c.consts(m, [0]);
+    vec![q * (next - (keep * acc + a * b))]
+}
+
+/// [`Gate::Horner2`]: `acc(next) = keep·r·acc + a` on the second-phase columns (`r` the challenge).
+pub(crate) fn horner2_gate(
+    c: &GateColumns,
+    p2: &Phase2Columns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let [acc, a, _] = p2.cols.map(|col| m.query_advice(col, Rotation::cur()));
+    let next = m.query_advice(p2.cols[0], Rotation::next());
+    let [keep] = c.consts(m, [0]);
+    let r = m.query_challenge(p2.r);
+    vec![q * (next - (keep * r * acc + a))]
 }

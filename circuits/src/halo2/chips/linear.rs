@@ -13,10 +13,16 @@
 //! inputs, each output is the exact integer sum of products (far below the modulus for values of at most
 //! 62 bits and any realistic length).
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
+use halo2_base::halo2_proofs::poly::Rotation;
+
 use super::super::layout::{
     fe, Gate, Layout, Pos, BLOCK_INPUTS, BLOCK_WIDTH, DOT_WIDTH, LANES, MV_INPUTS, MV_OUTPUTS,
 };
-use super::operands::{product_inputs, SharedCells, Weights};
+use super::elementwise::arith;
+use super::gate::GateColumns;
+use super::operands::{product_inputs, Cells, SharedCells, Weights};
 use crate::halo2::CircuitError;
 
 /// `y = Wᵀx + b` with `w` row-major `[K][N]`: the fixed-weight mat-vec for constant weights, dot
@@ -397,6 +403,118 @@ pub fn conv2d(
                         out[((b * m + grp * mg + ocl) * oh + oy) * ow + ox] = y;
                     }
                 }
+            }
+        }
+    }
+    Ok(out)
+}
+
+// Gates. Lanes of a mat-vec row: inputs `0..MV_INPUTS`, then the `MV_OUTPUTS` running sums; its weights
+// are fixed column `t·MV_OUTPUTS + j` (input `t`, output `j`). Lanes of a dot-product row: inputs
+// `0..DOT_WIDTH`, their weights the next `DOT_WIDTH`, the running sum last. Every output here is a
+// polynomial in copied cells and constants: no free witness.
+
+/// [`Gate::MvInit`]: the running sums start at the biases (a mat-vec without inputs).
+pub(crate) fn mv_init_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    (0..MV_OUTPUTS)
+        .map(|j| q.clone() * (c.lane_at(m, MV_INPUTS + j, Rotation::cur()) - c.weight(m, j)))
+        .collect()
+}
+
+/// [`Gate::Mv`] (`first` false) and [`Gate::MvFirst`]: `acc_j = start_j + Σ_t w_(t,j) · x_t`, the start
+/// being the row above's sum or, on the first row, the bias in constant column `j`.
+pub(crate) fn mat_vec_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+    first: bool,
+) -> Vec<Expression<Fr>> {
+    let xs: Vec<Expression<Fr>> = (0..MV_INPUTS).map(|t| c.lane_at(m, t, Rotation::cur())).collect();
+    (0..MV_OUTPUTS)
+        .map(|j| {
+            let acc = c.lane_at(m, MV_INPUTS + j, Rotation::cur());
+            let start = if first {
+                let [bias] = c.consts(m, [j]);
+                bias
+            } else {
+                c.lane_at(m, MV_INPUTS + j, Rotation::prev())
+            };
+            let sum = xs
+                .iter()
+                .enumerate()
+                .fold(start, |e, (t, x)| e + c.weight(m, t * MV_OUTPUTS + j) * x.clone());
+            q.clone() * (acc - sum)
+        })
+        .collect()
+}
+
+/// [`Gate::Dot`]: `acc = keep·acc_prev + bias + Σ_t x_t·w_t` (`keep`, `bias` in constant columns 0, 1).
+pub(crate) fn dot_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let acc = c.lane_at(m, LANES - 1, Rotation::cur());
+    let prev = c.lane_at(m, LANES - 1, Rotation::prev());
+    let [keep, bias] = c.consts(m, [0, 1]);
+    let sum = (0..DOT_WIDTH).fold(keep * prev + bias, |e, t| {
+        e + c.lane_at(m, t, Rotation::cur()) * c.lane_at(m, DOT_WIDTH + t, Rotation::cur())
+    });
+    vec![q * (acc - sum)]
+}
+
+/// [`Gate::dot_block`]`(i)`, a shared-weight block's input row `i`: it reads the weight row `i` rows up,
+/// and its running sum continues the same output's sum one block (`BLOCK_INPUTS + 1` rows) up.
+pub(crate) fn dot_block_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+    i: usize,
+) -> Vec<Expression<Fr>> {
+    let acc = c.lane_at(m, LANES - 1, Rotation::cur());
+    let prev = c.lane_at(m, LANES - 1, Rotation(-(BLOCK_INPUTS as i32 + 1)));
+    let [keep, bias] = c.consts(m, [0, 1]);
+    let sum = (0..BLOCK_WIDTH).fold(keep * prev + bias, |e, t| {
+        e + c.lane_at(m, t, Rotation::cur()) * c.lane_at(m, t, Rotation(-(i as i32)))
+    });
+    vec![q * (acc - sum)]
+}
+
+/// Sum of cells through the mat-vec gate with unit weights.
+pub(crate) fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
+    let ones = vec![1i64; cells.len()];
+    matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
+}
+
+/// `QOp::MatMul` of two activations (attention's `QKᵀ` and `AV`), `a` of shape `sa` and `b` of shape
+/// `sb` (rank 2 or more, batch dims broadcast to `out_shape`'s): every product by the arith gate, every
+/// sum by the unit mat-vec.
+pub(crate) fn activation_matmul(
+    l: &mut Layout,
+    (a, sa): (&Cells, &[usize]),
+    (b, sb): (&Cells, &[usize]),
+    out_shape: &[usize],
+) -> Result<Cells, CircuitError> {
+    let (ra, rb) = (sa.len(), sb.len());
+    if ra < 2 || rb < 2 || out_shape.len() < 2 {
+        return Err(CircuitError::Layout(format!("matmul of shapes {sa:?} and {sb:?}")));
+    }
+    let (m, k, n) = (sa[ra - 2], sa[ra - 1], sb[rb - 1]);
+    let batch = &out_shape[..out_shape.len() - 2];
+    let ma = crate::ir::tensor_shape::broadcast_index_map(&sa[..ra - 2], batch);
+    let mb = crate::ir::tensor_shape::broadcast_index_map(&sb[..rb - 2], batch);
+    let mut out = Vec::with_capacity(ma.len() * m * n);
+    for (&ba, &bb) in ma.iter().zip(&mb) {
+        for i in 0..m {
+            for j in 0..n {
+                let prods: Cells = (0..k)
+                    .map(|t| arith(l, a[(ba * m + i) * k + t], b[(bb * k + t) * n + j], [0, 0, 1, 0]))
+                    .collect();
+                out.push(sum(l, &prods)?);
             }
         }
     }

@@ -94,3 +94,6 @@ pub(crate) fn product_inputs(
     }
     Ok(k)
 }
+
+/// Cells of one value, row-major, with their witness values.
+pub(crate) type Cells = Vec<(Pos, i64)>;

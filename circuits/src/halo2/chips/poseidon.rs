@@ -26,7 +26,11 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
-use super::super::layout::{fe, Gate, Layout, Pos};
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
+use halo2_base::halo2_proofs::poly::Rotation;
+
+use super::super::layout::{fe, Gate, Layout, Pos, PACK_WIDTH};
+use super::gate::GateColumns;
 use crate::commit::poseidon::{initial_capacity, is_full_round, mds, round_constants, POSEIDON_T};
 use crate::commit::{PACK_BITS, POSEIDON_RATE};
 use crate::halo2::CircuitError;
@@ -89,7 +93,7 @@ fn pack_rows(
             l.selectors[Gate::Pack as usize][row] = true;
             // Lane 8 holds the running element (on an element's first row: the previous element,
             // which c0 = 0 ignores).
-            l.lanes[8][row] = acc;
+            l.lanes[PACK_ACC][row] = acc;
             let first = i == 0;
             l.consts[0][row] = if first { Fr::ZERO } else { Fr::ONE };
             let mut next = if first { Fr::ZERO } else { acc };
@@ -113,7 +117,7 @@ fn pack_rows(
         elements.push((Pos::Lane(8, last_row + 1), acc));
     }
     let end = l.push_row();
-    l.lanes[8][end] = acc;
+    l.lanes[PACK_ACC][end] = acc;
     Ok((value_cells, elements))
 }
 
@@ -215,4 +219,110 @@ fn permutation(l: &mut Layout, state: &mut [Fr; POSEIDON_T]) {
         *state = mix(&b);
         r += 2;
     }
+}
+
+/// The packing accumulator's lane (the packed values sit in lanes `0..PACK_WIDTH`).
+const PACK_ACC: usize = 8;
+
+/// [`Gate::Pack`]: `acc(next) = c0·acc + c1 + Σ_i place_i·v_i` (places in the weight columns).
+pub(crate) fn pack_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let acc = c.lane_at(m, PACK_ACC, Rotation::cur());
+    let next = c.lane_at(m, PACK_ACC, Rotation::next());
+    let [c0, c1] = c.consts(m, [0, 1]);
+    let packed =
+        (0..PACK_WIDTH).fold(c0 * acc + c1, |e, i| e + c.weight(m, i) * c.lane_at(m, i, Rotation::cur()));
+    vec![q * (next - packed)]
+}
+
+/// [`Gate::Absorb`]: `s_j(next) = keep·s_j + c_j (+ w_j·input_j for j > 0)`, the state in lanes
+/// `0..POSEIDON_T` and the absorbed inputs in lanes `5..`.
+pub(crate) fn absorb_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let keep = c.weight(m, 0);
+    (0..POSEIDON_T)
+        .map(|j| {
+            let s = c.lane_at(m, j, Rotation::cur());
+            let next = c.lane_at(m, j, Rotation::next());
+            let [cj] = c.consts(m, [j]);
+            let mut v = keep.clone() * s + cj;
+            if j > 0 {
+                v = v + c.weight(m, j) * c.lane_at(m, 4 + j, Rotation::cur());
+            }
+            q.clone() * (next - v)
+        })
+        .collect()
+}
+
+/// Row `i` of the MDS matrix applied to `state`.
+fn mix(mds: &[[Fr; POSEIDON_T]; POSEIDON_T], i: usize, state: &[Expression<Fr>]) -> Expression<Fr> {
+    state
+        .iter()
+        .zip(&mds[i])
+        .fold(Expression::Constant(Fr::ZERO), |e, (x, m)| e + x.clone() * Expression::Constant(*m))
+}
+
+/// [`Gate::PoseidonFull`]: one full round. The state plus round constants is S-boxed through witnessed
+/// squares (lanes `5..9` and the next row's lane 0) and mixed into the state two rows down.
+pub(crate) fn full_round_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let mds = mds();
+    let added: Vec<Expression<Fr>> = (0..POSEIDON_T)
+        .map(|j| {
+            let [cj] = c.consts(m, [j]);
+            c.lane_at(m, j, Rotation::cur()) + cj
+        })
+        .collect();
+    let squares: Vec<Expression<Fr>> = (0..POSEIDON_T)
+        .map(|j| if j < 4 { c.lane_at(m, 5 + j, Rotation::cur()) } else { c.lane_at(m, 0, Rotation::next()) })
+        .collect();
+    let sboxed: Vec<Expression<Fr>> =
+        squares.iter().zip(&added).map(|(w, a)| w.clone() * w.clone() * a.clone()).collect();
+    let mut cs: Vec<Expression<Fr>> =
+        squares.iter().zip(&added).map(|(w, a)| q.clone() * (w.clone() - a.clone() * a.clone())).collect();
+    for i in 0..POSEIDON_T {
+        let next = c.lane_at(m, i, Rotation(2));
+        cs.push(q.clone() * (next - mix(mds, i, &sboxed)));
+    }
+    cs
+}
+
+/// [`Gate::PoseidonPartial`]: two partial rounds per row. First `a = s + c` with the S-box on `a_0` by the
+/// witnessed square `w1` (lane 5) and output `o1` (lane 6); then `b = M·a + c'` (`c'` in the weight
+/// columns) with its S-box inline through the witnessed square `w2` (lane 7); the next row is `M·b`.
+pub(crate) fn partial_rounds_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    q: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    let mds = mds();
+    let mut a: Vec<Expression<Fr>> = (0..POSEIDON_T)
+        .map(|j| {
+            let [cj] = c.consts(m, [j]);
+            c.lane_at(m, j, Rotation::cur()) + cj
+        })
+        .collect();
+    let [w1, o1, w2] = c.lanes(m, [5, 6, 7]);
+    let mut cs = vec![
+        q.clone() * (w1.clone() - a[0].clone() * a[0].clone()),
+        q.clone() * (o1.clone() - w1.clone() * w1 * a[0].clone()),
+    ];
+    a[0] = o1;
+    let mut b: Vec<Expression<Fr>> = (0..POSEIDON_T).map(|i| mix(mds, i, &a) + c.weight(m, i)).collect();
+    cs.push(q.clone() * (w2.clone() - b[0].clone() * b[0].clone()));
+    b[0] = w2.clone() * w2 * b[0].clone();
+    for i in 0..POSEIDON_T {
+        let next = c.lane_at(m, i, Rotation::next());
+        cs.push(q.clone() * (next - mix(mds, i, &b)));
+    }
+    cs
 }

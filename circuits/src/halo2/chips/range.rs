@@ -19,6 +19,10 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
+use halo2_base::halo2_proofs::poly::Rotation;
+
+use super::super::circuit::RangeColumns;
 use super::super::layout::{fe, Layout, Pos};
 use crate::halo2::CircuitError;
 
@@ -82,4 +86,15 @@ pub fn range_check_offset(
     }
     l.copies.push((Pos::Rz(first), src));
     Ok(())
+}
+
+/// The range decomposition gate of one column pair (no selector: fixed coefficients, zero on unused rows):
+/// `a·z + b·limb + c·z(next) + d·z(prev) + e = 0`. Soundness: the module doc.
+pub(crate) fn decomposition_gate(r: &RangeColumns, m: &mut VirtualCells<'_, Fr>) -> Vec<Expression<Fr>> {
+    let [a, b, c, d, e] = r.coeffs.map(|f| m.query_fixed(f, Rotation::cur()));
+    let z = m.query_advice(r.rz, Rotation::cur());
+    let limb = m.query_advice(r.rc, Rotation::cur());
+    let next = m.query_advice(r.rz, Rotation::next());
+    let prev = m.query_advice(r.rz, Rotation::prev());
+    vec![a * z + b * limb + c * next + d * prev + e]
 }

@@ -8,8 +8,12 @@
 //! returns `y = c + round(d·r / 2^f)`, with `r` and the rounding remainder `e` range-checked to `f` bits and
 //! `y` to the output width (which bounds `t = y - c`, so the division is exact over the integers).
 
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::plonk::{Expression, VirtualCells};
+
 use super::super::layout::{fe, Gate, Layout, Pos};
 use super::elementwise::signed_range_check;
+use super::gate::GateColumns;
 use super::range::range_check;
 use crate::halo2::CircuitError;
 use crate::ir::table::interpolate;
@@ -47,17 +51,49 @@ pub fn table_lookup(l: &mut Layout, src: (Pos, i64), spec: &TableSpec) -> Result
     let y = c + t;
     let row = l.push_row();
     l.selectors[Gate::Interp as usize][row] = true;
-    for (lane, v) in [src.1, q, r, c, d, t, e, y].into_iter().enumerate() {
+    use interp_row::{C, D, E, Q, R, T, X, Y};
+    for (lane, v) in [(X, src.1), (Q, q), (R, r), (C, c), (D, d), (T, t), (E, e), (Y, y)] {
         l.lanes[lane][row] = fe(v);
     }
     l.consts[0][row] = fe(step);
     l.consts[1][row] = fe(half);
-    l.copies.push((Pos::Lane(0, row), src.0));
-    l.copies.push((Pos::Lane(1, row), Pos::TabX(tab)));
-    l.copies.push((Pos::Lane(3, row), Pos::TabY(tab)));
-    l.copies.push((Pos::Lane(4, row), Pos::TabD(tab)));
-    range_check(l, Pos::Lane(2, row), r, f)?;
-    range_check(l, Pos::Lane(6, row), e, f)?;
-    signed_range_check(l, (Pos::Lane(7, row), y), spec.out_bits)?;
-    Ok((Pos::Lane(7, row), y))
+    l.copies.push((Pos::Lane(X, row), src.0));
+    l.copies.push((Pos::Lane(Q, row), Pos::TabX(tab)));
+    l.copies.push((Pos::Lane(C, row), Pos::TabY(tab)));
+    l.copies.push((Pos::Lane(D, row), Pos::TabD(tab)));
+    range_check(l, Pos::Lane(R, row), r, f)?;
+    range_check(l, Pos::Lane(E, row), e, f)?;
+    signed_range_check(l, (Pos::Lane(Y, row), y), spec.out_bits)?;
+    Ok((Pos::Lane(Y, row), y))
+}
+
+/// Lanes of an interpolated lookup's row: input, its split `q, r`, the entry and slope at `q`, the
+/// rounded `t = round(d·r / 2^f)` with remainder `e`, and the output.
+mod interp_row {
+    pub(super) const X: usize = 0;
+    pub(super) const Q: usize = 1;
+    pub(super) const R: usize = 2;
+    pub(super) const C: usize = 3;
+    pub(super) const D: usize = 4;
+    pub(super) const T: usize = 5;
+    pub(super) const E: usize = 6;
+    pub(super) const Y: usize = 7;
+}
+
+/// [`Gate::Interp`]: `x = q·2^f + r`, `d·r + 2^(f-1) = t·2^f + e`, `y = c + t` (`2^f`, `2^(f-1)` in
+/// constant columns 0 and 1). Uniqueness: the module doc (`r`, `e` range-checked to `f` bits, `y` to the
+/// output width).
+pub(crate) fn interp_gate(
+    c: &GateColumns,
+    m: &mut VirtualCells<'_, Fr>,
+    on: Expression<Fr>,
+) -> Vec<Expression<Fr>> {
+    use interp_row::{C, D, E, Q, R, T, X, Y};
+    let [x, q, r, entry, d, t, e, y] = c.lanes(m, [X, Q, R, C, D, T, E, Y]);
+    let [step, half] = c.consts(m, [0, 1]);
+    vec![
+        on.clone() * (x - q * step.clone() - r.clone()),
+        on.clone() * (d * r + half - t.clone() * step - e),
+        on * (y - entry - t),
+    ]
 }
