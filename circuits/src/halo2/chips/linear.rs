@@ -485,7 +485,7 @@ pub(crate) fn dot_block_gate(
 }
 
 /// Sum of cells through the mat-vec gate with unit weights.
-pub(crate) fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
+pub fn sum(l: &mut Layout, cells: &[(Pos, i64)]) -> Result<(Pos, i64), CircuitError> {
     let ones = vec![1i64; cells.len()];
     matvec(l, cells, &ones, 1, None)?.pop().ok_or_else(|| CircuitError::Layout("empty sum".into()))
 }

@@ -39,22 +39,12 @@ fn reduction_groups(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
 fn pool_windows(p: &PoolParams, shape: &[usize], x: &Cells) -> Result<Vec<(Cells, i64)>, CircuitError> {
     let [n, c, h, w] =
         <[usize; 4]>::try_from(shape).map_err(|_| CircuitError::Layout(format!("pool input {shape:?}")))?;
-    let oh = crate::ir::ops::window_out(
-        h,
-        p.pads[0] + p.pads[2],
-        p.kernel[0],
-        p.strides[0],
-        p.dilations[0],
-        p.ceil_mode,
-    );
-    let ow = crate::ir::ops::window_out(
-        w,
-        p.pads[1] + p.pads[3],
-        p.kernel[1],
-        p.strides[1],
-        p.dilations[1],
-        p.ceil_mode,
-    );
+    // Output extent along spatial axis `i` (0: height, 1: width).
+    let extent = |i: usize, len: usize| {
+        let pads = p.pads[i] + p.pads[i + 2];
+        crate::ir::ops::window_out(len, pads, p.kernel[i], p.strides[i], p.dilations[i], p.ceil_mode)
+    };
+    let (oh, ow) = (extent(0, h), extent(1, w));
     let (Some(oh), Some(ow)) = (oh, ow) else {
         return Err(CircuitError::Layout(format!("pool window for {shape:?}")));
     };
