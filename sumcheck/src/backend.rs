@@ -1,0 +1,69 @@
+//! The hot loops of the sumcheck prover behind one trait, so that a GPU implementation can follow without
+//! touching the protocol code: a round's evaluations, and binding a table to a challenge. [`CpuBackend`]
+//! is the rayon implementation and the reference any other backend is checked against.
+
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use poai_circuits::Fr;
+use rayon::prelude::*;
+
+/// Pairs below this many are folded on one thread (splitting costs more than it saves).
+const PAR_MIN_PAIRS: usize = 1 << 10;
+
+/// The prover's hot loops.
+pub trait SumcheckBackend: Sync {
+    /// The round polynomial of `Σ_x Π_k tables_k(x)` in its first variable, at `t = 0, 1, …, degree`:
+    /// `s(t) = Σ_j Π_k (tables_k[2j] + t·(tables_k[2j+1] - tables_k[2j]))`. Every table has the same even
+    /// length; `degree` is the number of tables.
+    fn round_evals(&self, tables: &[Vec<Fr>], degree: usize) -> Vec<Fr>;
+
+    /// Binds a table's first variable to `r` (the table halves).
+    fn bind(&self, table: &mut Vec<Fr>, r: Fr);
+}
+
+/// Multi-core CPU backend (rayon).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuBackend;
+
+/// `Π_k (lo_k + t·(hi_k - lo_k))` for `t = 0..=degree`, added into `acc`, for pair `j` of every table.
+fn add_pair(tables: &[Vec<Fr>], j: usize, acc: &mut [Fr]) {
+    let mut values: Vec<Fr> = tables.iter().map(|t| t[2 * j]).collect();
+    let steps: Vec<Fr> = tables.iter().map(|t| t[2 * j + 1] - t[2 * j]).collect();
+    for a in acc.iter_mut() {
+        *a += values.iter().product::<Fr>();
+        for (v, d) in values.iter_mut().zip(&steps) {
+            *v += d;
+        }
+    }
+}
+
+impl SumcheckBackend for CpuBackend {
+    fn round_evals(&self, tables: &[Vec<Fr>], degree: usize) -> Vec<Fr> {
+        let pairs = tables.first().map_or(0, |t| t.len() / 2);
+        let zero = || vec![Fr::ZERO; degree + 1];
+        if pairs < PAR_MIN_PAIRS {
+            let mut acc = zero();
+            (0..pairs).for_each(|j| add_pair(tables, j, &mut acc));
+            return acc;
+        }
+        (0..pairs)
+            .into_par_iter()
+            .fold(zero, |mut acc, j| {
+                add_pair(tables, j, &mut acc);
+                acc
+            })
+            .reduce(zero, |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            })
+    }
+
+    fn bind(&self, table: &mut Vec<Fr>, r: Fr) {
+        let half = table.len() / 2;
+        if half < PAR_MIN_PAIRS {
+            crate::mle::bind_in_place(table, r);
+            return;
+        }
+        let bound: Vec<Fr> = table.par_chunks(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
+        *table = bound;
+    }
+}

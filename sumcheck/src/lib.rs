@@ -1,0 +1,22 @@
+//! poai-sumcheck: the core of poai's sumcheck backend (issue #25). Multilinear polynomials over BN254's
+//! scalar field ([`Mle`]), a Poseidon Fiat-Shamir transcript ([`PoseidonTranscript`]), the sumcheck
+//! protocol for products of multilinear polynomials ([`sumcheck`]) and Thaler's matrix-product reduction
+//! ([`matmul`]), with the prover's hot loops behind [`SumcheckBackend`] (rayon now, a GPU later).
+//!
+//! The backend proves the same quantised graph `poai_circuits::ir::eval` defines; this crate holds the
+//! protocol pieces the per-op claim reductions are built from. It has no halo2 circuit code and no I/O.
+//! Nothing here is zero-knowledge yet: a bare sumcheck reveals evaluations of the polynomials it runs on,
+//! so the backend must refuse private visibilities until masking is in (issue #25).
+
+mod backend;
+mod error;
+pub mod hyperkzg;
+pub mod matmul;
+mod mle;
+pub mod sumcheck;
+mod transcript;
+
+pub use backend::{CpuBackend, SumcheckBackend};
+pub use error::SumcheckError;
+pub use mle::{eq_evals, signed, Mle};
+pub use transcript::{PoseidonTranscript, Transcript, TRANSCRIPT_DOMAIN};
