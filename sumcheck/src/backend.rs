@@ -2,6 +2,8 @@
 //! touching the protocol code: a round's evaluations, and binding a table to a challenge. [`CpuBackend`]
 //! is the rayon implementation and the reference any other backend is checked against.
 
+use crate::sumcheck::Summand;
+
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 use rayon::prelude::*;
@@ -11,10 +13,10 @@ const PAR_MIN_PAIRS: usize = 1 << 10;
 
 /// The prover's hot loops.
 pub trait SumcheckBackend: Sync {
-    /// The round polynomial of `Σ_x Π_k tables_k(x)` in its first variable, at `t = 0, 1, …, degree`:
-    /// `s(t) = Σ_j Π_k (tables_k[2j] + t·(tables_k[2j+1] - tables_k[2j]))`. Every table has the same even
-    /// length; `degree` is the number of tables.
-    fn round_evals(&self, tables: &[Vec<Fr>], degree: usize) -> Vec<Fr>;
+    /// The round polynomial of `Σ_x summand(tables(x))` in its first variable, at `t = 0, 1, …, degree`:
+    /// `s(t) = Σ_j summand(tables_k[2j] + t·(tables_k[2j+1] - tables_k[2j]))`. Every table has the same
+    /// even length; `degree` is the summand's degree.
+    fn round_evals(&self, tables: &[Vec<Fr>], summand: &Summand, degree: usize) -> Vec<Fr>;
 
     /// Binds a table's first variable to `r` (the table halves).
     fn bind(&self, table: &mut Vec<Fr>, r: Fr);
@@ -24,12 +26,12 @@ pub trait SumcheckBackend: Sync {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuBackend;
 
-/// `Π_k (lo_k + t·(hi_k - lo_k))` for `t = 0..=degree`, added into `acc`, for pair `j` of every table.
-fn add_pair(tables: &[Vec<Fr>], j: usize, acc: &mut [Fr]) {
+/// `summand(lo_k + t·(hi_k - lo_k))` for `t = 0..=degree`, added into `acc`, for pair `j` of every table.
+fn add_pair(tables: &[Vec<Fr>], summand: &Summand, j: usize, acc: &mut [Fr]) {
     let mut values: Vec<Fr> = tables.iter().map(|t| t[2 * j]).collect();
     let steps: Vec<Fr> = tables.iter().map(|t| t[2 * j + 1] - t[2 * j]).collect();
     for a in acc.iter_mut() {
-        *a += values.iter().product::<Fr>();
+        *a += summand.eval(&values);
         for (v, d) in values.iter_mut().zip(&steps) {
             *v += d;
         }
@@ -37,18 +39,18 @@ fn add_pair(tables: &[Vec<Fr>], j: usize, acc: &mut [Fr]) {
 }
 
 impl SumcheckBackend for CpuBackend {
-    fn round_evals(&self, tables: &[Vec<Fr>], degree: usize) -> Vec<Fr> {
+    fn round_evals(&self, tables: &[Vec<Fr>], summand: &Summand, degree: usize) -> Vec<Fr> {
         let pairs = tables.first().map_or(0, |t| t.len() / 2);
         let zero = || vec![Fr::ZERO; degree + 1];
         if pairs < PAR_MIN_PAIRS {
             let mut acc = zero();
-            (0..pairs).for_each(|j| add_pair(tables, j, &mut acc));
+            (0..pairs).for_each(|j| add_pair(tables, summand, j, &mut acc));
             return acc;
         }
         (0..pairs)
             .into_par_iter()
             .fold(zero, |mut acc, j| {
-                add_pair(tables, j, &mut acc);
+                add_pair(tables, summand, j, &mut acc);
                 acc
             })
             .reduce(zero, |mut a, b| {

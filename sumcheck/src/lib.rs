@@ -11,6 +11,7 @@
 mod backend;
 mod error;
 pub mod hyperkzg;
+pub mod logup;
 pub mod matmul;
 mod mle;
 pub mod sumcheck;

@@ -1,9 +1,11 @@
-//! The sumcheck protocol for `Σ_(x ∈ {0,1}^n) Π_k P_k(x) = claim`, each `P_k` multilinear.
+//! The sumcheck protocol for `Σ_(x ∈ {0,1}^n) g(P_1(x), …, P_m(x)) = claim`, each `P_k` multilinear and
+//! `g` a [`Summand`]: a sum of products of them with constant coefficients (a plain product, or for
+//! instance GKR's `eq·(p_0·q_1 + p_1·q_0 + λ·q_0·q_1)`).
 //!
-//! Round `i` the prover sends the round polynomial `s_i(t)` (degree ≤ the number of factors `d`) as its
+//! Round `i` the prover sends the round polynomial `s_i(t)` (degree ≤ `g`'s degree `d`) as its
 //! values at `t = 0, …, d`; the verifier checks `s_i(0) + s_i(1)` against the running claim, absorbs
 //! `s_i`, draws `r_i` and continues with `s_i(r_i)`. After `n` rounds it holds a [`Subclaim`]:
-//! `Π_k P_k(r) = value` at the random point `r`, which the caller closes with evaluations it trusts (a
+//! `g(P(r)) = value` at the random point `r`, which the caller closes with evaluations it trusts (a
 //! commitment opening, a polynomial it can evaluate itself, or the claim of the next layer).
 //!
 //! Soundness: a false claim survives a round only if the prover's `s_i` differs from the true round
@@ -26,7 +28,36 @@ pub struct SumcheckProof {
     pub rounds: Vec<Vec<Fr>>,
 }
 
-/// What the verifier is left to check: `Π_k P_k(point) = value`.
+/// A sumcheck's summand: `Σ_t c_t · Π_(k ∈ t) P_k`, over the tables by index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summand {
+    /// `(c_t, factors of term t)`.
+    pub terms: Vec<(Fr, Vec<usize>)>,
+}
+
+impl Summand {
+    /// `Π_(k < n) P_k`.
+    pub fn product(n: usize) -> Self {
+        Self { terms: vec![(Fr::ONE, (0..n).collect())] }
+    }
+
+    /// The degree: the most factors in a term.
+    pub fn degree(&self) -> usize {
+        self.terms.iter().map(|(_, f)| f.len()).max().unwrap_or(0)
+    }
+
+    /// The summand at the tables' values `values`.
+    pub fn eval(&self, values: &[Fr]) -> Fr {
+        self.terms.iter().map(|(c, f)| f.iter().fold(*c, |acc, &k| acc * values[k])).sum()
+    }
+
+    /// The largest table index a term reads, plus one.
+    fn arity(&self) -> usize {
+        self.terms.iter().flat_map(|(_, f)| f.iter().map(|k| k + 1)).max().unwrap_or(0)
+    }
+}
+
+/// What the verifier is left to check: `g(P(point)) = value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subclaim {
     /// The random point (`x_0` first).
@@ -36,13 +67,18 @@ pub struct Subclaim {
 }
 
 impl Subclaim {
-    /// Closes the subclaim with the factors' evaluations at [`Self::point`].
+    /// Closes the subclaim of a product with the factors' evaluations at [`Self::point`].
     pub fn check_product(&self, evals: &[Fr]) -> Result<(), SumcheckError> {
-        if evals.iter().product::<Fr>() == self.value {
+        self.check(&Summand::product(evals.len()), evals)
+    }
+
+    /// Closes the subclaim with the tables' evaluations at [`Self::point`].
+    pub fn check(&self, summand: &Summand, evals: &[Fr]) -> Result<(), SumcheckError> {
+        if evals.len() >= summand.arity() && summand.eval(evals) == self.value {
             Ok(())
         } else {
             Err(SumcheckError::FinalEvaluation(format!(
-                "the {} factors' evaluations do not multiply to the last round's claim",
+                "the {} tables' evaluations do not give the last round's claim",
                 evals.len()
             )))
         }
@@ -80,13 +116,31 @@ pub fn prove(
     factors: Vec<Mle>,
     transcript: &mut impl Transcript,
 ) -> Result<Proved, SumcheckError> {
-    check_factors(&factors)?;
-    let degree = factors.len();
-    let mut tables: Vec<Vec<Fr>> = factors.into_iter().map(Mle::into_evals).collect();
+    let product = Summand::product(factors.len());
+    prove_summand(backend, factors, &product, transcript)
+}
+
+/// Proves `Σ_x summand(tables(x))` (whose value the caller has absorbed into `transcript`).
+pub fn prove_summand(
+    backend: &impl SumcheckBackend,
+    tables: Vec<Mle>,
+    summand: &Summand,
+    transcript: &mut impl Transcript,
+) -> Result<Proved, SumcheckError> {
+    check_factors(&tables)?;
+    if summand.arity() > tables.len() {
+        return Err(SumcheckError::Shape(format!(
+            "the summand reads {} tables, {} given",
+            summand.arity(),
+            tables.len()
+        )));
+    }
+    let degree = summand.degree();
+    let mut tables: Vec<Vec<Fr>> = tables.into_iter().map(Mle::into_evals).collect();
     let vars = tables[0].len().trailing_zeros() as usize;
     let (mut rounds, mut point) = (Vec::with_capacity(vars), Vec::with_capacity(vars));
     for _ in 0..vars {
-        let s = backend.round_evals(&tables, degree);
+        let s = backend.round_evals(&tables, summand, degree);
         transcript.absorb(&s);
         let r = transcript.challenge();
         for t in &mut tables {

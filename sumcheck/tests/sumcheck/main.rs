@@ -5,11 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail by panicking")]
 
 mod hyperkzg;
+mod logup;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 use poai_sumcheck::matmul::{self, MatmulShape};
-use poai_sumcheck::sumcheck::{self, interpolate, product_sum, Proved, SumcheckProof};
+use poai_sumcheck::sumcheck::{self, interpolate, product_sum, Proved, SumcheckProof, Summand};
 use poai_sumcheck::{
     eq_evals, signed, CpuBackend, Mle, PoseidonTranscript, SumcheckBackend, SumcheckError, Transcript,
 };
@@ -83,7 +84,11 @@ fn the_cpu_backend_matches_the_definition_on_both_sides_of_its_parallel_threshol
     let mut r = rng(2);
     for vars in [3, 13] {
         let tables: Vec<Vec<Fr>> = (0..3).map(|_| small_mle(&mut r, vars).into_evals()).collect();
-        assert_eq!(CpuBackend.round_evals(&tables, 3), naive_round(&tables, 3), "{vars} variables");
+        assert_eq!(
+            CpuBackend.round_evals(&tables, &Summand::product(3), 3),
+            naive_round(&tables, 3),
+            "{vars} variables"
+        );
         let x = Fr::random(&mut r);
         let mut bound = tables[0].clone();
         CpuBackend.bind(&mut bound, x);
@@ -146,7 +151,7 @@ fn cheat(factors: &[Mle], delta: Fr, fix_up: bool) -> (Fr, SumcheckProof, Vec<Fr
     let degree = tables.len();
     let (mut rounds, mut point, mut d) = (Vec::new(), Vec::new(), delta);
     for round in 0..factors[0].vars() {
-        let mut s = CpuBackend.round_evals(&tables, degree);
+        let mut s = CpuBackend.round_evals(&tables, &Summand::product(degree), degree);
         if round == 0 || fix_up {
             s[0] += d;
             // δ·(1 - t) at t = 2..=degree: 1 - t = -(t - 1).
