@@ -9,6 +9,7 @@
 //! so the backend must refuse private visibilities until masking is in (issue #25).
 
 mod backend;
+pub mod claims;
 mod error;
 pub mod hyperkzg;
 pub mod logup;
@@ -16,8 +17,9 @@ pub mod matmul;
 mod mle;
 pub mod sumcheck;
 mod transcript;
+pub mod zerocheck;
 
 pub use backend::{CpuBackend, SumcheckBackend};
 pub use error::SumcheckError;
-pub use mle::{eq_evals, signed, Mle};
+pub use mle::{eq_at, eq_evals, signed, Mle};
 pub use transcript::{PoseidonTranscript, Transcript, TRANSCRIPT_DOMAIN};

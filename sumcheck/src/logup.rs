@@ -23,7 +23,7 @@ use poai_circuits::Fr;
 
 use crate::backend::SumcheckBackend;
 use crate::matmul::Claim;
-use crate::mle::{eq_evals, Mle};
+use crate::mle::{eq_at, eq_evals, Mle};
 use crate::sumcheck::{self, SumcheckProof, Summand};
 use crate::transcript::Transcript;
 use crate::SumcheckError;
@@ -60,11 +60,6 @@ pub struct LeafClaim {
 /// The summand of a layer over tables `[eq, p_0, p_1, q_0, q_1]`.
 fn layer_summand(lambda: Fr) -> Summand {
     Summand { terms: vec![(Fr::ONE, vec![0, 1, 4]), (Fr::ONE, vec![0, 2, 3]), (lambda, vec![0, 3, 4])] }
-}
-
-/// `eq(a, b)` for two points.
-fn eq_at(a: &[Fr], b: &[Fr]) -> Fr {
-    a.iter().zip(b).map(|(x, y)| *x * y + (Fr::ONE - x) * (Fr::ONE - y)).product()
 }
 
 /// Even and odd entries of a layer.

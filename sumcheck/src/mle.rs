@@ -89,6 +89,12 @@ pub fn eq_evals(point: &[Fr]) -> Vec<Fr> {
     table
 }
 
+/// `eq(a, b) = Π_i (a_i·b_i + (1 - a_i)(1 - b_i))` for two points, in `O(len)`: one entry of
+/// [`eq_evals`] at a non-Boolean point.
+pub fn eq_at(a: &[Fr], b: &[Fr]) -> Fr {
+    a.iter().zip(b).map(|(x, y)| *x * y + (Fr::ONE - x) * (Fr::ONE - y)).product()
+}
+
 /// A signed integer as a field element (`-v` is `p - v`).
 pub fn signed(v: i64) -> Fr {
     let abs = Fr::from(v.unsigned_abs());
