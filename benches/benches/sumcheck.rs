@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the sumcheck backend's pieces (issue #25), at the sizes the bundled models
-//! need: a dense layer's matrix-product reduction, HyperKZG commit and open, and a range check by logup.
+//! need: a dense layer's matrix-product reduction, HyperKZG commit and open, a range check by logup, and
+//! mlp's dense layers over committed weights end to end.
 //! Groups `sumcheck/<piece>`; `cargo bench -p poai-benches --bench sumcheck -- sumcheck/matmul` runs one.
 
 #![allow(missing_docs, clippy::expect_used, reason = "criterion harness")]
@@ -7,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
+use poai_sumcheck::dense;
 use poai_sumcheck::hyperkzg::{self, KzgKey};
 use poai_sumcheck::logup;
 use poai_sumcheck::matmul::{self, MatmulShape};
@@ -98,5 +100,58 @@ fn lookup(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matmul, pcs, lookup);
+/// mlp's three dense layers (784 → 128 → 64 → 10, padded to powers of two) over committed weights: the
+/// per-proof work (the weights' commitment is made once per model).
+fn dense_layers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sumcheck/dense");
+    group.sample_size(10);
+    let mut r = ChaCha20Rng::seed_from_u64(4);
+    let key = KzgKey::insecure_from_secret(Fr::from(78), 17);
+    let layers = [
+        MatmulShape { m: 0, k: 10, n: 7 },
+        MatmulShape { m: 0, k: 7, n: 6 },
+        MatmulShape { m: 0, k: 6, n: 4 },
+    ];
+    let data: Vec<_> = layers
+        .iter()
+        .map(|s| {
+            let (x, w) = (values(&mut r, s.m + s.k, 16), values(&mut r, s.k + s.n, 12));
+            let (k, n) = (1usize << s.k, 1usize << s.n);
+            let y: Vec<Fr> =
+                (0..n).map(|j| (0..k).map(|t| x.evals()[t] * w.evals()[t * n + j]).sum()).collect();
+            let commitment = hyperkzg::commit(&key, &w).expect("commit");
+            (*s, x, w, Mle::new(y).expect("power of two"), commitment)
+        })
+        .collect();
+    group.bench_function("mlp, prove 3 layers", |b| {
+        b.iter(|| {
+            let mut t = PoseidonTranscript::new(4);
+            for (s, x, w, y, commitment) in &data {
+                dense::prove(&CpuBackend, &key, *s, (x, w, y), commitment, &mut t).expect("prove");
+            }
+        })
+    });
+    let proofs: Vec<_> = {
+        let mut t = PoseidonTranscript::new(4);
+        data.iter()
+            .map(|(s, x, w, y, commitment)| {
+                dense::prove(&CpuBackend, &key, *s, (x, w, y), commitment, &mut t).expect("prove")
+            })
+            .collect()
+    };
+    group.bench_function("mlp, verify 3 layers", |b| {
+        b.iter(|| {
+            let mut t = PoseidonTranscript::new(4);
+            for ((s, x, _, y, commitment), proof) in data.iter().zip(&proofs) {
+                dense::verify(&key.verifier_key(), *s, (x, y), commitment, proof, &mut t).expect("verify");
+            }
+        })
+    });
+    group.bench_function("mlp, commit the weights (once per model)", |b| {
+        b.iter(|| data.iter().map(|(_, _, w, _, _)| hyperkzg::commit(&key, w).expect("commit")).count())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, matmul, pcs, lookup, dense_layers);
 criterion_main!(benches);

@@ -10,6 +10,7 @@
 
 mod backend;
 pub mod claims;
+pub mod dense;
 mod error;
 pub mod hyperkzg;
 pub mod logup;

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail by panicking")]
 
+mod dense;
 mod gates;
 mod hyperkzg;
 mod logup;
