@@ -43,7 +43,9 @@ pub fn tensor_from_proto(t: &TensorProto) -> Result<FTensor, OnnxError> {
         2 | 9 => from_raw(1, &|b| b[0] as f32)?,
         other => {
             return Err(err(format!(
-                "element type {other} is not supported (float, double and integers are)"
+                "element type {} is not supported (FLOAT, DOUBLE and the integer types are): convert the \
+                 model's tensors to float32",
+                element_type_name(other)
             )))
         }
     };
@@ -96,9 +98,14 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
         .ok_or_else(|| OnnxError::Tensor { name: v.name.clone(), detail: "input has no type".into() })?;
     let tensor = ty.tensor_type();
     if tensor.elem_type != 1 {
+        let ty = element_type_name(tensor.elem_type);
         return Err(OnnxError::Tensor {
             name: v.name.clone(),
-            detail: format!("input element type {} is not float32", tensor.elem_type),
+            detail: format!(
+                "the input's element type is {ty}; poai takes FLOAT (float32) inputs only. Integer inputs such \
+                 as token ids are not supported yet: export the model from its float input (for a language \
+                 model, from the embeddings, e.g. `inputs_embeds`)"
+            ),
         });
     }
     Ok(tensor
@@ -111,4 +118,31 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
                 .collect()
         })
         .unwrap_or_default())
+}
+
+/// The name ONNX gives an element type (`TensorProto.DataType`), for messages.
+pub fn element_type_name(code: i32) -> String {
+    let name = match code {
+        1 => "FLOAT",
+        2 => "UINT8",
+        3 => "INT8",
+        4 => "UINT16",
+        5 => "INT16",
+        6 => "INT32",
+        7 => "INT64",
+        8 => "STRING",
+        9 => "BOOL",
+        10 => "FLOAT16",
+        11 => "DOUBLE",
+        12 => "UINT32",
+        13 => "UINT64",
+        14 => "COMPLEX64",
+        15 => "COMPLEX128",
+        16 => "BFLOAT16",
+        17..=20 => "FLOAT8",
+        21 => "UINT4",
+        22 => "INT4",
+        _ => return format!("number {code}"),
+    };
+    name.to_string()
 }

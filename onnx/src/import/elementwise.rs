@@ -16,7 +16,7 @@ pub(super) const OPS: &[OpImporter] = &[
         lower: div,
         note: "by a constant becomes a Mul; by a value, a reciprocal then a Mul",
     },
-    OpImporter { onnx: "Pow", lower: pow, note: "constant exponent 2, 1, 0.5 or -1" },
+    OpImporter { onnx: "Pow", lower: pow, note: "constant exponent: an integer from 2 to 8, 1, 0.5 or -1" },
     OpImporter { onnx: "Relu", lower: relu, note: "" },
     OpImporter { onnx: "LeakyRelu", lower: leaky_relu, note: "" },
     OpImporter { onnx: "Clip", lower: clip, note: "constant bounds" },
@@ -72,18 +72,36 @@ fn div(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     })
 }
 
-/// `Pow`.
+/// The largest integer exponent `Pow` lowers to a chain of multiplications.
+const MAX_POW: u32 = 8;
+
+/// `Pow` with a constant exponent: `x^n` for an integer `2 <= n <= 8` as `n - 1` multiplications (tanh-GELU's
+/// `x³`, a variance's `x²`), `x^1` as `x`, `x^0.5` as a square root, `x^-1` as a reciprocal.
 fn pow(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
-    let ins = cx.ins;
     let xv = cx.input(0)?;
-    let e = im.const_input(ins, 1)?;
-    Ok(match e.data.as_slice() {
-        [v] if *v == 2.0 => one(Op::Mul, vec![xv.clone(), xv])?,
-        [v] if *v == 1.0 => Lowered::Alias(xv),
-        [v] if *v == 0.5 => one(Op::Sqrt, vec![xv])?,
-        [v] if *v == -1.0 => one(Op::Reciprocal, vec![xv])?,
-        _ => return Err(format!("exponent {:?} is not supported (2, 1, 0.5 and -1 are)", e.data)),
-    })
+    let e = im.const_input(cx.ins, 1)?;
+    let n = match e.data.as_slice() {
+        [v] if *v == 1.0 => return Ok(Lowered::Alias(xv)),
+        [v] if *v == 0.5 => return one(Op::Sqrt, vec![xv]),
+        [v] if *v == -1.0 => return one(Op::Reciprocal, vec![xv]),
+        [v] if v.fract() == 0.0 && (2.0..=MAX_POW as f32).contains(v) => *v as usize,
+        _ => {
+            return Err(format!(
+                "exponent {:?} is not supported (integers 2 to {MAX_POW}, 1, 0.5 and -1 are): rewrite the \
+                 power in the model, e.g. as multiplications",
+                e.data
+            ))
+        }
+    };
+    // x·x, then each step multiplies the previous product by x; the last output is the node's.
+    let output = cx.output;
+    let steps = (1..n)
+        .map(|k| {
+            let left = if k == 1 { xv.clone() } else { format!("{output}/{}", k - 2) };
+            (Op::Mul, vec![left, xv.clone()])
+        })
+        .collect();
+    ops(steps)
 }
 
 /// `Relu`.

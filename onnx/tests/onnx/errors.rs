@@ -185,3 +185,75 @@ fn table_settings_are_checked_and_reach_every_table() {
     assert!(described(&p).contains("\"in_bits\":10") && !described(&p).contains("interp_bits"));
     assert!(described(&m).contains("\"interp_bits\":6"));
 }
+
+#[test]
+fn an_integer_input_is_refused_by_its_type_name_with_a_remedy() {
+    let mut m = parsed();
+    let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+    let input = g.input.iter_mut().find(|i| !g.initializer.iter().any(|t| t.name == i.name));
+    let input = input.unwrap_or_else(|| unreachable!());
+    if let Some(ty) = input.type_.as_mut() {
+        ty.mut_tensor_type().elem_type = 7;
+    }
+    let e = import(&m).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("element type is INT64") && e.contains("inputs_embeds"), "{e}");
+}
+
+/// A one-node model `y = Pow(x, e)` over a `[1, 4]` input, built in memory.
+fn pow_model(exponent: f32) -> ModelProto {
+    use onnx_protobuf::{GraphProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto};
+    let value = |name: &str| {
+        let mut v = ValueInfoProto::new();
+        v.name = name.into();
+        let mut ty = TypeProto::new();
+        let t = ty.mut_tensor_type();
+        t.elem_type = 1;
+        let shape = t.shape.mut_or_insert_default();
+        for d in [1, 4] {
+            let mut dim = onnx_protobuf::tensor_shape_proto::Dimension::new();
+            dim.set_dim_value(d);
+            shape.dim.push(dim);
+        }
+        v.type_ = Some(ty).into();
+        v
+    };
+    let mut e = TensorProto::new();
+    e.name = "e".into();
+    e.data_type = 1;
+    e.float_data = vec![exponent];
+    let mut node = NodeProto::new();
+    node.op_type = "Pow".into();
+    node.name = "pow".into();
+    node.input = vec!["x".into(), "e".into()];
+    node.output = vec!["y".into()];
+    let mut g = GraphProto::new();
+    g.node = vec![node];
+    g.initializer = vec![e];
+    g.input = vec![value("x")];
+    g.output = vec![value("y")];
+    let mut m = ModelProto::new();
+    m.graph = Some(g).into();
+    let mut opset = OperatorSetIdProto::new();
+    opset.version = 13;
+    m.opset_import = vec![opset];
+    m
+}
+
+#[test]
+fn pow_with_a_small_integer_exponent_becomes_multiplications() {
+    let x = [0.5f32, -1.25, 2.0, -0.75];
+    let input = poai_onnx::FTensor::new(vec![1, 4], x.to_vec()).unwrap_or_else(|e| unreachable!("{e}"));
+    for n in [2, 3, 5] {
+        let g = import(&pow_model(n as f32)).unwrap_or_else(|e| panic!("x^{n}: {e}"));
+        assert_eq!(g.nodes.len(), n - 1, "x^{n} is {} multiplications", n - 1);
+        let out = poai_onnx::reference::run_graph(&g, std::slice::from_ref(&input)).unwrap_or_default();
+        let y = &out.get(&g.outputs[0]).unwrap_or_else(|| unreachable!()).data;
+        for (v, &xi) in y.iter().zip(&x) {
+            assert!((v - xi.powi(n as i32)).abs() < 1e-5, "x^{n}: {v} against {}", xi.powi(n as i32));
+        }
+    }
+    for bad in [2.5f32, 9.0, -2.0] {
+        let e = import(&pow_model(bad)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("is not supported (integers 2 to 8"), "{bad}: {e}");
+    }
+}
