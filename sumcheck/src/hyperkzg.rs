@@ -7,12 +7,14 @@
 //! `f_ℓ = v`; in univariate terms `f_i(X) = E_i(X²) + X·O_i(X²)` and `f_(i+1)(Y) = (1 - u_i)·E_i(Y) +
 //! u_i·O_i(Y)`. It commits to `f_1 … f_(ℓ-1)`, receives `β`, and sends every `f_i` at `β`, `-β` and `β²`.
 //! The verifier checks each fold at `β²` from the values at `±β` (`E_i(β²) = (f_i(β) + f_i(-β))/2`,
-//! `O_i(β²) = (f_i(β) - f_i(-β))/2β`), ending at `v`; then one batched KZG opening (random `q` combines
-//! the polynomials, random `d` the three points) shows that the sent values are the committed
-//! polynomials' values: `e(Σ_j d^j·(C_B - B(z_j)·G + z_j·W_j), H) = e(Σ_j d^j·W_j, τ·H)`.
+//! `O_i(β²) = (f_i(β) - f_i(-β))/2β`), ending at `v`; then one batched opening shows that the sent values
+//! are the committed polynomials' values. A random `q` combines the polynomials into `B`; SHPLONK-style,
+//! the prover commits to `Q = (B - R)/Z` (`R` through `B`'s three values, `Z` vanishing at the points),
+//! receives `γ`, and opens `L = B - R(γ) - Z(γ)·Q`, which vanishes at `γ`, with one more witness `W'`:
+//! `e(C_B - R(γ)·G - Z(γ)·W + γ·W', H) = e(W', τ·H)`. Two witness MSMs instead of one per point.
 //!
 //! Soundness: a wrong value forces a wrong fold somewhere, i.e. a value sent for some committed `f_i` at a
-//! point that is not `f_i`'s; `β`, `q` and `d` are drawn after everything they bind is absorbed, so such a
+//! point that is not `f_i`'s; `β`, `q` and `γ` are drawn after everything they bind is absorbed, so such a
 //! value passes the batched KZG check only with probability `O(2^ℓ / |F|)` under the q-SDH assumption of
 //! the powers of tau. The commitment is binding, not hiding: zero knowledge is for later (issue #25).
 
@@ -103,8 +105,9 @@ pub struct OpeningProof {
     pub folds: Vec<G1Affine>,
     /// `f_i(β)`, `f_i(-β)`, `f_i(β²)` for `i = 0 … ℓ-1`.
     pub evals: Vec<[Fr; 3]>,
-    /// KZG witnesses of the batched polynomial at `β`, `-β`, `β²`.
-    pub witnesses: [G1Affine; 3],
+    /// `[Q(τ)]₁` for `Q = (B - R)/Z` and `[L(τ)/(τ - γ)]₁` (the batched polynomial `B` at the three
+    /// points, SHPLONK-style: `R` interpolates its values there, `Z` vanishes there).
+    pub witnesses: [G1Affine; 2],
 }
 
 /// `p(z)` by Horner.
@@ -121,6 +124,49 @@ fn divide_by_linear(coeffs: &[Fr], z: Fr) -> Vec<Fr> {
         q[i - 1] = carry;
     }
     q
+}
+
+/// `B(z_j) = Σ_i q^i·f_i(z_j)` for the three points.
+fn batched_values(evals: &[[Fr; 3]], q: Fr) -> [Fr; 3] {
+    let mut qi = Fr::ONE;
+    let mut out = [Fr::ZERO; 3];
+    for e in evals {
+        out.iter_mut().zip(e).for_each(|(o, v)| *o += qi * v);
+        qi *= q;
+    }
+    out
+}
+
+/// `1 / Π_(k ≠ j) (z_j - z_k)` for the three points (distinct unless `β` is 0 or a cube root of 1).
+fn lagrange_denominators(z: [Fr; 3]) -> Result<[Fr; 3], SumcheckError> {
+    let mut out = [Fr::ZERO; 3];
+    for j in 0..3 {
+        let d: Fr = (0..3).filter(|&k| k != j).map(|k| z[j] - z[k]).product();
+        out[j] = Option::<Fr>::from(d.invert())
+            .ok_or_else(|| SumcheckError::FinalEvaluation("the opening points coincide".into()))?;
+    }
+    Ok(out)
+}
+
+/// The degree-2 polynomial through `(z_j, y_j)` at `x`.
+fn lagrange_at(z: [Fr; 3], y: [Fr; 3], x: Fr) -> Result<Fr, SumcheckError> {
+    let den = lagrange_denominators(z)?;
+    Ok((0..3).map(|j| y[j] * den[j] * (0..3).filter(|&k| k != j).map(|k| x - z[k]).product::<Fr>()).sum())
+}
+
+/// The coefficients of the degree-2 polynomial through `(z_j, y_j)`.
+fn interpolation_coeffs(z: [Fr; 3], y: [Fr; 3]) -> Result<[Fr; 3], SumcheckError> {
+    let den = lagrange_denominators(z)?;
+    let mut c = [Fr::ZERO; 3];
+    for j in 0..3 {
+        // (X - a)(X - b) = X² - (a + b)·X + a·b for the two other points.
+        let others: Vec<Fr> = (0..3).filter(|&k| k != j).map(|k| z[k]).collect();
+        let w = y[j] * den[j];
+        c[0] += w * others[0] * others[1];
+        c[1] -= w * (others[0] + others[1]);
+        c[2] += w;
+    }
+    Ok(c)
 }
 
 /// The three opening points from `β`.
@@ -149,7 +195,7 @@ pub fn open(
         return Ok(OpeningProof {
             folds: Vec::new(),
             evals: Vec::new(),
-            witnesses: [G1::identity().to_affine(); 3],
+            witnesses: [G1::identity().to_affine(); 2],
         });
     }
     let folds = polys[1..].iter().map(|p| key.commit_coeffs(p)).collect::<Result<Vec<_>, _>>()?;
@@ -166,13 +212,23 @@ pub fn open(
         batched.iter_mut().zip(p).for_each(|(b, c)| *b += qi * c);
         qi *= q;
     }
-    let mut witnesses = [G1::identity().to_affine(); 3];
-    for (w, zj) in witnesses.iter_mut().zip(z) {
-        *w = key.commit_coeffs(&divide_by_linear(&batched, zj))?;
-    }
-    witnesses.iter().for_each(|w| transcript.absorb_g1(w));
-    // The verifier's point-combining challenge, drawn here too so both transcripts stay in step.
-    let _ = transcript.challenge();
+    // Q = (B - R)/Z: B - R vanishes at the three distinct points, so dividing by each factor is exact.
+    let values = batched_values(&evals, q);
+    let r_coeffs = interpolation_coeffs(z, values)?;
+    let mut numerator = batched.clone();
+    numerator.iter_mut().zip(&r_coeffs).for_each(|(b, r)| *b -= r);
+    let quotient = z.iter().fold(numerator, |p, &zj| divide_by_linear(&p, zj));
+    let w = key.commit_coeffs(&quotient)?;
+    transcript.absorb_g1(&w);
+    let gamma = transcript.challenge();
+    // L = B - R(γ) - Z(γ)·Q vanishes at γ.
+    let z_gamma: Fr = z.iter().map(|zj| gamma - zj).product();
+    let mut l = batched;
+    l[0] -= eval_univariate(&r_coeffs, gamma);
+    l.iter_mut().zip(&quotient).for_each(|(c, qc)| *c -= z_gamma * qc);
+    let w_gamma = key.commit_coeffs(&divide_by_linear(&l, gamma))?;
+    transcript.absorb_g1(&w_gamma);
+    let witnesses = [w, w_gamma];
     Ok(OpeningProof { folds, evals, witnesses })
 }
 
@@ -220,25 +276,23 @@ pub fn verify(
     }
     proof.evals.iter().for_each(|e| transcript.absorb(e));
     let q = transcript.challenge();
-    proof.witnesses.iter().for_each(|w| transcript.absorb_g1(w));
-    let d = transcript.challenge();
-    // C_B = Σ q^i·C_i and B(z_j) = Σ q^i·f_i(z_j).
+    let [w, w_gamma] = proof.witnesses;
+    transcript.absorb_g1(&w);
+    let gamma = transcript.challenge();
+    transcript.absorb_g1(&w_gamma);
+    // C_B = Σ q^i·C_i; B's values at the three points from the sent ones.
     let mut qi = Fr::ONE;
     let mut c_b = G1::identity();
-    let mut b_at = [Fr::ZERO; 3];
-    for (c, e) in std::iter::once(&commitment.0).chain(&proof.folds).zip(&proof.evals) {
+    for c in std::iter::once(&commitment.0).chain(&proof.folds) {
         c_b += *c * qi;
-        b_at.iter_mut().zip(e).for_each(|(b, v)| *b += qi * v);
         qi *= q;
     }
     let z = points(beta);
-    let (mut lhs, mut rhs, mut dj) = (G1::identity(), G1::identity(), Fr::ONE);
-    for j in 0..3 {
-        let w = proof.witnesses[j];
-        lhs += (c_b - vk.g1 * b_at[j] + w * z[j]) * dj;
-        rhs += w * dj;
-        dj *= d;
-    }
+    let r_gamma = lagrange_at(z, batched_values(&proof.evals, q), gamma)?;
+    let z_gamma: Fr = z.iter().map(|zj| gamma - zj).product();
+    // [L(τ)] + γ·W' = τ·W' with [L(τ)] = C_B - R(γ)·G - Z(γ)·W.
+    let lhs = c_b - vk.g1 * r_gamma - w * z_gamma + w_gamma * gamma;
+    let rhs = G1::from(w_gamma);
     let (lhs, minus_rhs) = (lhs.to_affine(), (-rhs).to_affine());
     let check =
         multi_miller_loop(&[(&lhs, &G2Prepared::from(vk.g2)), (&minus_rhs, &G2Prepared::from(vk.tau_g2))])

@@ -108,10 +108,13 @@ fn edited_folds_values_or_witnesses_are_rejected() {
     let v = f.evaluate(&x).unwrap();
     let honest = open(&key, &f, &x);
     let other = (G1::generator() * Fr::from(3)).to_affine();
-    let edits: [&dyn Fn(&mut OpeningProof); 4] =
-        [&|p| p.folds[0] = other, &|p| p.evals[1][2] += Fr::ONE, &|p| p.witnesses[2] = other, &|p| {
-            p.evals[0][2] += Fr::ONE
-        }];
+    let edits: [&dyn Fn(&mut OpeningProof); 5] = [
+        &|p| p.folds[0] = other,
+        &|p| p.evals[1][2] += Fr::ONE,
+        &|p| p.witnesses[0] = other,
+        &|p| p.witnesses[1] = other,
+        &|p| p.evals[0][2] += Fr::ONE,
+    ];
     for (i, edit) in edits.iter().enumerate() {
         let mut p = honest.clone();
         edit(&mut p);
