@@ -26,14 +26,34 @@ pub trait SumcheckBackend: Sync {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuBackend;
 
-/// `summand(lo_k + t·(hi_k - lo_k))` for `t = 0..=degree`, added into `acc`, for pair `j` of every table.
-fn add_pair(tables: &[Vec<Fr>], summand: &Summand, j: usize, acc: &mut [Fr]) {
-    let mut values: Vec<Fr> = tables.iter().map(|t| t[2 * j]).collect();
-    let steps: Vec<Fr> = tables.iter().map(|t| t[2 * j + 1] - t[2 * j]).collect();
-    for a in acc.iter_mut() {
-        *a += summand.eval(&values);
-        for (v, d) in values.iter_mut().zip(&steps) {
-            *v += d;
+/// A round's running sums, and scratch space for one pair's values and steps (reused across pairs, so
+/// the hot loop allocates nothing).
+struct RoundAcc {
+    sums: Vec<Fr>,
+    values: Vec<Fr>,
+    steps: Vec<Fr>,
+}
+
+impl RoundAcc {
+    fn new(degree: usize, tables: usize) -> Self {
+        Self {
+            sums: vec![Fr::ZERO; degree + 1],
+            values: Vec::with_capacity(tables),
+            steps: Vec::with_capacity(tables),
+        }
+    }
+
+    /// Adds `summand(lo_k + t·(hi_k - lo_k))` for `t = 0..=degree`, for pair `j` of every table.
+    fn add_pair(&mut self, tables: &[Vec<Fr>], summand: &Summand, j: usize) {
+        self.values.clear();
+        self.values.extend(tables.iter().map(|t| t[2 * j]));
+        self.steps.clear();
+        self.steps.extend(tables.iter().map(|t| t[2 * j + 1] - t[2 * j]));
+        for a in self.sums.iter_mut() {
+            *a += summand.eval(&self.values);
+            for (v, d) in self.values.iter_mut().zip(&self.steps) {
+                *v += d;
+            }
         }
     }
 }
@@ -41,22 +61,26 @@ fn add_pair(tables: &[Vec<Fr>], summand: &Summand, j: usize, acc: &mut [Fr]) {
 impl SumcheckBackend for CpuBackend {
     fn round_evals(&self, tables: &[Vec<Fr>], summand: &Summand, degree: usize) -> Vec<Fr> {
         let pairs = tables.first().map_or(0, |t| t.len() / 2);
-        let zero = || vec![Fr::ZERO; degree + 1];
+        let new = || RoundAcc::new(degree, tables.len());
         if pairs < PAR_MIN_PAIRS {
-            let mut acc = zero();
-            (0..pairs).for_each(|j| add_pair(tables, summand, j, &mut acc));
-            return acc;
+            let mut acc = new();
+            (0..pairs).for_each(|j| acc.add_pair(tables, summand, j));
+            return acc.sums;
         }
         (0..pairs)
             .into_par_iter()
-            .fold(zero, |mut acc, j| {
-                add_pair(tables, summand, j, &mut acc);
+            .fold(new, |mut acc, j| {
+                acc.add_pair(tables, summand, j);
                 acc
             })
-            .reduce(zero, |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            })
+            .map(|acc| acc.sums)
+            .reduce(
+                || vec![Fr::ZERO; degree + 1],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            )
     }
 
     fn bind(&self, table: &mut Vec<Fr>, r: Fr) {

@@ -148,12 +148,6 @@ fn lagrange_denominators(z: [Fr; 3]) -> Result<[Fr; 3], SumcheckError> {
     Ok(out)
 }
 
-/// The degree-2 polynomial through `(z_j, y_j)` at `x`.
-fn lagrange_at(z: [Fr; 3], y: [Fr; 3], x: Fr) -> Result<Fr, SumcheckError> {
-    let den = lagrange_denominators(z)?;
-    Ok((0..3).map(|j| y[j] * den[j] * (0..3).filter(|&k| k != j).map(|k| x - z[k]).product::<Fr>()).sum())
-}
-
 /// The coefficients of the degree-2 polynomial through `(z_j, y_j)`.
 fn interpolation_coeffs(z: [Fr; 3], y: [Fr; 3]) -> Result<[Fr; 3], SumcheckError> {
     let den = lagrange_denominators(z)?;
@@ -288,7 +282,7 @@ pub fn verify(
         qi *= q;
     }
     let z = points(beta);
-    let r_gamma = lagrange_at(z, batched_values(&proof.evals, q), gamma)?;
+    let r_gamma = eval_univariate(&interpolation_coeffs(z, batched_values(&proof.evals, q))?, gamma);
     let z_gamma: Fr = z.iter().map(|zj| gamma - zj).product();
     // [L(τ)] + γ·W' = τ·W' with [L(τ)] = C_B - R(γ)·G - Z(γ)·W.
     let lhs = c_b - vk.g1 * r_gamma - w * z_gamma + w_gamma * gamma;

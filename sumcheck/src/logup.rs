@@ -98,12 +98,6 @@ pub fn prove_fraction_sum(
         let (q0, q1) = split(lq);
         let tables = [eq_evals(&point), p0, p1, q0, q1].map(Mle::new);
         let tables = tables.into_iter().collect::<Result<Vec<_>, _>>()?;
-        debug_assert_eq!(claim_p + lambda * claim_q, {
-            let s = layer_summand(lambda);
-            (0..tables[0].evals().len())
-                .map(|y| s.eval(&tables.iter().map(|t| t.evals()[y]).collect::<Vec<_>>()))
-                .sum::<Fr>()
-        });
         let proved = sumcheck::prove_summand(backend, tables, &layer_summand(lambda), transcript)?;
         let children = [proved.evals[1], proved.evals[2], proved.evals[3], proved.evals[4]];
         transcript.absorb(&children);
