@@ -35,20 +35,26 @@ pub fn verifier(
         Backend::Halo2 => poai_contracts::solidity::verifier_solidity(vk, params)?,
     };
     let compiled = solc.compile_one("Verifier.sol", &source, "Halo2Verifier", None)?;
-    if let (Err(source), false) = (compiled.check_deployable(), allow_oversized) {
-        let remedy = match (&vk.header.onchain, vk.header.layout) {
-            (None, _) => "make on-chain keys for this model key (`setup-onchain`) and generate the verifier \
+    let oversized = match (compiled.check_deployable(), allow_oversized) {
+        (Err(source), false) => {
+            let remedy = match (&vk.header.onchain, vk.header.layout) {
+                (None, _) => {
+                    "make on-chain keys for this model key (`setup-onchain`) and generate the verifier \
                           from the on-chain verifying key"
-                .to_string(),
-            (Some(_), LayoutGoal::Fast) => "make the on-chain keys at a larger k, or over a model key made \
+                        .to_string()
+                }
+                (Some(_), LayoutGoal::Fast) => {
+                    "make the on-chain keys at a larger k, or over a model key made \
                                             with the narrow layout (fewer model-circuit columns to verify)"
-                .into(),
-            (Some(_), LayoutGoal::Narrow) => "make the on-chain keys at a larger k".into(),
-        };
-        return Err(Error::NotDeployable { remedy, source });
-    }
+                        .into()
+                }
+                (Some(_), LayoutGoal::Narrow) => "make the on-chain keys at a larger k".into(),
+            };
+            return Err(Error::NotDeployable { remedy, source });
+        }
+        (result, _) => result.err(),
+    };
     let layout = poai_contracts::rewards::instance_layout(&vk.header)?;
-    let oversized = compiled.check_deployable().err();
     Ok(EvmVerifier { source, compiled, layout, oversized })
 }
 

@@ -61,7 +61,7 @@ pub use dataset::commit as commit_dataset;
 pub use error::Error;
 pub use keys::{dataset_mode, setup, setup_onchain, srs_k, KeyOptions, Keys, OnchainOptions};
 pub use model::{compile, inspect, run, Compilation, Inference, Inspection};
-pub use prove::{prove, Job, ProveOptions};
+pub use prove::{check_job, prove, Job, ProveOptions};
 pub use verify::{verify, Verification};
 
 pub use poai_circuits::commit::merkle::MerkleTree;

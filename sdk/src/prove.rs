@@ -44,33 +44,16 @@ pub struct ProveOptions<'a> {
     pub onchain: Option<&'a OnchainProvingKey>,
 }
 
-/// Proves `job` on `model` with the proving key `pk` (its backend is the one the key names).
-pub fn prove(
-    model: &CompiledModel,
-    srs: &Srs,
-    pk: &ProvingKeyFile,
-    job: Job<'_>,
-    options: &ProveOptions<'_>,
-) -> Result<ProofFile, Error> {
-    match Backend::of_artifact("the proving key", &pk.0.backend)? {
-        Backend::Halo2 => prove_halo2(model, srs, pk, job, options),
-    }
-}
-
-fn prove_halo2(
-    model: &CompiledModel,
-    srs: &Srs,
-    pk: &ProvingKeyFile,
-    job: Job<'_>,
-    options: &ProveOptions<'_>,
-) -> Result<ProofFile, Error> {
-    let target = options.onchain.map_or(ProofTarget::Direct, ProofTarget::Onchain);
-    let provider = options.provider;
+/// Checks that `job` fits the proving key (and on-chain key) before any work: the number of inputs, a
+/// row for a membership key, a range of the key's batch size for an accuracy key, a backend this build
+/// has. [`prove`] runs it first; a caller can run it before loading the SRS, so a mismatch fails fast.
+pub fn check_job(pk: &ProvingKeyFile, job: &Job<'_>, options: &ProveOptions<'_>) -> Result<Backend, Error> {
+    let backend = Backend::of_artifact("the proving key", &pk.0.backend)?;
     let accuracy_batch = match pk.0.dataset {
         Some(DatasetMode::Accuracy { batch, .. }) => Some(batch as usize),
         _ => None,
     };
-    let proof = match job {
+    match job {
         Job::Inputs(batch) => {
             let wanted = options.onchain.map_or(1, |o| o.header.batch());
             if batch.len() != wanted {
@@ -81,24 +64,13 @@ fn prove_halo2(
                 };
                 return Err(Error::InputCount { given: batch.len(), remedy });
             }
-            match (options.onchain, batch) {
-                (_, [one]) => poai_prover::prove_model(model, srs, pk, one, provider, target)?,
-                (Some(onchain), many) => poai_prover::prove_batch(model, srs, pk, many, provider, onchain)?,
-                (None, _) => {
-                    return Err(Error::InputCount {
-                        given: batch.len(),
-                        remedy: "several inputs need a batched on-chain key".into(),
-                    })
-                }
-            }
         }
-        Job::Row { dataset, row } => {
+        Job::Row { .. } => {
             if let Some(batch) = accuracy_batch {
                 return Err(Error::AccuracyKeyForOneRow { batch });
             }
-            poai_prover::prove_rows(model, srs, pk, dataset, row, provider, target)?
         }
-        Job::Accuracy { dataset, rows } => {
+        Job::Accuracy { rows, .. } => {
             let Some(batch) = accuracy_batch else {
                 return Err(Error::NotAnAccuracyKey);
             };
@@ -108,6 +80,38 @@ fn prove_halo2(
             if rows.len() != batch {
                 return Err(Error::RowCount { start: rows.start, end: rows.end, batch });
             }
+        }
+    }
+    Ok(backend)
+}
+
+/// Proves `job` on `model` with the proving key `pk` (its backend is the one the key names), after
+/// [`check_job`].
+pub fn prove(
+    model: &CompiledModel,
+    srs: &Srs,
+    pk: &ProvingKeyFile,
+    job: Job<'_>,
+    options: &ProveOptions<'_>,
+) -> Result<ProofFile, Error> {
+    let Backend::Halo2 = check_job(pk, &job, options)?;
+    let target = options.onchain.map_or(ProofTarget::Direct, ProofTarget::Onchain);
+    let provider = options.provider;
+    let proof = match (job, options.onchain) {
+        (Job::Inputs([one]), _) => poai_prover::prove_model(model, srs, pk, one, provider, target)?,
+        (Job::Inputs(many), Some(onchain)) => {
+            poai_prover::prove_batch(model, srs, pk, many, provider, onchain)?
+        }
+        (Job::Inputs(many), None) => {
+            return Err(Error::InputCount {
+                given: many.len(),
+                remedy: "several inputs need a batched on-chain key".into(),
+            })
+        }
+        (Job::Row { dataset, row }, _) => {
+            poai_prover::prove_rows(model, srs, pk, dataset, row, provider, target)?
+        }
+        (Job::Accuracy { dataset, rows }, _) => {
             poai_prover::prove_rows(model, srs, pk, dataset, rows.start, provider, target)?
         }
     };

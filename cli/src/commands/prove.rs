@@ -43,9 +43,11 @@ impl ProveArgs {
         let pk = poai::load::proving_key(&self.pk)?;
         let onchain: Option<OnchainProvingKey> =
             self.onchain.as_deref().map(poai::load::onchain_proving_key).transpose()?;
-        let srs = poai::load::srs(&self.srs)?;
         let loaded = job()?;
         let options = ProveOptions { provider: self.provider.unwrap_or_default(), onchain: onchain.as_ref() };
+        // The job's fit to the keys is checked before the SRS (the largest file) is read.
+        poai::check_job(&pk, &loaded.job(), &options).map_err(|e| self.cannot_prove(e))?;
+        let srs = poai::load::srs(&self.srs)?;
         let msg = match (&loaded, onchain.is_some()) {
             (Loaded::Accuracy(_, rows), _) => {
                 format!("proving accuracy on rows {}..{}", rows.start, rows.end)
@@ -55,17 +57,20 @@ impl ProveArgs {
         };
         let t = Instant::now();
         let proof = with_spinner(&msg, json, || poai::prove(&compiled, &srs, &pk, loaded.job(), &options))
-            .map_err(|e| {
-                let hint = match e {
-                    poai::Error::AccuracyKeyForOneRow { .. } => " (use `poai prove-accuracy`)",
-                    poai::Error::InputCount { .. } => {
-                        " (a batch of N inputs needs `--onchain` with a key from `poai setup-onchain --batch N`)"
-                    }
-                    _ => "",
-                };
-                anyhow::Error::new(e).context(format!("cannot prove with {}{hint}", self.pk.display()))
-            })?;
+            .map_err(|e| self.cannot_prove(e))?;
         write_proof(&self.output, &proof, t, json)
+    }
+
+    /// A proving error with the proving key named and, for a mismatch, the command that fits.
+    fn cannot_prove(&self, e: poai::Error) -> anyhow::Error {
+        let hint = match e {
+            poai::Error::AccuracyKeyForOneRow { .. } => " (use `poai prove-accuracy`)",
+            poai::Error::InputCount { .. } => {
+                " (a batch of N inputs needs `--onchain` with a key from `poai setup-onchain --batch N`)"
+            }
+            _ => "",
+        };
+        anyhow::Error::new(e).context(format!("cannot prove with {}{hint}", self.pk.display()))
     }
 }
 
