@@ -49,6 +49,19 @@ fn combine(claims: &[Claim], transcript: &mut impl Transcript) -> (Vec<Fr>, Fr) 
     (powers, value)
 }
 
+/// `weights += g·eq(point, ·)`. Coordinates that are 0 or 1 from some index on (a claim on a segment of
+/// a packed polynomial) fix the high bits, so only that block of `2^low` entries is touched.
+fn add_scaled_eq(weights: &mut [Fr], point: &[Fr], g: Fr) {
+    let low = point.iter().rposition(|z| *z != Fr::ZERO && *z != Fr::ONE).map_or(0, |i| i + 1);
+    let offset =
+        point[low..]
+            .iter()
+            .enumerate()
+            .fold(0usize, |acc, (i, z)| if *z == Fr::ONE { acc | 1 << (low + i) } else { acc });
+    let block = &mut weights[offset..offset + (1 << low)];
+    block.iter_mut().zip(eq_evals(&point[..low])).for_each(|(w, e)| *w += g * e);
+}
+
 /// Merges `claims` on `poly` into one claim at a random point.
 pub fn prove(
     backend: &impl SumcheckBackend,
@@ -60,7 +73,7 @@ pub fn prove(
     let (powers, _) = combine(claims, transcript);
     let mut weights = vec![Fr::ZERO; poly.evals().len()];
     for (c, g) in claims.iter().zip(&powers) {
-        weights.iter_mut().zip(eq_evals(&c.point)).for_each(|(w, e)| *w += *g * e);
+        add_scaled_eq(&mut weights, &c.point, *g);
     }
     let proved = sumcheck::prove(backend, vec![poly.clone(), Mle::new(weights)?], transcript)?;
     let value = proved.evals[0];

@@ -29,6 +29,16 @@ pub enum SumcheckError {
         /// The round (0-based).
         round: usize,
     },
+    /// A graph the sumcheck backend does not prove yet, naming the node and the remedy.
+    #[error("not supported by the sumcheck backend: {0}")]
+    Unsupported(String),
+    /// The prover's witness does not fit what the graph declares (a value wider than its format), or
+    /// disagrees with the quantised graph's evaluation: a bug to report, not a proof to make.
+    #[error("witness: {0}")]
+    Witness(String),
+    /// A proof that does not fit the statement: a wrong public value or a rejected step, naming it.
+    #[error("rejected: {0}")]
+    Rejected(String),
     /// The final claim is not what the polynomials' evaluations at the random point give.
     #[error("the final evaluation check failed: {0}")]
     FinalEvaluation(String),

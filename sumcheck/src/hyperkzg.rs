@@ -20,10 +20,12 @@
 
 use halo2_base::halo2_proofs::arithmetic::best_multiexp;
 use halo2_base::halo2_proofs::halo2curves::bn256::{multi_miller_loop, G1Affine, G2Affine, G2Prepared, G1};
-use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_base::halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_base::halo2_proofs::halo2curves::group::{Curve, Group};
 use halo2_base::halo2_proofs::halo2curves::pairing::MillerLoopResult;
 use poai_circuits::Fr;
+use rayon::prelude::*;
 
 use crate::mle::{bind_in_place, Mle};
 use crate::transcript::Transcript;
@@ -60,12 +62,34 @@ impl KzgKey {
     pub fn insecure_from_secret(tau: Fr, vars: usize) -> Self {
         let n = 1usize << vars;
         let g = G1::generator();
-        let mut powers = Vec::with_capacity(n);
+        let mut scalars = Vec::with_capacity(n);
         let mut t = Fr::ONE;
         for _ in 0..n {
-            powers.push((g * t).to_affine());
+            scalars.push(t);
             t *= tau;
         }
+        // Fixed-base windows: table[w][j] = j·2^(8w)·G, so each power is 32 additions.
+        let mut table = Vec::with_capacity(32);
+        let mut base = g;
+        for _ in 0..32 {
+            let mut row = Vec::with_capacity(256);
+            let mut acc = G1::identity();
+            for _ in 0..256 {
+                row.push(acc);
+                acc += base;
+            }
+            base = acc;
+            table.push(row);
+        }
+        let projective: Vec<G1> = scalars
+            .par_iter()
+            .map(|t| {
+                let bytes = t.to_repr();
+                bytes.as_ref().iter().zip(&table).fold(G1::identity(), |acc, (&b, row)| acc + row[b as usize])
+            })
+            .collect();
+        let mut powers = vec![G1Affine::identity(); n];
+        G1::batch_normalize(&projective, &mut powers);
         let g2 = G2Affine::generator();
         let vk = KzgVerifierKey { g1: G1Affine::generator(), g2, tau_g2: (g2 * tau).to_affine() };
         Self { powers, vk }

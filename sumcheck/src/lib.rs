@@ -16,6 +16,7 @@ pub mod hyperkzg;
 pub mod logup;
 pub mod matmul;
 mod mle;
+pub mod model;
 pub mod sumcheck;
 mod transcript;
 pub mod zerocheck;

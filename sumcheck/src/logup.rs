@@ -178,7 +178,19 @@ pub fn prove_lookup(
     (table, mult): (&Mle, &Mle),
     transcript: &mut impl Transcript,
 ) -> Result<(LookupProof, LookupClaims), SumcheckError> {
-    if table.vars() != mult.vars() {
+    let ones = vec![Fr::ONE; witness.evals().len()];
+    prove_selected_lookup(backend, (&ones, witness), (table, mult), transcript)
+}
+
+/// [`prove_lookup`] for the entries of `witness` where the public `selector` is one (zero elsewhere):
+/// the witness tree's leaves are `(selector_i, α - w_i)`, so unselected entries add nothing.
+pub fn prove_selected_lookup(
+    backend: &impl SumcheckBackend,
+    (selector, witness): (&[Fr], &Mle),
+    (table, mult): (&Mle, &Mle),
+    transcript: &mut impl Transcript,
+) -> Result<(LookupProof, LookupClaims), SumcheckError> {
+    if table.vars() != mult.vars() || selector.len() != witness.evals().len() {
         return Err(SumcheckError::Shape("the table and its multiplicities differ in size".into()));
     }
     let alpha = transcript.challenge();
@@ -189,8 +201,8 @@ pub fn prove_lookup(
         }
         Ok(d)
     };
-    let ones = vec![Fr::ONE; witness.evals().len()];
-    let (wp, wl) = prove_fraction_sum(backend, ones, denominators(witness.evals())?, transcript)?;
+    let (wp, wl) =
+        prove_fraction_sum(backend, selector.to_vec(), denominators(witness.evals())?, transcript)?;
     let (tp, tl) =
         prove_fraction_sum(backend, mult.evals().to_vec(), denominators(table.evals())?, transcript)?;
     let claims = LookupClaims {
@@ -203,9 +215,19 @@ pub fn prove_lookup(
 /// Checks a lookup of `2^witness_vars` values into a table of `2^table_vars` entries whose multilinear
 /// extension `table_at` evaluates; returns the claims on the looked-up values and the multiplicities.
 pub fn verify_lookup(
-    (witness_vars, table_vars): (usize, usize),
+    vars: (usize, usize),
     proof: &LookupProof,
     table_at: impl Fn(&[Fr]) -> Fr,
+    transcript: &mut impl Transcript,
+) -> Result<LookupClaims, SumcheckError> {
+    verify_selected_lookup(vars, proof, (|_: &[Fr]| Fr::ONE, table_at), transcript)
+}
+
+/// Checks a [`prove_selected_lookup`] proof; `selector_at` evaluates the selector's extension.
+pub fn verify_selected_lookup(
+    (witness_vars, table_vars): (usize, usize),
+    proof: &LookupProof,
+    (selector_at, table_at): (impl Fn(&[Fr]) -> Fr, impl Fn(&[Fr]) -> Fr),
     transcript: &mut impl Transcript,
 ) -> Result<LookupClaims, SumcheckError> {
     let alpha = transcript.challenge();
@@ -219,8 +241,10 @@ pub fn verify_lookup(
             "the looked-up values' fractions do not sum to the table's: a value is not in the table".into(),
         ));
     }
-    if wl.p != Fr::ONE {
-        return Err(SumcheckError::FinalEvaluation("the witness tree's numerators are not all one".into()));
+    if wl.p != selector_at(&wl.point) {
+        return Err(SumcheckError::FinalEvaluation(
+            "the witness tree's numerators are not the selector".into(),
+        ));
     }
     if tl.q != alpha - table_at(&tl.point) {
         return Err(SumcheckError::FinalEvaluation("the table tree's leaves are not the table".into()));

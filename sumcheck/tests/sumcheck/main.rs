@@ -8,6 +8,7 @@ mod dense;
 mod gates;
 mod hyperkzg;
 mod logup;
+mod model;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;

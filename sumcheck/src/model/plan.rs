@@ -1,0 +1,204 @@
+//! What the prover commits and how each node is proven, decided from the graph alone, so that the prover
+//! and the verifier walk the same plan.
+
+use poai_circuits::ir::{QGraph, QOp, Source, ValueId};
+
+use super::layout::{log2_ceil, Layout};
+use super::packing::{Packing, PackingBuilder, Quantity};
+use crate::matmul::MatmulShape;
+use crate::SumcheckError;
+
+/// How the verifier knows a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A model input: public, evaluated by the verifier.
+    Input,
+    /// A constant of the graph (weights fixed in the model): evaluated by the verifier.
+    Const,
+    /// Never committed: claims on it are reduced to claims on its producer's inputs.
+    Virtual,
+    /// Committed in the packed polynomial.
+    Committed(Quantity),
+}
+
+/// A rescale's witness: `a·x + c = 2^s·(y + d⁺ - d⁻) + r` (with `a`, `c`, `s` from the shift).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RescaleWitness {
+    /// The remainder, for a positive shift.
+    pub remainder: Option<Quantity>,
+    /// The saturation excesses `(d⁺, d⁻)`, when the input can leave the output range.
+    pub excess: Option<(Quantity, Quantity)>,
+}
+
+/// How one node is proven.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `C = A·B (+ bias on real rows)`, all leading dimensions 1.
+    MatMul {
+        /// Log2 sizes.
+        shape: MatmulShape,
+        /// Real rows of `C`.
+        rows: usize,
+    },
+    /// A group-1, batch-1 convolution as a product with a virtual im2col matrix.
+    Conv {
+        /// `W` (`M × C·kh·kw`) by `Uᵀ` (`C·kh·kw × positions`).
+        shape: MatmulShape,
+    },
+    /// Rescale with saturation.
+    Rescale(RescaleWitness),
+    /// `y = max(q, 0)` with `n = y - q`.
+    Relu {
+        /// `n`.
+        negative: Quantity,
+    },
+    /// Max pooling: `d_k = y - x_k ≥ 0`, `Π_k d_k = 0`.
+    MaxPool {
+        /// `d`, laid out `[window slots (padded), output]`.
+        gaps: Quantity,
+        /// Variables of the window slot.
+        slot_vars: usize,
+    },
+    /// Same values, maybe another layout.
+    Reshape,
+}
+
+/// The plan of a whole graph.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Per value.
+    pub roles: Vec<Role>,
+    /// Per value.
+    pub layouts: Vec<Layout>,
+    /// Per node.
+    pub steps: Vec<Step>,
+    /// The packed polynomial's segments.
+    pub packing: Packing,
+}
+
+fn unsupported(graph: &QGraph, node: usize, why: &str) -> SumcheckError {
+    SumcheckError::Unsupported(format!(
+        "node `{}` ({}): {why}; prove this model on the halo2 backend",
+        graph.nodes[node].name,
+        graph.nodes[node].op.name()
+    ))
+}
+
+fn leading_ones(shape: &[usize], keep: usize) -> bool {
+    shape.len() >= keep && shape[..shape.len() - keep].iter().all(|&d| d == 1)
+}
+
+impl Plan {
+    /// Plans `graph`; an op or shape the backend does not prove yet is refused by name.
+    pub fn new(graph: &QGraph) -> Result<Self, SumcheckError> {
+        graph.validate().map_err(|e| SumcheckError::Shape(e.to_string()))?;
+        let layouts: Vec<Layout> = graph.values.iter().map(|v| Layout::new(&v.shape)).collect();
+        let mut roles: Vec<Role> = graph
+            .values
+            .iter()
+            .map(|v| match v.source {
+                Source::Input { .. } => Role::Input,
+                Source::Const { .. } => Role::Const,
+                Source::Node { .. } => Role::Virtual,
+            })
+            .collect();
+        let mut packing = PackingBuilder::default();
+        let mut steps = Vec::with_capacity(graph.nodes.len());
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let out = &layouts[node.output];
+            let bits_of = |v: ValueId| graph.values[v].format.bits;
+            let shape_of = |v: ValueId| graph.values[v].shape.as_slice();
+            let is_const = |v: ValueId| roles[v] == Role::Const;
+            let step = match &node.op {
+                QOp::MatMul => {
+                    let (a, b) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
+                    if !leading_ones(a, 2) || !leading_ones(b, 2) {
+                        return Err(unsupported(graph, i, "batched matrix products are not proven yet"));
+                    }
+                    // A product of two activations would read their padding; with a constant right
+                    // operand the padding meets the constant's zeros.
+                    if !is_const(node.inputs[1]) {
+                        return Err(unsupported(graph, i, "a product of two activations is not proven yet"));
+                    }
+                    let (m, k, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 1]);
+                    if let Some(&bias) = node.inputs.get(2) {
+                        if !is_const(bias) || shape_of(bias) != [n] {
+                            return Err(unsupported(
+                                graph,
+                                i,
+                                "only a constant bias of one value per column",
+                            ));
+                        }
+                    }
+                    let shape = MatmulShape { m: log2_ceil(m), k: log2_ceil(k), n: log2_ceil(n) };
+                    Step::MatMul { shape, rows: m }
+                }
+                QOp::Conv(p) => {
+                    let (x, w) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
+                    if p.group != 1 || x[0] != 1 || !is_const(node.inputs[1]) {
+                        return Err(unsupported(
+                            graph,
+                            i,
+                            "only batch-1, group-1 convolutions with constant weights are proven yet",
+                        ));
+                    }
+                    if let Some(&bias) = node.inputs.get(2) {
+                        if !is_const(bias) {
+                            return Err(unsupported(graph, i, "a convolution bias must be constant"));
+                        }
+                    }
+                    let o = out.dims();
+                    let shape = MatmulShape {
+                        m: log2_ceil(w[0]),
+                        k: log2_ceil(w[1] * w[2] * w[3]),
+                        n: log2_ceil(o[2]) + log2_ceil(o[3]),
+                    };
+                    Step::Conv { shape }
+                }
+                QOp::Rescale { shift, bits } => {
+                    let (input_bits, s, b) = (bits_of(node.inputs[0]), *shift, *bits);
+                    if b > 30 {
+                        return Err(unsupported(graph, i, "outputs wider than 30 bits"));
+                    }
+                    let vars = out.vars();
+                    let half = 1i64 << (b - 1);
+                    roles[node.output] = Role::Committed(packing.quantity(vars, b, half));
+                    let remainder = (s > 0).then(|| packing.quantity(vars, s.unsigned_abs(), 0));
+                    // |q| ≤ 2^(B-1-s): saturation is possible only when that reaches the output's range.
+                    let excess_bits = i64::from(input_bits) - i64::from(s);
+                    if excess_bits > 62 {
+                        return Err(unsupported(graph, i, "an input too wide to rescale"));
+                    }
+                    let excess = (excess_bits >= i64::from(b)).then(|| {
+                        let w = u32::try_from(excess_bits).unwrap_or(u32::MAX).min(64);
+                        (packing.quantity(vars, w, 0), packing.quantity(vars, w, 0))
+                    });
+                    Step::Rescale(RescaleWitness { remainder, excess })
+                }
+                QOp::Relu => {
+                    let b = bits_of(node.inputs[0]);
+                    let vars = out.vars();
+                    roles[node.output] = Role::Committed(packing.quantity(vars, b, 0));
+                    Step::Relu { negative: packing.quantity(vars, b, 0) }
+                }
+                QOp::MaxPool(p) => {
+                    if shape_of(node.inputs[0])[0] != 1 {
+                        return Err(unsupported(graph, i, "batched pooling is not proven yet"));
+                    }
+                    let b = bits_of(node.inputs[0]);
+                    if b > 16 {
+                        return Err(unsupported(graph, i, "pooling of values wider than 16 bits"));
+                    }
+                    let vars = out.vars();
+                    roles[node.output] = Role::Committed(packing.quantity(vars, b, 1i64 << (b - 1)));
+                    let slot_vars = log2_ceil(p.kernel[0] * p.kernel[1]);
+                    Step::MaxPool { gaps: packing.quantity(vars + slot_vars, b, 0), slot_vars }
+                }
+                QOp::Reshape { .. } => Step::Reshape,
+                _ => return Err(unsupported(graph, i, "this op is not proven by the sumcheck backend yet")),
+            };
+            steps.push(step);
+        }
+        Ok(Self { roles, layouts, steps, packing: packing.finish() })
+    }
+}

@@ -1,0 +1,178 @@
+//! Reductions through a fixed wiring: `U = G·x` where every entry of `U` copies at most one entry of `x`
+//! (an im2col matrix, a pooling window's slot, a reshape between layouts). A claim `Ũ(ρ) = v` is
+//! `Σ_f x(f)·h(f) = v` with `h = Gᵀ·eq(ρ, ·)`: one product sumcheck over `x`'s hypercube, ending in
+//! `x̃(r)·h̃(r)`. The verifier computes `h̃(r) = Σ_(o, f) eq(ρ, o)·eq(r, f)` itself from the public wiring
+//! (`O(pairs)`), so what is left is the claim `x̃(r)`. Soundness is the sumcheck's (`2·vars / |F|`).
+
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use poai_circuits::ir::tensor_shape::window_out;
+use poai_circuits::ir::{ConvParams, PoolParams};
+use poai_circuits::Fr;
+
+use super::layout::Layout;
+use crate::backend::SumcheckBackend;
+use crate::matmul::Claim;
+use crate::mle::{eq_evals, Mle};
+use crate::sumcheck::{self, SumcheckProof};
+use crate::transcript::Transcript;
+use crate::SumcheckError;
+
+/// A wiring: `(position in U, position in x)` pairs, with both hypercubes' sizes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wiring {
+    /// The pairs.
+    pub pairs: Vec<(usize, usize)>,
+    /// Variables of `U`.
+    pub out_vars: usize,
+    /// Variables of `x`.
+    pub in_vars: usize,
+}
+
+impl Wiring {
+    /// True when `U = x` position by position (a reshape that keeps the layout).
+    pub fn is_identity(&self) -> bool {
+        self.out_vars == self.in_vars && self.pairs.iter().all(|(o, i)| o == i)
+    }
+
+    /// `U` from `x`'s laid-out values (the prover's view of the virtual tensor).
+    pub fn apply(&self, x: &[Fr]) -> Vec<Fr> {
+        let mut u = vec![Fr::ZERO; 1 << self.out_vars];
+        self.pairs.iter().for_each(|&(o, i)| u[o] = x[i]);
+        u
+    }
+
+    fn weights(&self, point: &[Fr]) -> Vec<Fr> {
+        let eq = eq_evals(point);
+        let mut h = vec![Fr::ZERO; 1 << self.in_vars];
+        self.pairs.iter().for_each(|&(o, i)| h[i] += eq[o]);
+        h
+    }
+
+    fn check_point(&self, point: &[Fr]) -> Result<(), SumcheckError> {
+        if point.len() != self.out_vars {
+            return Err(SumcheckError::PointLength { vars: self.out_vars, got: point.len() });
+        }
+        Ok(())
+    }
+}
+
+/// Reduces a claim on `U` at `point` to a claim on `x` (laid out, `2^in_vars` values); the caller sends
+/// the claim's value (absorbing it) before any later challenge.
+pub fn prove(
+    backend: &impl SumcheckBackend,
+    wiring: &Wiring,
+    x: &[Fr],
+    point: &[Fr],
+    transcript: &mut impl Transcript,
+) -> Result<(SumcheckProof, Claim), SumcheckError> {
+    wiring.check_point(point)?;
+    let tables = vec![Mle::new(x.to_vec())?, Mle::new(wiring.weights(point))?];
+    let proved = sumcheck::prove(backend, tables, transcript)?;
+    Ok((proved.proof, Claim { point: proved.point, value: proved.evals[0] }))
+}
+
+/// Checks a reduction of `Ũ(point) = value`, with `x_value` the prover's `x̃(r)` (already received and
+/// absorbed by the caller); returns the claim on `x`.
+pub fn verify(
+    wiring: &Wiring,
+    (point, value): (&[Fr], Fr),
+    proof: &SumcheckProof,
+    x_value: Fr,
+    transcript: &mut impl Transcript,
+) -> Result<Claim, SumcheckError> {
+    wiring.check_point(point)?;
+    let sub = sumcheck::verify(value, wiring.in_vars, 2, proof, transcript)?;
+    let (eq_out, eq_in) = (eq_evals(point), eq_evals(&sub.point));
+    let h: Fr = wiring.pairs.iter().map(|&(o, i)| eq_out[o] * eq_in[i]).sum();
+    sub.check_product(&[x_value, h])?;
+    Ok(Claim { point: sub.point, value: x_value })
+}
+
+/// The im2col wiring of a batch-1, group-1 convolution: `Uᵀ[c][p]` with `c = (ic·kh + ky)·kw + kx` over
+/// `2^k` rows and `p` the output position in the `[OH, OW]` layout over `2^n` columns; positions in the
+/// zero padding have no pair.
+pub fn im2col(
+    p: &ConvParams,
+    x: &Layout,
+    kernel: [usize; 3],
+    out_hw: [usize; 2],
+    (k, n): (usize, usize),
+) -> Wiring {
+    let [c, kh, kw] = kernel;
+    let (h, w) = (x.dims()[2], x.dims()[3]);
+    let positions = Layout::new(&out_hw);
+    let mut pairs = Vec::new();
+    for ic in 0..c {
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let row = (ic * kh + ky) * kw + kx;
+                for oy in 0..out_hw[0] {
+                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    for ox in 0..out_hw[1] {
+                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                        if ix < 0 || ix >= w as isize {
+                            continue;
+                        }
+                        let u = (row << n) | positions.position(&[oy, ox]);
+                        pairs.push((u, x.position(&[0, ic, iy as usize, ix as usize])));
+                    }
+                }
+            }
+        }
+    }
+    Wiring { pairs, out_vars: k + n, in_vars: x.vars() }
+}
+
+/// The windows of a batch-1 pooling: slot `s` of the window at each output position, laid out
+/// `[slot, output]` (slot in the high variables). A slot past the window or in the padding copies the
+/// window's first real position, so that padding never wins and duplicates change no maximum.
+pub fn pool_windows(
+    p: &PoolParams,
+    x: &Layout,
+    out: &Layout,
+    slot_vars: usize,
+) -> Result<Wiring, SumcheckError> {
+    let (c, h, w) = (x.dims()[1], x.dims()[2], x.dims()[3]);
+    let [kh, kw] = p.kernel;
+    let oh = window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], p.ceil_mode);
+    let ow = window_out(w, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], p.ceil_mode);
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(SumcheckError::Shape(format!("pool window {kh}x{kw} on {h}x{w}")));
+    };
+    let mut pairs = Vec::new();
+    for ch in 0..c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let slots: Vec<Option<usize>> = (0..kh * kw)
+                    .map(|s| {
+                        let iy =
+                            (oy * p.strides[0] + (s / kw) * p.dilations[0]) as isize - p.pads[0] as isize;
+                        let ix =
+                            (ox * p.strides[1] + (s % kw) * p.dilations[1]) as isize - p.pads[1] as isize;
+                        (iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize)
+                            .then(|| x.position(&[0, ch, iy as usize, ix as usize]))
+                    })
+                    .collect();
+                let first = slots.iter().flatten().next().copied().ok_or_else(|| {
+                    SumcheckError::Unsupported("a pooling window that covers only padding".into())
+                })?;
+                let o = out.position(&[0, ch, oy, ox]);
+                for s in 0..1usize << slot_vars {
+                    let src = slots.get(s).copied().flatten().unwrap_or(first);
+                    pairs.push(((s << out.vars()) | o, src));
+                }
+            }
+        }
+    }
+    Ok(Wiring { pairs, out_vars: out.vars() + slot_vars, in_vars: x.vars() })
+}
+
+/// A reshape from layout `x` to layout `out`: the `f`-th element in row-major order of both.
+pub fn reshape(x: &Layout, out: &Layout) -> Wiring {
+    let n: usize = x.dims().iter().product();
+    let pairs = (0..n).map(|f| (out.position_of_flat(f), x.position_of_flat(f))).collect();
+    Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }
+}

@@ -1,0 +1,160 @@
+//! The packed witness from the quantised graph's own evaluation (`QGraph::eval_trace`, the one integer
+//! semantics): each committed tensor's limbs, and the range table's multiplicities. The outputs of
+//! committed ops are recomputed from their inputs with the relations the proof checks and compared with
+//! the trace, so a disagreement is an error here, never a proof of something else.
+
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use poai_circuits::ir::{QGraph, QOp, Source, Tensor, ValueId};
+use poai_circuits::Fr;
+
+use super::packing::{Quantity, LIMB_BITS};
+use super::plan::{Plan, Role, Step};
+use super::wiring;
+use crate::SumcheckError;
+
+/// The tensor of `value`: from the trace, or the graph's constant.
+pub(super) fn tensor<'a>(
+    graph: &'a QGraph,
+    trace: &'a [Option<Tensor>],
+    value: ValueId,
+) -> Result<&'a Tensor, SumcheckError> {
+    match (&trace[value], &graph.values[value].source) {
+        (Some(t), _) => Ok(t),
+        (None, Source::Const { tensor, .. }) => Ok(tensor),
+        _ => Err(SumcheckError::Witness(format!("value {value} was not computed"))),
+    }
+}
+
+/// The laid-out integer values of `value`.
+pub(super) fn laid_out(
+    graph: &QGraph,
+    plan: &Plan,
+    trace: &[Option<Tensor>],
+    value: ValueId,
+) -> Result<Vec<i64>, SumcheckError> {
+    plan.layouts[value].lay_out(tensor(graph, trace, value)?.data())
+}
+
+struct Packer<'a> {
+    plan: &'a Plan,
+    packed: Vec<Fr>,
+}
+
+impl Packer<'_> {
+    /// Writes `values` (one per position of the quantity's segments) as limbs.
+    fn write(&mut self, quantity: &Quantity, values: &[i64], what: &str) -> Result<(), SumcheckError> {
+        for (pos, &v) in values.iter().enumerate() {
+            let encoded = i128::from(v) + i128::from(quantity.bias);
+            if encoded < 0 || encoded >> quantity.width != 0 {
+                return Err(SumcheckError::Witness(format!(
+                    "{what}: value {v} at position {pos} does not fit its {} bits",
+                    quantity.width
+                )));
+            }
+            for (l, &seg) in quantity.limbs.iter().enumerate() {
+                let s = self.plan.packing.segments[seg];
+                let limb = ((encoded >> (LIMB_BITS as usize * l)) & ((1 << s.width) - 1)) as u64;
+                self.packed[s.offset + pos] = Fr::from(limb);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rescale witness at one position: `(y, remainder, d⁺, d⁻)` for input `x`.
+pub(super) fn rescale_parts(x: i64, shift: i32, bits: u32) -> (i64, i64, i64, i64) {
+    let (q, r) = if shift > 0 {
+        let t = i128::from(x) + (1i128 << (shift - 1));
+        (t.div_euclid(1i128 << shift), t.rem_euclid(1i128 << shift))
+    } else {
+        (i128::from(x) << shift.unsigned_abs(), 0)
+    };
+    let half = 1i128 << (bits - 1);
+    let (lo, hi) = (-half, half - 1);
+    let y = q.clamp(lo, hi);
+    let clip = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    (clip(y), clip(r), clip((q - hi).max(0)), clip((lo - q).max(0)))
+}
+
+/// The packed polynomial's evaluations.
+pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec<Fr>, SumcheckError> {
+    let packing = &plan.packing;
+    let mut p = Packer { plan, packed: vec![Fr::ZERO; 1 << packing.vars] };
+    for (node, step) in graph.nodes.iter().zip(&plan.steps) {
+        let Role::Committed(y_q) = &plan.roles[node.output] else { continue };
+        let x = laid_out(graph, plan, trace, node.inputs[0])?;
+        let y = laid_out(graph, plan, trace, node.output)?;
+        let what = |part: &str| format!("node `{}` ({part})", node.name);
+        match (step, &node.op) {
+            (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
+                let parts: Vec<_> = x.iter().map(|&v| rescale_parts(v, *shift, *bits)).collect();
+                if parts.iter().zip(&y).any(|(p, &t)| p.0 != t) {
+                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
+                }
+                p.write(y_q, &y, &what("output"))?;
+                if let Some(r) = &w.remainder {
+                    p.write(r, &parts.iter().map(|t| t.1).collect::<Vec<_>>(), &what("remainder"))?;
+                }
+                if let Some((dp, dm)) = &w.excess {
+                    p.write(dp, &parts.iter().map(|t| t.2).collect::<Vec<_>>(), &what("excess above"))?;
+                    p.write(dm, &parts.iter().map(|t| t.3).collect::<Vec<_>>(), &what("excess below"))?;
+                } else if parts.iter().any(|t| t.2 != 0 || t.3 != 0) {
+                    return Err(SumcheckError::Witness(format!("{}: saturates", what("input"))));
+                }
+            }
+            (Step::Relu { negative }, QOp::Relu) => {
+                if x.iter().zip(&y).any(|(&q, &t)| q.max(0) != t) {
+                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
+                }
+                p.write(y_q, &y, &what("output"))?;
+                let n: Vec<i64> = x.iter().map(|&q| (-q).max(0)).collect();
+                p.write(negative, &n, &what("negative part"))?;
+            }
+            (Step::MaxPool { gaps, slot_vars }, QOp::MaxPool(params)) => {
+                let (x_layout, out_layout) = (&plan.layouts[node.inputs[0]], &plan.layouts[node.output]);
+                let windows = wiring::pool_windows(params, x_layout, out_layout, *slot_vars)?;
+                let mut d = vec![0i64; 1 << windows.out_vars];
+                let mask = (1usize << out_layout.vars()) - 1;
+                for &(o, i) in &windows.pairs {
+                    d[o] = y[o & mask] - x[i];
+                }
+                p.write(y_q, &y, &what("output"))?;
+                p.write(gaps, &d, &what("gaps to the maximum"))?;
+            }
+            _ => return Err(SumcheckError::Witness(format!("{}: no witness for this step", what("op")))),
+        }
+    }
+    fill_multiplicities(plan, &mut p.packed)?;
+    Ok(p.packed)
+}
+
+/// Writes the range table's multiplicities into `packed`: how often each table entry occurs among the
+/// advice limbs. A limb outside its width's range has no entry and is not counted (its logup then fails).
+pub fn fill_multiplicities(plan: &Plan, packed: &mut [Fr]) -> Result<(), SumcheckError> {
+    let packing = &plan.packing;
+    if packed.len() != 1 << packing.vars {
+        return Err(SumcheckError::Shape(format!("{} packed values for 2^{}", packed.len(), packing.vars)));
+    }
+    let mut counts = vec![0u64; 1 << packing.table.vars];
+    for s in &packing.segments {
+        let block = packing
+            .table
+            .block_of(s.width)
+            .ok_or_else(|| SumcheckError::Witness(format!("no range table block for width {}", s.width)))?;
+        for v in &packed[s.offset..s.offset + (1 << s.vars)] {
+            let repr = v.to_repr();
+            let (low, high) = repr.as_ref().split_at(8);
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(low);
+            let value = u64::from_le_bytes(bytes);
+            if high.iter().all(|&b| b == 0) && value >> s.width == 0 {
+                counts[block + value as usize] += 1;
+            }
+        }
+    }
+    let m = packing.multiplicities;
+    for (slot, c) in packed[m.offset..m.offset + (1 << m.vars)].iter_mut().zip(&counts) {
+        *slot = Fr::from(*c);
+    }
+    Ok(())
+}

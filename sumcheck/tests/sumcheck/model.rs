@@ -1,0 +1,236 @@
+//! Whole models on the sumcheck backend: honest proofs of the bundled models verify with the outputs
+//! `QGraph::eval` computes; wrong outputs, inputs and labels are rejected; and per gate a consistent
+//! forgery (a wrong witness that satisfies the gate's linear relation, with its range checks redone) is
+//! stopped by the constraint named.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use poai_circuits::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
+use poai_circuits::Fr;
+use poai_sumcheck::hyperkzg::KzgKey;
+use poai_sumcheck::model::{self, fill_multiplicities, ModelProof, Plan, Role, Step, Witness};
+use poai_sumcheck::{CpuBackend, PoseidonTranscript, SumcheckError};
+
+const LABEL: u64 = 0x5eed;
+
+pub(crate) fn model(name: &str) -> (QGraph, Vec<Tensor>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(name);
+    let cal_path = dir.join("calibration.json");
+    let cal = poai_onnx::io::read_input_file(&cal_path).unwrap();
+    let cfg = poai_onnx::QuantConfig::default();
+    let m = poai_onnx::compile(&dir.join("model.onnx"), &cal, &cal_path, &cfg).unwrap();
+    let input = poai_onnx::io::read_input_file(&dir.join("input.json")).unwrap();
+    let inputs = m.quantize_inputs(&input).unwrap();
+    (m.graph, inputs)
+}
+
+/// One key for every test (the bundled models' packed polynomials have at most 2^18 entries).
+fn key_for(graph: &QGraph) -> &'static KzgKey {
+    static KEY: OnceLock<KzgKey> = OnceLock::new();
+    assert!(Plan::new(graph).unwrap().packing.vars <= 18);
+    KEY.get_or_init(|| KzgKey::insecure_from_secret(Fr::from(0xC0FFEE), 18))
+}
+
+fn verify(
+    key: &KzgKey,
+    graph: &QGraph,
+    (inputs, outputs): (&[Tensor], &[Tensor]),
+    proof: &ModelProof,
+) -> Result<(), SumcheckError> {
+    let mut t = PoseidonTranscript::new(LABEL);
+    model::verify(&key.verifier_key(), (graph, Fr::from(LABEL)), (inputs, outputs), proof, &mut t)
+}
+
+fn prove_with(key: &KzgKey, graph: &QGraph, inputs: &[Tensor], w: Witness) -> ModelProof {
+    let mut t = PoseidonTranscript::new(LABEL);
+    model::prove_witness(&CpuBackend, key, (graph, Fr::from(LABEL)), inputs, w, &mut t).unwrap()
+}
+
+#[test]
+fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
+    for name in ["mlp", "lenet", "digits_cnn"] {
+        let (graph, inputs) = model(name);
+        let key = key_for(&graph);
+        let mut t = PoseidonTranscript::new(LABEL);
+        let (outputs, proof) =
+            model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+        assert_eq!(outputs, graph.eval(&inputs).unwrap(), "{name}: the outputs are eval's");
+        verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+
+        let mut wrong = outputs.clone();
+        wrong[0].data_mut()[0] += 1;
+        assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "{name}: a wrong output");
+        let mut other = inputs.clone();
+        other[0].data_mut()[3] += 1;
+        assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "{name}: another input");
+        let mut t = PoseidonTranscript::new(LABEL);
+        let r = model::verify(&key.verifier_key(), (&graph, Fr::ONE), (&inputs, &outputs), &proof, &mut t);
+        assert!(r.is_err(), "{name}: another label");
+    }
+}
+
+/// A one-node graph `input [1, n] (bits) -> op -> output`.
+fn one_node(
+    op: QOp,
+    input_shape: &[usize],
+    input_bits: u32,
+    output_shape: &[usize],
+    output_bits: u32,
+) -> QGraph {
+    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 0, bits },
+        source,
+    };
+    QGraph {
+        values: vec![
+            value("x", input_shape, input_bits, Source::Input { index: 0 }),
+            value("y", output_shape, output_bits, Source::Node { index: 0 }),
+        ],
+        nodes: vec![QNode { name: "gate".into(), op, inputs: vec![0], output: 1 }],
+        inputs: vec![0],
+        outputs: vec![1],
+    }
+}
+
+/// The packed position of entry `pos` (laid out) of limb `limb` of a committed quantity.
+fn slot(plan: &Plan, quantity: &model::Quantity, limb: usize, pos: usize) -> usize {
+    plan.packing.segments[quantity.limbs[limb]].offset + pos
+}
+
+fn output_quantity(plan: &Plan) -> model::Quantity {
+    match &plan.roles[1] {
+        Role::Committed(q) => q.clone(),
+        other => panic!("the output is {other:?}"),
+    }
+}
+
+/// Proves with the honest witness edited by `edit` (which also edits the claimed outputs), the range
+/// multiplicities recounted as a forger would, and returns the verifier's answer.
+fn forge(
+    graph: &QGraph,
+    inputs: &[Tensor],
+    edit: impl FnOnce(&Plan, &mut Vec<Fr>, &mut Vec<Tensor>),
+) -> SumcheckError {
+    let key = key_for(graph);
+    let mut w = Witness::new(graph, inputs).unwrap();
+    verify(key, graph, (inputs, &w.outputs), &prove_with(key, graph, inputs, w.clone())).unwrap();
+    edit(&w.plan, &mut w.packed, &mut w.outputs);
+    fill_multiplicities(&w.plan, &mut w.packed).unwrap();
+    let outputs = w.outputs.clone();
+    let proof = prove_with(key, graph, inputs, w);
+    verify(key, graph, (inputs, &outputs), &proof).unwrap_err()
+}
+
+fn tensor(shape: &[usize], data: &[i64]) -> Tensor {
+    Tensor::new(shape.to_vec(), data.to_vec()).unwrap()
+}
+
+#[test]
+fn rescale_forgeries_are_stopped_by_the_range_check_or_the_saturation_zerocheck() {
+    // 30-bit inputs, shift 8, 16-bit outputs: q reaches 2^21, so saturation is possible.
+    let graph = one_node(QOp::Rescale { shift: 8, bits: 16 }, &[1, 4], 30, &[1, 4], 16);
+    let inputs = vec![tensor(&[1, 4], &[123_456, -98_765, 1 << 28, 5])];
+    let plan = Plan::new(&graph).unwrap();
+    let Step::Rescale(parts) = &plan.steps[0] else { panic!("{:?}", plan.steps[0]) };
+    let (remainder, (above, _below)) = (parts.remainder.clone().unwrap(), parts.excess.clone().unwrap());
+    let y = output_quantity(&plan);
+
+    // y + 1 with r - 2^8: x = 2^8·q + r - 2^7 still holds, the saturation identities too; r is now
+    // negative, i.e. p - (2^8 - r): no range-table entry.
+    let (rem, yq) = (remainder.clone(), y.clone());
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &yq, 0, 0)] += Fr::ONE;
+        packed[slot(plan, &rem, 0, 0)] -= Fr::from(1 << 8);
+        outputs[0].data_mut()[0] += 1;
+    });
+    assert!(err.to_string().contains("range checks"), "{err}");
+
+    // y - 1 with d⁺ = 1 at an unsaturated position: q = y + d⁺ - d⁻ unchanged, every value in range; only
+    // d⁺·(hi - y) = 0 fails.
+    let (ab, yq) = (above.clone(), y.clone());
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &yq, 0, 0)] -= Fr::ONE;
+        packed[slot(plan, &ab, 0, 0)] += Fr::ONE;
+        outputs[0].data_mut()[0] -= 1;
+    });
+    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
+
+    // A saturated output one below the top, its excess one larger: the same zerocheck.
+    let (ab, yq) = (above, y);
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &yq, 0, 2)] -= Fr::ONE;
+        packed[slot(plan, &ab, 0, 2)] += Fr::ONE;
+        outputs[0].data_mut()[2] -= 1;
+    });
+    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
+
+    // A one-cell tamper (y + 1 alone) breaks the relation to the input.
+    let yq = output_quantity(&plan);
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &yq, 0, 1)] += Fr::ONE;
+        outputs[0].data_mut()[1] += 1;
+    });
+    assert!(err.to_string().contains("public value"), "{err}");
+}
+
+#[test]
+fn relu_forgery_is_stopped_by_the_product_zerocheck() {
+    let graph = one_node(QOp::Relu, &[1, 4], 16, &[1, 4], 16);
+    let inputs = vec![tensor(&[1, 4], &[-5, 3, -7, 0])];
+    let plan = Plan::new(&graph).unwrap();
+    let Step::Relu { negative } = plan.steps[0].clone() else { panic!() };
+    let y = output_quantity(&plan);
+    // y = 1, n = 6 for q = -5: y - n = q and both in range; y·n = 6 ≠ 0.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &y, 0, 0)] += Fr::ONE;
+        packed[slot(plan, &negative, 0, 0)] += Fr::ONE;
+        outputs[0].data_mut()[0] += 1;
+    });
+    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
+}
+
+#[test]
+fn max_pool_forgery_is_stopped_by_the_product_zerocheck() {
+    let pool = PoolParams {
+        kernel: [2, 2],
+        pads: [0; 4],
+        strides: [2, 2],
+        dilations: [1, 1],
+        ceil_mode: false,
+        count_include_pad: false,
+    };
+    let graph = one_node(QOp::MaxPool(pool), &[1, 1, 2, 4], 16, &[1, 1, 1, 2], 16);
+    let inputs = vec![tensor(&[1, 1, 2, 4], &[3, 9, 1, 1, -2, 4, 1, 1])];
+    let plan = Plan::new(&graph).unwrap();
+    let Step::MaxPool { gaps, .. } = plan.steps[0].clone() else { panic!() };
+    let y = output_quantity(&plan);
+    // y = 10 with every gap one larger: y - gap_k = x_k still, every gap ≥ 0; no gap is zero.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &y, 0, 0)] += Fr::ONE;
+        for k in 0..4 {
+            packed[slot(plan, &gaps, 0, 2 * k)] += Fr::ONE;
+        }
+        outputs[0].data_mut()[0] += 1;
+    });
+    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
+    // A maximum below one of the window's values: that gap is negative, out of range.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &y, 0, 0)] -= Fr::from(5);
+        for k in 0..4 {
+            packed[slot(plan, &gaps, 0, 2 * k)] -= Fr::from(5);
+        }
+        outputs[0].data_mut()[0] -= 5;
+    });
+    assert!(err.to_string().contains("range checks"), "{err}");
+}
+
+#[test]
+fn unsupported_graphs_are_refused_by_node_with_the_remedy() {
+    let graph = one_node(QOp::Sqrt { shift: 0 }, &[1, 4], 16, &[1, 4], 16);
+    let err = Plan::new(&graph).unwrap_err().to_string();
+    assert!(err.contains("node `gate` (Sqrt)") && err.contains("halo2 backend"), "{err}");
+}
