@@ -151,23 +151,22 @@ pub fn multiplicities(witness: &[Fr], table: &[Fr]) -> Result<Vec<Fr>, SumcheckE
     Ok(counts.into_iter().map(Fr::from).collect())
 }
 
-/// A lookup proof: the witness's and the table's fraction trees.
+/// A lookup proof: the witness's fraction tree, and one tree per table block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupProof {
-    /// `Σ 1/(α - w_i)`.
+    /// `Σ_i s_i/(α - w_i)`.
     pub witness: FractionSumProof,
-    /// `Σ m_j/(α - t_j)`.
-    pub table: FractionSumProof,
+    /// `Σ_j m_bj/(α - t_bj)` for each block `b`.
+    pub tables: Vec<FractionSumProof>,
 }
 
-/// What a lookup proof leaves: claims on the looked-up values and on the multiplicities, and the point at
-/// which the table must have been `table_value` (checked by [`verify_lookup`] with the caller's table).
+/// What a lookup proof leaves: claims on the looked-up values and on each block's multiplicities.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupClaims {
     /// On `w̃`.
     pub witness: Claim,
-    /// On `m̃`.
-    pub multiplicities: Claim,
+    /// On each block's `m̃`.
+    pub multiplicities: Vec<Claim>,
 }
 
 /// Proves that every value of `witness` is an entry of `table`, with `mult` its multiplicities (from
@@ -179,19 +178,21 @@ pub fn prove_lookup(
     transcript: &mut impl Transcript,
 ) -> Result<(LookupProof, LookupClaims), SumcheckError> {
     let ones = vec![Fr::ONE; witness.evals().len()];
-    prove_selected_lookup(backend, (&ones, witness), (table, mult), transcript)
+    prove_selected_lookup(backend, (&ones, witness), &[(table, mult)], transcript)
 }
 
-/// [`prove_lookup`] for the entries of `witness` where the public `selector` is one (zero elsewhere):
-/// the witness tree's leaves are `(selector_i, α - w_i)`, so unselected entries add nothing.
+/// [`prove_lookup`] for the entries of `witness` where the public `selector` is one (zero elsewhere),
+/// into a table made of blocks (each of its own power-of-two size, with its own multiplicities): the
+/// witness tree's leaves are `(selector_i, α - w_i)`, so unselected entries add nothing, and the blocks'
+/// roots add up to the table's.
 pub fn prove_selected_lookup(
     backend: &impl SumcheckBackend,
     (selector, witness): (&[Fr], &Mle),
-    (table, mult): (&Mle, &Mle),
+    blocks: &[(&Mle, &Mle)],
     transcript: &mut impl Transcript,
 ) -> Result<(LookupProof, LookupClaims), SumcheckError> {
-    if table.vars() != mult.vars() || selector.len() != witness.evals().len() {
-        return Err(SumcheckError::Shape("the table and its multiplicities differ in size".into()));
+    if blocks.iter().any(|(t, m)| t.vars() != m.vars()) || selector.len() != witness.evals().len() {
+        return Err(SumcheckError::Shape("a table and its multiplicities differ in size".into()));
     }
     let alpha = transcript.challenge();
     let denominators = |values: &[Fr]| -> Result<Vec<Fr>, SumcheckError> {
@@ -203,37 +204,73 @@ pub fn prove_selected_lookup(
     };
     let (wp, wl) =
         prove_fraction_sum(backend, selector.to_vec(), denominators(witness.evals())?, transcript)?;
-    let (tp, tl) =
-        prove_fraction_sum(backend, mult.evals().to_vec(), denominators(table.evals())?, transcript)?;
-    let claims = LookupClaims {
-        witness: Claim { value: alpha - wl.q, point: wl.point },
-        multiplicities: Claim { value: tl.p, point: tl.point },
-    };
-    Ok((LookupProof { witness: wp, table: tp }, claims))
+    let mut tables = Vec::with_capacity(blocks.len());
+    let mut multiplicities = Vec::with_capacity(blocks.len());
+    for (table, mult) in blocks {
+        let (tp, tl) =
+            prove_fraction_sum(backend, mult.evals().to_vec(), denominators(table.evals())?, transcript)?;
+        tables.push(tp);
+        multiplicities.push(Claim { value: tl.p, point: tl.point });
+    }
+    let claims = LookupClaims { witness: Claim { value: alpha - wl.q, point: wl.point }, multiplicities };
+    Ok((LookupProof { witness: wp, tables }, claims))
 }
 
 /// Checks a lookup of `2^witness_vars` values into a table of `2^table_vars` entries whose multilinear
 /// extension `table_at` evaluates; returns the claims on the looked-up values and the multiplicities.
 pub fn verify_lookup(
-    vars: (usize, usize),
+    (witness_vars, table_vars): (usize, usize),
     proof: &LookupProof,
     table_at: impl Fn(&[Fr]) -> Fr,
     transcript: &mut impl Transcript,
 ) -> Result<LookupClaims, SumcheckError> {
-    verify_selected_lookup(vars, proof, (|_: &[Fr]| Fr::ONE, table_at), transcript)
+    let table: Extension<'_> = &table_at;
+    verify_selected_lookup(witness_vars, proof, (&|_: &[Fr]| Fr::ONE, &[(table_vars, table)]), transcript)
 }
 
-/// Checks a [`prove_selected_lookup`] proof; `selector_at` evaluates the selector's extension.
+/// A public polynomial's multilinear extension, as the verifier evaluates it.
+pub type Extension<'a> = &'a dyn Fn(&[Fr]) -> Fr;
+
+/// A table block for the verifier: its variables and its extension.
+pub type TableBlock<'a> = (usize, Extension<'a>);
+
+/// Checks a [`prove_selected_lookup`] proof; `selector_at` evaluates the selector's extension, and each
+/// block gives its size and extension.
 pub fn verify_selected_lookup(
-    (witness_vars, table_vars): (usize, usize),
+    witness_vars: usize,
     proof: &LookupProof,
-    (selector_at, table_at): (impl Fn(&[Fr]) -> Fr, impl Fn(&[Fr]) -> Fr),
+    (selector_at, blocks): (Extension<'_>, &[TableBlock<'_>]),
     transcript: &mut impl Transcript,
 ) -> Result<LookupClaims, SumcheckError> {
+    if proof.tables.len() != blocks.len() {
+        return Err(SumcheckError::Malformed(format!(
+            "{} table trees for {} blocks",
+            proof.tables.len(),
+            blocks.len()
+        )));
+    }
     let alpha = transcript.challenge();
     let ([pw, qw], wl) = verify_fraction_sum(witness_vars, &proof.witness, transcript)?;
-    let ([pt, qt], tl) = verify_fraction_sum(table_vars, &proof.table, transcript)?;
-    if bool::from(qw.is_zero()) || bool::from(qt.is_zero()) {
+    if wl.p != selector_at(&wl.point) {
+        return Err(SumcheckError::FinalEvaluation(
+            "the witness tree's numerators are not the selector".into(),
+        ));
+    }
+    // The blocks' roots summed as fractions.
+    let (mut pt, mut qt) = (Fr::ZERO, Fr::ONE);
+    let mut multiplicities = Vec::with_capacity(blocks.len());
+    for (tree, (vars, table_at)) in proof.tables.iter().zip(blocks) {
+        let ([p, q], tl) = verify_fraction_sum(*vars, tree, transcript)?;
+        if bool::from(q.is_zero()) {
+            return Err(SumcheckError::FinalEvaluation("a fraction tree's denominator is zero".into()));
+        }
+        if tl.q != alpha - table_at(&tl.point) {
+            return Err(SumcheckError::FinalEvaluation("the table tree's leaves are not the table".into()));
+        }
+        (pt, qt) = (pt * q + p * qt, qt * q);
+        multiplicities.push(Claim { value: tl.p, point: tl.point });
+    }
+    if bool::from(qw.is_zero()) {
         return Err(SumcheckError::FinalEvaluation("a fraction tree's denominator is zero".into()));
     }
     if pw * qt != pt * qw {
@@ -241,18 +278,7 @@ pub fn verify_selected_lookup(
             "the looked-up values' fractions do not sum to the table's: a value is not in the table".into(),
         ));
     }
-    if wl.p != selector_at(&wl.point) {
-        return Err(SumcheckError::FinalEvaluation(
-            "the witness tree's numerators are not the selector".into(),
-        ));
-    }
-    if tl.q != alpha - table_at(&tl.point) {
-        return Err(SumcheckError::FinalEvaluation("the table tree's leaves are not the table".into()));
-    }
-    Ok(LookupClaims {
-        witness: Claim { value: alpha - wl.q, point: wl.point },
-        multiplicities: Claim { value: tl.p, point: tl.point },
-    })
+    Ok(LookupClaims { witness: Claim { value: alpha - wl.q, point: wl.point }, multiplicities })
 }
 
 /// The widest range table [`range_table`] builds.

@@ -1,34 +1,38 @@
-//! How a tensor sits on the Boolean hypercube: each axis padded to a power of two, the last axis in the
-//! lowest variables, padding entries zero. So a row-major `[M, K]` matrix is the [`Mle`] of a
-//! `2^m × 2^k` matrix (column bits first), a bias `[N]` broadcast over `[M, N]` is the same polynomial
-//! in the column variables alone, and element-wise ops map each position to itself.
+//! How a tensor sits on the Boolean hypercube: its values in row-major order, then zeros up to the next
+//! power of two (the tail). A reshape keeps every position, and a committed tensor stores only its real
+//! values (the tail is zero by construction, never committed).
 //!
-//! Every tensor's padding is zero in the honest witness: the op reductions keep it so (a bias is added
-//! only on real rows; a window or an im2col patch reads only real positions), which is what lets a
-//! padded inner dimension of a matrix product contribute nothing.
+//! Matrix products need rows and columns on their own variables; [`matrix`] is that view of a row-major
+//! `[rows, cols]` tensor (each axis padded to a power of two) and [`matrix_wiring`] moves claims between
+//! the views. Every reduction keeps tails and padding zero: a bias is added on real rows and columns only,
+//! a window or an im2col patch reads only real positions, and constants are zero-padded, so a padded inner
+//! dimension of a product contributes nothing.
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 
-use crate::mle::{eq_evals, signed};
+use super::wiring::Wiring;
+use crate::mle::signed;
 use crate::SumcheckError;
-
-/// The padded layout of one tensor shape.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Layout {
-    dims: Vec<usize>,
-    bits: Vec<usize>,
-}
 
 /// `ceil(log2(n))`, with `n = 0` or `1` taking no variable.
 pub fn log2_ceil(n: usize) -> usize {
     n.max(1).next_power_of_two().trailing_zeros() as usize
 }
 
+/// The flat layout of a tensor of `len` values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    dims: Vec<usize>,
+    len: usize,
+    vars: usize,
+}
+
 impl Layout {
-    /// The layout of `dims`.
+    /// The layout of a tensor of shape `dims`.
     pub fn new(dims: &[usize]) -> Self {
-        Self { dims: dims.to_vec(), bits: dims.iter().map(|&d| log2_ceil(d)).collect() }
+        let len = dims.iter().product();
+        Self { dims: dims.to_vec(), len, vars: log2_ceil(len) }
     }
 
     /// The real dimensions.
@@ -36,55 +40,42 @@ impl Layout {
         &self.dims
     }
 
-    /// Variables per axis.
-    pub fn bits(&self) -> &[usize] {
-        &self.bits
+    /// Number of real values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for a tensor without values.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Number of variables.
     pub fn vars(&self) -> usize {
-        self.bits.iter().sum()
+        self.vars
     }
 
-    /// Number of hypercube positions, `2^vars`.
+    /// `2^vars`.
     pub fn size(&self) -> usize {
-        1 << self.vars()
+        1 << self.vars
     }
 
-    /// The first variable of `axis` (the last axis starts at 0).
-    pub fn axis_start(&self, axis: usize) -> usize {
-        self.bits[axis + 1..].iter().sum()
-    }
-
-    /// The padded position of a multi-index.
+    /// The position of a multi-index (row-major).
     pub fn position(&self, index: &[usize]) -> usize {
-        index.iter().zip(&self.bits).fold(0, |acc, (&i, &b)| (acc << b) | i)
+        index.iter().zip(&self.dims).fold(0, |acc, (&i, &d)| acc * d + i)
     }
 
-    /// The padded position of the `flat`-th element in row-major order of the real shape.
-    pub fn position_of_flat(&self, mut flat: usize) -> usize {
-        let mut pos = 0;
-        let mut shift = 0;
-        for (&d, &b) in self.dims.iter().zip(&self.bits).rev() {
-            pos |= (flat % d.max(1)) << shift;
-            flat /= d.max(1);
-            shift += b;
-        }
-        pos
-    }
-
-    /// Row-major values of the real shape, laid out with zero padding.
+    /// Row-major values with the zero tail.
     pub fn lay_out(&self, values: &[i64]) -> Result<Vec<i64>, SumcheckError> {
-        let real: usize = self.dims.iter().product();
-        if values.len() != real {
+        if values.len() != self.len {
             return Err(SumcheckError::Shape(format!(
                 "{} values for a tensor of shape {:?}",
                 values.len(),
                 self.dims
             )));
         }
-        let mut out = vec![0i64; self.size()];
-        values.iter().enumerate().for_each(|(f, &v)| out[self.position_of_flat(f)] = v);
+        let mut out = values.to_vec();
+        out.resize(self.size(), 0);
         Ok(out)
     }
 
@@ -93,24 +84,66 @@ impl Layout {
         Ok(self.lay_out(values)?.into_iter().map(signed).collect())
     }
 
-    /// The multilinear extension of the indicator of real positions at `point`: a product over axes of
-    /// `Σ_(i < dim) eq(point_axis, i)`, in `O(Σ 2^bits)`.
-    pub fn real_mask_at(&self, point: &[Fr]) -> Fr {
-        (0..self.dims.len())
-            .map(|axis| {
-                let start = self.axis_start(axis);
-                let slice = &point[start..start + self.bits[axis]];
-                prefix_indicator_at(self.dims[axis], slice)
-            })
-            .product()
+    /// The indicator of real positions at `point`.
+    pub fn real_at(&self, point: &[Fr]) -> Fr {
+        prefix_indicator_at(self.len, point)
     }
 }
 
-/// `Σ_(i < n) eq(point, i)`: the indicator of `[0, n)` on the hypercube of `point.len()` variables, at
-/// `point`.
+/// `Σ_(x < n) eq(point, x)`: the indicator of `[0, n)` on the hypercube of `point.len()` variables, at
+/// `point`, in `O(len)`: walking `n`'s bits from the top, each set bit adds the block of `x` that agree
+/// with `n` above it and have a 0 there.
 pub fn prefix_indicator_at(n: usize, point: &[Fr]) -> Fr {
-    if n >= 1 << point.len() {
+    if n >= 1usize.checked_shl(point.len() as u32).unwrap_or(usize::MAX) {
         return Fr::ONE;
     }
-    eq_evals(point).into_iter().take(n).fold(Fr::ZERO, |a, e| a + e)
+    let (mut sum, mut prefix) = (Fr::ZERO, Fr::ONE);
+    for (b, z) in point.iter().enumerate().rev() {
+        if (n >> b) & 1 == 1 {
+            sum += prefix * (Fr::ONE - z);
+            prefix *= z;
+        } else {
+            prefix *= Fr::ONE - z;
+        }
+    }
+    sum
+}
+
+/// A row-major `[rows, cols]` matrix with each axis padded to a power of two (columns in the low
+/// variables): the layout of [`crate::matmul`].
+pub fn matrix(rows: usize, cols: usize, values: &[i64]) -> Result<Vec<Fr>, SumcheckError> {
+    if values.len() != rows * cols {
+        return Err(SumcheckError::Shape(format!("{} values for a {rows} × {cols} matrix", values.len())));
+    }
+    let (rb, cb) = (log2_ceil(rows), log2_ceil(cols));
+    let mut out = vec![Fr::ZERO; 1 << (rb + cb)];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[(r << cb) | c] = signed(values[r * cols + c]);
+        }
+    }
+    Ok(out)
+}
+
+/// The wiring that reads the matrix view of a row-major `[rows, cols]` tensor from its flat layout
+/// (`(matrix position, flat position)` pairs), or with `to_flat` the flat layout from the matrix view;
+/// `None` when the two coincide (one row, or a power-of-two column count).
+pub fn matrix_wiring(rows: usize, cols: usize, to_flat: bool) -> Option<Wiring> {
+    let (rb, cb) = (log2_ceil(rows), log2_ceil(cols));
+    if rows <= 1 || cols.is_power_of_two() {
+        return None;
+    }
+    let (flat_vars, mat_vars) = (log2_ceil(rows * cols), rb + cb);
+    let pairs = (0..rows).flat_map(|r| {
+        (0..cols).map(move |c| {
+            let (flat, mat) = (r * cols + c, (r << cb) | c);
+            if to_flat {
+                (flat, mat)
+            } else {
+                (mat, flat)
+            }
+        })
+    });
+    let (out_vars, in_vars) = if to_flat { (flat_vars, mat_vars) } else { (mat_vars, flat_vars) };
+    Some(Wiring { pairs: pairs.collect(), out_vars, in_vars })
 }

@@ -35,9 +35,9 @@ use poai_circuits::ir::{QGraph, Tensor};
 use poai_circuits::Fr;
 
 pub use layout::Layout;
-pub use packing::{Packing, Quantity, RangeTable, Segment, LIMB_BITS};
+pub use packing::{Packing, Quantity, Segment, LIMB_CHOICES};
 pub use plan::{Plan, Role, Step};
-pub use prover::{prove, prove_witness, Witness};
+pub use prover::{prove, prove_with_phases, prove_witness, Phases, Witness};
 pub use verifier::verify;
 pub use witness::{fill_multiplicities, pack};
 
@@ -106,10 +106,22 @@ fn pow2(k: u32) -> Fr {
     (0..k).fold(Fr::ONE, |acc, _| acc.double())
 }
 
-/// The decoded value of a quantity from its limbs' values.
-fn decode(quantity: &Quantity, limbs: &[Fr]) -> Fr {
-    let sum: Fr = limbs.iter().enumerate().map(|(l, e)| pow2(LIMB_BITS * l as u32) * e).sum();
-    sum - signed(quantity.bias)
+/// The weight of limb `l` of `quantity`.
+fn limb_weight(quantity: &Quantity, l: usize) -> Fr {
+    pow2(quantity.limb_bits * l as u32)
+}
+
+/// The value of a quantity at `point` from its chunks' values (limb by limb, chunks in order): each
+/// chunk weighted by its subcube's indicator, the bias taken off on real positions.
+fn decode(quantity: &Quantity, point: &[Fr], values: &[Fr]) -> Fr {
+    let chunk_weights: Vec<Fr> =
+        quantity.chunks.iter().map(|&(start, vars)| packing::subcube_at(point, start, vars)).collect();
+    let mut sum = Fr::ZERO;
+    for (l, limb) in values.chunks(quantity.chunks.len()).enumerate() {
+        let v: Fr = limb.iter().zip(&chunk_weights).map(|(e, w)| *e * w).sum();
+        sum += limb_weight(quantity, l) * v;
+    }
+    sum - signed(quantity.bias) * layout::prefix_indicator_at(quantity.len, point)
 }
 
 /// The model inputs a graph expects, checked against `inputs`.

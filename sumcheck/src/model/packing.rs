@@ -19,8 +19,9 @@ use super::layout::log2_ceil;
 use crate::logup::range_table_at;
 use crate::SumcheckError;
 
-/// The widest limb.
-pub const LIMB_BITS: u32 = 16;
+/// The limb widths a plan chooses between: 16 bits (fewer entries) or 8 (smaller range tables, for
+/// models whose witness is small next to a 2^16-entry table).
+pub const LIMB_CHOICES: [u32; 2] = [16, 8];
 
 /// Index of a segment in [`Packing::segments`].
 pub type SegmentId = usize;
@@ -36,47 +37,98 @@ pub struct Segment {
     pub width: u32,
 }
 
-/// A committed integer tensor: `Σ_l 2^(16·l)·limb_l - bias`, each limb a segment (`bias` shifts a
-/// signed range onto `[0, 2^width)`).
+/// Chunks are at least `2^MIN_CHUNK_VARS` entries: a tensor stores its length rounded up to that (the
+/// extra entries are zero, like the tail), so a claim sends at most `vars - MIN_CHUNK_VARS + 1` values.
+pub const MIN_CHUNK_VARS: usize = 4;
+
+/// A committed integer tensor of `len` values over `2^vars` positions (flat layout): value
+/// `Σ_l 2^(limb_bits·l)·limb_l - bias` at real positions, zero on the tail. Each limb is stored as the
+/// chunks of the binary decomposition of the stored length, each chunk a segment aligned in the tensor
+/// and in the packed polynomial, so no tail is committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quantity {
-    /// Limb segments, least significant first.
-    pub limbs: Vec<SegmentId>,
-    /// Subtracted from the limbs' value.
+    /// Per limb (least significant first), its chunks (largest first, in position order).
+    pub limbs: Vec<Vec<SegmentId>>,
+    /// Where each chunk starts in the tensor, and its variables (the same for every limb).
+    pub chunks: Vec<(usize, usize)>,
+    /// Real values.
+    pub len: usize,
+    /// Variables of the tensor.
+    pub vars: usize,
+    /// Subtracted from the limbs' value at real positions.
     pub bias: i64,
     /// Total width of the encoded (biased) value.
     pub width: u32,
+    /// Width of every limb but the last.
+    pub limb_bits: u32,
+}
+
+impl Quantity {
+    /// True when one limb in one chunk covers the whole hypercube with no bias: a claim on the tensor is
+    /// then a claim on the packed polynomial as it stands.
+    pub fn is_plain(&self) -> bool {
+        self.limbs.len() == 1 && self.chunks == [(0, self.vars)] && self.bias == 0
+    }
+}
+
+/// The chunks of a tensor of `len` values in `vars` variables: `(start, vars)` from the binary
+/// decomposition of the stored length.
+fn chunks(len: usize, vars: usize) -> Vec<(usize, usize)> {
+    let unit = 1usize << MIN_CHUNK_VARS.min(vars);
+    let stored = (len.max(1).div_ceil(unit) * unit).min(1 << vars);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for b in (0..=vars).rev() {
+        if (stored >> b) & 1 == 1 {
+            out.push((start, b));
+            start += 1 << b;
+        }
+    }
+    out
 }
 
 /// Collects segment requests; [`PackingBuilder::finish`] places them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PackingBuilder {
     requests: Vec<(usize, u32)>,
+    limb_bits: u32,
 }
 
 impl PackingBuilder {
-    /// A quantity of `width` bits (after adding `bias`) over `2^vars` positions, in limbs.
-    pub fn quantity(&mut self, vars: usize, width: u32, bias: i64) -> Quantity {
+    /// A builder splitting quantities into limbs of `limb_bits`.
+    pub fn new(limb_bits: u32) -> Self {
+        Self { requests: Vec::new(), limb_bits }
+    }
+
+    /// A quantity of `width` bits (after adding `bias`) over `len` values in `vars` variables.
+    pub fn quantity(&mut self, (len, vars): (usize, usize), width: u32, bias: i64) -> Quantity {
         let width = width.max(1);
+        let chunks = chunks(len, vars);
         let mut limbs = Vec::new();
         let mut left = width;
         while left > 0 {
-            let w = left.min(LIMB_BITS);
-            limbs.push(self.requests.len());
-            self.requests.push((vars, w));
+            let w = left.min(self.limb_bits);
+            let ids = chunks
+                .iter()
+                .map(|&(_, v)| {
+                    self.requests.push((v, w));
+                    self.requests.len() - 1
+                })
+                .collect();
+            limbs.push(ids);
             left -= w;
         }
-        Quantity { limbs, bias, width }
+        Quantity { limbs, chunks, len, vars, bias, width, limb_bits: self.limb_bits }
     }
 
-    /// Places every segment and the multiplicities of the range table the widths need.
+    /// Places every segment, and one multiplicity segment per width in use (its range table block).
     pub fn finish(self) -> Packing {
         let mut widths: Vec<u32> = self.requests.iter().map(|r| r.1).collect();
         widths.sort_unstable_by(|a, b| b.cmp(a));
         widths.dedup();
-        let table = RangeTable::new(widths);
+        let advice = self.requests.len();
         let mut requests = self.requests;
-        requests.push((table.vars, 0));
+        requests.extend(widths.iter().map(|&w| (w as usize, 0)));
         let mut order: Vec<usize> = (0..requests.len()).collect();
         order.sort_by(|&a, &b| requests[b].0.cmp(&requests[a].0).then(a.cmp(&b)));
         let mut segments = vec![Segment { offset: 0, vars: 0, width: 0 }; requests.len()];
@@ -86,8 +138,8 @@ impl PackingBuilder {
             segments[i] = Segment { offset: next, vars, width };
             next += 1 << vars;
         }
-        let multiplicities = segments.pop().unwrap_or(Segment { offset: 0, vars: 0, width: 0 });
-        Packing { vars: log2_ceil(next), segments, multiplicities, table }
+        let multiplicities = widths.into_iter().zip(segments.split_off(advice)).collect();
+        Packing { vars: log2_ceil(next), segments, multiplicities, limb_bits: self.limb_bits }
     }
 }
 
@@ -98,10 +150,10 @@ pub struct Packing {
     pub vars: usize,
     /// Advice segments.
     pub segments: Vec<Segment>,
-    /// The range table's multiplicities.
-    pub multiplicities: Segment,
-    /// The range table.
-    pub table: RangeTable,
+    /// Per width in use (widest first), the multiplicities of its range table block `[0, 2^width)`.
+    pub multiplicities: Vec<(u32, Segment)>,
+    /// The limb width.
+    pub limb_bits: u32,
 }
 
 /// `1` on the subcube of `segment` and `0` elsewhere, at `point` (packed variables): the high
@@ -135,6 +187,11 @@ impl Packing {
     pub fn tags_at(&self, point: &[Fr]) -> Fr {
         self.segments.iter().map(|s| tag(s.width) * subcube_at(point, s.offset, s.vars)).sum()
     }
+
+    /// Total advice entries.
+    pub fn advice_entries(&self) -> usize {
+        self.segments.iter().map(|s| 1usize << s.vars).sum()
+    }
 }
 
 /// The tag of width `w`.
@@ -142,57 +199,19 @@ pub fn tag(width: u32) -> Fr {
     Fr::from(u64::from(width) << 20)
 }
 
-/// The range table: `tag(w) + i` for `i < 2^w`, one aligned block per width (widest first), zero
-/// after the last block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RangeTable {
-    /// Widths, descending.
-    pub widths: Vec<u32>,
-    /// Variables.
-    pub vars: usize,
+/// The range table block of `width`: `tag(width) + i` for `i < 2^width`.
+pub fn table_block(width: u32) -> Vec<Fr> {
+    let mut v = tag(width);
+    (0..1u64 << width)
+        .map(|_| {
+            let e = v;
+            v += Fr::ONE;
+            e
+        })
+        .collect()
 }
 
-impl RangeTable {
-    fn new(widths: Vec<u32>) -> Self {
-        let total: usize = widths.iter().map(|w| 1usize << w).sum();
-        Self { vars: log2_ceil(total), widths }
-    }
-
-    /// Each width's block offset.
-    fn blocks(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.widths.iter().scan(0usize, |next, &w| {
-            let at = *next;
-            *next += 1 << w;
-            Some((w, at))
-        })
-    }
-
-    /// The first entry of the block of `width`.
-    pub fn block_of(&self, width: u32) -> Option<usize> {
-        self.blocks().find(|(w, _)| *w == width).map(|(_, at)| at)
-    }
-
-    /// The table's entries.
-    pub fn entries(&self) -> Vec<Fr> {
-        let mut t = vec![Fr::ZERO; 1 << self.vars];
-        for (w, at) in self.blocks() {
-            let base = tag(w);
-            let mut v = base;
-            for e in &mut t[at..at + (1 << w)] {
-                *e = v;
-                v += Fr::ONE;
-            }
-        }
-        t
-    }
-
-    /// The table's extension at `point`, in `O(widths · vars)`.
-    pub fn at(&self, point: &[Fr]) -> Fr {
-        self.blocks()
-            .map(|(w, at)| {
-                let w = w as usize;
-                subcube_at(point, at, w) * (tag(w as u32) + range_table_at(&point[..w]))
-            })
-            .sum()
-    }
+/// The block's extension at `point`, in `O(width)`.
+pub fn table_block_at(width: u32, point: &[Fr]) -> Fr {
+    tag(width) + range_table_at(point)
 }

@@ -4,7 +4,7 @@
 use poai_circuits::ir::{QGraph, QOp, Source, ValueId};
 
 use super::layout::{log2_ceil, Layout};
-use super::packing::{Packing, PackingBuilder, Quantity};
+use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
 use crate::matmul::MatmulShape;
 use crate::SumcheckError;
 
@@ -33,17 +33,19 @@ pub struct RescaleWitness {
 /// How one node is proven.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// `C = A·B (+ bias on real rows)`, all leading dimensions 1.
+    /// `C = A·B (+ bias on real rows)`, all leading dimensions 1, on the matrix views of `A` and `C`.
     MatMul {
         /// Log2 sizes.
         shape: MatmulShape,
-        /// Real rows of `C`.
-        rows: usize,
+        /// Real `(rows, inner, columns)`.
+        dims: (usize, usize, usize),
     },
     /// A group-1, batch-1 convolution as a product with a virtual im2col matrix.
     Conv {
         /// `W` (`M × C·kh·kw`) by `Uᵀ` (`C·kh·kw × positions`).
         shape: MatmulShape,
+        /// Real `(output maps, C·kh·kw, output positions)`.
+        dims: (usize, usize, usize),
     },
     /// Rescale with saturation.
     Rescale(RescaleWitness),
@@ -54,7 +56,7 @@ pub enum Step {
     },
     /// Max pooling: `d_k = y - x_k ≥ 0`, `Π_k d_k = 0`.
     MaxPool {
-        /// `d`, laid out `[window slots (padded), output]`.
+        /// `d`, laid out `[output, window slot (padded to a power of two)]`.
         gaps: Quantity,
         /// Variables of the window slot.
         slot_vars: usize,
@@ -89,8 +91,29 @@ fn leading_ones(shape: &[usize], keep: usize) -> bool {
 }
 
 impl Plan {
-    /// Plans `graph`; an op or shape the backend does not prove yet is refused by name.
+    /// Plans `graph` with the limb width that packs its witness smallest (fewest variables, then fewest
+    /// entries); an op or shape the backend does not prove yet is refused by name.
     pub fn new(graph: &QGraph) -> Result<Self, SumcheckError> {
+        let mut best: Option<Self> = None;
+        let mut first_error = None;
+        for bits in LIMB_CHOICES {
+            let plan = match Self::with_limb_bits(graph, bits) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let size = |p: &Self| (p.packing.vars, p.packing.advice_entries());
+            if best.as_ref().is_none_or(|b| size(&plan) < size(b)) {
+                best = Some(plan);
+            }
+        }
+        best.ok_or_else(|| first_error.unwrap_or_else(|| SumcheckError::Shape("no limb width".into())))
+    }
+
+    /// Plans `graph` with limbs of `limb_bits`.
+    pub fn with_limb_bits(graph: &QGraph, limb_bits: u32) -> Result<Self, SumcheckError> {
         graph.validate().map_err(|e| SumcheckError::Shape(e.to_string()))?;
         let layouts: Vec<Layout> = graph.values.iter().map(|v| Layout::new(&v.shape)).collect();
         let mut roles: Vec<Role> = graph
@@ -102,7 +125,7 @@ impl Plan {
                 Source::Node { .. } => Role::Virtual,
             })
             .collect();
-        let mut packing = PackingBuilder::default();
+        let mut packing = PackingBuilder::new(limb_bits);
         let mut steps = Vec::with_capacity(graph.nodes.len());
         for (i, node) in graph.nodes.iter().enumerate() {
             let out = &layouts[node.output];
@@ -121,6 +144,7 @@ impl Plan {
                         return Err(unsupported(graph, i, "a product of two activations is not proven yet"));
                     }
                     let (m, k, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 1]);
+                    let dims = (m, k, n);
                     if let Some(&bias) = node.inputs.get(2) {
                         if !is_const(bias) || shape_of(bias) != [n] {
                             return Err(unsupported(
@@ -131,7 +155,7 @@ impl Plan {
                         }
                     }
                     let shape = MatmulShape { m: log2_ceil(m), k: log2_ceil(k), n: log2_ceil(n) };
-                    Step::MatMul { shape, rows: m }
+                    Step::MatMul { shape, dims }
                 }
                 QOp::Conv(p) => {
                     let (x, w) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
@@ -148,19 +172,17 @@ impl Plan {
                         }
                     }
                     let o = out.dims();
-                    let shape = MatmulShape {
-                        m: log2_ceil(w[0]),
-                        k: log2_ceil(w[1] * w[2] * w[3]),
-                        n: log2_ceil(o[2]) + log2_ceil(o[3]),
-                    };
-                    Step::Conv { shape }
+                    let dims = (w[0], w[1] * w[2] * w[3], o[2] * o[3]);
+                    let shape =
+                        MatmulShape { m: log2_ceil(dims.0), k: log2_ceil(dims.1), n: log2_ceil(dims.2) };
+                    Step::Conv { shape, dims }
                 }
                 QOp::Rescale { shift, bits } => {
                     let (input_bits, s, b) = (bits_of(node.inputs[0]), *shift, *bits);
                     if b > 30 {
                         return Err(unsupported(graph, i, "outputs wider than 30 bits"));
                     }
-                    let vars = out.vars();
+                    let vars = (out.len(), out.vars());
                     let half = 1i64 << (b - 1);
                     roles[node.output] = Role::Committed(packing.quantity(vars, b, half));
                     let remainder = (s > 0).then(|| packing.quantity(vars, s.unsigned_abs(), 0));
@@ -177,7 +199,7 @@ impl Plan {
                 }
                 QOp::Relu => {
                     let b = bits_of(node.inputs[0]);
-                    let vars = out.vars();
+                    let vars = (out.len(), out.vars());
                     roles[node.output] = Role::Committed(packing.quantity(vars, b, 0));
                     Step::Relu { negative: packing.quantity(vars, b, 0) }
                 }
@@ -186,13 +208,11 @@ impl Plan {
                         return Err(unsupported(graph, i, "batched pooling is not proven yet"));
                     }
                     let b = bits_of(node.inputs[0]);
-                    if b > 16 {
-                        return Err(unsupported(graph, i, "pooling of values wider than 16 bits"));
-                    }
-                    let vars = out.vars();
+                    let vars = (out.len(), out.vars());
                     roles[node.output] = Role::Committed(packing.quantity(vars, b, 1i64 << (b - 1)));
                     let slot_vars = log2_ceil(p.kernel[0] * p.kernel[1]);
-                    Step::MaxPool { gaps: packing.quantity(vars + slot_vars, b, 0), slot_vars }
+                    let gaps = packing.quantity((out.len() << slot_vars, out.vars() + slot_vars), b, 0);
+                    Step::MaxPool { gaps, slot_vars }
                 }
                 QOp::Reshape { .. } => Step::Reshape,
                 _ => return Err(unsupported(graph, i, "this op is not proven by the sumcheck backend yet")),

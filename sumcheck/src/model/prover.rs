@@ -1,14 +1,18 @@
 //! The prover's walk over the plan. Each step's comment says why the witness it commits is unique given
 //! the step's input, so that a claim the verifier accepts about the output pins the input's claim.
 
+use std::time::Instant;
+
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::ir::{QGraph, QOp, Tensor, ValueId};
 use poai_circuits::Fr;
 
-use super::layout::Layout;
-use super::packing::{Quantity, Segment};
+use super::layout;
+use super::packing::{table_block, Quantity, Segment};
 use super::plan::{Plan, Role, Step};
-use super::{absorb_statement, challenges, decode, pow2, wiring, witness, ModelProof, StepProof};
+use super::{
+    absorb_statement, challenges, decode, limb_weight, pow2, wiring, witness, ModelProof, StepProof,
+};
 use crate::backend::SumcheckBackend;
 use crate::hyperkzg::{self, KzgKey};
 use crate::matmul::{self, Claim};
@@ -38,10 +42,42 @@ pub fn prove<B: SumcheckBackend, T: Transcript>(
     inputs: &[Tensor],
     transcript: &mut T,
 ) -> Result<(Vec<Tensor>, ModelProof), SumcheckError> {
+    let (outputs, proof, _) = prove_with_phases(backend, key, (graph, label), inputs, transcript)?;
+    Ok((outputs, proof))
+}
+
+/// Where the prover's time goes, for benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Phases {
+    /// Evaluating the graph and packing the witness.
+    pub witness: std::time::Duration,
+    /// Committing to the packed polynomial.
+    pub commit: std::time::Duration,
+    /// The backward pass: every node's reductions.
+    pub reductions: std::time::Duration,
+    /// The range checks' logup.
+    pub range_checks: std::time::Duration,
+    /// Merging the claims on the packed polynomial.
+    pub merge: std::time::Duration,
+    /// The HyperKZG opening.
+    pub opening: std::time::Duration,
+}
+
+/// [`prove`], also returning the time of each phase.
+pub fn prove_with_phases<B: SumcheckBackend, T: Transcript>(
+    backend: &B,
+    key: &KzgKey,
+    (graph, label): (&QGraph, Fr),
+    inputs: &[Tensor],
+    transcript: &mut T,
+) -> Result<(Vec<Tensor>, ModelProof, Phases), SumcheckError> {
+    let started = Instant::now();
     let witness = Witness::new(graph, inputs)?;
     let outputs = witness.outputs.clone();
-    let proof = prove_witness(backend, key, (graph, label), inputs, witness, transcript)?;
-    Ok((outputs, proof))
+    let witness_time = started.elapsed();
+    let (proof, mut phases) = prove_timed(backend, key, (graph, label), inputs, witness, transcript)?;
+    phases.witness = witness_time;
+    Ok((outputs, proof, phases))
 }
 
 /// Everything the prover holds: the evaluation trace (for the virtual tensors), the packed polynomial
@@ -84,9 +120,27 @@ pub fn prove_witness<B: SumcheckBackend, T: Transcript>(
     witness: Witness,
     transcript: &mut T,
 ) -> Result<ModelProof, SumcheckError> {
+    prove_timed(backend, key, (graph, label), inputs, witness, transcript).map(|(proof, _)| proof)
+}
+
+fn prove_timed<B: SumcheckBackend, T: Transcript>(
+    backend: &B,
+    key: &KzgKey,
+    (graph, label): (&QGraph, Fr),
+    inputs: &[Tensor],
+    witness: Witness,
+    transcript: &mut T,
+) -> Result<(ModelProof, Phases), SumcheckError> {
+    let mut phases = Phases::default();
+    let mut clock = Instant::now();
+    let mut lap = |slot: &mut std::time::Duration| {
+        *slot = clock.elapsed();
+        clock = Instant::now();
+    };
     let Witness { plan, trace, packed, outputs } = witness;
     let packed_mle = Mle::new(packed)?;
     let commitment = hyperkzg::commit(key, &packed_mle)?;
+    lap(&mut phases.commit);
     absorb_statement(transcript, label, (inputs, &outputs), &commitment);
     let mut p = Prover {
         backend,
@@ -109,11 +163,15 @@ pub fn prove_witness<B: SumcheckBackend, T: Transcript>(
         p.node(index)?;
         steps.push(std::mem::take(&mut p.step));
     }
+    lap(&mut phases.reductions);
     let lookup = p.range_checks()?;
+    lap(&mut phases.range_checks);
     let packed = Mle::new(p.packed)?;
     let (merge, claim) = claims::prove(backend, &packed, &p.packed_claims, p.transcript)?;
+    lap(&mut phases.merge);
     let opening = hyperkzg::open(key, &packed, &claim.point, p.transcript)?;
-    Ok(ModelProof { commitment, steps, lookup, merge, opening })
+    lap(&mut phases.opening);
+    Ok((ModelProof { commitment, steps, lookup, merge, opening }, phases))
 }
 
 impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
@@ -127,36 +185,52 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         Ok(ints.into_iter().map(signed).collect())
     }
 
+    /// The matrix view of a value, as `rows × cols`.
+    fn matrix(&self, value: ValueId, (rows, cols): (usize, usize)) -> Result<Mle, SumcheckError> {
+        let t = witness::tensor(self.graph, &self.trace, value)?;
+        Mle::new(layout::matrix(rows, cols, t.data())?)
+    }
+
     fn segment(&self, s: &Segment) -> &[Fr] {
         &self.packed[s.offset..s.offset + (1 << s.vars)]
     }
 
-    fn limb_values(&self, q: &Quantity, point: &[Fr]) -> Result<Vec<Fr>, SumcheckError> {
-        q.limbs
-            .iter()
-            .map(|&l| Mle::new(self.segment(&self.plan.packing.segments[l]).to_vec())?.evaluate(point))
-            .collect()
-    }
-
-    fn record_limbs(&mut self, q: &Quantity, point: &[Fr], limbs: &[Fr]) -> Result<(), SumcheckError> {
-        for (&l, &value) in q.limbs.iter().zip(limbs) {
-            let seg = self.plan.packing.segments[l];
-            self.packed_claims.push(Claim { point: self.plan.packing.lift(&seg, point)?, value });
+    /// The decoded values of a quantity over its whole hypercube (zero on the tail), from the packed
+    /// polynomial as committed.
+    fn decoded(&self, q: &Quantity) -> Vec<Fr> {
+        let mut out = vec![Fr::ZERO; 1 << q.vars];
+        for (l, chunks) in q.limbs.iter().enumerate() {
+            let weight = limb_weight(q, l);
+            for (&seg, &(start, _)) in chunks.iter().zip(&q.chunks) {
+                let s = self.plan.packing.segments[seg];
+                for (o, v) in out[start..start + (1 << s.vars)].iter_mut().zip(self.segment(&s)) {
+                    *o += weight * v;
+                }
+            }
         }
-        Ok(())
+        let bias = signed(q.bias);
+        out.iter_mut().take(q.len).for_each(|o| *o -= bias);
+        out
     }
 
-    /// Sends a quantity's limbs at `point` and returns its value there.
+    /// Sends every chunk of every limb of `q` at `point`, records them as claims on the packed
+    /// polynomial, and returns the quantity's value there.
     fn open_quantity(&mut self, q: &Quantity, point: &[Fr]) -> Result<Fr, SumcheckError> {
-        let limbs = self.limb_values(q, point)?;
-        self.send(&limbs);
-        self.record_limbs(q, point, &limbs)?;
-        Ok(decode(q, &limbs))
+        let mut values = Vec::with_capacity(q.limbs.len() * q.chunks.len());
+        for chunks in &q.limbs {
+            for (&seg, &(_, vars)) in chunks.iter().zip(&q.chunks) {
+                let s = self.plan.packing.segments[seg];
+                values.push(Mle::new(self.segment(&s).to_vec())?.evaluate(&point[..vars])?);
+            }
+        }
+        self.send(&values);
+        record_chunks(self.plan, q, point, &values, &mut self.packed_claims)?;
+        Ok(decode(q, point, &values))
     }
 
     /// Records that `value` has extension `v` at `point`: public and constant values need nothing (the
     /// verifier evaluates them), virtual ones wait for their producer, committed ones become claims on the
-    /// packed polynomial (a value in several limbs sends the limbs).
+    /// packed polynomial (directly, or through their chunks' values).
     fn claim_value(&mut self, value: ValueId, point: Vec<Fr>, v: Fr) -> Result<(), SumcheckError> {
         match &self.plan.roles[value] {
             Role::Input | Role::Const => Ok(()),
@@ -164,10 +238,9 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.pending[value].push(Claim { point, value: v });
                 Ok(())
             }
-            Role::Committed(q) if q.limbs.len() == 1 => {
-                let seg = self.plan.packing.segments[q.limbs[0]];
-                let value = v + signed(q.bias);
-                self.packed_claims.push(Claim { point: self.plan.packing.lift(&seg, &point)?, value });
+            Role::Committed(q) if q.is_plain() => {
+                let seg = self.plan.packing.segments[q.limbs[0][0]];
+                self.packed_claims.push(Claim { point: self.plan.packing.lift(&seg, &point)?, value: v });
                 Ok(())
             }
             Role::Committed(q) => {
@@ -192,27 +265,76 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         }
     }
 
-    /// Zerocheck of `summand` over quantity limbs; records the limbs' claims at its point.
-    fn zerocheck(&mut self, tables: &[Segment], summand: &Summand) -> Result<(), SumcheckError> {
-        let mles =
-            tables.iter().map(|s| Mle::new(self.segment(s).to_vec())).collect::<Result<Vec<_>, _>>()?;
+    /// Zerocheck of `summand` over the decoded quantities `tables` (each read at a fixed low slot);
+    /// sends their values at its point and claims them.
+    fn zerocheck(&mut self, tables: &[View], summand: &Summand) -> Result<(), SumcheckError> {
+        let mles = tables
+            .iter()
+            .map(|t| {
+                let all = self.decoded(&t.quantity);
+                Mle::new(all.into_iter().skip(t.slot).step_by(1 << t.slot_vars).collect())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let proved = zerocheck::prove(self.backend, mles, summand, self.transcript)?;
-        self.transcript.absorb(&proved.evals);
-        self.step.values.extend_from_slice(&proved.evals);
         self.step.sumchecks.push(proved.proof);
-        for (s, &value) in tables.iter().zip(&proved.evals) {
-            let point = self.plan.packing.lift(s, &proved.point[..s.vars])?;
-            self.packed_claims.push(Claim { point, value });
+        self.send(&proved.evals);
+        for (t, &value) in tables.iter().zip(&proved.evals) {
+            self.claim_view(t, &proved.point, value)?;
         }
         Ok(())
     }
 
-    fn wire(&mut self, w: &wiring::Wiring, x: ValueId, point: &[Fr]) -> Result<(), SumcheckError> {
-        let xs = self.laid_out(x)?;
-        let (proof, claim) = wiring::prove(self.backend, w, &xs, point, self.transcript)?;
+    fn claim_view(&mut self, t: &View, point: &[Fr], value: Fr) -> Result<(), SumcheckError> {
+        let full = t.point(point);
+        if t.quantity.is_plain() {
+            let seg = self.plan.packing.segments[t.quantity.limbs[0][0]];
+            self.packed_claims.push(Claim { point: self.plan.packing.lift(&seg, &full)?, value });
+            return Ok(());
+        }
+        self.open_quantity(&t.quantity, &full).map(|_| ())
+    }
+
+    /// A claim on `U = G·x` at `point` (with `x`'s values) reduced to a claim on `x`, sent.
+    fn wire_values(&mut self, w: &wiring::Wiring, xs: &[Fr], point: &[Fr]) -> Result<Claim, SumcheckError> {
+        let (proof, claim) = wiring::prove(self.backend, w, xs, point, self.transcript)?;
         self.step.sumchecks.push(proof);
         self.send(&[claim.value]);
+        Ok(claim)
+    }
+
+    fn wire(&mut self, w: &wiring::Wiring, x: ValueId, point: &[Fr]) -> Result<(), SumcheckError> {
+        let xs = self.laid_out(x)?;
+        let claim = self.wire_values(w, &xs, point)?;
         self.claim_value(x, claim.point, claim.value)
+    }
+
+    /// A claim on the flat `C` moved to its matrix view (`rows × cols`) when they differ.
+    fn onto_matrix_view(
+        &mut self,
+        claim: Claim,
+        c: ValueId,
+        (rows, cols): (usize, usize),
+    ) -> Result<Claim, SumcheckError> {
+        match layout::matrix_wiring(rows, cols, true) {
+            None => Ok(claim),
+            Some(w) => {
+                let mat = self.matrix(c, (rows, cols))?;
+                self.wire_values(&w, mat.evals(), &claim.point)
+            }
+        }
+    }
+
+    /// A claim on the matrix view of `a` (`rows × cols`) moved to its flat layout.
+    fn back_to_flat(
+        &mut self,
+        claim: Claim,
+        a: ValueId,
+        (rows, cols): (usize, usize),
+    ) -> Result<(), SumcheckError> {
+        match layout::matrix_wiring(rows, cols, false) {
+            None => self.claim_value(a, claim.point, claim.value),
+            Some(w) => self.wire(&w, a, &claim.point),
+        }
     }
 
     fn node(&mut self, index: usize) -> Result<(), SumcheckError> {
@@ -220,27 +342,26 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         let node = &graph.nodes[index];
         let input = node.inputs[0];
         let out_vars = plan.layouts[node.output].vars();
-        let segs = |q: &Quantity| q.limbs.iter().map(|&l| plan.packing.segments[l]).collect::<Vec<_>>();
+        let view = |q: &Quantity| View { quantity: q.clone(), slot: 0, slot_vars: 0 };
         match (&plan.steps[index], &node.op) {
             // C = A·B + bias: the product sumcheck pins Ã and B̃ at a random point (B is constant, so the
             // verifier evaluates it); no witness is committed.
-            (Step::MatMul { shape, .. }, _) => {
+            (Step::MatMul { shape, dims: (m, k, n) }, _) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
-                let a = Mle::new(self.laid_out(input)?)?;
-                let b = Mle::new(self.laid_out(node.inputs[1])?)?;
+                let claim = self.onto_matrix_view(claim, node.output, (*m, *n))?;
+                let a = self.matrix(input, (*m, *k))?;
+                let b = self.matrix(node.inputs[1], (*k, *n))?;
                 let (proof, claims) =
                     matmul::prove(self.backend, (&a, &b), *shape, &claim.point, self.transcript)?;
                 self.step.matmul = Some(proof);
-                self.claim_value(input, claims.a.point, claims.a.value)?;
-                self.claim_value(node.inputs[1], claims.b.point, claims.b.value)
+                self.back_to_flat(claims.a, input, (*m, *k))
             }
             // O = W·Uᵀ + bias with Uᵀ the im2col wiring of x: a product sumcheck, then a wiring sumcheck.
-            (Step::Conv { shape }, QOp::Conv(params)) => {
+            (Step::Conv { shape, dims: (maps, patch, positions) }, QOp::Conv(params)) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let claim = self.onto_matrix_view(claim, node.output, (*maps, *positions))?;
                 let w = &graph.values[node.inputs[1]].shape;
-                let w2 = Layout::new(&[w[0], w[1] * w[2] * w[3]]);
-                let w_mle =
-                    Mle::new(w2.lay_out_field(witness::tensor(graph, &self.trace, node.inputs[1])?.data())?)?;
+                let weights = self.matrix(node.inputs[1], (*maps, *patch))?;
                 let o = plan.layouts[node.output].dims().to_vec();
                 let im2col = wiring::im2col(
                     params,
@@ -251,7 +372,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 );
                 let u = Mle::new(im2col.apply(&self.laid_out(input)?))?;
                 let (proof, claims) =
-                    matmul::prove(self.backend, (&w_mle, &u), *shape, &claim.point, self.transcript)?;
+                    matmul::prove(self.backend, (&weights, &u), *shape, &claim.point, self.transcript)?;
                 self.step.matmul = Some(proof);
                 self.wire(&im2col, input, &claims.b.point)
             }
@@ -260,16 +381,14 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
             // d⁻) holds over the integers and fixes q and r (division with remainder). The zerocheck
             // d⁺·(hi - y) = 0 = d⁻·(y - lo) leaves, for that q, only y = clamp(q, lo, hi): d⁺ > 0 forces
             // y = hi and then d⁻·(hi - lo) = 0 forces d⁻ = 0 (so q > hi); symmetrically below; with both
-            // zero, y = q.
+            // zero, y = q. On the tail every value is zero and the constant c is masked off.
             (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
                 let Role::Committed(y) = plan.roles[node.output].clone() else {
                     return Err(SumcheckError::Witness("a rescale output is not committed".into()));
                 };
                 if let Some((dp, dm)) = &w.excess {
                     let beta = self.transcript.challenge();
-                    let summand = rescale_excess_summand((dp, dm, &y), *bits, beta);
-                    let tables = [segs(dp), segs(dm), segs(&y)].concat();
-                    self.zerocheck(&tables, &summand)?;
+                    self.zerocheck(&[view(dp), view(dm), view(&y)], &rescale_excess_summand(*bits, beta))?;
                 }
                 let rho = challenges(self.transcript, out_vars);
                 let mut q = self.open_quantity(&y, &rho)?;
@@ -280,7 +399,8 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 if let Some((dp, dm)) = &w.excess {
                     q += self.open_quantity(dp, &rho)? - self.open_quantity(dm, &rho)?;
                 }
-                self.claim_value(input, rho, rescale_input(q, r, *shift))
+                let real = plan.layouts[node.output].real_at(&rho);
+                self.claim_value(input, rho, rescale_input(q, r, *shift, real))
             }
             // y and n are unique given q: both are range-checked non-negative integers below 2^b, y·n = 0
             // makes one of them zero, and y - n = q then leaves y = max(q, 0), n = max(-q, 0).
@@ -288,8 +408,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let Role::Committed(y) = plan.roles[node.output].clone() else {
                     return Err(SumcheckError::Witness("a ReLU output is not committed".into()));
                 };
-                let tables = [segs(&y), segs(negative)].concat();
-                self.zerocheck(&tables, &product_of_sums(y.limbs.len(), negative.limbs.len()))?;
+                self.zerocheck(&[view(&y), view(negative)], &Summand::product(2))?;
                 let rho = challenges(self.transcript, out_vars);
                 let (yv, nv) = (self.open_quantity(&y, &rho)?, self.open_quantity(negative, &rho)?);
                 self.claim_value(input, rho, yv - nv)
@@ -301,13 +420,12 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let Role::Committed(y) = plan.roles[node.output].clone() else {
                     return Err(SumcheckError::Witness("a max-pool output is not committed".into()));
                 };
-                let g = plan.packing.segments[gaps.limbs[0]];
-                let slots: Vec<Segment> = (0..1usize << slot_vars)
-                    .map(|k| Segment { offset: g.offset + (k << out_vars), vars: out_vars, width: g.width })
+                let slots: Vec<View> = (0..1usize << slot_vars)
+                    .map(|slot| View { quantity: gaps.clone(), slot, slot_vars: *slot_vars })
                     .collect();
                 self.zerocheck(&slots, &Summand::product(slots.len()))?;
-                let point = challenges(self.transcript, out_vars + slot_vars);
-                self.open_quantity(&y, &point[..out_vars])?;
+                let point = challenges(self.transcript, slot_vars + out_vars);
+                self.open_quantity(&y, &point[*slot_vars..])?;
                 self.open_quantity(gaps, &point)?;
                 let windows = wiring::pool_windows(
                     params,
@@ -317,19 +435,17 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 )?;
                 self.wire(&windows, input, &point)
             }
-            (Step::Reshape, _) => {
-                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
-                let w = wiring::reshape(&plan.layouts[input], &plan.layouts[node.output]);
-                if w.is_identity() {
-                    return self.claim_value(input, claim.point, claim.value);
-                }
-                self.wire(&w, input, &claim.point)
-            }
+            // The flat layout is the same for every shape.
+            (Step::Reshape, _) => match self.take_claim(node.output)? {
+                Some(claim) => self.claim_value(input, claim.point, claim.value),
+                None => Ok(()),
+            },
             _ => Err(SumcheckError::Witness(format!("node `{}` has no step", node.name))),
         }
     }
 
-    /// Every advice limb in its width's range: one logup of the tagged packed values.
+    /// Every advice limb in its width's range: one logup of the tagged packed values into the blocks of
+    /// the widths in use.
     fn range_checks(&mut self) -> Result<logup::LookupProof, SumcheckError> {
         let packing = &self.plan.packing;
         let mut selector = vec![Fr::ZERO; self.packed.len()];
@@ -341,61 +457,74 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 tagged[i] += t;
             }
         }
-        let table = Mle::new(packing.table.entries())?;
-        let mult = Mle::new(self.segment(&packing.multiplicities).to_vec())?;
+        let blocks = packing
+            .multiplicities
+            .iter()
+            .map(|(w, m)| Ok((Mle::new(table_block(*w))?, Mle::new(self.segment(m).to_vec())?)))
+            .collect::<Result<Vec<_>, SumcheckError>>()?;
+        let refs: Vec<(&Mle, &Mle)> = blocks.iter().map(|(t, m)| (t, m)).collect();
         let (proof, claims) = logup::prove_selected_lookup(
             self.backend,
             (&selector, &Mle::new(tagged)?),
-            (&table, &mult),
+            &refs,
             self.transcript,
         )?;
         let w = &claims.witness;
         self.packed_claims.push(Claim { value: w.value - packing.tags_at(&w.point), point: w.point.clone() });
-        let m = packing.multiplicities;
-        let point = packing.lift(&m, &claims.multiplicities.point)?;
-        self.packed_claims.push(Claim { point, value: claims.multiplicities.value });
+        for ((_, m), c) in packing.multiplicities.iter().zip(&claims.multiplicities) {
+            self.packed_claims.push(Claim { point: packing.lift(m, &c.point)?, value: c.value });
+        }
         Ok(proof)
     }
 }
 
-/// `d⁺·(2^b - 1 - Y) + β·d⁻·Y` over the limbs `[d⁺…, d⁻…, Y…]`, `Y = y + 2^(b-1)` the encoded output:
-/// the two saturation conditions, `d⁺·(hi - y) = 0` and `d⁻·(y - lo) = 0`, at once.
-pub(super) fn rescale_excess_summand(
-    (dp, dm, y): (&Quantity, &Quantity, &Quantity),
-    bits: u32,
-    beta: Fr,
-) -> Summand {
-    let (np, nm) = (dp.limbs.len(), dm.limbs.len());
-    let top = pow2(bits) - Fr::ONE;
-    let limb = |l: usize| pow2(super::LIMB_BITS * l as u32);
-    let mut terms = Vec::new();
-    for l in 0..np {
-        terms.push((limb(l) * top, vec![l]));
-        for m in 0..y.limbs.len() {
-            terms.push((-(limb(l) * limb(m)), vec![l, np + nm + m]));
-        }
-    }
-    for l in 0..nm {
-        for m in 0..y.limbs.len() {
-            terms.push((beta * limb(l) * limb(m), vec![np + l, np + nm + m]));
-        }
-    }
-    Summand { terms }
+/// A zerocheck's table: a committed quantity, read at `slot` of its lowest `slot_vars` variables.
+#[derive(Clone, Debug)]
+pub(super) struct View {
+    pub(super) quantity: Quantity,
+    pub(super) slot: usize,
+    pub(super) slot_vars: usize,
 }
 
-/// `(Σ_l 2^(16l)·A_l)·(Σ_m 2^(16m)·B_m)` over tables `[A…, B…]`.
-pub(super) fn product_of_sums(a: usize, b: usize) -> Summand {
-    let limb = |l: usize| pow2(super::LIMB_BITS * l as u32);
-    let terms = (0..a).flat_map(|l| (0..b).map(move |m| (limb(l) * limb(m), vec![l, a + m]))).collect();
-    Summand { terms }
+impl View {
+    /// The quantity's point for the table's `point`.
+    pub(super) fn point(&self, point: &[Fr]) -> Vec<Fr> {
+        let low = (0..self.slot_vars).map(|b| Fr::from(((self.slot >> b) & 1) as u64));
+        low.chain(point.iter().copied()).collect()
+    }
 }
 
-/// The rescale's input from `q = y + d⁺ - d⁻` and `r`: `x = 2^s·q + r - 2^(s-1)` for a positive shift,
-/// `x = q / 2^(-s)` otherwise.
-pub(super) fn rescale_input(q: Fr, r: Fr, shift: i32) -> Fr {
+/// Records a quantity's sent chunk values as claims on the packed polynomial.
+pub(super) fn record_chunks(
+    plan: &Plan,
+    q: &Quantity,
+    point: &[Fr],
+    values: &[Fr],
+    claims: &mut Vec<Claim>,
+) -> Result<(), SumcheckError> {
+    let segments = q.limbs.iter().flatten().zip(q.chunks.iter().cycle());
+    for ((&seg, &(_, vars)), &value) in segments.zip(values) {
+        let s = plan.packing.segments[seg];
+        claims.push(Claim { point: plan.packing.lift(&s, &point[..vars])?, value });
+    }
+    Ok(())
+}
+
+/// `d⁺·(hi - y) + β·d⁻·(y - lo)` over the decoded `[d⁺, d⁻, y]`: the two saturation conditions at once.
+pub(super) fn rescale_excess_summand(bits: u32, beta: Fr) -> Summand {
+    let half = pow2(bits - 1);
+    let (hi, lo) = (half - Fr::ONE, -half);
+    Summand {
+        terms: vec![(hi, vec![0]), (-Fr::ONE, vec![0, 2]), (beta, vec![1, 2]), (-(beta * lo), vec![1])],
+    }
+}
+
+/// The rescale's input from `q = y + d⁺ - d⁻` and `r` at a point where the real positions' indicator is
+/// `real`: `x = 2^s·q + r - 2^(s-1)·real` for a positive shift, `x = q / 2^(-s)` otherwise.
+pub(super) fn rescale_input(q: Fr, r: Fr, shift: i32, real: Fr) -> Fr {
     if shift > 0 {
         let s = shift.unsigned_abs();
-        pow2(s) * q + r - pow2(s - 1)
+        pow2(s) * q + r - pow2(s - 1) * real
     } else {
         q * pow2(shift.unsigned_abs()).invert().unwrap_or(Fr::ZERO)
     }

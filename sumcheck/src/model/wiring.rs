@@ -29,11 +29,6 @@ pub struct Wiring {
 }
 
 impl Wiring {
-    /// True when `U = x` position by position (a reshape that keeps the layout).
-    pub fn is_identity(&self) -> bool {
-        self.out_vars == self.in_vars && self.pairs.iter().all(|(o, i)| o == i)
-    }
-
     /// `U` from `x`'s laid-out values (the prover's view of the virtual tensor).
     pub fn apply(&self, x: &[Fr]) -> Vec<Fr> {
         let mut u = vec![Fr::ZERO; 1 << self.out_vars];
@@ -89,8 +84,7 @@ pub fn verify(
 }
 
 /// The im2col wiring of a batch-1, group-1 convolution: `Uᵀ[c][p]` with `c = (ic·kh + ky)·kw + kx` over
-/// `2^k` rows and `p` the output position in the `[OH, OW]` layout over `2^n` columns; positions in the
-/// zero padding have no pair.
+/// `2^k` rows and `p = oy·OW + ox` over `2^n` columns; positions in the zero padding have no pair.
 pub fn im2col(
     p: &ConvParams,
     x: &Layout,
@@ -100,7 +94,6 @@ pub fn im2col(
 ) -> Wiring {
     let [c, kh, kw] = kernel;
     let (h, w) = (x.dims()[2], x.dims()[3]);
-    let positions = Layout::new(&out_hw);
     let mut pairs = Vec::new();
     for ic in 0..c {
         for ky in 0..kh {
@@ -116,7 +109,7 @@ pub fn im2col(
                         if ix < 0 || ix >= w as isize {
                             continue;
                         }
-                        let u = (row << n) | positions.position(&[oy, ox]);
+                        let u = (row << n) | (oy * out_hw[1] + ox);
                         pairs.push((u, x.position(&[0, ic, iy as usize, ix as usize])));
                     }
                 }
@@ -126,9 +119,9 @@ pub fn im2col(
     Wiring { pairs, out_vars: k + n, in_vars: x.vars() }
 }
 
-/// The windows of a batch-1 pooling: slot `s` of the window at each output position, laid out
-/// `[slot, output]` (slot in the high variables). A slot past the window or in the padding copies the
-/// window's first real position, so that padding never wins and duplicates change no maximum.
+/// The windows of a batch-1 pooling: slot `s` of the window at output position `o`, laid out
+/// `o·2^slot_vars + s`. A slot past the window or in the padding copies the window's first real position,
+/// so that padding never wins and duplicates change no maximum.
 pub fn pool_windows(
     p: &PoolParams,
     x: &Layout,
@@ -162,17 +155,10 @@ pub fn pool_windows(
                 let o = out.position(&[0, ch, oy, ox]);
                 for s in 0..1usize << slot_vars {
                     let src = slots.get(s).copied().flatten().unwrap_or(first);
-                    pairs.push(((s << out.vars()) | o, src));
+                    pairs.push(((o << slot_vars) | s, src));
                 }
             }
         }
     }
     Ok(Wiring { pairs, out_vars: out.vars() + slot_vars, in_vars: x.vars() })
-}
-
-/// A reshape from layout `x` to layout `out`: the `f`-th element in row-major order of both.
-pub fn reshape(x: &Layout, out: &Layout) -> Wiring {
-    let n: usize = x.dims().iter().product();
-    let pairs = (0..n).map(|f| (out.position_of_flat(f), x.position_of_flat(f))).collect();
-    Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }
 }

@@ -7,7 +7,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use poai_circuits::ir::{QGraph, QOp, Source, Tensor, ValueId};
 use poai_circuits::Fr;
 
-use super::packing::{Quantity, LIMB_BITS};
+use super::packing::Quantity;
 use super::plan::{Plan, Role, Step};
 use super::wiring;
 use crate::SumcheckError;
@@ -41,20 +41,30 @@ struct Packer<'a> {
 }
 
 impl Packer<'_> {
-    /// Writes `values` (one per position of the quantity's segments) as limbs.
+    /// Writes a quantity's laid-out `values` (zero on the tail) as limbs of its stored chunks.
     fn write(&mut self, quantity: &Quantity, values: &[i64], what: &str) -> Result<(), SumcheckError> {
         for (pos, &v) in values.iter().enumerate() {
-            let encoded = i128::from(v) + i128::from(quantity.bias);
+            if pos >= quantity.len && v != 0 {
+                return Err(SumcheckError::Witness(format!("{what}: the tail holds {v} at {pos}")));
+            }
+            let encoded = i128::from(v) + if pos < quantity.len { i128::from(quantity.bias) } else { 0 };
             if encoded < 0 || encoded >> quantity.width != 0 {
                 return Err(SumcheckError::Witness(format!(
                     "{what}: value {v} at position {pos} does not fit its {} bits",
                     quantity.width
                 )));
             }
-            for (l, &seg) in quantity.limbs.iter().enumerate() {
+        }
+        for (l, chunks) in quantity.limbs.iter().enumerate() {
+            for (&seg, &(start, _)) in chunks.iter().zip(&quantity.chunks) {
                 let s = self.plan.packing.segments[seg];
-                let limb = ((encoded >> (LIMB_BITS as usize * l)) & ((1 << s.width) - 1)) as u64;
-                self.packed[s.offset + pos] = Fr::from(limb);
+                for i in 0..1usize << s.vars {
+                    let pos = start + i;
+                    let encoded = i128::from(values[pos])
+                        + if pos < quantity.len { i128::from(quantity.bias) } else { 0 };
+                    let limb = ((encoded >> (quantity.limb_bits as usize * l)) & ((1 << s.width) - 1)) as u64;
+                    self.packed[s.offset + i] = Fr::from(limb);
+                }
             }
         }
         Ok(())
@@ -87,7 +97,13 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
         let what = |part: &str| format!("node `{}` ({part})", node.name);
         match (step, &node.op) {
             (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
-                let parts: Vec<_> = x.iter().map(|&v| rescale_parts(v, *shift, *bits)).collect();
+                // The tail is zero throughout: the relation's constant is masked to real positions.
+                let len = plan.layouts[node.output].len();
+                let parts: Vec<_> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| if i < len { rescale_parts(v, *shift, *bits) } else { (0, 0, 0, 0) })
+                    .collect();
                 if parts.iter().zip(&y).any(|(p, &t)| p.0 != t) {
                     return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
                 }
@@ -114,9 +130,8 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 let (x_layout, out_layout) = (&plan.layouts[node.inputs[0]], &plan.layouts[node.output]);
                 let windows = wiring::pool_windows(params, x_layout, out_layout, *slot_vars)?;
                 let mut d = vec![0i64; 1 << windows.out_vars];
-                let mask = (1usize << out_layout.vars()) - 1;
                 for &(o, i) in &windows.pairs {
-                    d[o] = y[o & mask] - x[i];
+                    d[o] = y[o >> slot_vars] - x[i];
                 }
                 p.write(y_q, &y, &what("output"))?;
                 p.write(gaps, &d, &what("gaps to the maximum"))?;
@@ -135,12 +150,12 @@ pub fn fill_multiplicities(plan: &Plan, packed: &mut [Fr]) -> Result<(), Sumchec
     if packed.len() != 1 << packing.vars {
         return Err(SumcheckError::Shape(format!("{} packed values for 2^{}", packed.len(), packing.vars)));
     }
-    let mut counts = vec![0u64; 1 << packing.table.vars];
+    let mut counts: Vec<Vec<u64>> = packing.multiplicities.iter().map(|(w, _)| vec![0; 1 << w]).collect();
     for s in &packing.segments {
-        let block = packing
-            .table
-            .block_of(s.width)
-            .ok_or_else(|| SumcheckError::Witness(format!("no range table block for width {}", s.width)))?;
+        let block =
+            packing.multiplicities.iter().position(|(w, _)| *w == s.width).ok_or_else(|| {
+                SumcheckError::Witness(format!("no range table block for width {}", s.width))
+            })?;
         for v in &packed[s.offset..s.offset + (1 << s.vars)] {
             let repr = v.to_repr();
             let (low, high) = repr.as_ref().split_at(8);
@@ -148,13 +163,14 @@ pub fn fill_multiplicities(plan: &Plan, packed: &mut [Fr]) -> Result<(), Sumchec
             bytes.copy_from_slice(low);
             let value = u64::from_le_bytes(bytes);
             if high.iter().all(|&b| b == 0) && value >> s.width == 0 {
-                counts[block + value as usize] += 1;
+                counts[block][value as usize] += 1;
             }
         }
     }
-    let m = packing.multiplicities;
-    for (slot, c) in packed[m.offset..m.offset + (1 << m.vars)].iter_mut().zip(&counts) {
-        *slot = Fr::from(*c);
+    for ((_, m), block) in packing.multiplicities.iter().zip(counts) {
+        for (slot, c) in packed[m.offset..m.offset + (1 << m.vars)].iter_mut().zip(block) {
+            *slot = Fr::from(c);
+        }
     }
     Ok(())
 }

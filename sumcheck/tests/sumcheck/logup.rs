@@ -38,10 +38,10 @@ fn range_checks_prove_and_their_claims_close_on_the_values_and_multiplicities() 
         let claims = verify(&proof, (vars, bits)).unwrap();
         assert_eq!(claims, prover_claims);
         assert_eq!(w.evaluate(&claims.witness.point).unwrap(), claims.witness.value, "{vars}/{bits}");
-        assert_eq!(mult.evaluate(&claims.multiplicities.point).unwrap(), claims.multiplicities.value);
+        assert_eq!(mult.evaluate(&claims.multiplicities[0].point).unwrap(), claims.multiplicities[0].value);
         assert_eq!(
-            range_table_at(&claims.multiplicities.point),
-            table.evaluate(&claims.multiplicities.point).unwrap()
+            range_table_at(&claims.multiplicities[0].point),
+            table.evaluate(&claims.multiplicities[0].point).unwrap()
         );
     }
 }
@@ -92,9 +92,9 @@ fn edited_roots_layers_and_shapes_are_rejected() {
     let (honest, _) = prove(&w, &mult, bits);
     let edits: [&dyn Fn(&mut LookupProof); 4] = [
         &|p| p.witness.root[0] += Fr::ONE,
-        &|p| p.table.layers[2].children[1] += Fr::ONE,
+        &|p| p.tables[0].layers[2].children[1] += Fr::ONE,
         &|p| p.witness.layers[4].sumcheck.rounds[1][0] += Fr::ONE,
-        &|p| p.table.root[1] = Fr::ZERO,
+        &|p| p.tables[0].root[1] = Fr::ZERO,
     ];
     for (i, edit) in edits.iter().enumerate() {
         let mut p = honest.clone();
