@@ -5,9 +5,13 @@
 #   parameters and a private input.
 # PARAMS=hashed: both hash the parameters and the input and publish the digests (poai's defaults).
 # EZKL_CALIBRATE=0 skips EZKL's calibration (its uncalibrated settings are used).
+# BACKEND=sumcheck compares the sumcheck backend instead (PARAMS=fixed only, public input like EZKL's
+#   default: the only visibilities that backend proves so far); its setup is the SRS alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --release -p poai-benches --bin prove_table
+target="${CARGO_TARGET_DIR:-target}"
+backend="${BACKEND:-halo2}"
+cargo build -q --release -p poai-benches --bin prove_table --bin sumcheck_table
 fixtures=("${@:-mlp}")
 params="${PARAMS:-fixed}"
 case "$params" in
@@ -29,7 +33,13 @@ for f in "${fixtures[@]}"; do
   python3 benches/ezkl_step.py verify "$f" "$d" >/dev/null
   size=$(python3 -c "import json;print(len(bytes.fromhex(json.load(open('$d/proof.json'))['hex_proof'][2:])))" 2>/dev/null || echo "?")
   echo "| $f | EZKL $(python3 -c 'import ezkl;print(ezkl.__version__)') | $st | $pt | $((pk / 1024)) | $size |"
-  pp=$(peak target/release/prove_table "${poai_flags[@]}" "$f"); row=$(grep "^| $f " "$work/out")
+  if [ "$backend" = sumcheck ]; then
+    pp=$(peak "$target/release/sumcheck_table" --runs 1 "$f"); row=$(grep "^| $f " "$work/out")
+    IFS='|' read -r _ _ packed _ _ _ _ _ _ _ _ _ _ pr _ _ <<<"$row"
+    echo "| $f | poai sumcheck (packed ${packed// /}, peak incl. key) | - | ${pr// /} | $((pp / 1024)) | - |"
+    continue
+  fi
+  pp=$(peak "$target/release/prove_table" "${poai_flags[@]}" "$f"); row=$(grep "^| $f " "$work/out")
   IFS='|' read -r _ _ k degree rows _ lay kg pr vf bytes _ <<<"$row"
   echo "| $f | poai (k=${k// /}, peak incl. SRS+keygen) | ${kg// /} | ${pr// /} | $((pp / 1024)) | ${bytes// /} |"
 done

@@ -23,5 +23,5 @@ pub mod zerocheck;
 
 pub use backend::{CpuBackend, SumcheckBackend};
 pub use error::SumcheckError;
-pub use mle::{eq_at, eq_evals, signed, Mle};
+pub use mle::{eq_at, eq_evals, prefix_indicator_at, signed, Mle};
 pub use transcript::{PoseidonTranscript, Transcript, TRANSCRIPT_DOMAIN};

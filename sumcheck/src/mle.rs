@@ -104,3 +104,22 @@ pub fn signed(v: i64) -> Fr {
         abs
     }
 }
+
+/// `Σ_(x < n) eq(point, x)`: the indicator of `[0, n)` on the hypercube of `point.len()` variables, at
+/// `point`, in `O(len)`: walking `n`'s bits from the top, each set bit adds the block of `x` that agree
+/// with `n` above it and have a 0 there.
+pub fn prefix_indicator_at(n: usize, point: &[Fr]) -> Fr {
+    if n >= 1usize.checked_shl(point.len() as u32).unwrap_or(usize::MAX) {
+        return Fr::ONE;
+    }
+    let (mut sum, mut prefix) = (Fr::ZERO, Fr::ONE);
+    for (b, z) in point.iter().enumerate().rev() {
+        if (n >> b) & 1 == 1 {
+            sum += prefix * (Fr::ONE - z);
+            prefix *= z;
+        } else {
+            prefix *= Fr::ONE - z;
+        }
+    }
+    sum
+}

@@ -10,7 +10,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 
 use crate::backend::SumcheckBackend;
-use crate::mle::{eq_at, eq_evals, Mle};
+use crate::mle::{eq_at, eq_evals, prefix_indicator_at, Mle};
 use crate::sumcheck::{self, Proved, SumcheckProof, Summand};
 use crate::transcript::Transcript;
 use crate::SumcheckError;
@@ -56,8 +56,24 @@ pub fn verify(
     evals: &[Fr],
     transcript: &mut impl Transcript,
 ) -> Result<Vec<Fr>, SumcheckError> {
+    verify_with(vars, constraint, proof, &mut evals.to_vec(), None, transcript)
+}
+
+/// [`verify`] where, with `mask = Some(len)`, one more table follows `evals`: the public indicator of the
+/// first `len` positions, which the verifier evaluates at the proof's point and appends to `evals`.
+pub fn verify_with(
+    vars: usize,
+    constraint: &Summand,
+    proof: &SumcheckProof,
+    evals: &mut Vec<Fr>,
+    mask: Option<usize>,
+    transcript: &mut impl Transcript,
+) -> Result<Vec<Fr>, SumcheckError> {
     let tau = draw_tau(vars, transcript);
     let sub = sumcheck::verify(Fr::ZERO, vars, constraint.degree() + 1, proof, transcript)?;
+    if let Some(len) = mask {
+        evals.push(prefix_indicator_at(len, &sub.point));
+    }
     let values: Vec<Fr> = std::iter::once(eq_at(&tau, &sub.point)).chain(evals.iter().copied()).collect();
     sub.check(&with_eq(constraint), &values)?;
     Ok(sub.point)

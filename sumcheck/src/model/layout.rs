@@ -12,6 +12,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 
 use super::wiring::Wiring;
+pub use crate::mle::prefix_indicator_at;
 use crate::mle::signed;
 use crate::SumcheckError;
 
@@ -88,25 +89,6 @@ impl Layout {
     pub fn real_at(&self, point: &[Fr]) -> Fr {
         prefix_indicator_at(self.len, point)
     }
-}
-
-/// `Σ_(x < n) eq(point, x)`: the indicator of `[0, n)` on the hypercube of `point.len()` variables, at
-/// `point`, in `O(len)`: walking `n`'s bits from the top, each set bit adds the block of `x` that agree
-/// with `n` above it and have a 0 there.
-pub fn prefix_indicator_at(n: usize, point: &[Fr]) -> Fr {
-    if n >= 1usize.checked_shl(point.len() as u32).unwrap_or(usize::MAX) {
-        return Fr::ONE;
-    }
-    let (mut sum, mut prefix) = (Fr::ZERO, Fr::ONE);
-    for (b, z) in point.iter().enumerate().rev() {
-        if (n >> b) & 1 == 1 {
-            sum += prefix * (Fr::ONE - z);
-            prefix *= z;
-        } else {
-            prefix *= Fr::ONE - z;
-        }
-    }
-    sum
 }
 
 /// A row-major `[rows, cols]` matrix with each axis padded to a power of two (columns in the low

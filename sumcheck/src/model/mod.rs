@@ -59,6 +59,8 @@ pub struct StepProof {
     pub merge: Option<MergeProof>,
     /// A matrix-product reduction.
     pub matmul: Option<MatmulProof>,
+    /// A function table's lookup.
+    pub lookup: Option<LookupProof>,
     /// Zerochecks and wiring sumchecks, in the step's order.
     pub sumchecks: Vec<SumcheckProof>,
     /// Evaluations the prover claims, in the step's order.

@@ -91,13 +91,21 @@ fn chunks(len: usize, vars: usize) -> Vec<(usize, usize)> {
 #[derive(Debug)]
 pub struct PackingBuilder {
     requests: Vec<(usize, u32)>,
+    unchecked: Vec<usize>,
     limb_bits: u32,
 }
 
 impl PackingBuilder {
     /// A builder splitting quantities into limbs of `limb_bits`.
     pub fn new(limb_bits: u32) -> Self {
-        Self { requests: Vec::new(), limb_bits }
+        Self { requests: Vec::new(), unchecked: Vec::new(), limb_bits }
+    }
+
+    /// A segment of `2^vars` entries that is not range-checked (a function table's multiplicities); its
+    /// id indexes [`Packing::unchecked`].
+    pub fn unchecked(&mut self, vars: usize) -> usize {
+        self.unchecked.push(vars);
+        self.unchecked.len() - 1
     }
 
     /// A quantity of `width` bits (after adding `bias`) over `len` values in `vars` variables.
@@ -129,6 +137,8 @@ impl PackingBuilder {
         let advice = self.requests.len();
         let mut requests = self.requests;
         requests.extend(widths.iter().map(|&w| (w as usize, 0)));
+        let range_end = requests.len();
+        requests.extend(self.unchecked.iter().map(|&v| (v, 0)));
         let mut order: Vec<usize> = (0..requests.len()).collect();
         order.sort_by(|&a, &b| requests[b].0.cmp(&requests[a].0).then(a.cmp(&b)));
         let mut segments = vec![Segment { offset: 0, vars: 0, width: 0 }; requests.len()];
@@ -138,8 +148,9 @@ impl PackingBuilder {
             segments[i] = Segment { offset: next, vars, width };
             next += 1 << vars;
         }
+        let unchecked = segments.split_off(range_end);
         let multiplicities = widths.into_iter().zip(segments.split_off(advice)).collect();
-        Packing { vars: log2_ceil(next), segments, multiplicities, limb_bits: self.limb_bits }
+        Packing { vars: log2_ceil(next), segments, multiplicities, unchecked, limb_bits: self.limb_bits }
     }
 }
 
@@ -152,6 +163,8 @@ pub struct Packing {
     pub segments: Vec<Segment>,
     /// Per width in use (widest first), the multiplicities of its range table block `[0, 2^width)`.
     pub multiplicities: Vec<(u32, Segment)>,
+    /// Segments that are not range-checked (function tables' multiplicities).
+    pub unchecked: Vec<Segment>,
     /// The limb width.
     pub limb_bits: u32,
 }

@@ -30,6 +30,19 @@ pub struct RescaleWitness {
     pub excess: Option<(Quantity, Quantity)>,
 }
 
+/// A table lookup's witness (all over the output's positions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableWitness {
+    /// The table row `q` (the input itself for a plain table).
+    pub index: Quantity,
+    /// The entry `c(q)`.
+    pub entry: Quantity,
+    /// For an interpolated table: the remainder `r`, the slope `d(q)`, the step `t` and its rounding `e`.
+    pub interpolation: Option<[Quantity; 4]>,
+    /// The rows' multiplicities (an index into [`Packing::unchecked`]).
+    pub multiplicities: usize,
+}
+
 /// How one node is proven.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -61,8 +74,11 @@ pub enum Step {
         /// Variables of the window slot.
         slot_vars: usize,
     },
-    /// Same values, maybe another layout.
+    /// Same values, another shape.
     Reshape,
+    /// A tabulated function: `x = 2^f·q + r`, `(q, c, d)` a row of the table, `d·r + 2^(f-1) = 2^f·t + e`,
+    /// `y = c + t` (a plain table, `f = 0`, has only `q = x` and `y = c`).
+    Table(TableWitness),
 }
 
 /// The plan of a whole graph.
@@ -215,6 +231,32 @@ impl Plan {
                     Step::MaxPool { gaps, slot_vars }
                 }
                 QOp::Reshape { .. } => Step::Reshape,
+                QOp::Table(spec) => {
+                    if bits_of(node.inputs[0]) > spec.in_bits {
+                        return Err(unsupported(
+                            graph,
+                            i,
+                            "a table input wider than its domain (saturation is not proven yet)",
+                        ));
+                    }
+                    let vars = (out.len(), out.vars());
+                    let index_bits = spec.in_bits - spec.interp_bits;
+                    let signed = |b: u32| 1i64 << (b - 1);
+                    let index = packing.quantity(vars, index_bits, signed(index_bits));
+                    let entry = packing.quantity(vars, spec.out_bits, signed(spec.out_bits));
+                    let f = spec.interp_bits;
+                    let interpolation = (f > 0).then(|| {
+                        let wide = spec.out_bits + 1;
+                        [
+                            packing.quantity(vars, f, 0),
+                            packing.quantity(vars, wide, signed(wide)),
+                            packing.quantity(vars, wide, signed(wide)),
+                            packing.quantity(vars, f, 0),
+                        ]
+                    });
+                    let multiplicities = packing.unchecked(log2_ceil(spec.entries()));
+                    Step::Table(TableWitness { index, entry, interpolation, multiplicities })
+                }
                 _ => return Err(unsupported(graph, i, "this op is not proven by the sumcheck backend yet")),
             };
             steps.push(step);

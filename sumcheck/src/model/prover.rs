@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use poai_circuits::ir::{QGraph, QOp, Tensor, ValueId};
+use poai_circuits::ir::{QGraph, QOp, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
 use super::layout;
@@ -265,19 +265,29 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         }
     }
 
-    /// Zerocheck of `summand` over the decoded quantities `tables` (each read at a fixed low slot);
-    /// sends their values at its point and claims them.
-    fn zerocheck(&mut self, tables: &[View], summand: &Summand) -> Result<(), SumcheckError> {
-        let mles = tables
+    /// Zerocheck of `summand` over the decoded quantities `tables` (each read at a fixed low slot), and
+    /// after them, with `mask = Some(len)`, the public indicator of the first `len` positions; sends the
+    /// quantities' values at its point and claims them.
+    fn zerocheck(
+        &mut self,
+        tables: &[View],
+        mask: Option<usize>,
+        summand: &Summand,
+    ) -> Result<(), SumcheckError> {
+        let mut mles = tables
             .iter()
             .map(|t| {
                 let all = self.decoded(&t.quantity);
                 Mle::new(all.into_iter().skip(t.slot).step_by(1 << t.slot_vars).collect())
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(len) = mask {
+            let size = mles.first().map_or(1, |m| m.evals().len());
+            mles.push(Mle::new((0..size).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect())?);
+        }
         let proved = zerocheck::prove(self.backend, mles, summand, self.transcript)?;
         self.step.sumchecks.push(proved.proof);
-        self.send(&proved.evals);
+        self.send(&proved.evals[..tables.len()]);
         for (t, &value) in tables.iter().zip(&proved.evals) {
             self.claim_view(t, &proved.point, value)?;
         }
@@ -388,7 +398,11 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 };
                 if let Some((dp, dm)) = &w.excess {
                     let beta = self.transcript.challenge();
-                    self.zerocheck(&[view(dp), view(dm), view(&y)], &rescale_excess_summand(*bits, beta))?;
+                    self.zerocheck(
+                        &[view(dp), view(dm), view(&y)],
+                        None,
+                        &rescale_excess_summand(*bits, beta),
+                    )?;
                 }
                 let rho = challenges(self.transcript, out_vars);
                 let mut q = self.open_quantity(&y, &rho)?;
@@ -408,7 +422,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let Role::Committed(y) = plan.roles[node.output].clone() else {
                     return Err(SumcheckError::Witness("a ReLU output is not committed".into()));
                 };
-                self.zerocheck(&[view(&y), view(negative)], &Summand::product(2))?;
+                self.zerocheck(&[view(&y), view(negative)], None, &Summand::product(2))?;
                 let rho = challenges(self.transcript, out_vars);
                 let (yv, nv) = (self.open_quantity(&y, &rho)?, self.open_quantity(negative, &rho)?);
                 self.claim_value(input, rho, yv - nv)
@@ -423,7 +437,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let slots: Vec<View> = (0..1usize << slot_vars)
                     .map(|slot| View { quantity: gaps.clone(), slot, slot_vars: *slot_vars })
                     .collect();
-                self.zerocheck(&slots, &Summand::product(slots.len()))?;
+                self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
                 let point = challenges(self.transcript, slot_vars + out_vars);
                 self.open_quantity(&y, &point[*slot_vars..])?;
                 self.open_quantity(gaps, &point)?;
@@ -434,6 +448,55 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                     *slot_vars,
                 )?;
                 self.wire(&windows, input, &point)
+            }
+            // q and r are unique given x (division with a range-checked remainder; x is inside the
+            // domain, which the plan checks from its format); the lookup makes (q, c, d) a row of the
+            // table, and rows have distinct q, so c and d are the row's (up to the random γ's
+            // Schwartz-Zippel error); t and e are unique given d and r (division by 2^f with a
+            // range-checked remainder, every term far below the field's size). So y = c + t is unique.
+            (Step::Table(w), QOp::Table(spec)) => {
+                let len = plan.layouts[node.output].len();
+                if let Some(claim) = self.take_claim(node.output)? {
+                    self.open_quantity(&w.entry, &claim.point)?;
+                    if let Some([_, _, t, _]) = &w.interpolation {
+                        self.open_quantity(t, &claim.point)?;
+                    }
+                }
+                if let Some([r, d, t, e]) = &w.interpolation {
+                    let tables = [view(d), view(r), view(t), view(e)];
+                    self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
+                }
+                let gamma = self.transcript.challenge();
+                let keys: Vec<&Quantity> = match &w.interpolation {
+                    Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
+                    None => vec![&w.index, &w.entry],
+                };
+                let columns: Vec<Vec<Fr>> = keys.iter().map(|q| self.decoded(q)).collect();
+                let witness = combine_columns(&columns, gamma);
+                let selector: Vec<Fr> =
+                    (0..witness.len()).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect();
+                let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
+                let m = plan.packing.unchecked[w.multiplicities];
+                let mult = Mle::new(self.segment(&m).to_vec())?;
+                let (proof, claims) = logup::prove_selected_lookup(
+                    self.backend,
+                    (&selector, &Mle::new(witness)?),
+                    &[(&table, &mult)],
+                    self.transcript,
+                )?;
+                self.step.lookup = Some(proof);
+                for q in keys {
+                    self.open_quantity(q, &claims.witness.point)?;
+                }
+                let mc = &claims.multiplicities[0];
+                self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
+                let rho = challenges(self.transcript, out_vars);
+                let q = self.open_quantity(&w.index, &rho)?;
+                let r = match &w.interpolation {
+                    Some([r, ..]) => self.open_quantity(r, &rho)?,
+                    None => Fr::ZERO,
+                };
+                self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
             }
             // The flat layout is the same for every shape.
             (Step::Reshape, _) => match self.take_claim(node.output)? {
@@ -476,6 +539,32 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         }
         Ok(proof)
     }
+}
+
+/// `d·r + 2^(f-1)·real - 2^f·t - e` over `[d, r, t, e, real]`: the interpolation step's rounding.
+pub(super) fn interpolation_summand(f: u32) -> Summand {
+    Summand {
+        terms: vec![(Fr::ONE, vec![0, 1]), (pow2(f - 1), vec![4]), (-pow2(f), vec![2]), (-Fr::ONE, vec![3])],
+    }
+}
+
+/// `Σ_k γ^k·column_k`, position by position: a tuple as one lookup key.
+pub(super) fn combine_columns(columns: &[Vec<Fr>], gamma: Fr) -> Vec<Fr> {
+    let mut out = vec![Fr::ZERO; columns.first().map_or(0, Vec::len)];
+    let mut g = Fr::ONE;
+    for col in columns {
+        out.iter_mut().zip(col).for_each(|(o, v)| *o += g * v);
+        g *= gamma;
+    }
+    out
+}
+
+/// The table's rows `(q, c(q), d(q))` (the first `arity` columns) combined into keys with `γ`.
+pub(super) fn table_keys(spec: &TableSpec, arity: usize, gamma: Fr) -> Vec<Fr> {
+    let rows = spec.rows();
+    let columns: Vec<Vec<Fr>> =
+        (0..arity).map(|k| rows.iter().map(|&(q, c, d)| signed([q, c, d][k])).collect()).collect();
+    combine_columns(&columns, gamma)
 }
 
 /// A zerocheck's table: a committed quantity, read at `slot` of its lowest `slot_vars` variables.

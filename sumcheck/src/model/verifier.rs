@@ -8,8 +8,10 @@ use poai_circuits::Fr;
 use super::layout::{self, prefix_indicator_at};
 use super::packing::{table_block_at, Quantity};
 use super::plan::{Plan, Role, Step};
-use super::prover::{record_chunks, rescale_excess_summand, rescale_input, View};
-use super::{absorb_statement, challenges, decode, wiring, ModelProof, StepProof};
+use super::prover::{
+    interpolation_summand, record_chunks, rescale_excess_summand, rescale_input, table_keys, View,
+};
+use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
 use crate::matmul::{self, Claim};
 use crate::mle::Mle;
@@ -203,16 +205,23 @@ impl<T: Transcript> Verifier<'_, T> {
         }
     }
 
-    fn zerocheck(&mut self, tables: &[View], summand: &Summand) -> Result<(), SumcheckError> {
+    fn zerocheck(
+        &mut self,
+        tables: &[View],
+        mask: Option<usize>,
+        summand: &Summand,
+    ) -> Result<(), SumcheckError> {
         let vars = tables.first().map_or(0, |t| t.quantity.vars - t.slot_vars);
         let proof = self.next_sumcheck()?.clone();
-        let evals: Vec<Fr> = self
+        let mut evals: Vec<Fr> = self
             .step
             .values
             .get(self.cursor..self.cursor + tables.len())
             .ok_or_else(|| SumcheckError::Malformed("a zerocheck's evaluations are missing".into()))?
             .to_vec();
-        let point = zerocheck::verify(vars, summand, &proof, &evals, self.transcript)?;
+        // The sumcheck's point decides the mask's value; it is appended after the proof is checked
+        // against the received values below, so compute it from the same point.
+        let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, mask, self.transcript)?;
         self.recv(tables.len())?;
         for (t, &value) in tables.iter().zip(&evals) {
             self.claim_quantity(&t.quantity, &t.point(&point), value, "a gate's table")?;
@@ -339,7 +348,11 @@ impl<T: Transcript> Verifier<'_, T> {
                 };
                 if let Some((dp, dm)) = &w.excess {
                     let beta = self.transcript.challenge();
-                    self.zerocheck(&[view(dp), view(dm), view(&y)], &rescale_excess_summand(*bits, beta))?;
+                    self.zerocheck(
+                        &[view(dp), view(dm), view(&y)],
+                        None,
+                        &rescale_excess_summand(*bits, beta),
+                    )?;
                 }
                 let rho = challenges(self.transcript, out_vars);
                 let mut q = self.open_quantity(&y, &rho)?;
@@ -357,7 +370,7 @@ impl<T: Transcript> Verifier<'_, T> {
                 let Role::Committed(y) = plan.roles[node.output].clone() else {
                     return Err(SumcheckError::Shape("a ReLU output is not committed".into()));
                 };
-                self.zerocheck(&[view(&y), view(negative)], &Summand::product(2))?;
+                self.zerocheck(&[view(&y), view(negative)], None, &Summand::product(2))?;
                 let rho = challenges(self.transcript, out_vars);
                 let (yv, nv) = (self.open_quantity(&y, &rho)?, self.open_quantity(negative, &rho)?);
                 self.claim_value(input, rho, yv - nv)
@@ -369,7 +382,7 @@ impl<T: Transcript> Verifier<'_, T> {
                 let slots: Vec<View> = (0..1usize << slot_vars)
                     .map(|slot| View { quantity: gaps.clone(), slot, slot_vars: *slot_vars })
                     .collect();
-                self.zerocheck(&slots, &Summand::product(slots.len()))?;
+                self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
                 let point = challenges(self.transcript, slot_vars + out_vars);
                 let yv = self.open_quantity(&y, &point[*slot_vars..])?;
                 let gv = self.open_quantity(gaps, &point)?;
@@ -380,6 +393,58 @@ impl<T: Transcript> Verifier<'_, T> {
                     *slot_vars,
                 )?;
                 self.wire(&windows, input, (&point, yv - gv))
+            }
+            (Step::Table(w), QOp::Table(spec)) => {
+                let len = plan.layouts[node.output].len();
+                if let Some(claim) = self.take_claim(node.output)? {
+                    let c = self.open_quantity(&w.entry, &claim.point)?;
+                    let t = match &w.interpolation {
+                        Some([_, _, t, _]) => self.open_quantity(t, &claim.point)?,
+                        None => Fr::from(0),
+                    };
+                    if c + t != claim.value {
+                        return Err(rejected("the entry and step do not give the output's claim"));
+                    }
+                }
+                if let Some([r, d, t, e]) = &w.interpolation {
+                    let tables = [view(d), view(r), view(t), view(e)];
+                    self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
+                }
+                let gamma = self.transcript.challenge();
+                let keys: Vec<&Quantity> = match &w.interpolation {
+                    Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
+                    None => vec![&w.index, &w.entry],
+                };
+                let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
+                let table_at = |p: &[Fr]| table.evaluate(p).unwrap_or(Fr::from(0));
+                let selector = |p: &[Fr]| prefix_indicator_at(len, p);
+                let proof =
+                    self.step.lookup.as_ref().ok_or_else(|| SumcheckError::Malformed("no lookup".into()))?;
+                let claims = logup::verify_selected_lookup(
+                    out_vars,
+                    proof,
+                    (&selector, &[(table.vars(), &table_at as logup::Extension<'_>)]),
+                    self.transcript,
+                )?;
+                let mut key = Fr::from(0);
+                let mut g = Fr::from(1);
+                for q in keys {
+                    key += g * self.open_quantity(q, &claims.witness.point)?;
+                    g *= gamma;
+                }
+                if key != claims.witness.value {
+                    return Err(rejected("the looked-up rows are not the committed row, entry and slope"));
+                }
+                let m = plan.packing.unchecked[w.multiplicities];
+                let mc = &claims.multiplicities[0];
+                self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
+                let rho = challenges(self.transcript, out_vars);
+                let q = self.open_quantity(&w.index, &rho)?;
+                let r = match &w.interpolation {
+                    Some([r, ..]) => self.open_quantity(r, &rho)?,
+                    None => Fr::from(0),
+                };
+                self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
             }
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),

@@ -4,11 +4,12 @@
 //! the trace, so a disagreement is an error here, never a proof of something else.
 
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
-use poai_circuits::ir::{QGraph, QOp, Source, Tensor, ValueId};
+use poai_circuits::ir::table::interpolate;
+use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
 use super::packing::Quantity;
-use super::plan::{Plan, Role, Step};
+use super::plan::{Plan, Role, Step, TableWitness};
 use super::wiring;
 use crate::SumcheckError;
 
@@ -71,6 +72,50 @@ impl Packer<'_> {
     }
 }
 
+/// A table lookup's witness: the row, entry and interpolation of every real input, laid out with zero
+/// tails, and the rows' multiplicities.
+fn pack_table(
+    p: &mut Packer<'_>,
+    (w, spec): (&TableWitness, &TableSpec),
+    (x, y): (&Tensor, &Tensor),
+    name: &str,
+) -> Result<(), SumcheckError> {
+    let size = 1usize << w.index.vars;
+    let dense = spec.dense();
+    let (lo, _) = spec.index_domain();
+    let mut cols = vec![vec![0i64; size]; 6];
+    let mut counts = vec![0u64; spec.entries()];
+    for (i, (&xv, &yv)) in x.data().iter().zip(y.data()).enumerate() {
+        let (q, r) = spec.split(xv);
+        let (c, d) = spec.entry_slope(q);
+        let (t, e) = interpolate(d, r, spec.interp_bits);
+        if c + t != yv || dense.get(xv) != yv {
+            return Err(SumcheckError::Witness(format!(
+                "node `{name}`: the table disagrees with eval at {i}"
+            )));
+        }
+        for (col, v) in cols.iter_mut().zip([q, c, r, d, t, e]) {
+            col[i] = v;
+        }
+        let row =
+            usize::try_from(q - lo).map_err(|_| SumcheckError::Witness(format!("node `{name}`: row {q}")))?;
+        counts[row] += 1;
+    }
+    let what = |part: &str| format!("node `{name}` ({part})");
+    p.write(&w.index, &cols[0], &what("table row"))?;
+    p.write(&w.entry, &cols[1], &what("table entry"))?;
+    if let Some(parts) = &w.interpolation {
+        for ((q, col), part) in parts.iter().zip(&cols[2..]).zip(["remainder", "slope", "step", "rounding"]) {
+            p.write(q, col, &what(part))?;
+        }
+    }
+    let m = p.plan.packing.unchecked[w.multiplicities];
+    for (slot, c) in p.packed[m.offset..m.offset + (1 << m.vars)].iter_mut().zip(counts) {
+        *slot = Fr::from(c);
+    }
+    Ok(())
+}
+
 /// The rescale witness at one position: `(y, remainder, d⁺, d⁻)` for input `x`.
 pub(super) fn rescale_parts(x: i64, shift: i32, bits: u32) -> (i64, i64, i64, i64) {
     let (q, r) = if shift > 0 {
@@ -91,6 +136,15 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
     let packing = &plan.packing;
     let mut p = Packer { plan, packed: vec![Fr::ZERO; 1 << packing.vars] };
     for (node, step) in graph.nodes.iter().zip(&plan.steps) {
+        if let (Step::Table(w), QOp::Table(spec)) = (step, &node.op) {
+            pack_table(
+                &mut p,
+                (w, spec),
+                (tensor(graph, trace, node.inputs[0])?, tensor(graph, trace, node.output)?),
+                &node.name,
+            )?;
+            continue;
+        }
         let Role::Committed(y_q) = &plan.roles[node.output] else { continue };
         let x = laid_out(graph, plan, trace, node.inputs[0])?;
         let y = laid_out(graph, plan, trace, node.output)?;

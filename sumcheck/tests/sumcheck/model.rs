@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use poai_circuits::ir::{FixedFormat, PoolParams, QGraph, QNode, QOp, QValue, Source, Tensor};
+use poai_circuits::ir::{
+    FixedFormat, NonLinear, PoolParams, QGraph, QNode, QOp, QValue, Source, TableSpec, Tensor,
+};
 use poai_circuits::Fr;
 use poai_sumcheck::hyperkzg::KzgKey;
 use poai_sumcheck::model::{self, fill_multiplicities, ModelProof, Plan, Role, Step, Witness};
@@ -50,7 +52,7 @@ fn prove_with(key: &KzgKey, graph: &QGraph, inputs: &[Tensor], w: Witness) -> Mo
 
 #[test]
 fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
-    for name in ["mlp", "lenet", "digits_cnn"] {
+    for name in ["mlp", "lenet", "digits_cnn", "sigmoid_tanh_mlp"] {
         let (graph, inputs) = model(name);
         let key = key_for(&graph);
         let mut t = PoseidonTranscript::new(LABEL);
@@ -239,4 +241,39 @@ fn unsupported_graphs_are_refused_by_node_with_the_remedy() {
     let graph = one_node(QOp::Sqrt { shift: 0 }, &[1, 4], 16, &[1, 4], 16);
     let err = Plan::new(&graph).unwrap_err().to_string();
     assert!(err.contains("node `gate` (Sqrt)") && err.contains("halo2 backend"), "{err}");
+}
+
+#[test]
+fn table_forgeries_are_stopped_by_the_lookup_or_the_rounding_range_check() {
+    let spec = TableSpec {
+        func: NonLinear::Sigmoid,
+        in_scale: 13,
+        in_bits: 16,
+        out_scale: 14,
+        out_bits: 16,
+        interp_bits: 6,
+    };
+    let graph = one_node(QOp::Table(spec), &[1, 8], 16, &[1, 8], 16);
+    let inputs = vec![tensor(&[1, 8], &[-32768, -9000, -100, 0, 77, 4095, 20000, 32767])];
+    let plan = Plan::new(&graph).unwrap();
+    let Step::Table(w) = plan.steps[0].clone() else { panic!("{:?}", plan.steps[0]) };
+    let [_, _, step, rounding] = w.interpolation.clone().unwrap();
+
+    // An entry one higher: y = c + t one higher, every value in range, the rounding untouched; the row
+    // (q, c + 1, d) is not in the table.
+    let entry = w.entry.clone();
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &entry, 0, 4)] += Fr::ONE;
+        outputs[0].data_mut()[4] += 1;
+    });
+    assert!(err.to_string().contains("not in the table"), "{err}");
+
+    // A step one higher with the rounding 2^f lower: d·r + 2^(f-1) = 2^f·t + e still holds; e is now
+    // negative.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &step, 0, 5)] += Fr::ONE;
+        packed[slot(plan, &rounding, 0, 5)] -= Fr::from(64);
+        outputs[0].data_mut()[5] += 1;
+    });
+    assert!(err.to_string().contains("range checks"), "{err}");
 }
