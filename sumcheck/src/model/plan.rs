@@ -78,7 +78,7 @@ pub enum Step {
     Reshape,
     /// A tabulated function: `x = 2^f·q + r`, `(q, c, d)` a row of the table, `d·r + 2^(f-1) = 2^f·t + e`,
     /// `y = c + t` (a plain table, `f = 0`, has only `q = x` and `y = c`).
-    Table(TableWitness),
+    Table(Box<TableWitness>),
 }
 
 /// The plan of a whole graph.
@@ -255,7 +255,7 @@ impl Plan {
                         ]
                     });
                     let multiplicities = packing.unchecked(log2_ceil(spec.entries()));
-                    Step::Table(TableWitness { index, entry, interpolation, multiplicities })
+                    Step::Table(Box::new(TableWitness { index, entry, interpolation, multiplicities }))
                 }
                 _ => return Err(unsupported(graph, i, "this op is not proven by the sumcheck backend yet")),
             };
