@@ -76,6 +76,24 @@ pub enum Step {
     },
     /// Same values, another shape.
     Reshape,
+    /// A batch-1 grouped (depthwise) convolution: a sumcheck over (map, patch) of
+    /// `eq(ρ_m, m)·W(m, j)·Ũ(m, j, ρ_p)` with `U` the per-map im2col wiring of `x`.
+    GroupedConv {
+        /// Real `(output maps, patch length, output positions)`.
+        dims: (usize, usize, usize),
+        /// Their variables.
+        bits: (usize, usize, usize),
+    },
+    /// A window's or an axis's rounded mean: `2·S + n = 2n·y + r` with `S` the sum (a wiring of `x`)
+    /// and `0 ≤ r ≤ 2n - 1` (`r` and `2n - 1 - r` both range-checked).
+    Mean {
+        /// The count `n` every output divides by.
+        divisor: usize,
+        /// `r`.
+        remainder: Quantity,
+        /// `2n - 1 - r`.
+        complement: Quantity,
+    },
     /// A tabulated function: `x = 2^f·q + r`, `(q, c, d)` a row of the table, `d·r + 2^(f-1) = 2^f·t + e`,
     /// `y = c + t` (a plain table, `f = 0`, has only `q = x` and `y = c`).
     Table(Box<TableWitness>),
@@ -172,6 +190,53 @@ impl Plan {
                     }
                     let shape = MatmulShape { m: log2_ceil(m), k: log2_ceil(k), n: log2_ceil(n) };
                     Step::MatMul { shape, dims }
+                }
+                QOp::Conv(p) if p.group != 1 => {
+                    let (x, w) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
+                    if x[0] != 1
+                        || !is_const(node.inputs[1])
+                        || node.inputs.get(2).is_some_and(|&b| !is_const(b))
+                    {
+                        return Err(unsupported(
+                            graph,
+                            i,
+                            "only batch-1 convolutions with constant weights are proven yet",
+                        ));
+                    }
+                    let o = out.dims();
+                    let dims = (w[0], w[1] * w[2] * w[3], o[2] * o[3]);
+                    Step::GroupedConv {
+                        dims,
+                        bits: (log2_ceil(dims.0), log2_ceil(dims.1), log2_ceil(dims.2)),
+                    }
+                }
+                QOp::AvgPool(_) | QOp::ReduceMean { .. } => {
+                    let x = &layouts[node.inputs[0]];
+                    let divisor = match &node.op {
+                        QOp::AvgPool(p) => {
+                            if x.dims()[0] != 1 {
+                                return Err(unsupported(graph, i, "batched pooling is not proven yet"));
+                            }
+                            super::wiring::window_sums(p, x, out)?.1.ok_or_else(|| {
+                                unsupported(
+                                    graph,
+                                    i,
+                                    "windows of different counts (padding left out of the mean)",
+                                )
+                            })?
+                        }
+                        QOp::ReduceMean { axes, .. } => super::wiring::axis_sums(x, axes, out.vars()).1,
+                        _ => 1,
+                    };
+                    let b = graph.values[node.output].format.bits;
+                    let vars = (out.len(), out.vars());
+                    roles[node.output] = Role::Committed(packing.quantity(vars, b, 1i64 << (b - 1)));
+                    let width = log2_ceil(2 * divisor.max(1)) as u32;
+                    Step::Mean {
+                        divisor: divisor.max(1),
+                        remainder: packing.quantity(vars, width, 0),
+                        complement: packing.quantity(vars, width, 0),
+                    }
                 }
                 QOp::Conv(p) => {
                     let (x, w) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));

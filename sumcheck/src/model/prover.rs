@@ -16,10 +16,10 @@ use super::{
 use crate::backend::SumcheckBackend;
 use crate::hyperkzg::{self, KzgKey};
 use crate::matmul::{self, Claim};
-use crate::mle::{signed, Mle};
+use crate::mle::{eq_evals, signed, Mle};
 use crate::sumcheck::Summand;
 use crate::transcript::Transcript;
-use crate::{claims, logup, zerocheck, SumcheckError};
+use crate::{claims, logup, sumcheck, zerocheck, SumcheckError};
 
 struct Prover<'a, B, T> {
     backend: &'a B,
@@ -498,6 +498,43 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 };
                 self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
             }
+            // O(m, p) = Σ_j W(m, j)·U(m, j, p) + bias with U the per-map im2col wiring of x: bound at the
+            // claim's point, a product sumcheck over (j, m) of eq(ρ_m, m)·W(m, j)·Ũ(m, j, ρ_p) pins Ũ at
+            // one point, which the wiring reduces to x. Nothing is committed.
+            (Step::GroupedConv { dims: (maps, patch, positions), bits: (_, jb, pb) }, QOp::Conv(_)) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let claim = self.onto_matrix_view(claim, node.output, (*maps, *positions))?;
+                let (rho_p, rho_m) = claim.point.split_at(*pb);
+                let im2col = grouped_wiring(graph, plan, node, (*jb, *pb))?;
+                let xs = self.laid_out(input)?;
+                let eq_p = eq_evals(rho_p);
+                let low = (1usize << pb) - 1;
+                let mut bound = vec![Fr::ZERO; 1 << (im2col.out_vars - pb)];
+                im2col.pairs.iter().for_each(|&(u, i)| bound[u >> pb] += eq_p[u & low] * xs[i]);
+                let eq_m = eq_evals(rho_m);
+                let eq_table: Vec<Fr> = (0..bound.len()).map(|t| eq_m[t >> jb]).collect();
+                let weights = self.matrix(node.inputs[1], (*maps, *patch))?;
+                let tables = vec![Mle::new(eq_table)?, weights, Mle::new(bound)?];
+                let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.send(&[proved.evals[2]]);
+                let point: Vec<Fr> = rho_p.iter().chain(&proved.point).copied().collect();
+                self.wire(&im2col, input, &point)
+            }
+            // y and r are unique given the sum S: 2·S + n = 2n·y + r with 0 ≤ r ≤ 2n - 1 (r and its
+            // complement both range-checked non-negative) is division with remainder; y is range-checked,
+            // so nothing wraps. The sum is a wiring of x.
+            (Step::Mean { remainder, complement, .. }, op) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Witness("a mean's output is not committed".into()));
+                };
+                let rho = challenges(self.transcript, out_vars);
+                self.open_quantity(&y, &rho)?;
+                self.open_quantity(remainder, &rho)?;
+                self.open_quantity(complement, &rho)?;
+                let sums = mean_wiring(plan, node, op)?;
+                self.wire(&sums, input, &rho)
+            }
             // The flat layout is the same for every shape.
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),
@@ -538,6 +575,41 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
             self.packed_claims.push(Claim { point: packing.lift(m, &c.point)?, value: c.value });
         }
         Ok(proof)
+    }
+}
+
+/// The per-map im2col wiring of a grouped convolution node.
+pub(super) fn grouped_wiring(
+    graph: &QGraph,
+    plan: &Plan,
+    node: &poai_circuits::ir::QNode,
+    (jb, pb): (usize, usize),
+) -> Result<wiring::Wiring, SumcheckError> {
+    let QOp::Conv(params) = &node.op else {
+        return Err(SumcheckError::Shape(format!("node `{}` is not a convolution", node.name)));
+    };
+    let w = &graph.values[node.inputs[1]].shape;
+    let o = plan.layouts[node.output].dims();
+    Ok(wiring::grouped_im2col(
+        params,
+        &plan.layouts[node.inputs[0]],
+        [w[0], w[1], w[2], w[3]],
+        [o[2], o[3]],
+        (jb, pb),
+    ))
+}
+
+/// The sum wiring of a mean node (its windows' or its axes' sums).
+pub(super) fn mean_wiring(
+    plan: &Plan,
+    node: &poai_circuits::ir::QNode,
+    op: &QOp,
+) -> Result<wiring::Wiring, SumcheckError> {
+    let (x, out) = (&plan.layouts[node.inputs[0]], &plan.layouts[node.output]);
+    match op {
+        QOp::AvgPool(params) => Ok(wiring::window_sums(params, x, out)?.0),
+        QOp::ReduceMean { axes, .. } => Ok(wiring::axis_sums(x, axes, out.vars()).0),
+        _ => Err(SumcheckError::Shape(format!("node `{}` is not a mean", node.name))),
     }
 }
 

@@ -9,15 +9,16 @@ use super::layout::{self, prefix_indicator_at};
 use super::packing::{table_block_at, Quantity};
 use super::plan::{Plan, Role, Step};
 use super::prover::{
-    interpolation_summand, record_chunks, rescale_excess_summand, rescale_input, table_keys, View,
+    grouped_wiring, interpolation_summand, mean_wiring, record_chunks, rescale_excess_summand, rescale_input,
+    table_keys, View,
 };
 use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
 use crate::matmul::{self, Claim};
-use crate::mle::Mle;
+use crate::mle::{eq_at, Mle};
 use crate::sumcheck::Summand;
 use crate::transcript::Transcript;
-use crate::{claims, logup, zerocheck, SumcheckError};
+use crate::{claims, logup, sumcheck, zerocheck, SumcheckError};
 
 struct Verifier<'a, T> {
     transcript: &'a mut T,
@@ -445,6 +446,42 @@ impl<T: Transcript> Verifier<'_, T> {
                     None => Fr::from(0),
                 };
                 self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
+            }
+            (Step::GroupedConv { dims: (maps, patch, positions), bits: (mb, jb, pb) }, QOp::Conv(_)) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let claim = self.onto_matrix_view(claim, (*maps, *positions))?;
+                let (rho_p, rho_m) = claim.point.split_at(*pb);
+                let bias = match node.inputs.get(2) {
+                    Some(&b) => self.evaluate(b, rho_m)? * prefix_indicator_at(*positions, rho_p),
+                    None => Fr::from(0),
+                };
+                let proof = self.next_sumcheck()?.clone();
+                let sub = sumcheck::verify(claim.value - bias, mb + jb, 3, &proof, self.transcript)?;
+                let bound = self.recv(1)?[0];
+                let eq_m = eq_at(rho_m, &sub.point[*jb..]);
+                let weights = self.constant_matrix_at(node.inputs[1], (*maps, *patch), &sub.point)?;
+                sub.check_product(&[eq_m, weights, bound])?;
+                let im2col = grouped_wiring(graph, plan, node, (*jb, *pb))?;
+                let point: Vec<Fr> = rho_p.iter().chain(&sub.point).copied().collect();
+                self.wire(&im2col, input, (&point, bound))
+            }
+            (Step::Mean { divisor, remainder, complement }, op) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Shape("a mean's output is not committed".into()));
+                };
+                let rho = challenges(self.transcript, out_vars);
+                let yv = self.open_quantity(&y, &rho)?;
+                let r = self.open_quantity(remainder, &rho)?;
+                let rc = self.open_quantity(complement, &rho)?;
+                let n = Fr::from(*divisor as u64);
+                let real = plan.layouts[node.output].real_at(&rho);
+                if r + rc != (n + n - Fr::from(1)) * real {
+                    return Err(rejected("the remainder and its complement do not add up to 2n - 1"));
+                }
+                // 2·S = 2n·y + r - n on real positions.
+                let sum = (n * (yv + yv) + r - n * real) * Fr::from(2).invert().unwrap_or(Fr::from(0));
+                let sums = mean_wiring(plan, node, op)?;
+                self.wire(&sums, input, (&rho, sum))
             }
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),

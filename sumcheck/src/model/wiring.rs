@@ -1,5 +1,5 @@
-//! Reductions through a fixed wiring: `U = G·x` where every entry of `U` copies at most one entry of `x`
-//! (an im2col matrix, a pooling window's slot, a reshape between layouts). A claim `Ũ(ρ) = v` is
+//! Reductions through a fixed wiring: `U = G·x` with `G` a public 0/1 matrix (an im2col matrix, a pooling
+//! window's slot, a matrix view; with several ones in a row, a window's or an axis's sum). A claim `Ũ(ρ) = v` is
 //! `Σ_f x(f)·h(f) = v` with `h = Gᵀ·eq(ρ, ·)`: one product sumcheck over `x`'s hypercube, ending in
 //! `x̃(r)·h̃(r)`. The verifier computes `h̃(r) = Σ_(o, f) eq(ρ, o)·eq(r, f)` itself from the public wiring
 //! (`O(pairs)`), so what is left is the claim `x̃(r)`. Soundness is the sumcheck's (`2·vars / |F|`).
@@ -9,7 +9,7 @@ use poai_circuits::ir::tensor_shape::window_out;
 use poai_circuits::ir::{ConvParams, PoolParams};
 use poai_circuits::Fr;
 
-use super::layout::Layout;
+use super::layout::{log2_ceil, Layout};
 use crate::backend::SumcheckBackend;
 use crate::matmul::Claim;
 use crate::mle::{eq_evals, Mle};
@@ -161,4 +161,116 @@ pub fn pool_windows(
         }
     }
     Ok(Wiring { pairs, out_vars: out.vars() + slot_vars, in_vars: x.vars() })
+}
+
+/// The per-map im2col wiring of a batch-1 grouped convolution: `U[m][j][p]` is input channel
+/// `group(m)·cg + j / (kh·kw)` at window offset `j mod (kh·kw)` of output position `p`, laid out
+/// `((m·2^jb) + j)·2^pb + p`. Its size is the convolution's multiply-accumulate count, so it serves grouped
+/// (depthwise) convolutions, whose count is small.
+pub fn grouped_im2col(
+    p: &ConvParams,
+    x: &Layout,
+    weights: [usize; 4],
+    out_hw: [usize; 2],
+    (jb, pb): (usize, usize),
+) -> Wiring {
+    let [maps, cg, kh, kw] = weights;
+    let per_group = maps / p.group.max(1);
+    let (h, w) = (x.dims()[2], x.dims()[3]);
+    let mut pairs = Vec::new();
+    for m in 0..maps {
+        let group = m / per_group.max(1);
+        for ic in 0..cg {
+            let channel = group * cg + ic;
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let j = (ic * kh + ky) * kw + kx;
+                    for oy in 0..out_hw[0] {
+                        let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                        if iy < 0 || iy >= h as isize {
+                            continue;
+                        }
+                        for ox in 0..out_hw[1] {
+                            let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                            if ix < 0 || ix >= w as isize {
+                                continue;
+                            }
+                            let u = (((m << jb) | j) << pb) | (oy * out_hw[1] + ox);
+                            pairs.push((u, x.position(&[0, channel, iy as usize, ix as usize])));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Wiring { pairs, out_vars: log2_ceil(maps) + jb + pb, in_vars: x.vars() }
+}
+
+/// The sums of a batch-1 pooling's windows (each output position summing its real window positions),
+/// with the count each divides by; `None` when the counts differ between windows.
+pub fn window_sums(
+    p: &PoolParams,
+    x: &Layout,
+    out: &Layout,
+) -> Result<(Wiring, Option<usize>), SumcheckError> {
+    let (c, h, w) = (x.dims()[1], x.dims()[2], x.dims()[3]);
+    let [kh, kw] = p.kernel;
+    let oh = window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], p.ceil_mode);
+    let ow = window_out(w, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], p.ceil_mode);
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(SumcheckError::Shape(format!("pool window {kh}x{kw} on {h}x{w}")));
+    };
+    let mut pairs = Vec::new();
+    let mut divisor = None;
+    let mut uniform = true;
+    for ch in 0..c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let o = out.position(&[0, ch, oy, ox]);
+                let (mut count, mut padded) = (0usize, 0usize);
+                for ky in 0..kh {
+                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                    for kx in 0..kw {
+                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                        if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
+                            padded += 1;
+                        }
+                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
+                            count += 1;
+                            pairs.push((o, x.position(&[0, ch, iy as usize, ix as usize])));
+                        }
+                    }
+                }
+                let d = if p.count_include_pad { padded } else { count };
+                uniform &= divisor.is_none_or(|v| v == d);
+                divisor = Some(d);
+            }
+        }
+    }
+    Ok((Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }, divisor.filter(|_| uniform)))
+}
+
+/// The sums of a reduction over `axes` (output in the flat order of the kept axes), with its count.
+pub fn axis_sums(x: &Layout, axes: &[usize], out_vars: usize) -> (Wiring, usize) {
+    let dims = x.dims();
+    let kept: Vec<usize> = (0..dims.len()).map(|d| if axes.contains(&d) { 1 } else { dims[d] }).collect();
+    let count = axes.iter().map(|&a| dims.get(a).copied().unwrap_or(1)).product();
+    let mut pairs = Vec::with_capacity(x.len());
+    let mut index = vec![0usize; dims.len()];
+    for i in 0..x.len() {
+        let o = index
+            .iter()
+            .zip(&kept)
+            .enumerate()
+            .fold(0, |acc, (d, (&v, &k))| acc * k + if axes.contains(&d) { 0 } else { v });
+        pairs.push((o, i));
+        for d in (0..dims.len()).rev() {
+            index[d] += 1;
+            if index[d] < dims[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    (Wiring { pairs, out_vars, in_vars: x.vars() }, count)
 }

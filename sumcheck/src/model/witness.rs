@@ -190,6 +190,25 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 p.write(y_q, &y, &what("output"))?;
                 p.write(gaps, &d, &what("gaps to the maximum"))?;
             }
+            (Step::Mean { divisor, remainder, complement }, op) => {
+                let (x_layout, out_layout) = (&plan.layouts[node.inputs[0]], &plan.layouts[node.output]);
+                let sums_wiring = match op {
+                    QOp::AvgPool(params) => wiring::window_sums(params, x_layout, out_layout)?.0,
+                    QOp::ReduceMean { axes, .. } => wiring::axis_sums(x_layout, axes, out_layout.vars()).0,
+                    _ => return Err(SumcheckError::Witness(format!("{}: not a mean", what("op")))),
+                };
+                let mut sums = vec![0i64; y.len()];
+                sums_wiring.pairs.iter().for_each(|&(o, i)| sums[o] += x[i]);
+                let n = *divisor as i64;
+                let (mut r, mut rc) = (vec![0i64; y.len()], vec![0i64; y.len()]);
+                for o in 0..out_layout.len() {
+                    r[o] = 2 * sums[o] + n - 2 * n * y[o];
+                    rc[o] = 2 * n - 1 - r[o];
+                }
+                p.write(y_q, &y, &what("output"))?;
+                p.write(remainder, &r, &what("remainder"))?;
+                p.write(complement, &rc, &what("remainder's complement"))?;
+            }
             _ => return Err(SumcheckError::Witness(format!("{}: no witness for this step", what("op")))),
         }
     }

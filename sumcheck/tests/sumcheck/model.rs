@@ -28,11 +28,11 @@ pub(crate) fn model(name: &str) -> (QGraph, Vec<Tensor>) {
     (m.graph, inputs)
 }
 
-/// One key for every test (the bundled models' packed polynomials have at most 2^18 entries).
+/// One key for every test (the bundled models' packed polynomials have at most 2^19 entries).
 fn key_for(graph: &QGraph) -> &'static KzgKey {
     static KEY: OnceLock<KzgKey> = OnceLock::new();
-    assert!(Plan::new(graph).unwrap().packing.vars <= 18);
-    KEY.get_or_init(|| KzgKey::insecure_from_secret(Fr::from(0xC0FFEE), 18))
+    assert!(Plan::new(graph).unwrap().packing.vars <= 19);
+    KEY.get_or_init(|| KzgKey::insecure_from_secret(Fr::from(0xC0FFEE), 19))
 }
 
 fn verify(
@@ -52,7 +52,7 @@ fn prove_with(key: &KzgKey, graph: &QGraph, inputs: &[Tensor], w: Witness) -> Mo
 
 #[test]
 fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
-    for name in ["mlp", "lenet", "digits_cnn", "sigmoid_tanh_mlp"] {
+    for name in ["mlp", "lenet", "digits_cnn", "sigmoid_tanh_mlp", "cifar_cnn"] {
         let (graph, inputs) = model(name);
         let key = key_for(&graph);
         let mut t = PoseidonTranscript::new(LABEL);
@@ -274,6 +274,25 @@ fn table_forgeries_are_stopped_by_the_lookup_or_the_rounding_range_check() {
         packed[slot(plan, &step, 0, 5)] += Fr::ONE;
         packed[slot(plan, &rounding, 0, 5)] -= Fr::from(64);
         outputs[0].data_mut()[5] += 1;
+    });
+    assert!(err.to_string().contains("range checks"), "{err}");
+}
+
+#[test]
+fn mean_forgery_is_stopped_by_the_remainder_range_check() {
+    let graph = one_node(QOp::ReduceMean { axes: vec![1], keepdims: true }, &[1, 5], 16, &[1, 1], 16);
+    let inputs = vec![tensor(&[1, 5], &[100, -7, 3000, 12, 9])];
+    let plan = Plan::new(&graph).unwrap();
+    let Step::Mean { remainder, complement, divisor } = plan.steps[0].clone() else { panic!() };
+    assert_eq!(divisor, 5);
+    let y = output_quantity(&plan);
+    // y + 1 with r - 2n and its complement + 2n: 2·S + n = 2n·y + r and r + r' = 2n - 1 still hold; r is
+    // negative.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &y, 0, 0)] += Fr::ONE;
+        packed[slot(plan, &remainder, 0, 0)] -= Fr::from(10);
+        packed[slot(plan, &complement, 0, 0)] += Fr::from(10);
+        outputs[0].data_mut()[0] += 1;
     });
     assert!(err.to_string().contains("range checks"), "{err}");
 }
