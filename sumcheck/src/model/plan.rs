@@ -76,6 +76,13 @@ pub enum Step {
     },
     /// Same values, another shape.
     Reshape,
+    /// An axis permutation: a wiring.
+    Transpose,
+    /// `a ± b` (broadcast operands through wirings).
+    AddSub,
+    /// `a·b` element-wise: a product sumcheck of `eq(ρ, ·)·a·b` over the output (broadcast operands
+    /// through wirings).
+    Mul,
     /// A batch-1 grouped (depthwise) convolution: a sumcheck over (map, patch) of
     /// `eq(ρ_m, m)·W(m, j)·Ũ(m, j, ρ_p)` with `U` the per-map im2col wiring of `x`.
     GroupedConv {
@@ -171,11 +178,6 @@ impl Plan {
                     let (a, b) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
                     if !leading_ones(a, 2) || !leading_ones(b, 2) {
                         return Err(unsupported(graph, i, "batched matrix products are not proven yet"));
-                    }
-                    // A product of two activations would read their padding; with a constant right
-                    // operand the padding meets the constant's zeros.
-                    if !is_const(node.inputs[1]) {
-                        return Err(unsupported(graph, i, "a product of two activations is not proven yet"));
                     }
                     let (m, k, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 1]);
                     let dims = (m, k, n);
@@ -296,6 +298,17 @@ impl Plan {
                     Step::MaxPool { gaps, slot_vars }
                 }
                 QOp::Reshape { .. } => Step::Reshape,
+                QOp::Transpose { .. } => Step::Transpose,
+                QOp::Add | QOp::Sub | QOp::Mul => {
+                    if node.inputs.iter().any(|&v| shape_of(v).len() > out.dims().len()) {
+                        return Err(unsupported(graph, i, "an operand of higher rank than the output"));
+                    }
+                    if node.op == QOp::Mul {
+                        Step::Mul
+                    } else {
+                        Step::AddSub
+                    }
+                }
                 QOp::Table(spec) => {
                     if bits_of(node.inputs[0]) > spec.in_bits {
                         return Err(unsupported(

@@ -347,6 +347,31 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         }
     }
 
+    /// An operand's values broadcast to the output's layout.
+    fn broadcast_values(&self, operand: ValueId, out: ValueId) -> Result<Vec<Fr>, SumcheckError> {
+        let xs = self.laid_out(operand)?;
+        Ok(match wiring::broadcast(&self.plan.layouts[operand], &self.plan.layouts[out]) {
+            Some(w) => w.apply(&xs),
+            None => xs,
+        })
+    }
+
+    /// An operand (broadcast to the output) at `point`.
+    fn operand_at(&self, operand: ValueId, out: ValueId, point: &[Fr]) -> Result<Fr, SumcheckError> {
+        Mle::new(self.broadcast_values(operand, out)?)?.evaluate(point)
+    }
+
+    /// Claims an operand (broadcast to the output) at `point`: directly, or through its broadcast wiring.
+    fn operand_claim(&mut self, operand: ValueId, out: ValueId, point: &[Fr]) -> Result<(), SumcheckError> {
+        match wiring::broadcast(&self.plan.layouts[operand], &self.plan.layouts[out]) {
+            None => {
+                let value = self.operand_at(operand, out, point)?;
+                self.claim_value(operand, point.to_vec(), value)
+            }
+            Some(w) => self.wire(&w, operand, point),
+        }
+    }
+
     fn node(&mut self, index: usize) -> Result<(), SumcheckError> {
         let (graph, plan) = (self.graph, self.plan);
         let node = &graph.nodes[index];
@@ -364,7 +389,8 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let (proof, claims) =
                     matmul::prove(self.backend, (&a, &b), *shape, &claim.point, self.transcript)?;
                 self.step.matmul = Some(proof);
-                self.back_to_flat(claims.a, input, (*m, *k))
+                self.back_to_flat(claims.a, input, (*m, *k))?;
+                self.back_to_flat(claims.b, node.inputs[1], (*k, *n))
             }
             // O = W·Uᵀ + bias with Uᵀ the im2col wiring of x: a product sumcheck, then a wiring sumcheck.
             (Step::Conv { shape, dims: (maps, patch, positions) }, QOp::Conv(params)) => {
@@ -534,6 +560,35 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.open_quantity(complement, &rho)?;
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, &rho)
+            }
+            (Step::Transpose, QOp::Transpose { perm }) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let w = wiring::transpose(&plan.layouts[input], &plan.layouts[node.output], perm);
+                self.wire(&w, input, &claim.point)
+            }
+            // y = a ± b: the prover sends ã at the claim's point (b̃ follows); broadcast operands move
+            // their claims through their wirings.
+            (Step::AddSub, _) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let a = self.operand_at(node.inputs[0], node.output, &claim.point)?;
+                self.send(&[a]);
+                self.operand_claim(node.inputs[0], node.output, &claim.point)?;
+                self.operand_claim(node.inputs[1], node.output, &claim.point)
+            }
+            // y = a·b: Σ_o eq(ρ, o)·a(o)·b(o) = ỹ(ρ) by a product sumcheck over the output, leaving both
+            // operands (broadcast to the output) at one point, sent.
+            (Step::Mul, _) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let (a, b) = (
+                    self.broadcast_values(node.inputs[0], node.output)?,
+                    self.broadcast_values(node.inputs[1], node.output)?,
+                );
+                let tables = vec![Mle::new(eq_evals(&claim.point))?, Mle::new(a)?, Mle::new(b)?];
+                let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.send(&proved.evals[1..]);
+                self.operand_claim(node.inputs[0], node.output, &proved.point)?;
+                self.operand_claim(node.inputs[1], node.output, &proved.point)
             }
             // The flat layout is the same for every shape.
             (Step::Reshape, _) => match self.take_claim(node.output)? {

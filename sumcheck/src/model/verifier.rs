@@ -290,6 +290,19 @@ impl<T: Transcript> Verifier<'_, T> {
         Mle::new(layout::matrix(rows, cols, tensor.data())?)?.evaluate(point)
     }
 
+    /// Claims an operand (broadcast to the output) at `point`: directly, or through its broadcast wiring.
+    fn operand_claim(
+        &mut self,
+        operand: ValueId,
+        out: ValueId,
+        (point, value): (&[Fr], Fr),
+    ) -> Result<(), SumcheckError> {
+        match wiring::broadcast(&self.plan.layouts[operand], &self.plan.layouts[out]) {
+            None => self.claim_value(operand, point.to_vec(), value),
+            Some(w) => self.wire(&w, operand, (point, value)),
+        }
+    }
+
     fn node(&mut self, index: usize) -> Result<(), SumcheckError> {
         let (graph, plan) = (self.graph, self.plan);
         let node = &graph.nodes[index];
@@ -310,10 +323,8 @@ impl<T: Transcript> Verifier<'_, T> {
                     self.step.matmul.as_ref().ok_or_else(|| SumcheckError::Malformed("no product".into()))?;
                 let claims =
                     matmul::verify(*shape, &claim.point, claim.value - bias, proof, self.transcript)?;
-                if self.constant_matrix_at(node.inputs[1], (*k, *n), &claims.b.point)? != claims.b.value {
-                    return Err(rejected("the weights' claim"));
-                }
-                self.back_to_flat(claims.a, input, (*m, *k))
+                self.back_to_flat(claims.a, input, (*m, *k))?;
+                self.back_to_flat(claims.b, node.inputs[1], (*k, *n))
             }
             (Step::Conv { shape, dims: (maps, patch, positions) }, QOp::Conv(params)) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
@@ -482,6 +493,27 @@ impl<T: Transcript> Verifier<'_, T> {
                 let sum = (n * (yv + yv) + r - n * real) * Fr::from(2).invert().unwrap_or(Fr::from(0));
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, (&rho, sum))
+            }
+            (Step::Transpose, QOp::Transpose { perm }) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let w = wiring::transpose(&plan.layouts[input], &plan.layouts[node.output], perm);
+                self.wire(&w, input, (&claim.point, claim.value))
+            }
+            (Step::AddSub, op) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let a = self.recv(1)?[0];
+                let b = if *op == QOp::Sub { a - claim.value } else { claim.value - a };
+                self.operand_claim(node.inputs[0], node.output, (&claim.point, a))?;
+                self.operand_claim(node.inputs[1], node.output, (&claim.point, b))
+            }
+            (Step::Mul, _) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let proof = self.next_sumcheck()?.clone();
+                let sub = sumcheck::verify(claim.value, out_vars, 3, &proof, self.transcript)?;
+                let ab = self.recv(2)?;
+                sub.check_product(&[eq_at(&claim.point, &sub.point), ab[0], ab[1]])?;
+                self.operand_claim(node.inputs[0], node.output, (&sub.point, ab[0]))?;
+                self.operand_claim(node.inputs[1], node.output, (&sub.point, ab[1]))
             }
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),

@@ -5,7 +5,7 @@
 //! (`O(pairs)`), so what is left is the claim `x̃(r)`. Soundness is the sumcheck's (`2·vars / |F|`).
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use poai_circuits::ir::tensor_shape::window_out;
+use poai_circuits::ir::tensor_shape::{broadcast_index_map, window_out};
 use poai_circuits::ir::{ConvParams, PoolParams};
 use poai_circuits::Fr;
 
@@ -273,4 +273,35 @@ pub fn axis_sums(x: &Layout, axes: &[usize], out_vars: usize) -> (Wiring, usize)
         }
     }
     (Wiring { pairs, out_vars, in_vars: x.vars() }, count)
+}
+
+/// An operand broadcast to `out`'s shape (NumPy rules): each output position copies the operand's
+/// position it reads; `None` when the shapes agree (the operand is the output's layout already).
+pub fn broadcast(operand: &Layout, out: &Layout) -> Option<Wiring> {
+    if operand.dims() == out.dims() {
+        return None;
+    }
+    let map = broadcast_index_map(operand.dims(), out.dims());
+    let pairs = map.into_iter().enumerate().collect();
+    Some(Wiring { pairs, out_vars: out.vars(), in_vars: operand.vars() })
+}
+
+/// A transpose: output position `o` reads the input position its permuted index names.
+pub fn transpose(x: &Layout, out: &Layout, perm: &[usize]) -> Wiring {
+    let in_strides = poai_circuits::ir::strides(x.dims());
+    let dims = out.dims();
+    let mut pairs = Vec::with_capacity(out.len());
+    let mut index = vec![0usize; dims.len()];
+    for o in 0..out.len() {
+        let i: usize = index.iter().zip(perm).map(|(&v, &p)| v * in_strides[p]).sum();
+        pairs.push((o, i));
+        for d in (0..dims.len()).rev() {
+            index[d] += 1;
+            if index[d] < dims[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }
 }

@@ -296,3 +296,54 @@ fn mean_forgery_is_stopped_by_the_remainder_range_check() {
     });
     assert!(err.to_string().contains("range checks"), "{err}");
 }
+
+/// Element-wise ops, a transpose and a product of two activations (attention's building blocks).
+#[test]
+fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
+    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 0, bits },
+        source,
+    };
+    let node = |name: &str, op: QOp, inputs: Vec<usize>, output: usize| QNode {
+        name: name.into(),
+        op,
+        inputs,
+        output,
+    };
+    let scale = tensor(&[6], &[3, -1, 0, 7, 2, -5]);
+    let graph = QGraph {
+        values: vec![
+            value("a", &[1, 4, 6], 10, Source::Input { index: 0 }),
+            value("scale", &[6], 4, Source::Const { tensor: scale, param: true }),
+            value("scaled", &[1, 4, 6], 14, Source::Node { index: 0 }),
+            value("sum", &[1, 4, 6], 15, Source::Node { index: 1 }),
+            value("sumT", &[1, 6, 4], 15, Source::Node { index: 2 }),
+            value("gram", &[1, 4, 4], 33, Source::Node { index: 3 }),
+            value("diff", &[1, 4, 4], 34, Source::Node { index: 4 }),
+            value("out", &[1, 4, 4], 16, Source::Node { index: 5 }),
+        ],
+        nodes: vec![
+            node("mul", QOp::Mul, vec![0, 1], 2),
+            node("add", QOp::Add, vec![2, 0], 3),
+            node("transpose", QOp::Transpose { perm: vec![0, 2, 1] }, vec![3], 4),
+            node("gram", QOp::MatMul, vec![3, 4], 5),
+            node("sub", QOp::Sub, vec![5, 5], 6),
+            node("rescale", QOp::Rescale { shift: 4, bits: 16 }, vec![5], 7),
+        ],
+        inputs: vec![0],
+        outputs: vec![7, 6],
+    };
+    let data: Vec<i64> = (0..24).map(|i| (i * 37 % 101) - 50).collect();
+    let inputs = vec![tensor(&[1, 4, 6], &data)];
+    let key = key_for(&graph);
+    let mut t = PoseidonTranscript::new(LABEL);
+    let (outputs, proof) =
+        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+    assert_eq!(outputs, graph.eval(&inputs).unwrap());
+    verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+    let mut wrong = outputs.clone();
+    wrong[0].data_mut()[5] += 1;
+    assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a wrong output");
+}
