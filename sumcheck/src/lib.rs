@@ -3,8 +3,10 @@
 //! protocol for products of multilinear polynomials ([`sumcheck`]) and Thaler's matrix-product reduction
 //! ([`matmul`]), with the prover's hot loops behind [`SumcheckBackend`] (rayon now, a GPU later).
 //!
-//! The backend proves the same quantised graph `poai_circuits::ir::eval` defines; this crate holds the
-//! protocol pieces the per-op claim reductions are built from. It has no halo2 circuit code and no I/O.
+//! The backend proves the same quantised graph `poai_circuits::ir::eval` defines: [`model`] proves and
+//! verifies whole graphs (one backward pass of per-op claim reductions over one packed commitment, see
+//! `docs/sumcheck-backend.md`), built from the protocol pieces at the crate root. It has no halo2 circuit
+//! code and no I/O.
 //! Nothing here is zero-knowledge yet: a bare sumcheck reveals evaluations of the polynomials it runs on,
 //! so the backend must refuse private visibilities until masking is in (issue #25).
 

@@ -83,22 +83,21 @@ pub fn verify(
     Ok(Claim { point: sub.point, value: x_value })
 }
 
-/// The im2col wiring of a batch-1, group-1 convolution: `Uᵀ[c][p]` with `c = (ic·kh + ky)·kw + kx` over
-/// `2^k` rows and `p = oy·OW + ox` over `2^n` columns; positions in the zero padding have no pair.
-pub fn im2col(
+/// Every tap of a convolution's windows over input channels `base..base + cg`: `f(j, p, x)` for patch
+/// index `j = (ic·kh + ky)·kw + kx`, output position `p = oy·OW + ox` and the input position it reads;
+/// taps in the zero padding are skipped.
+fn conv_taps(
     p: &ConvParams,
     x: &Layout,
-    kernel: [usize; 3],
+    ([cg, kh, kw], base): ([usize; 3], usize),
     out_hw: [usize; 2],
-    (k, n): (usize, usize),
-) -> Wiring {
-    let [c, kh, kw] = kernel;
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let (h, w) = (x.dims()[2], x.dims()[3]);
-    let mut pairs = Vec::new();
-    for ic in 0..c {
+    for ic in 0..cg {
         for ky in 0..kh {
             for kx in 0..kw {
-                let row = (ic * kh + ky) * kw + kx;
+                let j = (ic * kh + ky) * kw + kx;
                 for oy in 0..out_hw[0] {
                     let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
                     if iy < 0 || iy >= h as isize {
@@ -109,13 +108,25 @@ pub fn im2col(
                         if ix < 0 || ix >= w as isize {
                             continue;
                         }
-                        let u = (row << n) | (oy * out_hw[1] + ox);
-                        pairs.push((u, x.position(&[0, ic, iy as usize, ix as usize])));
+                        f(j, oy * out_hw[1] + ox, x.position(&[0, base + ic, iy as usize, ix as usize]));
                     }
                 }
             }
         }
     }
+}
+
+/// The im2col wiring of a batch-1, group-1 convolution: `Uᵀ[j][p]` (`j` the patch index over `2^k` rows,
+/// `p = oy·OW + ox` over `2^n` columns); positions in the zero padding have no pair.
+pub fn im2col(
+    p: &ConvParams,
+    x: &Layout,
+    kernel: [usize; 3],
+    out_hw: [usize; 2],
+    (k, n): (usize, usize),
+) -> Wiring {
+    let mut pairs = Vec::new();
+    conv_taps(p, x, (kernel, 0), out_hw, |j, pos, i| pairs.push(((j << n) | pos, i)));
     Wiring { pairs, out_vars: k + n, in_vars: x.vars() }
 }
 
@@ -175,33 +186,13 @@ pub fn grouped_im2col(
     (jb, pb): (usize, usize),
 ) -> Wiring {
     let [maps, cg, kh, kw] = weights;
-    let per_group = maps / p.group.max(1);
-    let (h, w) = (x.dims()[2], x.dims()[3]);
+    let per_group = (maps / p.group.max(1)).max(1);
     let mut pairs = Vec::new();
     for m in 0..maps {
-        let group = m / per_group.max(1);
-        for ic in 0..cg {
-            let channel = group * cg + ic;
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let j = (ic * kh + ky) * kw + kx;
-                    for oy in 0..out_hw[0] {
-                        let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        for ox in 0..out_hw[1] {
-                            let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
-                            if ix < 0 || ix >= w as isize {
-                                continue;
-                            }
-                            let u = (((m << jb) | j) << pb) | (oy * out_hw[1] + ox);
-                            pairs.push((u, x.position(&[0, channel, iy as usize, ix as usize])));
-                        }
-                    }
-                }
-            }
-        }
+        let base = (m / per_group) * cg;
+        conv_taps(p, x, ([cg, kh, kw], base), out_hw, |j, pos, i| {
+            pairs.push(((((m << jb) | j) << pb) | pos, i))
+        });
     }
     Wiring { pairs, out_vars: log2_ceil(maps) + jb + pb, in_vars: x.vars() }
 }
