@@ -1,6 +1,6 @@
 //! Whole-model proofs on the sumcheck backend: one pass from the outputs back over a quantised graph,
 //! each node turning claims on its output's multilinear extension into claims on its inputs, with the
-//! witness committed once (one packed polynomial, [`packing`]), every range check in one logup, every
+//! witness committed once (one packed polynomial, [`Packing`]), every range check in one logup, every
 //! claim on the packed polynomial merged into one and one HyperKZG opening.
 //!
 //! **Statement.** For the public `label` (the model's commitment), inputs and outputs: the outputs are
@@ -13,7 +13,7 @@
 //! is absorbed before the next challenge.
 //!
 //! **Per op** (`plan` decides, `prover` and `verifier` walk it; each argument of uniqueness is next to
-//! its step in [`prover`]):
+//! its step in `prover.rs`):
 //! - MatMul with constant right operand, Conv (im2col wiring): matrix-product sumcheck, never a
 //!   committed multiply-accumulate; the bias is added on real rows only.
 //! - Rescale: `y`, the remainder and the saturation excesses committed; a zerocheck ties each excess to
