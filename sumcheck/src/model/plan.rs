@@ -24,6 +24,11 @@ pub enum Role {
 /// A rescale's witness: `a·x + c = 2^s·(y + d⁺ - d⁻) + r` (with `a`, `c`, `s` from the shift).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RescaleWitness {
+    /// The value `y` is committed as: the rescale's output, or the output of a ReLU fused into it.
+    pub output: ValueId,
+    /// The clamp range `[lo, hi]`: the output's signed range, or `[0, hi]` with a fused ReLU
+    /// (`max(clamp(q, lo, hi), 0) = clamp(q, 0, hi)`).
+    pub range: (i64, i64),
     /// The remainder, for a positive shift.
     pub remainder: Option<Quantity>,
     /// The saturation excesses `(d⁺, d⁻)`, when the input can leave the output range.
@@ -76,6 +81,8 @@ pub enum Step {
     },
     /// Same values, another shape.
     Reshape,
+    /// A ReLU fused into the rescale before it (which commits its output).
+    Fused,
     /// An axis permutation: a wiring.
     Transpose,
     /// `a ± b` (broadcast operands through wirings).
@@ -168,6 +175,17 @@ impl Plan {
             .collect();
         let mut packing = PackingBuilder::new(limb_bits);
         let mut steps = Vec::with_capacity(graph.nodes.len());
+        // A rescale whose only reader is a ReLU (and which is not a model output) commits the ReLU's
+        // output directly.
+        let mut readers = vec![Vec::new(); graph.values.len()];
+        for (j, n) in graph.nodes.iter().enumerate() {
+            n.inputs.iter().for_each(|&v| readers[v].push(j));
+        }
+        let fused_relu = |v: ValueId| match readers[v].as_slice() {
+            [j] if graph.nodes[*j].op == QOp::Relu && !graph.outputs.contains(&v) => Some(*j),
+            _ => None,
+        };
+        let mut fused = vec![false; graph.nodes.len()];
         for (i, node) in graph.nodes.iter().enumerate() {
             let out = &layouts[node.output];
             let bits_of = |v: ValueId| graph.values[v].format.bits;
@@ -267,19 +285,29 @@ impl Plan {
                     }
                     let vars = (out.len(), out.vars());
                     let half = 1i64 << (b - 1);
-                    roles[node.output] = Role::Committed(packing.quantity(vars, b, half));
+                    let relu = fused_relu(node.output);
+                    let (output, range, y) = match relu {
+                        Some(j) => {
+                            fused[j] = true;
+                            (graph.nodes[j].output, (0, half - 1), packing.quantity(vars, b - 1, 0))
+                        }
+                        None => (node.output, (-half, half - 1), packing.quantity(vars, b, half)),
+                    };
+                    roles[output] = Role::Committed(y);
                     let remainder = (s > 0).then(|| packing.quantity(vars, s.unsigned_abs(), 0));
-                    // |q| ≤ 2^(B-1-s): saturation is possible only when that reaches the output's range.
+                    // |q| ≤ 2^(B-1-s): saturation is possible only when that reaches the output's range
+                    // (or, with a fused ReLU, whenever q can be negative).
                     let excess_bits = i64::from(input_bits) - i64::from(s);
                     if excess_bits > 62 {
                         return Err(unsupported(graph, i, "an input too wide to rescale"));
                     }
-                    let excess = (excess_bits >= i64::from(b)).then(|| {
-                        let w = u32::try_from(excess_bits).unwrap_or(u32::MAX).min(64);
+                    let excess = (relu.is_some() || excess_bits >= i64::from(b)).then(|| {
+                        let w = u32::try_from(excess_bits.max(1)).unwrap_or(u32::MAX).min(64);
                         (packing.quantity(vars, w, 0), packing.quantity(vars, w, 0))
                     });
-                    Step::Rescale(RescaleWitness { remainder, excess })
+                    Step::Rescale(RescaleWitness { output, range, remainder, excess })
                 }
+                QOp::Relu if fused[i] => Step::Fused,
                 QOp::Relu => {
                     let b = bits_of(node.inputs[0]);
                     let vars = (out.len(), out.vars());

@@ -417,9 +417,10 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
             // d⁻) holds over the integers and fixes q and r (division with remainder). The zerocheck
             // d⁺·(hi - y) = 0 = d⁻·(y - lo) leaves, for that q, only y = clamp(q, lo, hi): d⁺ > 0 forces
             // y = hi and then d⁻·(hi - lo) = 0 forces d⁻ = 0 (so q > hi); symmetrically below; with both
-            // zero, y = q. On the tail every value is zero and the constant c is masked off.
-            (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
+            // zero, y = q. With a fused ReLU the range is [0, hi] (max(clamp(q, lo, hi), 0) = clamp(q, 0,
+            // hi)), the same argument. On the tail every value is zero and the constant c is masked off.
+            (Step::Rescale(w), QOp::Rescale { shift, .. }) => {
+                let Role::Committed(y) = plan.roles[w.output].clone() else {
                     return Err(SumcheckError::Witness("a rescale output is not committed".into()));
                 };
                 if let Some((dp, dm)) = &w.excess {
@@ -427,7 +428,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                     self.zerocheck(
                         &[view(dp), view(dm), view(&y)],
                         None,
-                        &rescale_excess_summand(*bits, beta),
+                        &rescale_excess_summand(w.range, beta),
                     )?;
                 }
                 let rho = challenges(self.transcript, out_vars);
@@ -590,6 +591,8 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.operand_claim(node.inputs[0], node.output, &proved.point)?;
                 self.operand_claim(node.inputs[1], node.output, &proved.point)
             }
+            // The rescale before it committed this ReLU's output and proves it.
+            (Step::Fused, _) => Ok(()),
             // The flat layout is the same for every shape.
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),
@@ -727,9 +730,8 @@ pub(super) fn record_chunks(
 }
 
 /// `d⁺·(hi - y) + β·d⁻·(y - lo)` over the decoded `[d⁺, d⁻, y]`: the two saturation conditions at once.
-pub(super) fn rescale_excess_summand(bits: u32, beta: Fr) -> Summand {
-    let half = pow2(bits - 1);
-    let (hi, lo) = (half - Fr::ONE, -half);
+pub(super) fn rescale_excess_summand((lo, hi): (i64, i64), beta: Fr) -> Summand {
+    let (lo, hi) = (signed(lo), signed(hi));
     Summand {
         terms: vec![(hi, vec![0]), (-Fr::ONE, vec![0, 2]), (beta, vec![1, 2]), (-(beta * lo), vec![1])],
     }

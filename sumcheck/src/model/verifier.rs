@@ -354,8 +354,8 @@ impl<T: Transcript> Verifier<'_, T> {
                 );
                 self.wire(&im2col, input, (&claims.b.point, claims.b.value))
             }
-            (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
+            (Step::Rescale(w), QOp::Rescale { shift, .. }) => {
+                let Role::Committed(y) = plan.roles[w.output].clone() else {
                     return Err(SumcheckError::Shape("a rescale output is not committed".into()));
                 };
                 if let Some((dp, dm)) = &w.excess {
@@ -363,7 +363,7 @@ impl<T: Transcript> Verifier<'_, T> {
                     self.zerocheck(
                         &[view(dp), view(dm), view(&y)],
                         None,
-                        &rescale_excess_summand(*bits, beta),
+                        &rescale_excess_summand(w.range, beta),
                     )?;
                 }
                 let rho = challenges(self.transcript, out_vars);
@@ -515,6 +515,7 @@ impl<T: Transcript> Verifier<'_, T> {
                 self.operand_claim(node.inputs[0], node.output, (&sub.point, ab[0]))?;
                 self.operand_claim(node.inputs[1], node.output, (&sub.point, ab[1]))
             }
+            (Step::Fused, _) => Ok(()),
             (Step::Reshape, _) => match self.take_claim(node.output)? {
                 Some(claim) => self.claim_value(input, claim.point, claim.value),
                 None => Ok(()),

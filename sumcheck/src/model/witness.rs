@@ -116,16 +116,15 @@ fn pack_table(
     Ok(())
 }
 
-/// The rescale witness at one position: `(y, remainder, d⁺, d⁻)` for input `x`.
-pub(super) fn rescale_parts(x: i64, shift: i32, bits: u32) -> (i64, i64, i64, i64) {
+/// The rescale witness at one position: `(y, remainder, d⁺, d⁻)` for input `x`, clamped to `[lo, hi]`.
+pub(super) fn rescale_parts(x: i64, shift: i32, (lo, hi): (i64, i64)) -> (i64, i64, i64, i64) {
     let (q, r) = if shift > 0 {
         let t = i128::from(x) + (1i128 << (shift - 1));
         (t.div_euclid(1i128 << shift), t.rem_euclid(1i128 << shift))
     } else {
         (i128::from(x) << shift.unsigned_abs(), 0)
     };
-    let half = 1i128 << (bits - 1);
-    let (lo, hi) = (-half, half - 1);
+    let (lo, hi) = (i128::from(lo), i128::from(hi));
     let y = q.clamp(lo, hi);
     let clip = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
     (clip(y), clip(r), clip((q - hi).max(0)), clip((lo - q).max(0)))
@@ -145,18 +144,23 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
             )?;
             continue;
         }
-        let Role::Committed(y_q) = &plan.roles[node.output] else { continue };
+        let committed = match step {
+            Step::Rescale(w) => w.output,
+            Step::Fused => continue,
+            _ => node.output,
+        };
+        let Role::Committed(y_q) = &plan.roles[committed] else { continue };
         let x = laid_out(graph, plan, trace, node.inputs[0])?;
-        let y = laid_out(graph, plan, trace, node.output)?;
+        let y = laid_out(graph, plan, trace, committed)?;
         let what = |part: &str| format!("node `{}` ({part})", node.name);
         match (step, &node.op) {
-            (Step::Rescale(w), QOp::Rescale { shift, bits }) => {
+            (Step::Rescale(w), QOp::Rescale { shift, .. }) => {
                 // The tail is zero throughout: the relation's constant is masked to real positions.
                 let len = plan.layouts[node.output].len();
                 let parts: Vec<_> = x
                     .iter()
                     .enumerate()
-                    .map(|(i, &v)| if i < len { rescale_parts(v, *shift, *bits) } else { (0, 0, 0, 0) })
+                    .map(|(i, &v)| if i < len { rescale_parts(v, *shift, w.range) } else { (0, 0, 0, 0) })
                     .collect();
                 if parts.iter().zip(&y).any(|(p, &t)| p.0 != t) {
                     return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));

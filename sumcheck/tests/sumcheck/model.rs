@@ -347,3 +347,46 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
     wrong[0].data_mut()[5] += 1;
     assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a wrong output");
 }
+
+#[test]
+fn a_relu_fused_into_its_rescale_is_proven_by_the_clamp_and_a_forgery_is_stopped() {
+    let value = |name: &str, bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: vec![1, 4],
+        format: FixedFormat { scale: 0, bits },
+        source,
+    };
+    let graph = QGraph {
+        values: vec![
+            value("x", 30, Source::Input { index: 0 }),
+            value("q", 16, Source::Node { index: 0 }),
+            value("y", 16, Source::Node { index: 1 }),
+        ],
+        nodes: vec![
+            QNode {
+                name: "gate".into(),
+                op: QOp::Rescale { shift: 8, bits: 16 },
+                inputs: vec![0],
+                output: 1,
+            },
+            QNode { name: "relu".into(), op: QOp::Relu, inputs: vec![1], output: 2 },
+        ],
+        inputs: vec![0],
+        outputs: vec![2],
+    };
+    let inputs = vec![tensor(&[1, 4], &[123_456, -98_765, 1 << 28, 5])];
+    let plan = Plan::new(&graph).unwrap();
+    assert_eq!(plan.steps[1], Step::Fused);
+    let Step::Rescale(parts) = plan.steps[0].clone() else { panic!() };
+    assert_eq!((parts.output, parts.range), (2, (0, 32767)));
+    let (_, below) = parts.excess.clone().unwrap();
+    let Role::Committed(y) = plan.roles[2].clone() else { panic!() };
+    // At q < 0 (position 1): y = 1 with d⁻ one larger keeps q = y - d⁻ and every range; d⁻·(y - 0) = 0
+    // fails.
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        packed[slot(plan, &y, 0, 1)] += Fr::ONE;
+        packed[slot(plan, &below, 0, 1)] += Fr::ONE;
+        outputs[0].data_mut()[1] += 1;
+    });
+    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
+}
