@@ -115,13 +115,18 @@ pub fn verify<T: Transcript>(
 }
 
 impl<T: Transcript> Verifier<'_, T> {
-    fn recv(&mut self, n: usize) -> Result<Vec<Fr>, SumcheckError> {
-        let values = self
-            .step
+    /// The next `n` values the step sends, without taking them (a sumcheck's final values are checked
+    /// against its rounds before they are absorbed, as the prover sends them after the rounds).
+    fn peek(&self, n: usize) -> Result<Vec<Fr>, SumcheckError> {
+        self.step
             .values
             .get(self.cursor..self.cursor + n)
-            .ok_or_else(|| SumcheckError::Malformed("a step sends fewer values than it must".into()))?
-            .to_vec();
+            .map(<[Fr]>::to_vec)
+            .ok_or_else(|| SumcheckError::Malformed("a step sends fewer values than it must".into()))
+    }
+
+    fn recv(&mut self, n: usize) -> Result<Vec<Fr>, SumcheckError> {
+        let values = self.peek(n)?;
         self.cursor += n;
         self.transcript.absorb(&values);
         Ok(values)
@@ -214,14 +219,7 @@ impl<T: Transcript> Verifier<'_, T> {
     ) -> Result<(), SumcheckError> {
         let vars = tables.first().map_or(0, |t| t.quantity.vars - t.slot_vars);
         let proof = self.next_sumcheck()?.clone();
-        let mut evals: Vec<Fr> = self
-            .step
-            .values
-            .get(self.cursor..self.cursor + tables.len())
-            .ok_or_else(|| SumcheckError::Malformed("a zerocheck's evaluations are missing".into()))?
-            .to_vec();
-        // The sumcheck's point decides the mask's value; it is appended after the proof is checked
-        // against the received values below, so compute it from the same point.
+        let mut evals = self.peek(tables.len())?;
         let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, mask, self.transcript)?;
         self.recv(tables.len())?;
         for (t, &value) in tables.iter().zip(&evals) {
@@ -237,13 +235,7 @@ impl<T: Transcript> Verifier<'_, T> {
         (point, value): (&[Fr], Fr),
     ) -> Result<Claim, SumcheckError> {
         let proof = self.next_sumcheck()?.clone();
-        // The sumcheck's rounds come before the value the prover sends at its end.
-        let sub_value = self
-            .step
-            .values
-            .get(self.cursor)
-            .copied()
-            .ok_or_else(|| SumcheckError::Malformed("a wiring's value is missing".into()))?;
+        let sub_value = self.peek(1)?[0];
         let claim = wiring::verify(w, (point, value), &proof, sub_value, self.transcript)?;
         self.recv(1)?;
         Ok(claim)

@@ -130,6 +130,47 @@ pub fn im2col(
     Wiring { pairs, out_vars: k + n, in_vars: x.vars() }
 }
 
+/// Walks a batch-1 pooling's windows: `f(o, ch, taps)` for each output position `o` (in `out`) of
+/// channel `ch`, with every slot's input coordinates `(iy, ix)`, row-major over the kernel (positions in
+/// the padding lie outside `[0, h) × [0, w)`).
+fn pool_windows_walk(
+    p: &PoolParams,
+    x: &Layout,
+    out: &Layout,
+    mut f: impl FnMut(usize, usize, &[(isize, isize)]) -> Result<(), SumcheckError>,
+) -> Result<(), SumcheckError> {
+    let (c, h, w) = (x.dims()[1], x.dims()[2], x.dims()[3]);
+    let [kh, kw] = p.kernel;
+    let oh = window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], p.ceil_mode);
+    let ow = window_out(w, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], p.ceil_mode);
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(SumcheckError::Shape(format!("pool window {kh}x{kw} on {h}x{w}")));
+    };
+    let mut taps = Vec::with_capacity(kh * kw);
+    for ch in 0..c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                taps.clear();
+                for ky in 0..kh {
+                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
+                    for kx in 0..kw {
+                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
+                        taps.push((iy, ix));
+                    }
+                }
+                f(out.position(&[0, ch, oy, ox]), ch, &taps)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The input position of a tap of channel `ch`, or `None` in the padding.
+fn real_tap(x: &Layout, ch: usize, (iy, ix): (isize, isize)) -> Option<usize> {
+    let (h, w) = (x.dims()[2] as isize, x.dims()[3] as isize);
+    (iy >= 0 && ix >= 0 && iy < h && ix < w).then(|| x.position(&[0, ch, iy as usize, ix as usize]))
+}
+
 /// The windows of a batch-1 pooling: slot `s` of the window at output position `o`, laid out
 /// `o·2^slot_vars + s`. A slot past the window or in the padding copies the window's first real position,
 /// so that padding never wins and duplicates change no maximum.
@@ -139,38 +180,19 @@ pub fn pool_windows(
     out: &Layout,
     slot_vars: usize,
 ) -> Result<Wiring, SumcheckError> {
-    let (c, h, w) = (x.dims()[1], x.dims()[2], x.dims()[3]);
-    let [kh, kw] = p.kernel;
-    let oh = window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], p.ceil_mode);
-    let ow = window_out(w, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], p.ceil_mode);
-    let (Some(oh), Some(ow)) = (oh, ow) else {
-        return Err(SumcheckError::Shape(format!("pool window {kh}x{kw} on {h}x{w}")));
-    };
     let mut pairs = Vec::new();
-    for ch in 0..c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let slots: Vec<Option<usize>> = (0..kh * kw)
-                    .map(|s| {
-                        let iy =
-                            (oy * p.strides[0] + (s / kw) * p.dilations[0]) as isize - p.pads[0] as isize;
-                        let ix =
-                            (ox * p.strides[1] + (s % kw) * p.dilations[1]) as isize - p.pads[1] as isize;
-                        (iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize)
-                            .then(|| x.position(&[0, ch, iy as usize, ix as usize]))
-                    })
-                    .collect();
-                let first = slots.iter().flatten().next().copied().ok_or_else(|| {
-                    SumcheckError::Unsupported("a pooling window that covers only padding".into())
-                })?;
-                let o = out.position(&[0, ch, oy, ox]);
-                for s in 0..1usize << slot_vars {
-                    let src = slots.get(s).copied().flatten().unwrap_or(first);
-                    pairs.push(((o << slot_vars) | s, src));
-                }
-            }
+    pool_windows_walk(p, x, out, |o, ch, taps| {
+        let slots: Vec<Option<usize>> = taps.iter().map(|&t| real_tap(x, ch, t)).collect();
+        let first =
+            slots.iter().flatten().next().copied().ok_or_else(|| {
+                SumcheckError::Unsupported("a pooling window that covers only padding".into())
+            })?;
+        for s in 0..1usize << slot_vars {
+            let src = slots.get(s).copied().flatten().unwrap_or(first);
+            pairs.push(((o << slot_vars) | s, src));
         }
-    }
+        Ok(())
+    })?;
     Ok(Wiring { pairs, out_vars: out.vars() + slot_vars, in_vars: x.vars() })
 }
 
@@ -204,40 +226,23 @@ pub fn window_sums(
     x: &Layout,
     out: &Layout,
 ) -> Result<(Wiring, Option<usize>), SumcheckError> {
-    let (c, h, w) = (x.dims()[1], x.dims()[2], x.dims()[3]);
-    let [kh, kw] = p.kernel;
-    let oh = window_out(h, p.pads[0] + p.pads[2], kh, p.strides[0], p.dilations[0], p.ceil_mode);
-    let ow = window_out(w, p.pads[1] + p.pads[3], kw, p.strides[1], p.dilations[1], p.ceil_mode);
-    let (Some(oh), Some(ow)) = (oh, ow) else {
-        return Err(SumcheckError::Shape(format!("pool window {kh}x{kw} on {h}x{w}")));
-    };
+    let (h, w) = (x.dims()[2], x.dims()[3]);
     let mut pairs = Vec::new();
     let mut divisor = None;
     let mut uniform = true;
-    for ch in 0..c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let o = out.position(&[0, ch, oy, ox]);
-                let (mut count, mut padded) = (0usize, 0usize);
-                for ky in 0..kh {
-                    let iy = (oy * p.strides[0] + ky * p.dilations[0]) as isize - p.pads[0] as isize;
-                    for kx in 0..kw {
-                        let ix = (ox * p.strides[1] + kx * p.dilations[1]) as isize - p.pads[1] as isize;
-                        if iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize {
-                            padded += 1;
-                        }
-                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
-                            count += 1;
-                            pairs.push((o, x.position(&[0, ch, iy as usize, ix as usize])));
-                        }
-                    }
-                }
-                let d = if p.count_include_pad { padded } else { count };
-                uniform &= divisor.is_none_or(|v| v == d);
-                divisor = Some(d);
-            }
-        }
-    }
+    pool_windows_walk(p, x, out, |o, ch, taps| {
+        // ONNX counts padded positions only inside the padded extent, not past it (ceil mode).
+        let padded = taps
+            .iter()
+            .filter(|&&(iy, ix)| iy < (h + p.pads[2]) as isize && ix < (w + p.pads[3]) as isize)
+            .count();
+        let before = pairs.len();
+        pairs.extend(taps.iter().filter_map(|&t| real_tap(x, ch, t)).map(|i| (o, i)));
+        let d = if p.count_include_pad { padded } else { pairs.len() - before };
+        uniform &= divisor.is_none_or(|v| v == d);
+        divisor = Some(d);
+        Ok(())
+    })?;
     Ok((Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }, divisor.filter(|_| uniform)))
 }
 
