@@ -390,3 +390,26 @@ fn a_relu_fused_into_its_rescale_is_proven_by_the_clamp_and_a_forgery_is_stopped
     });
     assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
 }
+
+#[test]
+fn inputs_of_the_wrong_count_or_shape_are_refused_by_name() {
+    let graph = one_node(QOp::Relu, &[1, 4], 16, &[1, 4], 16);
+    let key = key_for(&graph);
+    let prove = |inputs: &[Tensor]| {
+        let mut t = PoseidonTranscript::new(LABEL);
+        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), inputs, &mut t).map(|_| ())
+    };
+    let err = prove(&[]).unwrap_err().to_string();
+    assert!(err.contains("0 inputs for a model of 1"), "{err}");
+    let err = prove(&[tensor(&[1, 3], &[1, 2, 3])]).unwrap_err().to_string();
+    assert!(err.contains("input `x` has shape [1, 3], the model expects [1, 4]"), "{err}");
+    let honest = [tensor(&[1, 4], &[-5, 3, -7, 0])];
+    let mut t = PoseidonTranscript::new(LABEL);
+    let (outputs, proof) =
+        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &honest, &mut t).unwrap();
+    let err =
+        verify(key, &graph, (&[tensor(&[1, 3], &[1, 2, 3])], &outputs), &proof).unwrap_err().to_string();
+    assert!(err.contains("input `x` has shape [1, 3]"), "{err}");
+    let err = verify(key, &graph, (&honest, &[tensor(&[1, 2], &[0, 3])]), &proof).unwrap_err().to_string();
+    assert!(err.contains("the outputs do not have the model's shapes"), "{err}");
+}
