@@ -1,7 +1,8 @@
 //! What the prover commits and how each node is proven, decided from the graph alone, so that the prover
 //! and the verifier walk the same plan.
 
-use poai_circuits::ir::{QGraph, QOp, Source, ValueId};
+use poai_circuits::ir::fixed::isqrt_round;
+use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, ValueId};
 
 use super::layout::{log2_ceil, Layout};
 use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
@@ -46,6 +47,42 @@ pub struct TableWitness {
     pub interpolation: Option<[Quantity; 4]>,
     /// The rows' multiplicities (an index into [`Packing::unchecked`]).
     pub multiplicities: usize,
+}
+
+/// A softmax's witness over rows of `2^slot_vars` (the last axis), beside its committed output `y`:
+/// the row maxima `m`, the gaps `g = m - x`, the exp table's witness on `-g` and the division's
+/// remainder `r` with its complement `2s - 1 - r` (`s` the row sum of `e = exp(-g)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SoftmaxWitness {
+    /// Variables of a row.
+    pub slot_vars: usize,
+    /// `m`, one per row.
+    pub max: Quantity,
+    /// `g`, laid out like `x`.
+    pub gaps: Quantity,
+    /// The table lookups of `-g`.
+    pub exp: TableWitness,
+    /// `r` in `2^(out+1)·e + s = 2s·y + r`.
+    pub remainder: Quantity,
+    /// `2s - 1 - r`.
+    pub complement: Quantity,
+}
+
+/// A layer normalisation's witness over rows of `2^slot_vars` (the trailing axes), beside its committed
+/// output `y`: per row the mean, the variance and the standard deviation with their remainders and
+/// slacks; per position the division's remainder and its complement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerNormWitness {
+    /// Variables of a row.
+    pub slot_vars: usize,
+    /// `μ` and the remainder of `2·Σx + n = 2n·μ + r` with its complement `2n - 1 - r`.
+    pub mean: [Quantity; 3],
+    /// `v` and the remainder of `2·Σd² + n = 2n·v + r` with its complement.
+    pub variance: [Quantity; 3],
+    /// `s` and the slacks `4(v + ε) - (2s - 1)²` and `(2s + 1)² - 1 - 4(v + ε)`.
+    pub deviation: [Quantity; 3],
+    /// `r` in `2^(out+1)·d + s = 2s·y + r`, and its complement `2s - 1 - r`.
+    pub division: [Quantity; 2],
 }
 
 /// How one node is proven.
@@ -111,6 +148,12 @@ pub enum Step {
     /// A tabulated function: `x = 2^f·q + r`, `(q, c, d)` a row of the table, `d·r + 2^(f-1) = 2^f·t + e`,
     /// `y = c + t` (a plain table, `f = 0`, has only `q = x` and `y = c`).
     Table(Box<TableWitness>),
+    /// Softmax along the last axis: the row maximum by gaps (`Π_j g_j = 0`), `e` by the exp table, the
+    /// row sum `s` from `e`'s extension at `½` on the row's variables, and `y` by division with remainder.
+    Softmax(Box<SoftmaxWitness>),
+    /// Layer normalisation: the mean and the variance by division, the standard deviation by its
+    /// rounding slacks, `y` by division with remainder.
+    LayerNorm(Box<LayerNormWitness>),
 }
 
 /// The plan of a whole graph.
@@ -136,6 +179,53 @@ fn unsupported(graph: &QGraph, node: usize, why: &str) -> SumcheckError {
 
 fn leading_ones(shape: &[usize], keep: usize) -> bool {
     shape.len() >= keep && shape[..shape.len() - keep].iter().all(|&d| d == 1)
+}
+
+/// `value` with two more quantities of `width` bits over the same positions (a remainder and its
+/// complement, or two slacks).
+fn with_remainders(packing: &mut PackingBuilder, value: Quantity, width: u32) -> [Quantity; 3] {
+    let vars = (value.len, value.vars);
+    [value, packing.quantity(vars, width, 0), packing.quantity(vars, width, 0)]
+}
+
+/// A table lookup's witness over `vars` positions: the row (signed), the entry, and for an interpolated
+/// table the remainder, slope, step and rounding.
+fn table_witness(packing: &mut PackingBuilder, spec: &TableSpec, vars: (usize, usize)) -> TableWitness {
+    let index_bits = spec.in_bits - spec.interp_bits;
+    let signed = |b: u32| 1i64 << (b - 1);
+    let index = packing.quantity(vars, index_bits, signed(index_bits));
+    let entry = packing.quantity(vars, spec.out_bits, signed(spec.out_bits));
+    let f = spec.interp_bits;
+    let interpolation = (f > 0).then(|| {
+        let wide = spec.out_bits + 1;
+        [
+            packing.quantity(vars, f, 0),
+            packing.quantity(vars, wide, signed(wide)),
+            packing.quantity(vars, wide, signed(wide)),
+            packing.quantity(vars, f, 0),
+        ]
+    });
+    let multiplicities = packing.unchecked(log2_ceil(spec.entries()));
+    TableWitness { index, entry, interpolation, multiplicities }
+}
+
+/// The variables of a row for an op normalising over the axes from `axis` on (for Softmax, `axis` must
+/// be the last): the row's length must be a power of two, so that rows are the flat layout's high
+/// variables.
+fn rows_of(graph: &QGraph, node: usize, axis: usize, op: &str) -> Result<usize, SumcheckError> {
+    let shape = &graph.values[graph.nodes[node].inputs[0]].shape;
+    if axis >= shape.len() || (op == "Softmax" && axis + 1 != shape.len()) {
+        return Err(unsupported(graph, node, "only the last axis is normalised on this backend yet"));
+    }
+    let len: usize = shape[axis..].iter().product();
+    if !len.is_power_of_two() {
+        return Err(unsupported(
+            graph,
+            node,
+            &format!("rows of {len} values (only powers of two are proven yet)"),
+        ));
+    }
+    Ok(log2_ceil(len))
 }
 
 impl Plan {
@@ -345,23 +435,61 @@ impl Plan {
                             "a table input wider than its domain (saturation is not proven yet)",
                         ));
                     }
+                    Step::Table(Box::new(table_witness(&mut packing, spec, (out.len(), out.vars()))))
+                }
+                QOp::Softmax { axis, exp, out_scale } => {
+                    let slot_vars = rows_of(graph, i, *axis, "Softmax")?;
+                    let b = bits_of(node.inputs[0]);
+                    // The gaps lie in [0, 2^b): -g must be inside the exp table's domain.
+                    if b >= exp.in_bits || *out_scale > 30 {
+                        return Err(unsupported(graph, i, "an input wider than the exp table's domain"));
+                    }
                     let vars = (out.len(), out.vars());
-                    let index_bits = spec.in_bits - spec.interp_bits;
-                    let signed = |b: u32| 1i64 << (b - 1);
-                    let index = packing.quantity(vars, index_bits, signed(index_bits));
-                    let entry = packing.quantity(vars, spec.out_bits, signed(spec.out_bits));
-                    let f = spec.interp_bits;
-                    let interpolation = (f > 0).then(|| {
-                        let wide = spec.out_bits + 1;
-                        [
-                            packing.quantity(vars, f, 0),
-                            packing.quantity(vars, wide, signed(wide)),
-                            packing.quantity(vars, wide, signed(wide)),
-                            packing.quantity(vars, f, 0),
-                        ]
-                    });
-                    let multiplicities = packing.unchecked(log2_ceil(spec.entries()));
-                    Step::Table(Box::new(TableWitness { index, entry, interpolation, multiplicities }))
+                    let rows = (out.len() >> slot_vars, out.vars() - slot_vars);
+                    roles[node.output] = Role::Committed(packing.quantity(vars, out_scale + 1, 0));
+                    // s < 2^lb·2^(out_bits - 1), so r < 2s < 2^(lb + out_bits).
+                    let width = exp.out_bits + slot_vars as u32;
+                    Step::Softmax(Box::new(SoftmaxWitness {
+                        slot_vars,
+                        max: packing.quantity(rows, b, 1i64 << (b - 1)),
+                        gaps: packing.quantity(vars, b, 0),
+                        exp: table_witness(&mut packing, exp, vars),
+                        remainder: packing.quantity(vars, width, 0),
+                        complement: packing.quantity(vars, width, 0),
+                    }))
+                }
+                QOp::LayerNorm { axis, eps, out_scale } => {
+                    let slot_vars = rows_of(graph, i, *axis, "LayerNorm")?;
+                    let b = bits_of(node.inputs[0]);
+                    if b > 24 || *out_scale > 24 || !(1..1 << 40).contains(eps) {
+                        return Err(unsupported(graph, i, "an input, scale or epsilon this wide"));
+                    }
+                    let vars = (out.len(), out.vars());
+                    let rows = (out.len() >> slot_vars, out.vars() - slot_vars);
+                    let signed = |w: u32| 1i64 << (w - 1);
+                    // |x - μ| < 2^b, so v < 2^(2b) and s ≤ round(sqrt(2^(2b) + ε)); |y| < 2^(b + 1 + out).
+                    let deviation_bits = 64 - (isqrt_round((1i64 << (2 * b)) + eps) as u64).leading_zeros();
+                    let y_bits = b + 2 + out_scale;
+                    roles[node.output] = Role::Committed(packing.quantity(vars, y_bits, signed(y_bits)));
+                    // Remainders of a division by n lie in [0, 2n); by s, in [0, 2s).
+                    let n_bits = slot_vars as u32 + 1;
+                    let mean = packing.quantity(rows, b, signed(b));
+                    let mean = with_remainders(&mut packing, mean, n_bits);
+                    let variance = packing.quantity(rows, 2 * b, 0);
+                    let variance = with_remainders(&mut packing, variance, n_bits);
+                    let deviation = packing.quantity(rows, deviation_bits, 0);
+                    let deviation = with_remainders(&mut packing, deviation, deviation_bits + 3);
+                    let division = [
+                        packing.quantity(vars, deviation_bits + 1, 0),
+                        packing.quantity(vars, deviation_bits + 1, 0),
+                    ];
+                    Step::LayerNorm(Box::new(LayerNormWitness {
+                        slot_vars,
+                        mean,
+                        variance,
+                        deviation,
+                        division,
+                    }))
                 }
                 _ => return Err(unsupported(graph, i, "this op is not proven by the sumcheck backend yet")),
             };

@@ -9,14 +9,14 @@ use poai_circuits::Fr;
 
 use super::layout;
 use super::packing::{table_block, Quantity, Segment};
-use super::plan::{Plan, Role, Step};
+use super::plan::{Plan, Role, Step, TableWitness};
 use super::{
     absorb_statement, challenges, decode, limb_weight, pow2, wiring, witness, ModelProof, StepProof,
 };
 use crate::backend::SumcheckBackend;
 use crate::hyperkzg::{self, KzgKey};
 use crate::matmul::{self, Claim};
-use crate::mle::{eq_evals, signed, Mle};
+use crate::mle::{eq_evals, prefix_indicator_at, signed, Mle};
 use crate::sumcheck::Summand;
 use crate::transcript::Transcript;
 use crate::{claims, logup, sumcheck, zerocheck, SumcheckError};
@@ -274,24 +274,89 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         mask: Option<usize>,
         summand: &Summand,
     ) -> Result<(), SumcheckError> {
-        let mut mles = tables
+        let mles = tables
             .iter()
-            .map(|t| {
-                let all = self.decoded(&t.quantity);
-                Mle::new(all.into_iter().skip(t.slot).step_by(1 << t.slot_vars).collect())
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|t| self.decoded(&t.quantity).into_iter().skip(t.slot).step_by(1 << t.slot_vars).collect())
+            .collect();
+        let (point, evals) = self.zerocheck_tables(mles, mask, summand)?;
+        for (t, &value) in tables.iter().zip(&evals) {
+            self.claim_view(t, &point, value)?;
+        }
+        Ok(())
+    }
+
+    /// Zerocheck of `summand` over `tables` (with `mask = Some(len)`, the public indicator of the first
+    /// `len` positions after them); sends the tables' values at its point and returns the point and
+    /// the values, for the caller to claim.
+    fn zerocheck_tables(
+        &mut self,
+        tables: Vec<Vec<Fr>>,
+        mask: Option<usize>,
+        summand: &Summand,
+    ) -> Result<(Vec<Fr>, Vec<Fr>), SumcheckError> {
+        let count = tables.len();
+        let mut mles = tables.into_iter().map(Mle::new).collect::<Result<Vec<_>, _>>()?;
         if let Some(len) = mask {
             let size = mles.first().map_or(1, |m| m.evals().len());
             mles.push(Mle::new((0..size).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect())?);
         }
         let proved = zerocheck::prove(self.backend, mles, summand, self.transcript)?;
         self.step.sumchecks.push(proved.proof);
-        self.send(&proved.evals[..tables.len()]);
-        for (t, &value) in tables.iter().zip(&proved.evals) {
-            self.claim_view(t, &proved.point, value)?;
+        self.send(&proved.evals[..count]);
+        Ok((proved.point, proved.evals[..count].to_vec()))
+    }
+
+    /// Claims `q` at `point` with the value the verifier already holds.
+    fn claim_known(&mut self, q: &Quantity, point: &[Fr], value: Fr) -> Result<(), SumcheckError> {
+        self.claim_view(&View { quantity: q.clone(), slot: 0, slot_vars: 0 }, point, value)
+    }
+
+    /// A function table's argument over the first `len` positions: the interpolation's rounding, the
+    /// lookup of `(q, c, d)` rows, and `q`, `r` opened at a fresh point; returns the point and the table
+    /// input's value there, `2^f·q + r`. The claim on the output `c + t` is the caller's.
+    fn table_argument(
+        &mut self,
+        w: &TableWitness,
+        spec: &TableSpec,
+        len: usize,
+    ) -> Result<(Vec<Fr>, Fr), SumcheckError> {
+        let plan = self.plan;
+        let view = |q: &Quantity| View { quantity: q.clone(), slot: 0, slot_vars: 0 };
+        if let Some([r, d, t, e]) = &w.interpolation {
+            let tables = [view(d), view(r), view(t), view(e)];
+            self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
         }
-        Ok(())
+        let gamma = self.transcript.challenge();
+        let keys: Vec<&Quantity> = match &w.interpolation {
+            Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
+            None => vec![&w.index, &w.entry],
+        };
+        let columns: Vec<Vec<Fr>> = keys.iter().map(|q| self.decoded(q)).collect();
+        let witness = combine_columns(&columns, gamma);
+        let selector: Vec<Fr> =
+            (0..witness.len()).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect();
+        let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
+        let m = plan.packing.unchecked[w.multiplicities];
+        let mult = Mle::new(self.segment(&m).to_vec())?;
+        let (proof, claims) = logup::prove_selected_lookup(
+            self.backend,
+            (&selector, &Mle::new(witness)?),
+            &[(&table, &mult)],
+            self.transcript,
+        )?;
+        self.step.lookup = Some(proof);
+        for q in keys {
+            self.open_quantity(q, &claims.witness.point)?;
+        }
+        let mc = &claims.multiplicities[0];
+        self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
+        let rho = challenges(self.transcript, w.index.vars);
+        let q = self.open_quantity(&w.index, &rho)?;
+        let r = match &w.interpolation {
+            Some([r, ..]) => self.open_quantity(r, &rho)?,
+            None => Fr::ZERO,
+        };
+        Ok((rho, pow2(spec.interp_bits) * q + r))
     }
 
     fn claim_view(&mut self, t: &View, point: &[Fr], value: Fr) -> Result<(), SumcheckError> {
@@ -482,48 +547,119 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
             // Schwartz-Zippel error); t and e are unique given d and r (division by 2^f with a
             // range-checked remainder, every term far below the field's size). So y = c + t is unique.
             (Step::Table(w), QOp::Table(spec)) => {
-                let len = plan.layouts[node.output].len();
                 if let Some(claim) = self.take_claim(node.output)? {
                     self.open_quantity(&w.entry, &claim.point)?;
                     if let Some([_, _, t, _]) = &w.interpolation {
                         self.open_quantity(t, &claim.point)?;
                     }
                 }
-                if let Some([r, d, t, e]) = &w.interpolation {
-                    let tables = [view(d), view(r), view(t), view(e)];
-                    self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
-                }
-                let gamma = self.transcript.challenge();
-                let keys: Vec<&Quantity> = match &w.interpolation {
-                    Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
-                    None => vec![&w.index, &w.entry],
+                let (rho, x) = self.table_argument(w, spec, plan.layouts[node.output].len())?;
+                self.claim_value(input, rho, x)
+            }
+            // Per row: m is unique given x (every gap m - x_j is a range-checked non-negative integer, so
+            // m ≥ max_j x_j, and Π_j g_j = 0 makes m one of them); e = exp(-g) is the table's (its
+            // argument above); s = Σ_j e_j is fixed by e (s̃ at a row point is 2^lb·ẽ at ½ on the row's
+            // variables, an identity of multilinear polynomials); y and r are unique given e and s:
+            // 2^(out+1)·e + s = 2s·y + r with r and 2s - 1 - r range-checked non-negative is division with
+            // remainder (so s ≥ 1), every term far below the field's size. Padded rows hold zeros
+            // throughout, and every relation holds there.
+            (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Witness("a softmax output is not committed".into()));
                 };
-                let columns: Vec<Vec<Fr>> = keys.iter().map(|q| self.decoded(q)).collect();
-                let witness = combine_columns(&columns, gamma);
-                let selector: Vec<Fr> =
-                    (0..witness.len()).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect();
-                let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
-                let m = plan.packing.unchecked[w.multiplicities];
-                let mult = Mle::new(self.segment(&m).to_vec())?;
-                let (proof, claims) = logup::prove_selected_lookup(
-                    self.backend,
-                    (&selector, &Mle::new(witness)?),
-                    &[(&table, &mult)],
-                    self.transcript,
-                )?;
-                self.step.lookup = Some(proof);
-                for q in keys {
-                    self.open_quantity(q, &claims.witness.point)?;
+                let lb = w.slot_vars;
+                let entry = self.decoded(&w.exp.entry);
+                let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| self.decoded(t));
+                let mut e = entry.clone();
+                if let Some(t) = &step {
+                    e.iter_mut().zip(t).for_each(|(a, b)| *a += b);
                 }
-                let mc = &claims.multiplicities[0];
-                self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
-                let rho = challenges(self.transcript, out_vars);
-                let q = self.open_quantity(&w.index, &rho)?;
-                let r = match &w.interpolation {
-                    Some([r, ..]) => self.open_quantity(r, &rho)?,
-                    None => Fr::ZERO,
+                let sums = broadcast_rows(&row_sums(&e, lb), lb);
+                let mut tables = vec![sums, self.decoded(&y), self.decoded(&w.remainder), entry];
+                tables.extend(step);
+                let summand = division_summand(*out_scale, tables.len() - 3);
+                let (zeta, evals) = self.zerocheck_tables(tables, None, &summand)?;
+                self.claim_known(&y, &zeta, evals[1])?;
+                self.claim_known(&w.remainder, &zeta, evals[2])?;
+                self.claim_known(&w.exp.entry, &zeta, evals[3])?;
+                if let Some([_, _, t, _]) = &w.exp.interpolation {
+                    self.claim_known(t, &zeta, evals[4])?;
+                }
+                self.open_quantity(&w.complement, &zeta)?;
+                let half = half_on_row(&zeta[lb..], lb);
+                self.open_quantity(&w.exp.entry, &half)?;
+                if let Some([_, _, t, _]) = &w.exp.interpolation {
+                    self.open_quantity(t, &half)?;
+                }
+                let (rho, negated) = self.table_argument(&w.exp, exp, plan.layouts[node.output].len())?;
+                self.claim_known(&w.gaps, &rho, -negated)?;
+                let slots: Vec<View> = (0..1usize << lb)
+                    .map(|slot| View { quantity: w.gaps.clone(), slot, slot_vars: lb })
+                    .collect();
+                self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
+                let point = challenges(self.transcript, out_vars);
+                let m = self.open_quantity(&w.max, &point[lb..])?;
+                let g = self.open_quantity(&w.gaps, &point)?;
+                self.claim_value(input, point, m - g)
+            }
+            // Per row, with n = 2^lb: μ and its remainder are unique given Σx (division with a
+            // range-checked remainder and complement), so d = x - μ is; v likewise given Σd²; s is unique
+            // given v: the slacks a = 4(v + ε) - (2s - 1)² and b = (2s + 1)² - 1 - 4(v + ε) are
+            // range-checked non-negative (a is a zerocheck, a + b = 8s - 1 a random-point check), which
+            // leaves only s = round(sqrt(v + ε)) ≥ 1; y and r are unique given d and s (division with
+            // remainder, as in Softmax). Row sums are extensions at ½ on the row's variables (Σx) or a
+            // product sumcheck (Σd²). Every term is far below the field's size.
+            (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Witness("a layer norm's output is not committed".into()));
                 };
-                self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
+                let lb = w.slot_vars;
+                let [mean, mean_r, mean_c] = &w.mean;
+                let [var, var_r, var_c] = &w.variance;
+                let [sd, below, above] = &w.deviation;
+                let [rem, rem_c] = &w.division;
+                let xs = self.laid_out(input)?;
+                let means = broadcast_rows(&self.decoded(mean), lb);
+                let d: Vec<Fr> = xs.iter().zip(&means).map(|(x, m)| *x - m).collect();
+                let tables = vec![
+                    broadcast_rows(&self.decoded(sd), lb),
+                    self.decoded(&y),
+                    self.decoded(rem),
+                    d.clone(),
+                ];
+                let (zeta, evals) = self.zerocheck_tables(tables, None, &division_summand(*out_scale, 1))?;
+                self.claim_known(sd, &zeta[lb..], evals[0])?;
+                self.claim_known(&y, &zeta, evals[1])?;
+                self.claim_known(rem, &zeta, evals[2])?;
+                self.open_quantity(rem_c, &zeta)?;
+                let mu = self.open_quantity(mean, &zeta[lb..])?;
+                self.claim_value(input, zeta, evals[3] + mu)?;
+
+                let rows = plan.layouts[node.output].len() >> lb;
+                let tables = vec![self.decoded(below), self.decoded(sd), self.decoded(var)];
+                let (eta, evals) = self.zerocheck_tables(tables, Some(rows), &deviation_summand(*eps))?;
+                self.claim_known(below, &eta, evals[0])?;
+                self.claim_known(sd, &eta, evals[1])?;
+                self.claim_known(var, &eta, evals[2])?;
+                self.open_quantity(above, &eta)?;
+                self.open_quantity(var_r, &eta)?;
+                self.open_quantity(var_c, &eta)?;
+                let eq_rows = broadcast_rows(&eq_evals(&eta), lb);
+                let tables = vec![Mle::new(eq_rows)?, Mle::new(d.clone())?, Mle::new(d)?];
+                let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.send(&[proved.evals[1]]);
+                let mu = self.open_quantity(mean, &proved.point[lb..])?;
+                self.claim_value(input, proved.point.clone(), proved.evals[1] + mu)?;
+
+                let mu = self.open_quantity(mean, &eta)?;
+                let r = self.open_quantity(mean_r, &eta)?;
+                self.open_quantity(mean_c, &eta)?;
+                let n = pow2(lb as u32);
+                let real = prefix_indicator_at(rows, &eta);
+                // Σ_j x(j, η) = 2^lb·x̃(½, …, ½, η) = (2n·μ + r - n) / 2 on real rows.
+                let x_at_half = (n * (mu + mu) + r - n * real) * (n + n).invert().unwrap_or(Fr::ZERO);
+                self.claim_value(input, half_on_row(&eta, lb), x_at_half)
             }
             // O(m, p) = Σ_j W(m, j)·U(m, j, p) + bias with U the per-map im2col wiring of x: bound at the
             // claim's point, a product sumcheck over (j, m) of eq(ρ_m, m)·W(m, j)·Ũ(m, j, ρ_p) pins Ũ at
@@ -669,6 +805,46 @@ pub(super) fn mean_wiring(
         QOp::ReduceMean { axes, .. } => Ok(wiring::axis_sums(x, axes, out.vars()).0),
         _ => Err(SumcheckError::Shape(format!("node `{}` is not a mean", node.name))),
     }
+}
+
+/// `s - 2·s·y - r + 2^(out+1)·Σ_k n_k` over `[s, y, r, n_1, …, n_numerators]`: a rounded division
+/// `y = round(2^out·n / s)` with remainder `r` (`n` the sum of the numerator tables).
+pub(super) fn division_summand(out_scale: u32, numerators: usize) -> Summand {
+    let mut terms = vec![(Fr::ONE, vec![0]), (-Fr::from(2), vec![0, 1]), (-Fr::ONE, vec![2])];
+    terms.extend((0..numerators).map(|k| (pow2(out_scale + 1), vec![3 + k])));
+    Summand { terms }
+}
+
+/// `a - 4v + 4s² - 4s + (1 - 4ε)·real` over `[a, s, v, real]`: the lower slack of `s = round(sqrt(v +
+/// ε))`, `a = 4(v + ε) - (2s - 1)²`.
+pub(super) fn deviation_summand(eps: i64) -> Summand {
+    let four = Fr::from(4);
+    Summand {
+        terms: vec![
+            (Fr::ONE, vec![0]),
+            (-four, vec![2]),
+            (four, vec![1, 1]),
+            (-four, vec![1]),
+            (Fr::ONE - four * signed(eps), vec![3]),
+        ],
+    }
+}
+
+/// The point `(½, …, ½, row)` with `slot_vars` halves: where a tensor's extension is the average over
+/// a row's slots.
+pub(super) fn half_on_row(row: &[Fr], slot_vars: usize) -> Vec<Fr> {
+    let half = Fr::from(2).invert().unwrap_or(Fr::ZERO);
+    std::iter::repeat_n(half, slot_vars).chain(row.iter().copied()).collect()
+}
+
+/// Per row of `2^slot_vars` values, their sum.
+fn row_sums(values: &[Fr], slot_vars: usize) -> Vec<Fr> {
+    values.chunks(1 << slot_vars).map(|row| row.iter().sum()).collect()
+}
+
+/// Per-row values repeated over each row's `2^slot_vars` slots.
+fn broadcast_rows(rows: &[Fr], slot_vars: usize) -> Vec<Fr> {
+    rows.iter().flat_map(|&v| std::iter::repeat_n(v, 1 << slot_vars)).collect()
 }
 
 /// `d·r + 2^(f-1)·real - 2^f·t - e` over `[d, r, t, e, real]`: the interpolation step's rounding.

@@ -2,15 +2,16 @@
 //! public inputs, outputs and the graph's constants evaluated here, and every claim on the committed
 //! witness checked by one opening at the end.
 
-use poai_circuits::ir::{QGraph, QOp, Source, Tensor, ValueId};
+use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
 use super::layout::{self, prefix_indicator_at};
 use super::packing::{table_block_at, Quantity};
+use super::plan::TableWitness;
 use super::plan::{Plan, Role, Step};
 use super::prover::{
-    grouped_wiring, interpolation_summand, mean_wiring, record_chunks, rescale_excess_summand, rescale_input,
-    table_keys, View,
+    deviation_summand, division_summand, grouped_wiring, half_on_row, interpolation_summand, mean_wiring,
+    record_chunks, rescale_excess_summand, rescale_input, table_keys, View,
 };
 use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
@@ -218,14 +219,79 @@ impl<T: Transcript> Verifier<'_, T> {
         summand: &Summand,
     ) -> Result<(), SumcheckError> {
         let vars = tables.first().map_or(0, |t| t.quantity.vars - t.slot_vars);
-        let proof = self.next_sumcheck()?.clone();
-        let mut evals = self.peek(tables.len())?;
-        let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, mask, self.transcript)?;
-        self.recv(tables.len())?;
+        let (point, evals) = self.zerocheck_values(vars, tables.len(), mask, summand)?;
         for (t, &value) in tables.iter().zip(&evals) {
             self.claim_quantity(&t.quantity, &t.point(&point), value, "a gate's table")?;
         }
         Ok(())
+    }
+
+    /// Checks a zerocheck of `summand` over `count` tables of `vars` variables (and the mask's table);
+    /// returns its point and the tables' values there, received, for the caller to claim.
+    fn zerocheck_values(
+        &mut self,
+        vars: usize,
+        count: usize,
+        mask: Option<usize>,
+        summand: &Summand,
+    ) -> Result<(Vec<Fr>, Vec<Fr>), SumcheckError> {
+        let proof = self.next_sumcheck()?.clone();
+        let mut evals = self.peek(count)?;
+        let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, mask, self.transcript)?;
+        Ok((point, self.recv(count)?))
+    }
+
+    /// Checks a function table's argument over the first `len` positions (the prover's
+    /// `table_argument`); returns the point and the table input's value there.
+    fn table_argument(
+        &mut self,
+        w: &TableWitness,
+        spec: &TableSpec,
+        len: usize,
+    ) -> Result<(Vec<Fr>, Fr), SumcheckError> {
+        let plan = self.plan;
+        let view = |q: &Quantity| View { quantity: q.clone(), slot: 0, slot_vars: 0 };
+        let vars = w.index.vars;
+        if let Some([r, d, t, e]) = &w.interpolation {
+            let tables = [view(d), view(r), view(t), view(e)];
+            self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
+        }
+        let gamma = self.transcript.challenge();
+        let keys: Vec<&Quantity> = match &w.interpolation {
+            Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
+            None => vec![&w.index, &w.entry],
+        };
+        let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
+        let table_at = |p: &[Fr]| table.evaluate(p).unwrap_or(Fr::from(0));
+        let selector = |p: &[Fr]| prefix_indicator_at(len, p);
+        let proof = self.step.lookup.as_ref().ok_or_else(|| SumcheckError::Malformed("no lookup".into()))?;
+        let claims = logup::verify_selected_lookup(
+            vars,
+            proof,
+            (&selector, &[(table.vars(), &table_at as logup::Extension<'_>)]),
+            self.transcript,
+        )?;
+        let mut key = Fr::from(0);
+        let mut g = Fr::from(1);
+        for q in keys {
+            key += g * self.open_quantity(q, &claims.witness.point)?;
+            g *= gamma;
+        }
+        if key != claims.witness.value {
+            return Err(SumcheckError::Rejected(
+                "the looked-up rows are not the committed row, entry and slope".into(),
+            ));
+        }
+        let m = plan.packing.unchecked[w.multiplicities];
+        let mc = &claims.multiplicities[0];
+        self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
+        let rho = challenges(self.transcript, vars);
+        let q = self.open_quantity(&w.index, &rho)?;
+        let r = match &w.interpolation {
+            Some([r, ..]) => self.open_quantity(r, &rho)?,
+            None => Fr::from(0),
+        };
+        Ok((rho, pow2(spec.interp_bits) * q + r))
     }
 
     /// Checks a wiring reduction of a claim on `U` and returns the claim on `x` it leaves.
@@ -399,7 +465,6 @@ impl<T: Transcript> Verifier<'_, T> {
                 self.wire(&windows, input, (&point, yv - gv))
             }
             (Step::Table(w), QOp::Table(spec)) => {
-                let len = plan.layouts[node.output].len();
                 if let Some(claim) = self.take_claim(node.output)? {
                     let c = self.open_quantity(&w.entry, &claim.point)?;
                     let t = match &w.interpolation {
@@ -410,45 +475,105 @@ impl<T: Transcript> Verifier<'_, T> {
                         return Err(rejected("the entry and step do not give the output's claim"));
                     }
                 }
-                if let Some([r, d, t, e]) = &w.interpolation {
-                    let tables = [view(d), view(r), view(t), view(e)];
-                    self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
-                }
-                let gamma = self.transcript.challenge();
-                let keys: Vec<&Quantity> = match &w.interpolation {
-                    Some([_, d, _, _]) => vec![&w.index, &w.entry, d],
-                    None => vec![&w.index, &w.entry],
+                let (rho, x) = self.table_argument(w, spec, plan.layouts[node.output].len())?;
+                self.claim_value(input, rho, x)
+            }
+            (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Shape("a softmax output is not committed".into()));
                 };
-                let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
-                let table_at = |p: &[Fr]| table.evaluate(p).unwrap_or(Fr::from(0));
-                let selector = |p: &[Fr]| prefix_indicator_at(len, p);
-                let proof =
-                    self.step.lookup.as_ref().ok_or_else(|| SumcheckError::Malformed("no lookup".into()))?;
-                let claims = logup::verify_selected_lookup(
-                    out_vars,
-                    proof,
-                    (&selector, &[(table.vars(), &table_at as logup::Extension<'_>)]),
-                    self.transcript,
-                )?;
-                let mut key = Fr::from(0);
-                let mut g = Fr::from(1);
-                for q in keys {
-                    key += g * self.open_quantity(q, &claims.witness.point)?;
-                    g *= gamma;
+                let lb = w.slot_vars;
+                let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| t);
+                let count = 4 + usize::from(step.is_some());
+                let summand = division_summand(*out_scale, count - 3);
+                let (zeta, evals) = self.zerocheck_values(out_vars, count, None, &summand)?;
+                self.claim_quantity(&y, &zeta, evals[1], "the output")?;
+                self.claim_quantity(&w.remainder, &zeta, evals[2], "the remainder")?;
+                self.claim_quantity(&w.exp.entry, &zeta, evals[3], "the exp entries")?;
+                if let Some(t) = step {
+                    self.claim_quantity(t, &zeta, evals[4], "the exp steps")?;
                 }
-                if key != claims.witness.value {
-                    return Err(rejected("the looked-up rows are not the committed row, entry and slope"));
+                let complement = self.open_quantity(&w.complement, &zeta)?;
+                let real = prefix_indicator_at(plan.layouts[node.output].len(), &zeta);
+                if evals[2] + complement != evals[0].double() - real {
+                    return Err(rejected("the remainder and its complement do not add up to 2s - 1"));
                 }
-                let m = plan.packing.unchecked[w.multiplicities];
-                let mc = &claims.multiplicities[0];
-                self.packed_claims.push(Claim { point: plan.packing.lift(&m, &mc.point)?, value: mc.value });
-                let rho = challenges(self.transcript, out_vars);
-                let q = self.open_quantity(&w.index, &rho)?;
-                let r = match &w.interpolation {
-                    Some([r, ..]) => self.open_quantity(r, &rho)?,
-                    None => Fr::from(0),
+                let half = half_on_row(&zeta[lb..], lb);
+                let mut e = self.open_quantity(&w.exp.entry, &half)?;
+                if let Some(t) = step {
+                    e += self.open_quantity(t, &half)?;
+                }
+                if pow2(lb as u32) * e != evals[0] {
+                    return Err(rejected("the divisor is not the row's sum of exponentials"));
+                }
+                let (rho, negated) = self.table_argument(&w.exp, exp, plan.layouts[node.output].len())?;
+                self.claim_quantity(&w.gaps, &rho, -negated, "the gaps")?;
+                let slots: Vec<View> = (0..1usize << lb)
+                    .map(|slot| View { quantity: w.gaps.clone(), slot, slot_vars: lb })
+                    .collect();
+                self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
+                let point = challenges(self.transcript, out_vars);
+                let m = self.open_quantity(&w.max, &point[lb..])?;
+                let g = self.open_quantity(&w.gaps, &point)?;
+                self.claim_value(input, point, m - g)
+            }
+            (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
+                let Role::Committed(y) = plan.roles[node.output].clone() else {
+                    return Err(SumcheckError::Shape("a layer norm's output is not committed".into()));
                 };
-                self.claim_value(input, rho, pow2(spec.interp_bits) * q + r)
+                let lb = w.slot_vars;
+                let [mean, mean_r, mean_c] = &w.mean;
+                let [var, var_r, var_c] = &w.variance;
+                let [sd, below, above] = &w.deviation;
+                let [rem, rem_c] = &w.division;
+                let rows = plan.layouts[node.output].len() >> lb;
+                let n = pow2(lb as u32);
+                let one = Fr::from(1);
+                let (zeta, evals) =
+                    self.zerocheck_values(out_vars, 4, None, &division_summand(*out_scale, 1))?;
+                self.claim_quantity(sd, &zeta[lb..], evals[0], "the deviation")?;
+                self.claim_quantity(&y, &zeta, evals[1], "the output")?;
+                self.claim_quantity(rem, &zeta, evals[2], "the remainder")?;
+                let complement = self.open_quantity(rem_c, &zeta)?;
+                if evals[2] + complement != evals[0].double() - prefix_indicator_at(rows << lb, &zeta) {
+                    return Err(rejected("the remainder and its complement do not add up to 2s - 1"));
+                }
+                let mu = self.open_quantity(mean, &zeta[lb..])?;
+                self.claim_value(input, zeta, evals[3] + mu)?;
+
+                let row_vars = out_vars - lb;
+                let (eta, evals) =
+                    self.zerocheck_values(row_vars, 3, Some(rows), &deviation_summand(*eps))?;
+                self.claim_quantity(below, &eta, evals[0], "the slack below")?;
+                self.claim_quantity(sd, &eta, evals[1], "the deviation")?;
+                self.claim_quantity(var, &eta, evals[2], "the variance")?;
+                let real = prefix_indicator_at(rows, &eta);
+                let b = self.open_quantity(above, &eta)?;
+                if evals[0] + b != Fr::from(8) * evals[1] - real {
+                    return Err(rejected("the deviation's slacks do not add up to 8s - 1"));
+                }
+                let r = self.open_quantity(var_r, &eta)?;
+                let rc = self.open_quantity(var_c, &eta)?;
+                if r + rc != (n + n - one) * real {
+                    return Err(rejected("the variance's remainder and complement do not add up to 2n - 1"));
+                }
+                // Σ_j d(η, j)² = (2n·v + r - n) / 2 on real rows.
+                let squares = (n * evals[2].double() + r - n * real) * Fr::from(2).invert().unwrap_or(one);
+                let proof = self.next_sumcheck()?.clone();
+                let sub = sumcheck::verify(squares, out_vars, 3, &proof, self.transcript)?;
+                let d = self.recv(1)?[0];
+                sub.check_product(&[eq_at(&eta, &sub.point[lb..]), d, d])?;
+                let mu = self.open_quantity(mean, &sub.point[lb..])?;
+                self.claim_value(input, sub.point.clone(), d + mu)?;
+
+                let mu = self.open_quantity(mean, &eta)?;
+                let r = self.open_quantity(mean_r, &eta)?;
+                let rc = self.open_quantity(mean_c, &eta)?;
+                if r + rc != (n + n - one) * real {
+                    return Err(rejected("the mean's remainder and complement do not add up to 2n - 1"));
+                }
+                let x_at_half = (n * mu.double() + r - n * real) * (n + n).invert().unwrap_or(Fr::from(0));
+                self.claim_value(input, half_on_row(&eta, lb), x_at_half)
             }
             (Step::GroupedConv { dims: (maps, patch, positions), bits: (mb, jb, pb) }, QOp::Conv(_)) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };

@@ -130,6 +130,84 @@ pub(super) fn rescale_parts(x: i64, shift: i32, (lo, hi): (i64, i64)) -> (i64, i
     (clip(y), clip(r), clip((q - hi).max(0)), clip((lo - q).max(0)))
 }
 
+/// A softmax's witness over rows of `n` real values.
+pub(super) struct SoftmaxParts {
+    pub(super) max: Vec<i64>,
+    pub(super) gaps: Vec<i64>,
+    pub(super) exp: Vec<i64>,
+    pub(super) remainder: Vec<i64>,
+    pub(super) complement: Vec<i64>,
+    pub(super) y: Vec<i64>,
+}
+
+/// The softmax of every row of `x` (rows of `n`), with the witness of each step: `m = max_j x_j`,
+/// `g = m - x`, `e = exp(-g)`, `s = Σ e`, `2^(out+1)·e + s = 2s·y + r`.
+pub(super) fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32) -> SoftmaxParts {
+    let table = exp.dense();
+    let mut parts = SoftmaxParts {
+        max: Vec::new(),
+        gaps: Vec::new(),
+        exp: Vec::new(),
+        remainder: Vec::new(),
+        complement: Vec::new(),
+        y: Vec::new(),
+    };
+    for row in x.chunks(n) {
+        let m = row.iter().copied().max().unwrap_or(0);
+        let e: Vec<i64> = row.iter().map(|&v| table.get(v - m)).collect();
+        let s: i64 = e.iter().sum();
+        parts.max.push(m);
+        parts.gaps.extend(row.iter().map(|&v| m - v));
+        for &ej in &e {
+            let y = if s > 0 { (2 * (ej << out_scale) + s).div_euclid(2 * s) } else { 0 };
+            let r = 2 * (ej << out_scale) + s - 2 * s * y;
+            parts.y.push(y);
+            parts.remainder.push(r);
+            parts.complement.push(2 * s - 1 - r);
+        }
+        parts.exp.extend(e);
+    }
+    parts
+}
+
+/// A layer normalisation's witness over rows of `n` real values: per row the columns `[μ, r, 2n-1-r, v,
+/// r, 2n-1-r, s, slack below, slack above]`, per position the division's remainder and complement.
+pub(super) struct LayerNormParts {
+    pub(super) rows: [Vec<i64>; 9],
+    pub(super) division: [Vec<i64>; 2],
+    pub(super) y: Vec<i64>,
+}
+
+/// The layer normalisation of every row of `x` (rows of `n`) with its witness: `2·Σx + n = 2n·μ + r`,
+/// `d = x - μ`, `2·Σd² + n = 2n·v + r'`, `(2s - 1)² ≤ 4(v + ε) < (2s + 1)²`, `2^(out+1)·d + s = 2s·y + r''`.
+pub(super) fn layer_norm_parts(x: &[i64], n: usize, eps: i64, out_scale: u32) -> LayerNormParts {
+    let mut parts = LayerNormParts { rows: Default::default(), division: Default::default(), y: Vec::new() };
+    let n = n as i64;
+    for row in x.chunks(n as usize) {
+        let total: i64 = row.iter().sum();
+        let mean = (2 * total + n).div_euclid(2 * n);
+        let r = 2 * total + n - 2 * n * mean;
+        let d: Vec<i64> = row.iter().map(|&v| v - mean).collect();
+        let squares: i64 = d.iter().map(|v| v * v).sum();
+        let var = (2 * squares + n).div_euclid(2 * n);
+        let r2 = 2 * squares + n - 2 * n * var;
+        let four_v = 4 * (var + eps.max(1));
+        let s = poai_circuits::ir::fixed::isqrt_round(var + eps.max(1)).max(1);
+        let below = four_v - (2 * s - 1) * (2 * s - 1);
+        let above = (2 * s + 1) * (2 * s + 1) - 1 - four_v;
+        let columns = [mean, r, 2 * n - 1 - r, var, r2, 2 * n - 1 - r2, s, below, above];
+        parts.rows.iter_mut().zip(columns).for_each(|(c, v)| c.push(v));
+        for &dj in &d {
+            let y = (2 * (dj << out_scale) + s).div_euclid(2 * s);
+            let rem = 2 * (dj << out_scale) + s - 2 * s * y;
+            parts.y.push(y);
+            parts.division[0].push(rem);
+            parts.division[1].push(2 * s - 1 - rem);
+        }
+    }
+    parts
+}
+
 /// The packed polynomial's evaluations.
 pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec<Fr>, SumcheckError> {
     let packing = &plan.packing;
@@ -212,6 +290,65 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 p.write(y_q, &y, &what("output"))?;
                 p.write(remainder, &r, &what("remainder"))?;
                 p.write(complement, &rc, &what("remainder's complement"))?;
+            }
+            (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
+                let rows = plan.layouts[node.output].len() >> w.slot_vars;
+                let parts = softmax_parts(&x[..rows << w.slot_vars], 1 << w.slot_vars, exp, *out_scale);
+                if parts.y != y[..parts.y.len()] {
+                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
+                }
+                let padded = |v: &[i64], len: usize| {
+                    let mut out = v.to_vec();
+                    out.resize(len, 0);
+                    out
+                };
+                let (size, row_size) = (y.len(), 1 << w.max.vars);
+                p.write(y_q, &y, &what("output"))?;
+                p.write(&w.max, &padded(&parts.max, row_size), &what("row maxima"))?;
+                p.write(&w.gaps, &padded(&parts.gaps, size), &what("gaps to the row maxima"))?;
+                let negated: Vec<i64> = parts.gaps.iter().map(|g| -g).collect();
+                let real = |v: Vec<i64>| Tensor::new(vec![v.len()], v);
+                let (input, output) = (real(negated), real(parts.exp.clone()));
+                let (input, output) = (
+                    input.map_err(|e| SumcheckError::Witness(e.to_string()))?,
+                    output.map_err(|e| SumcheckError::Witness(e.to_string()))?,
+                );
+                pack_table(&mut p, (&w.exp, exp), (&input, &output), &node.name)?;
+                p.write(&w.remainder, &padded(&parts.remainder, size), &what("division remainder"))?;
+                p.write(&w.complement, &padded(&parts.complement, size), &what("remainder's complement"))?;
+            }
+            (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
+                let rows = plan.layouts[node.output].len() >> w.slot_vars;
+                let parts = layer_norm_parts(&x[..rows << w.slot_vars], 1 << w.slot_vars, *eps, *out_scale);
+                if parts.y != y[..parts.y.len()] {
+                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
+                }
+                p.write(y_q, &y, &what("output"))?;
+                let row_size = 1 << w.mean[0].vars;
+                let names = [
+                    "mean",
+                    "mean's remainder",
+                    "its complement",
+                    "variance",
+                    "variance's remainder",
+                    "its complement",
+                    "deviation",
+                    "slack below",
+                    "slack above",
+                ];
+                let quantities = w.mean.iter().chain(&w.variance).chain(&w.deviation);
+                for ((q, column), name) in quantities.zip(&parts.rows).zip(names) {
+                    let mut v = column.clone();
+                    v.resize(row_size, 0);
+                    p.write(q, &v, &what(name))?;
+                }
+                for ((q, column), name) in
+                    w.division.iter().zip(&parts.division).zip(["division remainder", "its complement"])
+                {
+                    let mut v = column.clone();
+                    v.resize(y.len(), 0);
+                    p.write(q, &v, &what(name))?;
+                }
             }
             _ => return Err(SumcheckError::Witness(format!("{}: no witness for this step", what("op")))),
         }

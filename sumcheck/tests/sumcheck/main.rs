@@ -9,6 +9,7 @@ mod gates;
 mod hyperkzg;
 mod logup;
 mod model;
+mod normalise;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;

@@ -29,7 +29,7 @@ pub(crate) fn model(name: &str) -> (QGraph, Vec<Tensor>) {
 }
 
 /// One key for every test (the bundled models' packed polynomials have at most 2^19 entries).
-fn key_for(graph: &QGraph) -> &'static KzgKey {
+pub(crate) fn key_for(graph: &QGraph) -> &'static KzgKey {
     static KEY: OnceLock<KzgKey> = OnceLock::new();
     assert!(Plan::new(graph).unwrap().packing.vars <= 19);
     KEY.get_or_init(|| KzgKey::insecure_from_secret(Fr::from(0xC0FFEE), 19))
@@ -52,7 +52,7 @@ fn prove_with(key: &KzgKey, graph: &QGraph, inputs: &[Tensor], w: Witness) -> Mo
 
 #[test]
 fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
-    for name in ["mlp", "lenet", "digits_cnn", "sigmoid_tanh_mlp", "cifar_cnn"] {
+    for name in ["mlp", "lenet", "digits_cnn", "sigmoid_tanh_mlp", "cifar_cnn", "attention"] {
         let (graph, inputs) = model(name);
         let key = key_for(&graph);
         let mut t = PoseidonTranscript::new(LABEL);
@@ -74,7 +74,7 @@ fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
 }
 
 /// A one-node graph `input [1, n] (bits) -> op -> output`.
-fn one_node(
+pub(crate) fn one_node(
     op: QOp,
     input_shape: &[usize],
     input_bits: u32,
@@ -99,7 +99,7 @@ fn one_node(
 }
 
 /// The packed position of entry `pos` (laid out) of limb `limb` of a committed quantity.
-fn slot(plan: &Plan, quantity: &model::Quantity, limb: usize, pos: usize) -> usize {
+pub(crate) fn slot(plan: &Plan, quantity: &model::Quantity, limb: usize, pos: usize) -> usize {
     let (c, &(start, _)) = quantity
         .chunks
         .iter()
@@ -109,7 +109,7 @@ fn slot(plan: &Plan, quantity: &model::Quantity, limb: usize, pos: usize) -> usi
     plan.packing.segments[quantity.limbs[limb][c]].offset + pos - start
 }
 
-fn output_quantity(plan: &Plan) -> model::Quantity {
+pub(crate) fn output_quantity(plan: &Plan) -> model::Quantity {
     match &plan.roles[1] {
         Role::Committed(q) => q.clone(),
         other => panic!("the output is {other:?}"),
@@ -118,7 +118,7 @@ fn output_quantity(plan: &Plan) -> model::Quantity {
 
 /// Proves with the honest witness edited by `edit` (which also edits the claimed outputs), the range
 /// multiplicities recounted as a forger would, and returns the verifier's answer.
-fn forge(
+pub(crate) fn forge(
     graph: &QGraph,
     inputs: &[Tensor],
     edit: impl FnOnce(&Plan, &mut Vec<Fr>, &mut Vec<Tensor>),
@@ -133,7 +133,7 @@ fn forge(
     verify(key, graph, (inputs, &outputs), &proof).unwrap_err()
 }
 
-fn tensor(shape: &[usize], data: &[i64]) -> Tensor {
+pub(crate) fn tensor(shape: &[usize], data: &[i64]) -> Tensor {
     Tensor::new(shape.to_vec(), data.to_vec()).unwrap()
 }
 
