@@ -39,6 +39,9 @@ pub enum SumcheckError {
     /// A proof that does not fit the statement: a wrong public value or a rejected step, naming it.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// Proof bytes that are not a proof of this format version, naming the part.
+    #[error("proof bytes: {0}")]
+    Decode(String),
     /// The final claim is not what the polynomials' evaluations at the random point give.
     #[error("the final evaluation check failed: {0}")]
     FinalEvaluation(String),

@@ -13,6 +13,7 @@
 mod backend;
 pub mod claims;
 pub mod dense;
+pub mod encoding;
 mod error;
 pub mod hyperkzg;
 pub mod logup;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail by panicking")]
 
 mod dense;
+mod encoding;
 mod gates;
 mod hyperkzg;
 mod logup;

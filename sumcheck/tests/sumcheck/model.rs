@@ -60,6 +60,8 @@ fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
             model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
         assert_eq!(outputs, graph.eval(&inputs).unwrap(), "{name}: the outputs are eval's");
         verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+        let bytes = proof.to_bytes();
+        assert_eq!(ModelProof::from_bytes(&bytes).unwrap(), proof, "{name}: the bytes read back");
 
         let mut wrong = outputs.clone();
         wrong[0].data_mut()[0] += 1;
