@@ -3,7 +3,7 @@
 //! values (the tail is zero by construction, never committed).
 //!
 //! Matrix products need rows and columns on their own variables; [`matrix`] is that view of a row-major
-//! `[rows, cols]` tensor (each axis padded to a power of two) and [`matrix_wiring`] moves claims between
+//! `[rows, cols]` tensor (each axis padded to a power of two) and [`batched_matrix_wiring`] moves claims between
 //! the views. Every reduction keeps tails and padding zero: a bias is added on real rows and columns only,
 //! a window or an im2col patch reads only real positions, and constants are zero-padded, so a padded inner
 //! dimension of a product contributes nothing.
@@ -94,37 +94,50 @@ impl Layout {
 /// A row-major `[rows, cols]` matrix with each axis padded to a power of two (columns in the low
 /// variables): the layout of [`crate::matmul`].
 pub fn matrix(rows: usize, cols: usize, values: &[i64]) -> Result<Vec<Fr>, SumcheckError> {
-    if values.len() != rows * cols {
-        return Err(SumcheckError::Shape(format!("{} values for a {rows} × {cols} matrix", values.len())));
+    batched_matrix((1, rows, cols), values)
+}
+
+/// A row-major `[batch, rows, cols]` stack of matrices with each axis padded to a power of two (columns
+/// in the low variables, the batch in the high ones).
+pub fn batched_matrix(
+    (batch, rows, cols): (usize, usize, usize),
+    values: &[i64],
+) -> Result<Vec<Fr>, SumcheckError> {
+    if values.len() != batch * rows * cols {
+        return Err(SumcheckError::Shape(format!(
+            "{} values for {batch} matrices of {rows} × {cols}",
+            values.len()
+        )));
     }
-    let (rb, cb) = (log2_ceil(rows), log2_ceil(cols));
-    let mut out = vec![Fr::ZERO; 1 << (rb + cb)];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[(r << cb) | c] = signed(values[r * cols + c]);
-        }
+    let (bb, rb, cb) = (log2_ceil(batch), log2_ceil(rows), log2_ceil(cols));
+    let mut out = vec![Fr::ZERO; 1 << (bb + rb + cb)];
+    for (flat, &v) in values.iter().enumerate() {
+        let (b, r, c) = (flat / (rows * cols), flat / cols % rows, flat % cols);
+        out[(((b << rb) | r) << cb) | c] = signed(v);
     }
     Ok(out)
 }
 
-/// The wiring that reads the matrix view of a row-major `[rows, cols]` tensor from its flat layout
-/// (`(matrix position, flat position)` pairs), or with `to_flat` the flat layout from the matrix view;
-/// `None` when the two coincide (one row, or a power-of-two column count).
-pub fn matrix_wiring(rows: usize, cols: usize, to_flat: bool) -> Option<Wiring> {
-    let (rb, cb) = (log2_ceil(rows), log2_ceil(cols));
-    if rows <= 1 || cols.is_power_of_two() {
+/// The wiring that reads the stacked matrix view ([`batched_matrix`]) of a row-major `[batch, rows,
+/// cols]` tensor from its flat layout (`(view position, flat position)` pairs), or with `to_flat` the flat
+/// layout from the view; `None` when the two coincide (a power-of-two column count, and one matrix or a
+/// power-of-two row count; or a single row).
+pub fn batched_matrix_wiring((batch, rows, cols): (usize, usize, usize), to_flat: bool) -> Option<Wiring> {
+    let (bb, rb, cb) = (log2_ceil(batch), log2_ceil(rows), log2_ceil(cols));
+    let columns_fit = cols.is_power_of_two() || rows * batch <= 1;
+    let rows_fit = rows.is_power_of_two() || batch <= 1;
+    if columns_fit && rows_fit {
         return None;
     }
-    let (flat_vars, mat_vars) = (log2_ceil(rows * cols), rb + cb);
-    let pairs = (0..rows).flat_map(|r| {
-        (0..cols).map(move |c| {
-            let (flat, mat) = (r * cols + c, (r << cb) | c);
-            if to_flat {
-                (flat, mat)
-            } else {
-                (mat, flat)
-            }
-        })
+    let (flat_vars, mat_vars) = (log2_ceil(batch * rows * cols), bb + rb + cb);
+    let pairs = (0..batch * rows * cols).map(|flat| {
+        let (b, r, c) = (flat / (rows * cols), flat / cols % rows, flat % cols);
+        let mat = (((b << rb) | r) << cb) | c;
+        if to_flat {
+            (flat, mat)
+        } else {
+            (mat, flat)
+        }
     });
     let (out_vars, in_vars) = if to_flat { (flat_vars, mat_vars) } else { (mat_vars, flat_vars) };
     Some(Wiring { pairs: pairs.collect(), out_vars, in_vars })

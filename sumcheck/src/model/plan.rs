@@ -95,6 +95,12 @@ pub enum Step {
         /// Real `(rows, inner, columns)`.
         dims: (usize, usize, usize),
     },
+    /// `C[b] = A[b]·B[b]` over equal leading dimensions (`batch` matrices, no bias): a sumcheck over
+    /// (inner, batch) of `eq(ρ_b, b)·Ã(b, ρ_i, k)·B̃(b, k, ρ_j)` on the stacked matrix views.
+    BatchedMatMul {
+        /// The number of matrices and the real `(rows, inner, columns)` of each.
+        dims: (usize, usize, usize, usize),
+    },
     /// A group-1, batch-1 convolution as a product with a virtual im2col matrix.
     Conv {
         /// `W` (`M × C·kh·kw`) by `Uᵀ` (`C·kh·kw × positions`).
@@ -282,11 +288,25 @@ impl Plan {
             let shape_of = |v: ValueId| graph.values[v].shape.as_slice();
             let is_const = |v: ValueId| roles[v] == Role::Const;
             let step = match &node.op {
+                QOp::MatMul
+                    if !leading_ones(shape_of(node.inputs[0]), 2)
+                        || !leading_ones(shape_of(node.inputs[1]), 2) =>
+                {
+                    let (a, b) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
+                    let (ra, rb) = (a.len(), b.len());
+                    if ra != rb || a[..ra - 2] != b[..rb - 2] || node.inputs.len() > 2 {
+                        return Err(unsupported(
+                            graph,
+                            i,
+                            "a batched product needs equal leading dimensions and no bias (broadcast \
+                             batches are not proven yet)",
+                        ));
+                    }
+                    let batch = a[..ra - 2].iter().product();
+                    Step::BatchedMatMul { dims: (batch, a[ra - 2], a[ra - 1], b[rb - 1]) }
+                }
                 QOp::MatMul => {
                     let (a, b) = (shape_of(node.inputs[0]), shape_of(node.inputs[1]));
-                    if !leading_ones(a, 2) || !leading_ones(b, 2) {
-                        return Err(unsupported(graph, i, "batched matrix products are not proven yet"));
-                    }
                     let (m, k, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 1]);
                     let dims = (m, k, n);
                     if let Some(&bias) = node.inputs.get(2) {

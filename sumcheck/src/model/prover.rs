@@ -187,8 +187,13 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
 
     /// The matrix view of a value, as `rows × cols`.
     fn matrix(&self, value: ValueId, (rows, cols): (usize, usize)) -> Result<Mle, SumcheckError> {
+        self.stacked(value, (1, rows, cols))
+    }
+
+    /// The stacked matrix view of a value, as `batch` matrices of `rows × cols`.
+    fn stacked(&self, value: ValueId, dims: (usize, usize, usize)) -> Result<Mle, SumcheckError> {
         let t = witness::tensor(self.graph, &self.trace, value)?;
-        Mle::new(layout::matrix(rows, cols, t.data())?)
+        Mle::new(layout::batched_matrix(dims, t.data())?)
     }
 
     fn segment(&self, s: &Segment) -> &[Fr] {
@@ -390,10 +395,20 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         c: ValueId,
         (rows, cols): (usize, usize),
     ) -> Result<Claim, SumcheckError> {
-        match layout::matrix_wiring(rows, cols, true) {
+        self.onto_stacked_view(claim, c, (1, rows, cols))
+    }
+
+    /// A claim on the flat `C` moved to its stacked matrix view when they differ.
+    fn onto_stacked_view(
+        &mut self,
+        claim: Claim,
+        c: ValueId,
+        dims: (usize, usize, usize),
+    ) -> Result<Claim, SumcheckError> {
+        match layout::batched_matrix_wiring(dims, true) {
             None => Ok(claim),
             Some(w) => {
-                let mat = self.matrix(c, (rows, cols))?;
+                let mat = self.stacked(c, dims)?;
                 self.wire_values(&w, mat.evals(), &claim.point)
             }
         }
@@ -406,7 +421,17 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         a: ValueId,
         (rows, cols): (usize, usize),
     ) -> Result<(), SumcheckError> {
-        match layout::matrix_wiring(rows, cols, false) {
+        self.stacked_back_to_flat(claim, a, (1, rows, cols))
+    }
+
+    /// A claim on the stacked matrix view of `a` moved to its flat layout.
+    fn stacked_back_to_flat(
+        &mut self,
+        claim: Claim,
+        a: ValueId,
+        dims: (usize, usize, usize),
+    ) -> Result<(), SumcheckError> {
+        match layout::batched_matrix_wiring(dims, false) {
             None => self.claim_value(a, claim.point, claim.value),
             Some(w) => self.wire(&w, a, &claim.point),
         }
@@ -456,6 +481,30 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.step.matmul = Some(proof);
                 self.back_to_flat(claims.a, input, (*m, *k))?;
                 self.back_to_flat(claims.b, node.inputs[1], (*k, *n))
+            }
+            // C[b] = A[b]·B[b]: at the claim's point (ρ_j, ρ_i, ρ_b) on the stacked view, C̃ = Σ_(k, b)
+            // eq(ρ_b, b)·Ã(b, ρ_i, k)·B̃(b, k, ρ_j), a product sumcheck over (k, b) that pins Ã and B̃ at
+            // one point each (sent, then moved to the operands). Nothing is committed.
+            (Step::BatchedMatMul { dims: (batch, m, k, n) }, _) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let claim = self.onto_stacked_view(claim, node.output, (*batch, *m, *n))?;
+                let (mb, kb, nb) = (layout::log2_ceil(*m), layout::log2_ceil(*k), layout::log2_ceil(*n));
+                let (rho_j, rest) = claim.point.split_at(nb);
+                let (rho_i, rho_b) = rest.split_at(mb);
+                let a = self.stacked(input, (*batch, *m, *k))?;
+                let b = self.stacked(node.inputs[1], (*batch, *k, *n))?;
+                let tables =
+                    batched_product_tables((a.evals(), b.evals()), (rho_i, rho_j, rho_b), (mb, kb, nb));
+                let proved = sumcheck::prove(self.backend, tables?, self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.send(&proved.evals[1..]);
+                let (r_k, r_b) = proved.point.split_at(kb);
+                let a_point = [r_k, rho_i, r_b].concat();
+                let b_point = [rho_j, r_k, r_b].concat();
+                let a_claim = Claim { point: a_point, value: proved.evals[1] };
+                self.stacked_back_to_flat(a_claim, input, (*batch, *m, *k))?;
+                let b_claim = Claim { point: b_point, value: proved.evals[2] };
+                self.stacked_back_to_flat(b_claim, node.inputs[1], (*batch, *k, *n))
             }
             // O = W·Uᵀ + bias with Uᵀ the im2col wiring of x: a product sumcheck, then a wiring sumcheck.
             (Step::Conv { shape, dims: (maps, patch, positions) }, QOp::Conv(params)) => {
@@ -770,6 +819,28 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         }
         Ok(proof)
     }
+}
+
+/// The tables of a batched product's sumcheck over (inner `k`, batch `b`): `eq(ρ_b, b)`, `A` bound at
+/// `ρ_i` and `B` bound at `ρ_j` (stacked views of `[b, i, k]` and `[b, k, j]`).
+fn batched_product_tables(
+    (a, b): (&[Fr], &[Fr]),
+    (rho_i, rho_j, rho_b): (&[Fr], &[Fr], &[Fr]),
+    (mb, kb, nb): (usize, usize, usize),
+) -> Result<Vec<Mle>, SumcheckError> {
+    let size = 1usize << (rho_b.len() + kb);
+    let (eq_i, eq_j, eq_b) = (eq_evals(rho_i), eq_evals(rho_j), eq_evals(rho_b));
+    let (mut a_bound, mut b_bound) = (vec![Fr::ZERO; size], vec![Fr::ZERO; size]);
+    for (idx, v) in a.iter().enumerate() {
+        let (kk, i, batch) = (idx & ((1 << kb) - 1), (idx >> kb) & ((1 << mb) - 1), idx >> (kb + mb));
+        a_bound[(batch << kb) | kk] += eq_i[i] * v;
+    }
+    for (idx, v) in b.iter().enumerate() {
+        let (j, kk, batch) = (idx & ((1 << nb) - 1), (idx >> nb) & ((1 << kb) - 1), idx >> (nb + kb));
+        b_bound[(batch << kb) | kk] += eq_j[j] * v;
+    }
+    let eq_table = (0..size).map(|t| eq_b[t >> kb]).collect();
+    Ok(vec![Mle::new(eq_table)?, Mle::new(a_bound)?, Mle::new(b_bound)?])
 }
 
 /// The per-map im2col wiring of a grouped convolution node.

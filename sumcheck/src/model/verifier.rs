@@ -5,7 +5,7 @@
 use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
-use super::layout::{self, prefix_indicator_at};
+use super::layout::{self, log2_ceil, prefix_indicator_at};
 use super::packing::{table_block_at, Quantity};
 use super::plan::TableWitness;
 use super::plan::{Plan, Role, Step};
@@ -317,7 +317,15 @@ impl<T: Transcript> Verifier<'_, T> {
         claim: Claim,
         (rows, cols): (usize, usize),
     ) -> Result<Claim, SumcheckError> {
-        match layout::matrix_wiring(rows, cols, true) {
+        self.onto_stacked_view(claim, (1, rows, cols))
+    }
+
+    fn onto_stacked_view(
+        &mut self,
+        claim: Claim,
+        dims: (usize, usize, usize),
+    ) -> Result<Claim, SumcheckError> {
+        match layout::batched_matrix_wiring(dims, true) {
             None => Ok(claim),
             Some(w) => self.wire_claim(&w, (&claim.point, claim.value)),
         }
@@ -329,7 +337,16 @@ impl<T: Transcript> Verifier<'_, T> {
         a: ValueId,
         (rows, cols): (usize, usize),
     ) -> Result<(), SumcheckError> {
-        match layout::matrix_wiring(rows, cols, false) {
+        self.stacked_back_to_flat(claim, a, (1, rows, cols))
+    }
+
+    fn stacked_back_to_flat(
+        &mut self,
+        claim: Claim,
+        a: ValueId,
+        dims: (usize, usize, usize),
+    ) -> Result<(), SumcheckError> {
+        match layout::batched_matrix_wiring(dims, false) {
             None => self.claim_value(a, claim.point, claim.value),
             Some(w) => self.wire(&w, a, (&claim.point, claim.value)),
         }
@@ -383,6 +400,22 @@ impl<T: Transcript> Verifier<'_, T> {
                     matmul::verify(*shape, &claim.point, claim.value - bias, proof, self.transcript)?;
                 self.back_to_flat(claims.a, input, (*m, *k))?;
                 self.back_to_flat(claims.b, node.inputs[1], (*k, *n))
+            }
+            (Step::BatchedMatMul { dims: (batch, m, k, n) }, _) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let claim = self.onto_stacked_view(claim, (*batch, *m, *n))?;
+                let (bb, mb, kb, nb) = (log2_ceil(*batch), log2_ceil(*m), log2_ceil(*k), log2_ceil(*n));
+                let (rho_j, rest) = claim.point.split_at(nb);
+                let (rho_i, rho_b) = rest.split_at(mb);
+                let proof = self.next_sumcheck()?.clone();
+                let sub = sumcheck::verify(claim.value, kb + bb, 3, &proof, self.transcript)?;
+                let ab = self.recv(2)?;
+                let (r_k, r_b) = sub.point.split_at(kb);
+                sub.check_product(&[eq_at(rho_b, r_b), ab[0], ab[1]])?;
+                let a_claim = Claim { point: [r_k, rho_i, r_b].concat(), value: ab[0] };
+                self.stacked_back_to_flat(a_claim, input, (*batch, *m, *k))?;
+                let b_claim = Claim { point: [rho_j, r_k, r_b].concat(), value: ab[1] };
+                self.stacked_back_to_flat(b_claim, node.inputs[1], (*batch, *k, *n))
             }
             (Step::Conv { shape, dims: (maps, patch, positions) }, QOp::Conv(params)) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };

@@ -243,6 +243,17 @@ fn unsupported_graphs_are_refused_by_node_with_the_remedy() {
     let graph = one_node(QOp::Sqrt { shift: 0 }, &[1, 4], 16, &[1, 4], 16);
     let err = Plan::new(&graph).unwrap_err().to_string();
     assert!(err.contains("node `gate` (Sqrt)") && err.contains("halo2 backend"), "{err}");
+    // A product whose batches broadcast (one right operand for every head).
+    let mut graph = one_node(QOp::MatMul, &[1, 2, 4, 8], 8, &[1, 2, 4, 8], 20);
+    graph.values.push(QValue {
+        name: "w".into(),
+        shape: vec![8, 8],
+        format: FixedFormat { scale: 0, bits: 8 },
+        source: Source::Const { tensor: tensor(&[8, 8], &[1; 64]), param: true },
+    });
+    graph.nodes[0].inputs.push(2);
+    let err = Plan::new(&graph).unwrap_err().to_string();
+    assert!(err.contains("equal leading dimensions") && err.contains("halo2 backend"), "{err}");
 }
 
 #[test]
@@ -414,4 +425,64 @@ fn inputs_of_the_wrong_count_or_shape_are_refused_by_name() {
     assert!(err.contains("input `x` has shape [1, 3]"), "{err}");
     let err = verify(key, &graph, (&honest, &[tensor(&[1, 2], &[0, 3])]), &proof).unwrap_err().to_string();
     assert!(err.contains("the outputs do not have the model's shapes"), "{err}");
+}
+
+/// Multi-head attention's products: `S = Q·Kᵀ` per head and `S·V` per head, over heads and sizes that
+/// are powers of two (the stacked views are the flat layouts) and that are not (wirings move the claims).
+#[test]
+fn batched_products_of_activations_prove_and_verify() {
+    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
+        name: name.into(),
+        shape: shape.to_vec(),
+        format: FixedFormat { scale: 0, bits },
+        source,
+    };
+    let node = |name: &str, op: QOp, inputs: Vec<usize>, output: usize| QNode {
+        name: name.into(),
+        op,
+        inputs,
+        output,
+    };
+    for (heads, tokens, width) in [(2, 4, 8), (3, 5, 6)] {
+        let qkv = [1, heads, tokens, width];
+        let kt = [1, heads, width, tokens];
+        let scores = [1, heads, tokens, tokens];
+        let graph = QGraph {
+            values: vec![
+                value("q", &qkv, 8, Source::Input { index: 0 }),
+                value("v", &qkv, 8, Source::Input { index: 1 }),
+                value("kT", &kt, 8, Source::Node { index: 0 }),
+                value("scores", &scores, 20, Source::Node { index: 1 }),
+                value("scaled", &scores, 8, Source::Node { index: 2 }),
+                value("mixed", &qkv, 20, Source::Node { index: 3 }),
+            ],
+            nodes: vec![
+                node("transpose", QOp::Transpose { perm: vec![0, 1, 3, 2] }, vec![1], 2),
+                node("qk", QOp::MatMul, vec![0, 2], 3),
+                node("rescale", QOp::Rescale { shift: 8, bits: 8 }, vec![3], 4),
+                node("av", QOp::MatMul, vec![4, 1], 5),
+            ],
+            inputs: vec![0, 1],
+            outputs: vec![5, 4],
+        };
+        let len = heads * tokens * width;
+        let q: Vec<i64> = (0..len as i64).map(|i| (i * 37 % 101) - 50).collect();
+        let v: Vec<i64> = (0..len as i64).map(|i| (i * 53 % 97) - 48).collect();
+        let inputs = vec![tensor(&qkv, &q), tensor(&qkv, &v)];
+        let key = key_for(&graph);
+        let mut t = PoseidonTranscript::new(LABEL);
+        let (outputs, proof) =
+            model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+        assert_eq!(outputs, graph.eval(&inputs).unwrap());
+        verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+        for k in 0..2 {
+            let mut wrong = outputs.clone();
+            let last = wrong[k].len() - 1;
+            wrong[k].data_mut()[last] += 1;
+            assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "{heads} heads: output {k}");
+        }
+        let mut other = inputs.clone();
+        other[1].data_mut()[len - 1] += 1;
+        assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "{heads} heads: another V");
+    }
 }
