@@ -22,7 +22,8 @@ pub enum Role {
     Committed(Quantity),
 }
 
-/// A rescale's witness: `a·x + c = 2^s·(y + d⁺ - d⁻) + r` (with `a`, `c`, `s` from the shift).
+/// A rescale's witness: `a·x + c = 2^s·q + r` (with `a`, `c`, `s` from the shift) and `y = clamp(q, lo, hi)`,
+/// `q = y + e·σ(y)` where `e = |q - y|` and `σ(y) = (2y - hi - lo)/(hi - lo)` (`+1` at `hi`, `-1` at `lo`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RescaleWitness {
     /// The value `y` is committed as: the rescale's output, or the output of a ReLU fused into it.
@@ -32,8 +33,9 @@ pub struct RescaleWitness {
     pub range: (i64, i64),
     /// The remainder, for a positive shift.
     pub remainder: Option<Quantity>,
-    /// The saturation excesses `(d⁺, d⁻)`, when the input can leave the output range.
-    pub excess: Option<(Quantity, Quantity)>,
+    /// The saturation excess `e = |q - y|` (non-zero only where `q` is clamped), when the input can leave
+    /// the output range.
+    pub excess: Option<Quantity>,
 }
 
 /// A table lookup's witness (all over the output's positions).
@@ -413,7 +415,7 @@ impl Plan {
                     }
                     let excess = (relu.is_some() || excess_bits >= i64::from(b)).then(|| {
                         let w = u32::try_from(excess_bits.max(1)).unwrap_or(u32::MAX).min(64);
-                        (packing.quantity(vars, w, 0), packing.quantity(vars, w, 0))
+                        packing.quantity(vars, w, 0)
                     });
                     Step::Rescale(RescaleWitness { output, range, remainder, excess })
                 }

@@ -526,24 +526,23 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.step.matmul = Some(proof);
                 self.wire(&im2col, input, &claims.b.point)
             }
-            // y, r, d⁺, d⁻ are unique given x: range checks make them integers in [lo, hi], [0, 2^s),
-            // [0, 2^w), and every term is far below the field's size, so a·x + c = 2^s·q + r (q = y + d⁺ -
-            // d⁻) holds over the integers and fixes q and r (division with remainder). The zerocheck
-            // d⁺·(hi - y) = 0 = d⁻·(y - lo) leaves, for that q, only y = clamp(q, lo, hi): d⁺ > 0 forces
-            // y = hi and then d⁻·(hi - lo) = 0 forces d⁻ = 0 (so q > hi); symmetrically below; with both
-            // zero, y = q. With a fused ReLU the range is [0, hi] (max(clamp(q, lo, hi), 0) = clamp(q, 0,
-            // hi)), the same argument. On the tail every value is zero and the constant c is masked off.
+            // y, r and e are unique given x. Range checks make them integers in [lo, hi], [0, 2^s) and
+            // [0, 2^w). The zerocheck e·(hi - y)·(y - lo) = 0 leaves e = 0 unless y is lo or hi, where
+            // σ(y) = (2y - hi - lo)/(hi - lo) is -1 or +1; so q = y + e·σ(y) is an integer, in [lo, hi]
+            // (e = 0), at least hi (y = hi) or at most lo (y = lo). Every term is far below the field's
+            // size, so a·x + c = 2^s·q + r holds over the integers and fixes q and r (division with
+            // remainder). For that q, e ≥ 0 rules out y = hi below hi and y = lo above lo, which leaves
+            // only y = clamp(q, lo, hi) and e = |q - y|. With a fused ReLU the range is [0, hi]
+            // (max(clamp(q, lo, hi), 0) = clamp(q, 0, hi)), the same argument. The relation is checked
+            // at a random point ρ: q̃(ρ) = ỹ(ρ) + (2·(e·y)~(ρ) - (hi + lo)·ẽ(ρ))/(hi - lo), with (e·y)~(ρ)
+            // sent and proven by a product sumcheck. On the tail every value is zero and the constant c
+            // is masked off.
             (Step::Rescale(w), QOp::Rescale { shift, .. }) => {
                 let Role::Committed(y) = plan.roles[w.output].clone() else {
                     return Err(SumcheckError::Witness("a rescale output is not committed".into()));
                 };
-                if let Some((dp, dm)) = &w.excess {
-                    let beta = self.transcript.challenge();
-                    self.zerocheck(
-                        &[view(dp), view(dm), view(&y)],
-                        None,
-                        &rescale_excess_summand(w.range, beta),
-                    )?;
+                if let Some(e) = &w.excess {
+                    self.zerocheck(&[view(e), view(&y)], None, &rescale_excess_summand(w.range))?;
                 }
                 let rho = challenges(self.transcript, out_vars);
                 let mut q = self.open_quantity(&y, &rho)?;
@@ -551,8 +550,18 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                     Some(r) => self.open_quantity(r, &rho)?,
                     None => Fr::ZERO,
                 };
-                if let Some((dp, dm)) = &w.excess {
-                    q += self.open_quantity(dp, &rho)? - self.open_quantity(dm, &rho)?;
+                if let Some(e) = &w.excess {
+                    let e_at = self.open_quantity(e, &rho)?;
+                    let (es, ys, eq) = (self.decoded(e), self.decoded(&y), eq_evals(&rho));
+                    let product: Fr = eq.iter().zip(&es).zip(&ys).map(|((a, b), c)| *a * b * c).sum();
+                    self.send(&[product]);
+                    let tables = vec![Mle::new(eq)?, Mle::new(es)?, Mle::new(ys)?];
+                    let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+                    self.step.sumchecks.push(proved.proof);
+                    self.send(&proved.evals[1..]);
+                    self.claim_known(e, &proved.point, proved.evals[1])?;
+                    self.claim_known(&y, &proved.point, proved.evals[2])?;
+                    q += saturation_offset(w.range, e_at, product);
                 }
                 let real = plan.layouts[node.output].real_at(&rho);
                 self.claim_value(input, rho, rescale_input(q, r, *shift, real))
@@ -976,15 +985,19 @@ pub(super) fn record_chunks(
     Ok(())
 }
 
-/// `d⁺·(hi - y) + β·d⁻·(y - lo)` over the decoded `[d⁺, d⁻, y]`: the two saturation conditions at once.
-pub(super) fn rescale_excess_summand((lo, hi): (i64, i64), beta: Fr) -> Summand {
+/// `e·(hi - y)·(y - lo)` over the decoded `[e, y]`: the excess is zero unless the output is clamped.
+pub(super) fn rescale_excess_summand((lo, hi): (i64, i64)) -> Summand {
     let (lo, hi) = (signed(lo), signed(hi));
-    Summand {
-        terms: vec![(hi, vec![0]), (-Fr::ONE, vec![0, 2]), (beta, vec![1, 2]), (-(beta * lo), vec![1])],
-    }
+    Summand { terms: vec![(hi + lo, vec![0, 1]), (-(hi * lo), vec![0]), (-Fr::ONE, vec![0, 1, 1])] }
 }
 
-/// The rescale's input from `q = y + d⁺ - d⁻` and `r` at a point where the real positions' indicator is
+/// `q - y = e·σ(y)` at a point from `ẽ` and `(e·y)~` there: `(2·(e·y)~ - (hi + lo)·ẽ)/(hi - lo)`.
+pub(super) fn saturation_offset((lo, hi): (i64, i64), e: Fr, ey: Fr) -> Fr {
+    let (lo, hi) = (signed(lo), signed(hi));
+    (ey.double() - (hi + lo) * e) * (hi - lo).invert().unwrap_or(Fr::ZERO)
+}
+
+/// The rescale's input from `q` and `r` at a point where the real positions' indicator is
 /// `real`: `x = 2^s·q + r - 2^(s-1)·real` for a positive shift, `x = q / 2^(-s)` otherwise.
 pub(super) fn rescale_input(q: Fr, r: Fr, shift: i32, real: Fr) -> Fr {
     if shift > 0 {

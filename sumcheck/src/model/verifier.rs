@@ -11,7 +11,7 @@ use super::plan::TableWitness;
 use super::plan::{Plan, Role, Step};
 use super::prover::{
     deviation_summand, division_summand, grouped_wiring, half_on_row, interpolation_summand, mean_wiring,
-    record_chunks, rescale_excess_summand, rescale_input, table_keys, View,
+    record_chunks, rescale_excess_summand, rescale_input, saturation_offset, table_keys, View,
 };
 use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
@@ -449,13 +449,8 @@ impl<T: Transcript> Verifier<'_, T> {
                 let Role::Committed(y) = plan.roles[w.output].clone() else {
                     return Err(SumcheckError::Shape("a rescale output is not committed".into()));
                 };
-                if let Some((dp, dm)) = &w.excess {
-                    let beta = self.transcript.challenge();
-                    self.zerocheck(
-                        &[view(dp), view(dm), view(&y)],
-                        None,
-                        &rescale_excess_summand(w.range, beta),
-                    )?;
+                if let Some(e) = &w.excess {
+                    self.zerocheck(&[view(e), view(&y)], None, &rescale_excess_summand(w.range))?;
                 }
                 let rho = challenges(self.transcript, out_vars);
                 let mut q = self.open_quantity(&y, &rho)?;
@@ -463,8 +458,16 @@ impl<T: Transcript> Verifier<'_, T> {
                     Some(r) => self.open_quantity(r, &rho)?,
                     None => Fr::from(0),
                 };
-                if let Some((dp, dm)) = &w.excess {
-                    q += self.open_quantity(dp, &rho)? - self.open_quantity(dm, &rho)?;
+                if let Some(e) = &w.excess {
+                    let e_at = self.open_quantity(e, &rho)?;
+                    let product = self.recv(1)?[0];
+                    let proof = self.next_sumcheck()?.clone();
+                    let sub = sumcheck::verify(product, out_vars, 3, &proof, self.transcript)?;
+                    let values = self.recv(2)?;
+                    sub.check_product(&[eq_at(&rho, &sub.point), values[0], values[1]])?;
+                    self.claim_quantity(e, &sub.point, values[0], "the saturation excess")?;
+                    self.claim_quantity(&y, &sub.point, values[1], "the rescale's output")?;
+                    q += saturation_offset(w.range, e_at, product);
                 }
                 let real = plan.layouts[node.output].real_at(&rho);
                 self.claim_value(input, rho, rescale_input(q, r, *shift, real))

@@ -116,7 +116,8 @@ fn pack_table(
     Ok(())
 }
 
-/// The rescale witness at one position: `(y, remainder, d⁺, d⁻)` for input `x`, clamped to `[lo, hi]`.
+/// The rescale witness at one position: `(y, remainder, q - hi above hi, lo - q below lo)` for input `x`,
+/// clamped to `[lo, hi]` (the excess committed is their sum, `|q - y|`).
 pub(super) fn rescale_parts(x: i64, shift: i32, (lo, hi): (i64, i64)) -> (i64, i64, i64, i64) {
     let (q, r) = if shift > 0 {
         let t = i128::from(x) + (1i128 << (shift - 1));
@@ -247,9 +248,12 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 if let Some(r) = &w.remainder {
                     p.write(r, &parts.iter().map(|t| t.1).collect::<Vec<_>>(), &what("remainder"))?;
                 }
-                if let Some((dp, dm)) = &w.excess {
-                    p.write(dp, &parts.iter().map(|t| t.2).collect::<Vec<_>>(), &what("excess above"))?;
-                    p.write(dm, &parts.iter().map(|t| t.3).collect::<Vec<_>>(), &what("excess below"))?;
+                if let Some(e) = &w.excess {
+                    p.write(
+                        e,
+                        &parts.iter().map(|t| t.2 + t.3).collect::<Vec<_>>(),
+                        &what("saturation excess"),
+                    )?;
                 } else if parts.iter().any(|t| t.2 != 0 || t.3 != 0) {
                     return Err(SumcheckError::Witness(format!("{}: saturates", what("input"))));
                 }

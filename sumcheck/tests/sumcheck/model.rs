@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use poai_circuits::ir::{
     FixedFormat, NonLinear, PoolParams, QGraph, QNode, QOp, QValue, Source, TableSpec, Tensor,
 };
@@ -111,6 +111,31 @@ pub(crate) fn slot(plan: &Plan, quantity: &model::Quantity, limb: usize, pos: us
     plan.packing.segments[quantity.limbs[limb][c]].offset + pos - start
 }
 
+/// A quantity's value at `pos`, from its limbs.
+pub(crate) fn get(plan: &Plan, packed: &[Fr], q: &model::Quantity, pos: usize) -> i64 {
+    let mut v = 0i64;
+    for l in (0..q.limbs.len()).rev() {
+        let repr = packed[slot(plan, q, l, pos)].to_repr();
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&repr.as_ref()[..8]);
+        v = (v << q.limb_bits) + i64::from_le_bytes(bytes);
+    }
+    v - if pos < q.len { q.bias } else { 0 }
+}
+
+/// Writes `v` at `pos` of a quantity as its limbs would hold it (a negative encoded value leaves the
+/// top limb negative, which only the range check catches).
+pub(crate) fn set(plan: &Plan, packed: &mut [Fr], q: &model::Quantity, pos: usize, v: i64) {
+    let mut encoded = v + if pos < q.len { q.bias } else { 0 };
+    let last = q.limbs.len() - 1;
+    for l in 0..=last {
+        let limb = if l == last { encoded } else { encoded & ((1 << q.limb_bits) - 1) };
+        let abs = Fr::from(limb.unsigned_abs());
+        packed[slot(plan, q, l, pos)] = if limb < 0 { -abs } else { abs };
+        encoded >>= q.limb_bits;
+    }
+}
+
 pub(crate) fn output_quantity(plan: &Plan) -> model::Quantity {
     match &plan.roles[1] {
         Role::Committed(q) => q.clone(),
@@ -141,47 +166,42 @@ pub(crate) fn tensor(shape: &[usize], data: &[i64]) -> Tensor {
 
 #[test]
 fn rescale_forgeries_are_stopped_by_the_range_check_or_the_saturation_zerocheck() {
-    // 30-bit inputs, shift 8, 16-bit outputs: q reaches 2^21, so saturation is possible.
+    // 30-bit inputs, shift 8, 16-bit outputs: q reaches 2^21, so saturation is possible. Position 3 has
+    // q = 6554.
     let graph = one_node(QOp::Rescale { shift: 8, bits: 16 }, &[1, 4], 30, &[1, 4], 16);
-    let inputs = vec![tensor(&[1, 4], &[123_456, -98_765, 1 << 28, 5])];
+    let inputs = vec![tensor(&[1, 4], &[123_456, -98_765, 1 << 28, 6554 * 256])];
     let plan = Plan::new(&graph).unwrap();
     let Step::Rescale(parts) = &plan.steps[0] else { panic!("{:?}", plan.steps[0]) };
-    let (remainder, (above, _below)) = (parts.remainder.clone().unwrap(), parts.excess.clone().unwrap());
+    let (remainder, excess) = (parts.remainder.clone().unwrap(), parts.excess.clone().unwrap());
     let y = output_quantity(&plan);
 
-    // y + 1 with r - 2^8: x = 2^8·q + r - 2^7 still holds, the saturation identities too; r is now
+    // y + 1 with r - 2^8: x = 2^8·q + r - 2^7 still holds, the saturation identity too; r is now
     // negative, i.e. p - (2^8 - r): no range-table entry.
     let (rem, yq) = (remainder.clone(), y.clone());
     let err = forge(&graph, &inputs, |plan, packed, outputs| {
-        packed[slot(plan, &yq, 0, 0)] += Fr::ONE;
-        packed[slot(plan, &rem, 0, 0)] -= Fr::from(1 << 8);
+        let (y0, r0) = (get(plan, packed, &yq, 0), get(plan, packed, &rem, 0));
+        set(plan, packed, &yq, 0, y0 + 1);
+        set(plan, packed, &rem, 0, r0 - (1 << 8));
         outputs[0].data_mut()[0] += 1;
     });
     assert!(err.to_string().contains("range checks"), "{err}");
 
-    // y - 1 with d⁺ = 1 at an unsaturated position: q = y + d⁺ - d⁻ unchanged, every value in range; only
-    // d⁺·(hi - y) = 0 fails.
-    let (ab, yq) = (above.clone(), y.clone());
+    // At q = 6554 (unsaturated): y = 6553 with e = 5. σ(6553) = (2·6553 + 1)/65535 = 1/5, so q = y + e·σ(y)
+    // still holds (the relation to the input passes) and e is in range; only the zerocheck
+    // e·(hi - y)·(y - lo) = 0 fails.
+    let (ex, yq) = (excess, y.clone());
     let err = forge(&graph, &inputs, |plan, packed, outputs| {
-        packed[slot(plan, &yq, 0, 0)] -= Fr::ONE;
-        packed[slot(plan, &ab, 0, 0)] += Fr::ONE;
-        outputs[0].data_mut()[0] -= 1;
-    });
-    assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
-
-    // A saturated output one below the top, its excess one larger: the same zerocheck.
-    let (ab, yq) = (above, y);
-    let err = forge(&graph, &inputs, |plan, packed, outputs| {
-        packed[slot(plan, &yq, 0, 2)] -= Fr::ONE;
-        packed[slot(plan, &ab, 0, 2)] += Fr::ONE;
-        outputs[0].data_mut()[2] -= 1;
+        assert_eq!(get(plan, packed, &yq, 3), 6554);
+        set(plan, packed, &yq, 3, 6553);
+        set(plan, packed, &ex, 3, 5);
+        outputs[0].data_mut()[3] = 6553;
     });
     assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
 
     // A one-cell tamper (y + 1 alone) breaks the relation to the input.
-    let yq = output_quantity(&plan);
     let err = forge(&graph, &inputs, |plan, packed, outputs| {
-        packed[slot(plan, &yq, 0, 1)] += Fr::ONE;
+        let y1 = get(plan, packed, &y, 1);
+        set(plan, packed, &y, 1, y1 + 1);
         outputs[0].data_mut()[1] += 1;
     });
     assert!(err.to_string().contains("public value"), "{err}");
@@ -387,19 +407,21 @@ fn a_relu_fused_into_its_rescale_is_proven_by_the_clamp_and_a_forgery_is_stopped
         inputs: vec![0],
         outputs: vec![2],
     };
-    let inputs = vec![tensor(&[1, 4], &[123_456, -98_765, 1 << 28, 5])];
+    // Position 1 has q = -32764 (clamped to 0 by the ReLU).
+    let inputs = vec![tensor(&[1, 4], &[123_456, -32_764 * 256, 1 << 28, 5])];
     let plan = Plan::new(&graph).unwrap();
     assert_eq!(plan.steps[1], Step::Fused);
     let Step::Rescale(parts) = plan.steps[0].clone() else { panic!() };
     assert_eq!((parts.output, parts.range), (2, (0, 32767)));
-    let (_, below) = parts.excess.clone().unwrap();
+    let excess = parts.excess.clone().unwrap();
     let Role::Committed(y) = plan.roles[2].clone() else { panic!() };
-    // At q < 0 (position 1): y = 1 with d⁻ one larger keeps q = y - d⁻ and every range; d⁻·(y - 0) = 0
-    // fails.
+    // At q = -32764: y = 1 with e = 32767. σ(1) = (2 - 32767)/32767, so y + e·σ(y) = 2 - 32766 = q still
+    // (the relation to the input passes) and every value is in range; e·(hi - y)·(y - 0) = 0 fails.
     let err = forge(&graph, &inputs, |plan, packed, outputs| {
-        packed[slot(plan, &y, 0, 1)] += Fr::ONE;
-        packed[slot(plan, &below, 0, 1)] += Fr::ONE;
-        outputs[0].data_mut()[1] += 1;
+        assert_eq!((get(plan, packed, &y, 1), get(plan, packed, &excess, 1)), (0, 32764));
+        set(plan, packed, &y, 1, 1);
+        set(plan, packed, &excess, 1, 32767);
+        outputs[0].data_mut()[1] = 1;
     });
     assert!(err.to_string().contains("node `gate`: round 0"), "{err}");
 }

@@ -3,15 +3,15 @@
 //! consistent forgeries — a wrong witness that satisfies every relation but one, with the function
 //! table's and the range table's multiplicities recounted — are stopped by the constraint named.
 
-use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::ir::table::interpolate;
 use poai_circuits::ir::{NonLinear, QGraph, QOp, TableSpec, Tensor};
 use poai_circuits::Fr;
-use poai_sumcheck::model::{self, Plan, Quantity, Step};
+use poai_sumcheck::model::{self, Plan, Step};
 use poai_sumcheck::{CpuBackend, PoseidonTranscript};
 use rand::Rng;
 
-use super::model::{forge, key_for, one_node, output_quantity, slot, tensor};
+use super::model::{forge, get, key_for, one_node, output_quantity, set, tensor};
 
 const LABEL: u64 = 0x5eed;
 const OUT: u32 = 14;
@@ -71,31 +71,6 @@ fn rows_the_backend_cannot_lay_out_are_refused_with_the_remedy() {
     let graph = one_node(QOp::Softmax { axis: 0, exp: exp_spec(), out_scale: OUT }, &[4, 8], 16, &[4, 8], 16);
     let err = Plan::new(&graph).unwrap_err().to_string();
     assert!(err.contains("last axis"), "{err}");
-}
-
-/// A quantity's value at `pos`, from its limbs.
-fn get(plan: &Plan, packed: &[Fr], q: &Quantity, pos: usize) -> i64 {
-    let mut v = 0i64;
-    for l in (0..q.limbs.len()).rev() {
-        let repr = packed[slot(plan, q, l, pos)].to_repr();
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(&repr.as_ref()[..8]);
-        v = (v << q.limb_bits) + i64::from_le_bytes(bytes);
-    }
-    v - if pos < q.len { q.bias } else { 0 }
-}
-
-/// Writes `v` at `pos` of a quantity as its limbs would hold it (a negative encoded value leaves the
-/// top limb negative, which only the range check catches).
-fn set(plan: &Plan, packed: &mut [Fr], q: &Quantity, pos: usize, v: i64) {
-    let mut encoded = v + if pos < q.len { q.bias } else { 0 };
-    let last = q.limbs.len() - 1;
-    for l in 0..=last {
-        let limb = if l == last { encoded } else { encoded & ((1 << q.limb_bits) - 1) };
-        let abs = Fr::from(limb.unsigned_abs());
-        packed[slot(plan, q, l, pos)] = if limb < 0 { -abs } else { abs };
-        encoded >>= q.limb_bits;
-    }
 }
 
 /// The exp table's witness `(q, c, r, d, t, e)` at input `z`.
