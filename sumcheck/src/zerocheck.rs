@@ -69,10 +69,32 @@ pub fn verify_with(
     mask: Option<usize>,
     transcript: &mut impl Transcript,
 ) -> Result<Vec<Fr>, SumcheckError> {
+    match mask {
+        Some(len) => {
+            let prefix = move |p: &[Fr]| prefix_indicator_at(len, p);
+            verify_with_mask(vars, constraint, proof, evals, Some(&prefix), transcript)
+        }
+        None => verify_with_mask(vars, constraint, proof, evals, None, transcript),
+    }
+}
+
+/// A public table's extension, which the verifier evaluates itself.
+pub type PublicTable<'a> = &'a dyn Fn(&[Fr]) -> Fr;
+
+/// [`verify`] where one more public table may follow `evals`: `mask`, whose extension the verifier
+/// evaluates at the proof's point and appends to `evals`.
+pub fn verify_with_mask(
+    vars: usize,
+    constraint: &Summand,
+    proof: &SumcheckProof,
+    evals: &mut Vec<Fr>,
+    mask: Option<PublicTable<'_>>,
+    transcript: &mut impl Transcript,
+) -> Result<Vec<Fr>, SumcheckError> {
     let tau = draw_tau(vars, transcript);
     let sub = sumcheck::verify(Fr::ZERO, vars, constraint.degree() + 1, proof, transcript)?;
-    if let Some(len) = mask {
-        evals.push(prefix_indicator_at(len, &sub.point));
+    if let Some(mask) = mask {
+        evals.push(mask(&sub.point));
     }
     let values: Vec<Fr> = std::iter::once(eq_at(&tau, &sub.point)).chain(evals.iter().copied()).collect();
     sub.check(&with_eq(constraint), &values)?;

@@ -91,6 +91,49 @@ impl Layout {
     }
 }
 
+/// Which positions of a hypercube hold real values: a prefix (a flat layout), or the first `len` slots of
+/// each of the first `rows` rows of `2^slot_vars` slots (a row view whose rows are padded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Real {
+    /// The first `n` positions.
+    Prefix(usize),
+    /// Slots `0..len` of rows `0..rows`, rows on the high variables.
+    Rows {
+        /// Real rows.
+        rows: usize,
+        /// Real slots per row.
+        len: usize,
+        /// Variables of a row.
+        slot_vars: usize,
+    },
+}
+
+impl Real {
+    /// Whether position `i` is real.
+    pub fn contains(&self, i: usize) -> bool {
+        match *self {
+            Real::Prefix(n) => i < n,
+            Real::Rows { rows, len, slot_vars } => i >> slot_vars < rows && i & ((1 << slot_vars) - 1) < len,
+        }
+    }
+
+    /// The indicator over `2^vars` positions.
+    pub fn values(&self, vars: usize) -> Vec<Fr> {
+        (0..1usize << vars).map(|i| if self.contains(i) { Fr::ONE } else { Fr::ZERO }).collect()
+    }
+
+    /// The indicator's extension at `point`, in `O(point.len())`.
+    pub fn at(&self, point: &[Fr]) -> Fr {
+        match *self {
+            Real::Prefix(n) => prefix_indicator_at(n, point),
+            Real::Rows { rows, len, slot_vars } => {
+                let (slots, row) = point.split_at(slot_vars.min(point.len()));
+                prefix_indicator_at(len, slots) * prefix_indicator_at(rows, row)
+            }
+        }
+    }
+}
+
 /// A row-major `[rows, cols]` matrix with each axis padded to a power of two (columns in the low
 /// variables): the layout of [`crate::matmul`].
 pub fn matrix(rows: usize, cols: usize, values: &[i64]) -> Result<Vec<Fr>, SumcheckError> {

@@ -50,7 +50,7 @@ use crate::sumcheck::SumcheckProof;
 use crate::transcript::Transcript;
 
 /// Format version of [`ModelProof`].
-pub const MODEL_PROOF_VERSION: u32 = 2;
+pub const MODEL_PROOF_VERSION: u32 = 3;
 
 /// What one node's reduction sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use poai_circuits::ir::fixed::isqrt_round;
 use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, ValueId};
 
-use super::layout::{log2_ceil, Layout};
+use super::layout::{log2_ceil, Layout, Real};
 use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
 use crate::matmul::MatmulShape;
 use crate::SumcheckError;
@@ -51,18 +51,60 @@ pub struct TableWitness {
     pub multiplicities: usize,
 }
 
-/// A softmax's witness over rows of `2^slot_vars` (the last axis), beside its committed output `y`:
-/// the row maxima `m`, the gaps `g = m - x`, the exp table's witness on `-g` and the division's
-/// remainder `r` with its complement `2s - 1 - r` (`s` the row sum of `e = exp(-g)`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SoftmaxWitness {
+/// Rows of an op that normalises over its trailing axes: `rows` of `len` real values, laid out as a row
+/// view with each row padded to `2^slot_vars` slots (the flat layout itself when `len` is a power of
+/// two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowView {
+    /// Real rows.
+    pub rows: usize,
+    /// Real values per row.
+    pub len: usize,
     /// Variables of a row.
     pub slot_vars: usize,
+}
+
+impl RowView {
+    /// The real positions of the view.
+    pub fn real(&self) -> Real {
+        Real::Rows { rows: self.rows, len: self.len, slot_vars: self.slot_vars }
+    }
+
+    /// `(1, rows, len)`: the view as one stacked matrix.
+    pub fn dims(&self) -> (usize, usize, usize) {
+        (1, self.rows, self.len)
+    }
+
+    /// Variables of the row index.
+    pub fn row_vars(&self) -> usize {
+        log2_ceil(self.rows)
+    }
+
+    /// `(positions, variables)` of a quantity over the view.
+    pub fn positions(&self) -> (usize, usize) {
+        (self.rows << self.slot_vars, self.row_vars() + self.slot_vars)
+    }
+
+    /// `(positions, variables)` of a quantity with one value per row.
+    pub fn per_row(&self) -> (usize, usize) {
+        (self.rows, self.row_vars())
+    }
+}
+
+/// A softmax's witness over the row view: the output `y`, the row maxima `m`, the gaps `g = m - x`, the
+/// exp table's witness on `-g` and the division's remainder `r` with its complement `2s - 1 - r` (`s`
+/// the row sum of `e = exp(-g)`). Padding slots hold `y = 0`, `r = s`, `2s - 1 - r = s - 1` and zeros.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SoftmaxWitness {
+    /// The rows.
+    pub view: RowView,
+    /// `y` over the view (the output's own quantity when the view is its flat layout).
+    pub output: Quantity,
     /// `m`, one per row.
     pub max: Quantity,
-    /// `g`, laid out like `x`.
+    /// `g`.
     pub gaps: Quantity,
-    /// The table lookups of `-g`.
+    /// The table lookups of `-g` (at the real positions).
     pub exp: TableWitness,
     /// `r` in `2^(out+1)·e + s = 2s·y + r`.
     pub remainder: Quantity,
@@ -70,13 +112,15 @@ pub struct SoftmaxWitness {
     pub complement: Quantity,
 }
 
-/// A layer normalisation's witness over rows of `2^slot_vars` (the trailing axes), beside its committed
-/// output `y`: per row the mean, the variance and the standard deviation with their remainders and
-/// slacks; per position the division's remainder and its complement.
+/// A layer normalisation's witness over the row view: the output `y`, per row the mean, the variance
+/// and the standard deviation with their remainders and slacks; per position the division's remainder
+/// and its complement (`s` and `s - 1` on padding slots).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerNormWitness {
-    /// Variables of a row.
-    pub slot_vars: usize,
+    /// The rows.
+    pub view: RowView,
+    /// `y` over the view (the output's own quantity when the view is its flat layout).
+    pub output: Quantity,
     /// `μ` and the remainder of `2·Σx + n = 2n·μ + r` with its complement `2n - 1 - r`.
     pub mean: [Quantity; 3],
     /// `v` and the remainder of `2·Σd² + n = 2n·v + r` with its complement.
@@ -157,7 +201,7 @@ pub enum Step {
     /// `y = c + t` (a plain table, `f = 0`, has only `q = x` and `y = c`).
     Table(Box<TableWitness>),
     /// Softmax along the last axis: the row maximum by gaps (`Π_j g_j = 0`), `e` by the exp table, the
-    /// row sum `s` from `e`'s extension at `½` on the row's variables, and `y` by division with remainder.
+    /// row sum `s` by a sum wiring, and `y` by division with remainder.
     Softmax(Box<SoftmaxWitness>),
     /// Layer normalisation: the mean and the variance by division, the standard deviation by its
     /// rounding slacks, `y` by division with remainder.
@@ -189,6 +233,15 @@ fn leading_ones(shape: &[usize], keep: usize) -> bool {
     shape.len() >= keep && shape[..shape.len() - keep].iter().all(|&d| d == 1)
 }
 
+/// The output's role for an op committed over a row view: the view's quantity itself when the view is
+/// the flat layout, else virtual (its claims move onto the view by a wiring).
+fn view_role(view: &RowView, output: &Quantity) -> Role {
+    match super::layout::batched_matrix_wiring(view.dims(), true) {
+        None => Role::Committed(output.clone()),
+        Some(_) => Role::Virtual,
+    }
+}
+
 /// `value` with two more quantities of `width` bits over the same positions (a remainder and its
 /// complement, or two slacks).
 fn with_remainders(packing: &mut PackingBuilder, value: Quantity, width: u32) -> [Quantity; 3] {
@@ -217,23 +270,14 @@ fn table_witness(packing: &mut PackingBuilder, spec: &TableSpec, vars: (usize, u
     TableWitness { index, entry, interpolation, multiplicities }
 }
 
-/// The variables of a row for an op normalising over the axes from `axis` on (for Softmax, `axis` must
-/// be the last): the row's length must be a power of two, so that rows are the flat layout's high
-/// variables.
-fn rows_of(graph: &QGraph, node: usize, axis: usize, op: &str) -> Result<usize, SumcheckError> {
+/// The rows of an op normalising over the axes from `axis` on (for Softmax, `axis` must be the last).
+fn rows_of(graph: &QGraph, node: usize, axis: usize, op: &str) -> Result<RowView, SumcheckError> {
     let shape = &graph.values[graph.nodes[node].inputs[0]].shape;
     if axis >= shape.len() || (op == "Softmax" && axis + 1 != shape.len()) {
         return Err(unsupported(graph, node, "only the last axis is normalised on this backend yet"));
     }
-    let len: usize = shape[axis..].iter().product();
-    if !len.is_power_of_two() {
-        return Err(unsupported(
-            graph,
-            node,
-            &format!("rows of {len} values (only powers of two are proven yet)"),
-        ));
-    }
-    Ok(log2_ceil(len))
+    let (rows, len) = (shape[..axis].iter().product(), shape[axis..].iter().product());
+    Ok(RowView { rows, len, slot_vars: log2_ceil(len) })
 }
 
 impl Plan {
@@ -460,53 +504,53 @@ impl Plan {
                     Step::Table(Box::new(table_witness(&mut packing, spec, (out.len(), out.vars()))))
                 }
                 QOp::Softmax { axis, exp, out_scale } => {
-                    let slot_vars = rows_of(graph, i, *axis, "Softmax")?;
+                    let view = rows_of(graph, i, *axis, "Softmax")?;
                     let b = bits_of(node.inputs[0]);
                     // The gaps lie in [0, 2^b): -g must be inside the exp table's domain.
                     if b >= exp.in_bits || *out_scale > 30 {
                         return Err(unsupported(graph, i, "an input wider than the exp table's domain"));
                     }
-                    let vars = (out.len(), out.vars());
-                    let rows = (out.len() >> slot_vars, out.vars() - slot_vars);
-                    roles[node.output] = Role::Committed(packing.quantity(vars, out_scale + 1, 0));
-                    // s < 2^lb·2^(out_bits - 1), so r < 2s < 2^(lb + out_bits).
-                    let width = exp.out_bits + slot_vars as u32;
+                    let output = packing.quantity(view.positions(), out_scale + 1, 0);
+                    roles[node.output] = view_role(&view, &output);
+                    // s < len·2^(out_bits - 1), so r < 2s < 2^(lb + out_bits).
+                    let width = exp.out_bits + view.slot_vars as u32;
                     Step::Softmax(Box::new(SoftmaxWitness {
-                        slot_vars,
-                        max: packing.quantity(rows, b, 1i64 << (b - 1)),
-                        gaps: packing.quantity(vars, b, 0),
-                        exp: table_witness(&mut packing, exp, vars),
-                        remainder: packing.quantity(vars, width, 0),
-                        complement: packing.quantity(vars, width, 0),
+                        view,
+                        output,
+                        max: packing.quantity(view.per_row(), b, 1i64 << (b - 1)),
+                        gaps: packing.quantity(view.positions(), b, 0),
+                        exp: table_witness(&mut packing, exp, view.positions()),
+                        remainder: packing.quantity(view.positions(), width, 0),
+                        complement: packing.quantity(view.positions(), width, 0),
                     }))
                 }
                 QOp::LayerNorm { axis, eps, out_scale } => {
-                    let slot_vars = rows_of(graph, i, *axis, "LayerNorm")?;
+                    let view = rows_of(graph, i, *axis, "LayerNorm")?;
                     let b = bits_of(node.inputs[0]);
                     if b > 24 || *out_scale > 24 || !(1..1 << 40).contains(eps) {
                         return Err(unsupported(graph, i, "an input, scale or epsilon this wide"));
                     }
-                    let vars = (out.len(), out.vars());
-                    let rows = (out.len() >> slot_vars, out.vars() - slot_vars);
                     let signed = |w: u32| 1i64 << (w - 1);
                     // |x - μ| < 2^b, so v < 2^(2b) and s ≤ round(sqrt(2^(2b) + ε)); |y| < 2^(b + 1 + out).
                     let deviation_bits = 64 - (isqrt_round((1i64 << (2 * b)) + eps) as u64).leading_zeros();
                     let y_bits = b + 2 + out_scale;
-                    roles[node.output] = Role::Committed(packing.quantity(vars, y_bits, signed(y_bits)));
+                    let output = packing.quantity(view.positions(), y_bits, signed(y_bits));
+                    roles[node.output] = view_role(&view, &output);
                     // Remainders of a division by n lie in [0, 2n); by s, in [0, 2s).
-                    let n_bits = slot_vars as u32 + 1;
-                    let mean = packing.quantity(rows, b, signed(b));
+                    let n_bits = log2_ceil(2 * view.len) as u32;
+                    let mean = packing.quantity(view.per_row(), b, signed(b));
                     let mean = with_remainders(&mut packing, mean, n_bits);
-                    let variance = packing.quantity(rows, 2 * b, 0);
+                    let variance = packing.quantity(view.per_row(), 2 * b, 0);
                     let variance = with_remainders(&mut packing, variance, n_bits);
-                    let deviation = packing.quantity(rows, deviation_bits, 0);
+                    let deviation = packing.quantity(view.per_row(), deviation_bits, 0);
                     let deviation = with_remainders(&mut packing, deviation, deviation_bits + 3);
                     let division = [
-                        packing.quantity(vars, deviation_bits + 1, 0),
-                        packing.quantity(vars, deviation_bits + 1, 0),
+                        packing.quantity(view.positions(), deviation_bits + 1, 0),
+                        packing.quantity(view.positions(), deviation_bits + 1, 0),
                     ];
                     Step::LayerNorm(Box::new(LayerNormWitness {
-                        slot_vars,
+                        view,
+                        output,
                         mean,
                         variance,
                         deviation,

@@ -7,9 +7,9 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::ir::{QGraph, QOp, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
-use super::layout;
+use super::layout::{self, Real};
 use super::packing::{table_block, Quantity, Segment};
-use super::plan::{Plan, Role, Step, TableWitness};
+use super::plan::{Plan, Role, RowView, Step, TableWitness};
 use super::{
     absorb_statement, challenges, decode, limb_weight, pow2, wiring, witness, ModelProof, StepProof,
 };
@@ -271,12 +271,12 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
     }
 
     /// Zerocheck of `summand` over the decoded quantities `tables` (each read at a fixed low slot), and
-    /// after them, with `mask = Some(len)`, the public indicator of the first `len` positions; sends the
+    /// after them, with `mask`, the public indicator of the real positions; sends the
     /// quantities' values at its point and claims them.
     fn zerocheck(
         &mut self,
         tables: &[View],
-        mask: Option<usize>,
+        mask: Option<Real>,
         summand: &Summand,
     ) -> Result<(), SumcheckError> {
         let mles = tables
@@ -290,20 +290,20 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         Ok(())
     }
 
-    /// Zerocheck of `summand` over `tables` (with `mask = Some(len)`, the public indicator of the first
-    /// `len` positions after them); sends the tables' values at its point and returns the point and
-    /// the values, for the caller to claim.
+    /// Zerocheck of `summand` over `tables` (with `mask`, the public indicator of the real positions
+    /// after them); sends the tables' values at its point and returns the point and the values, for the
+    /// caller to claim.
     fn zerocheck_tables(
         &mut self,
         tables: Vec<Vec<Fr>>,
-        mask: Option<usize>,
+        mask: Option<Real>,
         summand: &Summand,
     ) -> Result<(Vec<Fr>, Vec<Fr>), SumcheckError> {
         let count = tables.len();
         let mut mles = tables.into_iter().map(Mle::new).collect::<Result<Vec<_>, _>>()?;
-        if let Some(len) = mask {
-            let size = mles.first().map_or(1, |m| m.evals().len());
-            mles.push(Mle::new((0..size).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect())?);
+        if let Some(real) = mask {
+            let vars = mles.first().map_or(0, Mle::vars);
+            mles.push(Mle::new(real.values(vars))?);
         }
         let proved = zerocheck::prove(self.backend, mles, summand, self.transcript)?;
         self.step.sumchecks.push(proved.proof);
@@ -311,25 +311,36 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         Ok((proved.point, proved.evals[..count].to_vec()))
     }
 
+    /// When an op's output is committed over a row view that is not its flat layout, moves the claims
+    /// on the output onto the view and claims the view's quantity there.
+    fn claim_view_output(&mut self, out: ValueId, view: RowView, q: &Quantity) -> Result<(), SumcheckError> {
+        if self.plan.roles[out] != Role::Virtual {
+            return Ok(());
+        }
+        let Some(claim) = self.take_claim(out)? else { return Ok(()) };
+        let claim = self.onto_stacked_view(claim, out, view.dims())?;
+        self.claim_known(q, &claim.point, claim.value)
+    }
+
     /// Claims `q` at `point` with the value the verifier already holds.
     fn claim_known(&mut self, q: &Quantity, point: &[Fr], value: Fr) -> Result<(), SumcheckError> {
         self.claim_view(&View { quantity: q.clone(), slot: 0, slot_vars: 0 }, point, value)
     }
 
-    /// A function table's argument over the first `len` positions: the interpolation's rounding, the
+    /// A function table's argument over the `real` positions: the interpolation's rounding, the
     /// lookup of `(q, c, d)` rows, and `q`, `r` opened at a fresh point; returns the point and the table
     /// input's value there, `2^f·q + r`. The claim on the output `c + t` is the caller's.
     fn table_argument(
         &mut self,
         w: &TableWitness,
         spec: &TableSpec,
-        len: usize,
+        real: Real,
     ) -> Result<(Vec<Fr>, Fr), SumcheckError> {
         let plan = self.plan;
         let view = |q: &Quantity| View { quantity: q.clone(), slot: 0, slot_vars: 0 };
         if let Some([r, d, t, e]) = &w.interpolation {
             let tables = [view(d), view(r), view(t), view(e)];
-            self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
+            self.zerocheck(&tables, Some(real), &interpolation_summand(spec.interp_bits))?;
         }
         let gamma = self.transcript.challenge();
         let keys: Vec<&Quantity> = match &w.interpolation {
@@ -338,8 +349,7 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         };
         let columns: Vec<Vec<Fr>> = keys.iter().map(|q| self.decoded(q)).collect();
         let witness = combine_columns(&columns, gamma);
-        let selector: Vec<Fr> =
-            (0..witness.len()).map(|i| if i < len { Fr::ONE } else { Fr::ZERO }).collect();
+        let selector = real.values(w.index.vars);
         let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
         let m = plan.packing.unchecked[w.multiplicities];
         let mult = Mle::new(self.segment(&m).to_vec())?;
@@ -611,91 +621,97 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                         self.open_quantity(t, &claim.point)?;
                     }
                 }
-                let (rho, x) = self.table_argument(w, spec, plan.layouts[node.output].len())?;
+                let (rho, x) = self.table_argument(w, spec, Real::Prefix(plan.layouts[node.output].len()))?;
                 self.claim_value(input, rho, x)
             }
             // Per row: m is unique given x (every gap m - x_j is a range-checked non-negative integer, so
-            // m ≥ max_j x_j, and Π_j g_j = 0 makes m one of them); e = exp(-g) is the table's (its
-            // argument above); s = Σ_j e_j is fixed by e (s̃ at a row point is 2^lb·ẽ at ½ on the row's
-            // variables, an identity of multilinear polynomials); y and r are unique given e and s:
-            // 2^(out+1)·e + s = 2s·y + r with r and 2s - 1 - r range-checked non-negative is division with
-            // remainder (so s ≥ 1), every term far below the field's size. Padded rows hold zeros
-            // throughout, and every relation holds there.
+            // m ≥ max_j x_j, and Π_j g_j = 0 over the real slots makes m one of them); e = exp(-g) is the
+            // table's at every real position (its argument above); s = Σ_j e_j over the real slots (a sum
+            // wiring) is fixed by e; y and r are unique given e and s: 2^(out+1)·e + s = 2s·y + r with r
+            // and 2s - 1 - r range-checked non-negative is division with remainder (so s ≥ 1), every term
+            // far below the field's size. Padding (slots past a row's length, rows past the last) relates
+            // only to padding: the sum and the output's wiring read real slots alone.
             (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
-                    return Err(SumcheckError::Witness("a softmax output is not committed".into()));
-                };
-                let lb = w.slot_vars;
+                let view = w.view;
+                let lb = view.slot_vars;
+                self.claim_view_output(node.output, view, &w.output)?;
                 let entry = self.decoded(&w.exp.entry);
                 let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| self.decoded(t));
                 let mut e = entry.clone();
                 if let Some(t) = &step {
                     e.iter_mut().zip(t).for_each(|(a, b)| *a += b);
                 }
-                let sums = broadcast_rows(&row_sums(&e, lb), lb);
-                let mut tables = vec![sums, self.decoded(&y), self.decoded(&w.remainder), entry];
+                let row_sum = row_sum_wiring(view);
+                let sums = broadcast_rows(&row_sum.apply(&e), lb);
+                let mut tables = vec![sums, self.decoded(&w.output), self.decoded(&w.remainder), entry];
                 tables.extend(step);
                 let summand = division_summand(*out_scale, tables.len() - 3);
                 let (zeta, evals) = self.zerocheck_tables(tables, None, &summand)?;
-                self.claim_known(&y, &zeta, evals[1])?;
+                self.claim_known(&w.output, &zeta, evals[1])?;
                 self.claim_known(&w.remainder, &zeta, evals[2])?;
                 self.claim_known(&w.exp.entry, &zeta, evals[3])?;
                 if let Some([_, _, t, _]) = &w.exp.interpolation {
                     self.claim_known(t, &zeta, evals[4])?;
                 }
                 self.open_quantity(&w.complement, &zeta)?;
-                let half = half_on_row(&zeta[lb..], lb);
-                self.open_quantity(&w.exp.entry, &half)?;
+                let claim = self.wire_values(&row_sum, &e, &zeta[lb..])?;
+                self.open_quantity(&w.exp.entry, &claim.point)?;
                 if let Some([_, _, t, _]) = &w.exp.interpolation {
-                    self.open_quantity(t, &half)?;
+                    self.open_quantity(t, &claim.point)?;
                 }
-                let (rho, negated) = self.table_argument(&w.exp, exp, plan.layouts[node.output].len())?;
+                let (rho, negated) = self.table_argument(&w.exp, exp, view.real())?;
                 self.claim_known(&w.gaps, &rho, -negated)?;
-                let slots: Vec<View> = (0..1usize << lb)
+                let slots: Vec<View> = (0..view.len)
                     .map(|slot| View { quantity: w.gaps.clone(), slot, slot_vars: lb })
                     .collect();
                 self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
-                let point = challenges(self.transcript, out_vars);
+                let point = challenges(self.transcript, w.gaps.vars);
                 let m = self.open_quantity(&w.max, &point[lb..])?;
                 let g = self.open_quantity(&w.gaps, &point)?;
-                self.claim_value(input, point, m - g)
+                let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
+                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())
             }
-            // Per row, with n = 2^lb: μ and its remainder are unique given Σx (division with a
+            // Per row, with n the row's length: μ and its remainder are unique given Σx (division with a
             // range-checked remainder and complement), so d = x - μ is; v likewise given Σd²; s is unique
             // given v: the slacks a = 4(v + ε) - (2s - 1)² and b = (2s + 1)² - 1 - 4(v + ε) are
             // range-checked non-negative (a is a zerocheck, a + b = 8s - 1 a random-point check), which
             // leaves only s = round(sqrt(v + ε)) ≥ 1; y and r are unique given d and s (division with
-            // remainder, as in Softmax). Row sums are extensions at ½ on the row's variables (Σx) or a
-            // product sumcheck (Σd²). Every term is far below the field's size.
+            // remainder, as in Softmax). On the row view x's padding is zero (a wiring of x), so Σx is
+            // 2^lb·x̃ at ½ on the row's variables and Σd² a product sumcheck of eq·d·d, with d = x - μ on
+            // real slots only. Every term is far below the field's size.
             (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
-                    return Err(SumcheckError::Witness("a layer norm's output is not committed".into()));
-                };
-                let lb = w.slot_vars;
+                let view = w.view;
+                let lb = view.slot_vars;
+                self.claim_view_output(node.output, view, &w.output)?;
                 let [mean, mean_r, mean_c] = &w.mean;
                 let [var, var_r, var_c] = &w.variance;
                 let [sd, below, above] = &w.deviation;
                 let [rem, rem_c] = &w.division;
-                let xs = self.laid_out(input)?;
+                let xs = self.stacked(input, view.dims())?;
+                let slot_real = Real::Prefix(view.len).values(lb);
                 let means = broadcast_rows(&self.decoded(mean), lb);
-                let d: Vec<Fr> = xs.iter().zip(&means).map(|(x, m)| *x - m).collect();
-                let tables = vec![
-                    broadcast_rows(&self.decoded(sd), lb),
-                    self.decoded(&y),
-                    self.decoded(rem),
-                    d.clone(),
-                ];
+                let d: Vec<Fr> = xs
+                    .evals()
+                    .iter()
+                    .zip(&means)
+                    .enumerate()
+                    .map(|(i, (x, m))| *x - *m * slot_real[i & ((1 << lb) - 1)])
+                    .collect();
+                let deviations = broadcast_rows(&self.decoded(sd), lb);
+                let tables = vec![deviations, self.decoded(&w.output), self.decoded(rem), d.clone()];
                 let (zeta, evals) = self.zerocheck_tables(tables, None, &division_summand(*out_scale, 1))?;
                 self.claim_known(sd, &zeta[lb..], evals[0])?;
-                self.claim_known(&y, &zeta, evals[1])?;
+                self.claim_known(&w.output, &zeta, evals[1])?;
                 self.claim_known(rem, &zeta, evals[2])?;
                 self.open_quantity(rem_c, &zeta)?;
                 let mu = self.open_quantity(mean, &zeta[lb..])?;
-                self.claim_value(input, zeta, evals[3] + mu)?;
+                let value = evals[3] + mu * prefix_indicator_at(view.len, &zeta[..lb]);
+                self.stacked_back_to_flat(Claim { point: zeta, value }, input, view.dims())?;
 
-                let rows = plan.layouts[node.output].len() >> lb;
+                let rows = view.rows;
                 let tables = vec![self.decoded(below), self.decoded(sd), self.decoded(var)];
-                let (eta, evals) = self.zerocheck_tables(tables, Some(rows), &deviation_summand(*eps))?;
+                let (eta, evals) =
+                    self.zerocheck_tables(tables, Some(Real::Prefix(rows)), &deviation_summand(*eps))?;
                 self.claim_known(below, &eta, evals[0])?;
                 self.claim_known(sd, &eta, evals[1])?;
                 self.claim_known(var, &eta, evals[2])?;
@@ -707,17 +723,21 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
                 self.step.sumchecks.push(proved.proof);
                 self.send(&[proved.evals[1]]);
-                let mu = self.open_quantity(mean, &proved.point[lb..])?;
-                self.claim_value(input, proved.point.clone(), proved.evals[1] + mu)?;
+                let point = proved.point;
+                let mu = self.open_quantity(mean, &point[lb..])?;
+                let value = proved.evals[1] + mu * prefix_indicator_at(view.len, &point[..lb]);
+                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())?;
 
                 let mu = self.open_quantity(mean, &eta)?;
                 let r = self.open_quantity(mean_r, &eta)?;
                 self.open_quantity(mean_c, &eta)?;
-                let n = pow2(lb as u32);
+                let n = Fr::from(view.len as u64);
                 let real = prefix_indicator_at(rows, &eta);
                 // Σ_j x(j, η) = 2^lb·x̃(½, …, ½, η) = (2n·μ + r - n) / 2 on real rows.
-                let x_at_half = (n * (mu + mu) + r - n * real) * (n + n).invert().unwrap_or(Fr::ZERO);
-                self.claim_value(input, half_on_row(&eta, lb), x_at_half)
+                let x_at_half =
+                    (n * (mu + mu) + r - n * real) * pow2(lb as u32 + 1).invert().unwrap_or(Fr::ZERO);
+                let claim = Claim { point: half_on_row(&eta, lb), value: x_at_half };
+                self.stacked_back_to_flat(claim, input, view.dims())
             }
             // O(m, p) = Σ_j W(m, j)·U(m, j, p) + bias with U the per-map im2col wiring of x: bound at the
             // claim's point, a product sumcheck over (j, m) of eq(ρ_m, m)·W(m, j)·Ũ(m, j, ρ_p) pins Ũ at
@@ -917,9 +937,11 @@ pub(super) fn half_on_row(row: &[Fr], slot_vars: usize) -> Vec<Fr> {
     std::iter::repeat_n(half, slot_vars).chain(row.iter().copied()).collect()
 }
 
-/// Per row of `2^slot_vars` values, their sum.
-fn row_sums(values: &[Fr], slot_vars: usize) -> Vec<Fr> {
-    values.chunks(1 << slot_vars).map(|row| row.iter().sum()).collect()
+/// The wiring that sums each row's real slots: `(row, position)` pairs over the view.
+pub(super) fn row_sum_wiring(view: RowView) -> wiring::Wiring {
+    let lb = view.slot_vars;
+    let pairs = (0..view.rows).flat_map(|o| (0..view.len).map(move |j| (o, (o << lb) | j))).collect();
+    wiring::Wiring { pairs, out_vars: view.row_vars(), in_vars: view.row_vars() + lb }
 }
 
 /// Per-row values repeated over each row's `2^slot_vars` slots.

@@ -5,13 +5,14 @@
 use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
-use super::layout::{self, log2_ceil, prefix_indicator_at};
+use super::layout::{self, log2_ceil, prefix_indicator_at, Real};
 use super::packing::{table_block_at, Quantity};
-use super::plan::TableWitness;
 use super::plan::{Plan, Role, Step};
+use super::plan::{RowView, TableWitness};
 use super::prover::{
     deviation_summand, division_summand, grouped_wiring, half_on_row, interpolation_summand, mean_wiring,
-    record_chunks, rescale_excess_summand, rescale_input, saturation_offset, table_keys, View,
+    record_chunks, rescale_excess_summand, rescale_input, row_sum_wiring, saturation_offset, table_keys,
+    View,
 };
 use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
@@ -215,7 +216,7 @@ impl<T: Transcript> Verifier<'_, T> {
     fn zerocheck(
         &mut self,
         tables: &[View],
-        mask: Option<usize>,
+        mask: Option<Real>,
         summand: &Summand,
     ) -> Result<(), SumcheckError> {
         let vars = tables.first().map_or(0, |t| t.quantity.vars - t.slot_vars);
@@ -232,29 +233,31 @@ impl<T: Transcript> Verifier<'_, T> {
         &mut self,
         vars: usize,
         count: usize,
-        mask: Option<usize>,
+        mask: Option<Real>,
         summand: &Summand,
     ) -> Result<(Vec<Fr>, Vec<Fr>), SumcheckError> {
         let proof = self.next_sumcheck()?.clone();
         let mut evals = self.peek(count)?;
-        let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, mask, self.transcript)?;
+        let at = mask.map(|real| move |p: &[Fr]| real.at(p));
+        let at = at.as_ref().map(|f| f as zerocheck::PublicTable<'_>);
+        let point = zerocheck::verify_with_mask(vars, summand, &proof, &mut evals, at, self.transcript)?;
         Ok((point, self.recv(count)?))
     }
 
-    /// Checks a function table's argument over the first `len` positions (the prover's
+    /// Checks a function table's argument over the `real` positions (the prover's
     /// `table_argument`); returns the point and the table input's value there.
     fn table_argument(
         &mut self,
         w: &TableWitness,
         spec: &TableSpec,
-        len: usize,
+        real: Real,
     ) -> Result<(Vec<Fr>, Fr), SumcheckError> {
         let plan = self.plan;
         let view = |q: &Quantity| View { quantity: q.clone(), slot: 0, slot_vars: 0 };
         let vars = w.index.vars;
         if let Some([r, d, t, e]) = &w.interpolation {
             let tables = [view(d), view(r), view(t), view(e)];
-            self.zerocheck(&tables, Some(len), &interpolation_summand(spec.interp_bits))?;
+            self.zerocheck(&tables, Some(real), &interpolation_summand(spec.interp_bits))?;
         }
         let gamma = self.transcript.challenge();
         let keys: Vec<&Quantity> = match &w.interpolation {
@@ -263,7 +266,7 @@ impl<T: Transcript> Verifier<'_, T> {
         };
         let table = Mle::new(table_keys(spec, keys.len(), gamma))?;
         let table_at = |p: &[Fr]| table.evaluate(p).unwrap_or(Fr::from(0));
-        let selector = |p: &[Fr]| prefix_indicator_at(len, p);
+        let selector = |p: &[Fr]| real.at(p);
         let proof = self.step.lookup.as_ref().ok_or_else(|| SumcheckError::Malformed("no lookup".into()))?;
         let claims = logup::verify_selected_lookup(
             vars,
@@ -350,6 +353,17 @@ impl<T: Transcript> Verifier<'_, T> {
             None => self.claim_value(a, claim.point, claim.value),
             Some(w) => self.wire(&w, a, (&claim.point, claim.value)),
         }
+    }
+
+    /// When an op's output is committed over a row view that is not its flat layout, moves the claims
+    /// on the output onto the view and claims the view's quantity there.
+    fn claim_view_output(&mut self, out: ValueId, view: RowView, q: &Quantity) -> Result<(), SumcheckError> {
+        if self.plan.roles[out] != Role::Virtual {
+            return Ok(());
+        }
+        let Some(claim) = self.take_claim(out)? else { return Ok(()) };
+        let claim = self.onto_stacked_view(claim, view.dims())?;
+        self.claim_quantity(q, &claim.point, claim.value, "the output's view")
     }
 
     /// A constant's matrix view (`rows × cols`) at `point`.
@@ -511,75 +525,78 @@ impl<T: Transcript> Verifier<'_, T> {
                         return Err(rejected("the entry and step do not give the output's claim"));
                     }
                 }
-                let (rho, x) = self.table_argument(w, spec, plan.layouts[node.output].len())?;
+                let (rho, x) = self.table_argument(w, spec, Real::Prefix(plan.layouts[node.output].len()))?;
                 self.claim_value(input, rho, x)
             }
             (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
-                    return Err(SumcheckError::Shape("a softmax output is not committed".into()));
-                };
-                let lb = w.slot_vars;
+                let view = w.view;
+                let lb = view.slot_vars;
+                self.claim_view_output(node.output, view, &w.output)?;
                 let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| t);
                 let count = 4 + usize::from(step.is_some());
                 let summand = division_summand(*out_scale, count - 3);
-                let (zeta, evals) = self.zerocheck_values(out_vars, count, None, &summand)?;
-                self.claim_quantity(&y, &zeta, evals[1], "the output")?;
+                let (zeta, evals) = self.zerocheck_values(w.output.vars, count, None, &summand)?;
+                self.claim_quantity(&w.output, &zeta, evals[1], "the output")?;
                 self.claim_quantity(&w.remainder, &zeta, evals[2], "the remainder")?;
                 self.claim_quantity(&w.exp.entry, &zeta, evals[3], "the exp entries")?;
                 if let Some(t) = step {
                     self.claim_quantity(t, &zeta, evals[4], "the exp steps")?;
                 }
                 let complement = self.open_quantity(&w.complement, &zeta)?;
-                let real = prefix_indicator_at(plan.layouts[node.output].len(), &zeta);
-                if evals[2] + complement != evals[0].double() - real {
+                let real_rows = prefix_indicator_at(view.rows << lb, &zeta);
+                if evals[2] + complement != evals[0].double() - real_rows {
                     return Err(rejected("the remainder and its complement do not add up to 2s - 1"));
                 }
-                let half = half_on_row(&zeta[lb..], lb);
-                let mut e = self.open_quantity(&w.exp.entry, &half)?;
+                let claim = self.wire_claim(&row_sum_wiring(view), (&zeta[lb..], evals[0]))?;
+                let mut e = self.open_quantity(&w.exp.entry, &claim.point)?;
                 if let Some(t) = step {
-                    e += self.open_quantity(t, &half)?;
+                    e += self.open_quantity(t, &claim.point)?;
                 }
-                if pow2(lb as u32) * e != evals[0] {
+                if e != claim.value {
                     return Err(rejected("the divisor is not the row's sum of exponentials"));
                 }
-                let (rho, negated) = self.table_argument(&w.exp, exp, plan.layouts[node.output].len())?;
+                let (rho, negated) = self.table_argument(&w.exp, exp, view.real())?;
                 self.claim_quantity(&w.gaps, &rho, -negated, "the gaps")?;
-                let slots: Vec<View> = (0..1usize << lb)
+                let slots: Vec<View> = (0..view.len)
                     .map(|slot| View { quantity: w.gaps.clone(), slot, slot_vars: lb })
                     .collect();
                 self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
-                let point = challenges(self.transcript, out_vars);
+                let point = challenges(self.transcript, w.gaps.vars);
                 let m = self.open_quantity(&w.max, &point[lb..])?;
                 let g = self.open_quantity(&w.gaps, &point)?;
-                self.claim_value(input, point, m - g)
+                let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
+                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())
             }
             (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
-                let Role::Committed(y) = plan.roles[node.output].clone() else {
-                    return Err(SumcheckError::Shape("a layer norm's output is not committed".into()));
-                };
-                let lb = w.slot_vars;
+                let view = w.view;
+                let lb = view.slot_vars;
+                self.claim_view_output(node.output, view, &w.output)?;
                 let [mean, mean_r, mean_c] = &w.mean;
                 let [var, var_r, var_c] = &w.variance;
                 let [sd, below, above] = &w.deviation;
                 let [rem, rem_c] = &w.division;
-                let rows = plan.layouts[node.output].len() >> lb;
-                let n = pow2(lb as u32);
+                let rows = view.rows;
+                let n = Fr::from(view.len as u64);
                 let one = Fr::from(1);
-                let (zeta, evals) =
-                    self.zerocheck_values(out_vars, 4, None, &division_summand(*out_scale, 1))?;
+                let summand = division_summand(*out_scale, 1);
+                let (zeta, evals) = self.zerocheck_values(w.output.vars, 4, None, &summand)?;
                 self.claim_quantity(sd, &zeta[lb..], evals[0], "the deviation")?;
-                self.claim_quantity(&y, &zeta, evals[1], "the output")?;
+                self.claim_quantity(&w.output, &zeta, evals[1], "the output")?;
                 self.claim_quantity(rem, &zeta, evals[2], "the remainder")?;
                 let complement = self.open_quantity(rem_c, &zeta)?;
                 if evals[2] + complement != evals[0].double() - prefix_indicator_at(rows << lb, &zeta) {
                     return Err(rejected("the remainder and its complement do not add up to 2s - 1"));
                 }
                 let mu = self.open_quantity(mean, &zeta[lb..])?;
-                self.claim_value(input, zeta, evals[3] + mu)?;
+                let value = evals[3] + mu * prefix_indicator_at(view.len, &zeta[..lb]);
+                self.stacked_back_to_flat(Claim { point: zeta, value }, input, view.dims())?;
 
-                let row_vars = out_vars - lb;
-                let (eta, evals) =
-                    self.zerocheck_values(row_vars, 3, Some(rows), &deviation_summand(*eps))?;
+                let (eta, evals) = self.zerocheck_values(
+                    view.row_vars(),
+                    3,
+                    Some(Real::Prefix(rows)),
+                    &deviation_summand(*eps),
+                )?;
                 self.claim_quantity(below, &eta, evals[0], "the slack below")?;
                 self.claim_quantity(sd, &eta, evals[1], "the deviation")?;
                 self.claim_quantity(var, &eta, evals[2], "the variance")?;
@@ -596,11 +613,13 @@ impl<T: Transcript> Verifier<'_, T> {
                 // Σ_j d(η, j)² = (2n·v + r - n) / 2 on real rows.
                 let squares = (n * evals[2].double() + r - n * real) * Fr::from(2).invert().unwrap_or(one);
                 let proof = self.next_sumcheck()?.clone();
-                let sub = sumcheck::verify(squares, out_vars, 3, &proof, self.transcript)?;
+                let sub = sumcheck::verify(squares, w.output.vars, 3, &proof, self.transcript)?;
                 let d = self.recv(1)?[0];
                 sub.check_product(&[eq_at(&eta, &sub.point[lb..]), d, d])?;
-                let mu = self.open_quantity(mean, &sub.point[lb..])?;
-                self.claim_value(input, sub.point.clone(), d + mu)?;
+                let point = sub.point;
+                let mu = self.open_quantity(mean, &point[lb..])?;
+                let value = d + mu * prefix_indicator_at(view.len, &point[..lb]);
+                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())?;
 
                 let mu = self.open_quantity(mean, &eta)?;
                 let r = self.open_quantity(mean_r, &eta)?;
@@ -608,8 +627,10 @@ impl<T: Transcript> Verifier<'_, T> {
                 if r + rc != (n + n - one) * real {
                     return Err(rejected("the mean's remainder and complement do not add up to 2n - 1"));
                 }
-                let x_at_half = (n * mu.double() + r - n * real) * (n + n).invert().unwrap_or(Fr::from(0));
-                self.claim_value(input, half_on_row(&eta, lb), x_at_half)
+                let x_at_half =
+                    (n * mu.double() + r - n * real) * pow2(lb as u32 + 1).invert().unwrap_or(one);
+                let claim = Claim { point: half_on_row(&eta, lb), value: x_at_half };
+                self.stacked_back_to_flat(claim, input, view.dims())
             }
             (Step::GroupedConv { dims: (maps, patch, positions), bits: (mb, jb, pb) }, QOp::Conv(_)) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };

@@ -29,10 +29,11 @@ pub struct Wiring {
 }
 
 impl Wiring {
-    /// `U` from `x`'s laid-out values (the prover's view of the virtual tensor).
+    /// `U = G·x` from `x`'s laid-out values (the prover's view of the virtual tensor; a row with several
+    /// ones sums them).
     pub fn apply(&self, x: &[Fr]) -> Vec<Fr> {
         let mut u = vec![Fr::ZERO; 1 << self.out_vars];
-        self.pairs.iter().for_each(|&(o, i)| u[o] = x[i]);
+        self.pairs.iter().for_each(|&(o, i)| u[o] += x[i]);
         u
     }
 

@@ -9,7 +9,7 @@ use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
 use super::packing::Quantity;
-use super::plan::{Plan, Role, Step, TableWitness};
+use super::plan::{LayerNormWitness, Plan, Role, RowView, SoftmaxWitness, Step, TableWitness};
 use super::wiring;
 use crate::SumcheckError;
 
@@ -72,12 +72,12 @@ impl Packer<'_> {
     }
 }
 
-/// A table lookup's witness: the row, entry and interpolation of every real input, laid out with zero
-/// tails, and the rows' multiplicities.
+/// A table lookup's witness: the row, entry and interpolation of every real input (input `x[i]` and
+/// output `y[i]` at position `positions[i]`), zero elsewhere, and the rows' multiplicities.
 fn pack_table(
     p: &mut Packer<'_>,
     (w, spec): (&TableWitness, &TableSpec),
-    (x, y): (&Tensor, &Tensor),
+    (x, y, positions): (&[i64], &[i64], &[usize]),
     name: &str,
 ) -> Result<(), SumcheckError> {
     let size = 1usize << w.index.vars;
@@ -85,17 +85,17 @@ fn pack_table(
     let (lo, _) = spec.index_domain();
     let mut cols = vec![vec![0i64; size]; 6];
     let mut counts = vec![0u64; spec.entries()];
-    for (i, (&xv, &yv)) in x.data().iter().zip(y.data()).enumerate() {
+    for (i, ((&xv, &yv), &pos)) in x.iter().zip(y).zip(positions).enumerate() {
         let (q, r) = spec.split(xv);
         let (c, d) = spec.entry_slope(q);
         let (t, e) = interpolate(d, r, spec.interp_bits);
-        if c + t != yv || dense.get(xv) != yv {
+        if c + t != yv || dense.get(xv) != yv || pos >= size {
             return Err(SumcheckError::Witness(format!(
                 "node `{name}`: the table disagrees with eval at {i}"
             )));
         }
         for (col, v) in cols.iter_mut().zip([q, c, r, d, t, e]) {
-            col[i] = v;
+            col[pos] = v;
         }
         let row =
             usize::try_from(q - lo).map_err(|_| SumcheckError::Witness(format!("node `{name}`: row {q}")))?;
@@ -114,6 +114,90 @@ fn pack_table(
         *slot = Fr::from(c);
     }
     Ok(())
+}
+
+/// Places per-position values of the real rows (`rows × len`, row-major) on the row view, with `pad`
+/// (per row) on the padding slots of real rows and zero past the last row.
+fn on_view(view: RowView, values: &[i64], pad: impl Fn(usize) -> i64) -> Vec<i64> {
+    let lb = view.slot_vars;
+    let mut out = vec![0i64; 1 << (view.row_vars() + lb)];
+    for o in 0..view.rows {
+        for j in 0..1usize << lb {
+            out[(o << lb) | j] = if j < view.len { values[o * view.len + j] } else { pad(o) };
+        }
+    }
+    out
+}
+
+/// Per-row values with zeros past the last row.
+fn per_row(view: RowView, values: &[i64]) -> Vec<i64> {
+    let mut out = values.to_vec();
+    out.resize(1 << view.row_vars(), 0);
+    out
+}
+
+/// A softmax's witness over its row view.
+fn pack_softmax(
+    p: &mut Packer<'_>,
+    (w, exp, out_scale): (&SoftmaxWitness, &TableSpec, u32),
+    (x, y): (&Tensor, &Tensor),
+    name: &str,
+) -> Result<(), SumcheckError> {
+    let view = w.view;
+    let parts = softmax_parts(x.data(), view.len, exp, out_scale);
+    if parts.y != y.data() {
+        return Err(SumcheckError::Witness(format!("node `{name}` (output): disagrees with eval")));
+    }
+    let what = |part: &str| format!("node `{name}` ({part})");
+    let sums: Vec<i64> = parts.exp.chunks(view.len.max(1)).map(|row| row.iter().sum()).collect();
+    p.write(&w.output, &on_view(view, &parts.y, |_| 0), &what("output"))?;
+    p.write(&w.max, &per_row(view, &parts.max), &what("row maxima"))?;
+    p.write(&w.gaps, &on_view(view, &parts.gaps, |_| 0), &what("gaps to the row maxima"))?;
+    let negated: Vec<i64> = parts.gaps.iter().map(|g| -g).collect();
+    let positions: Vec<usize> =
+        (0..view.rows * view.len).map(|i| ((i / view.len) << view.slot_vars) | (i % view.len)).collect();
+    pack_table(p, (&w.exp, exp), (&negated, &parts.exp, &positions), name)?;
+    p.write(&w.remainder, &on_view(view, &parts.remainder, |o| sums[o]), &what("division remainder"))?;
+    p.write(
+        &w.complement,
+        &on_view(view, &parts.complement, |o| sums[o] - 1),
+        &what("remainder's complement"),
+    )
+}
+
+/// A layer normalisation's witness over its row view.
+fn pack_layer_norm(
+    p: &mut Packer<'_>,
+    (w, eps, out_scale): (&LayerNormWitness, i64, u32),
+    (x, y): (&Tensor, &Tensor),
+    name: &str,
+) -> Result<(), SumcheckError> {
+    let view = w.view;
+    let parts = layer_norm_parts(x.data(), view.len, eps, out_scale);
+    if parts.y != y.data() {
+        return Err(SumcheckError::Witness(format!("node `{name}` (output): disagrees with eval")));
+    }
+    let what = |part: &str| format!("node `{name}` ({part})");
+    p.write(&w.output, &on_view(view, &parts.y, |_| 0), &what("output"))?;
+    let names = [
+        "mean",
+        "mean's remainder",
+        "its complement",
+        "variance",
+        "variance's remainder",
+        "its complement",
+        "deviation",
+        "slack below",
+        "slack above",
+    ];
+    let quantities = w.mean.iter().chain(&w.variance).chain(&w.deviation);
+    for ((q, column), part) in quantities.zip(&parts.rows).zip(names) {
+        p.write(q, &per_row(view, column), &what(part))?;
+    }
+    let sd = &parts.rows[6];
+    let [rem, rem_c] = &w.division;
+    p.write(rem, &on_view(view, &parts.division[0], |o| sd[o]), &what("division remainder"))?;
+    p.write(rem_c, &on_view(view, &parts.division[1], |o| sd[o] - 1), &what("its complement"))
 }
 
 /// The rescale witness at one position: `(y, remainder, q - hi above hi, lo - q below lo)` for input `x`,
@@ -214,14 +298,22 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
     let packing = &plan.packing;
     let mut p = Packer { plan, packed: vec![Fr::ZERO; 1 << packing.vars] };
     for (node, step) in graph.nodes.iter().zip(&plan.steps) {
-        if let (Step::Table(w), QOp::Table(spec)) = (step, &node.op) {
-            pack_table(
-                &mut p,
-                (w, spec),
-                (tensor(graph, trace, node.inputs[0])?, tensor(graph, trace, node.output)?),
-                &node.name,
-            )?;
-            continue;
+        let (x, y) = (tensor(graph, trace, node.inputs[0])?, tensor(graph, trace, node.output)?);
+        match (step, &node.op) {
+            (Step::Table(w), QOp::Table(spec)) => {
+                let positions: Vec<usize> = (0..x.len()).collect();
+                pack_table(&mut p, (w, spec), (x.data(), y.data(), &positions), &node.name)?;
+                continue;
+            }
+            (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
+                pack_softmax(&mut p, (w, exp, *out_scale), (x, y), &node.name)?;
+                continue;
+            }
+            (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
+                pack_layer_norm(&mut p, (w, *eps, *out_scale), (x, y), &node.name)?;
+                continue;
+            }
+            _ => {}
         }
         let committed = match step {
             Step::Rescale(w) => w.output,
@@ -294,65 +386,6 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 p.write(y_q, &y, &what("output"))?;
                 p.write(remainder, &r, &what("remainder"))?;
                 p.write(complement, &rc, &what("remainder's complement"))?;
-            }
-            (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
-                let rows = plan.layouts[node.output].len() >> w.slot_vars;
-                let parts = softmax_parts(&x[..rows << w.slot_vars], 1 << w.slot_vars, exp, *out_scale);
-                if parts.y != y[..parts.y.len()] {
-                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
-                }
-                let padded = |v: &[i64], len: usize| {
-                    let mut out = v.to_vec();
-                    out.resize(len, 0);
-                    out
-                };
-                let (size, row_size) = (y.len(), 1 << w.max.vars);
-                p.write(y_q, &y, &what("output"))?;
-                p.write(&w.max, &padded(&parts.max, row_size), &what("row maxima"))?;
-                p.write(&w.gaps, &padded(&parts.gaps, size), &what("gaps to the row maxima"))?;
-                let negated: Vec<i64> = parts.gaps.iter().map(|g| -g).collect();
-                let real = |v: Vec<i64>| Tensor::new(vec![v.len()], v);
-                let (input, output) = (real(negated), real(parts.exp.clone()));
-                let (input, output) = (
-                    input.map_err(|e| SumcheckError::Witness(e.to_string()))?,
-                    output.map_err(|e| SumcheckError::Witness(e.to_string()))?,
-                );
-                pack_table(&mut p, (&w.exp, exp), (&input, &output), &node.name)?;
-                p.write(&w.remainder, &padded(&parts.remainder, size), &what("division remainder"))?;
-                p.write(&w.complement, &padded(&parts.complement, size), &what("remainder's complement"))?;
-            }
-            (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
-                let rows = plan.layouts[node.output].len() >> w.slot_vars;
-                let parts = layer_norm_parts(&x[..rows << w.slot_vars], 1 << w.slot_vars, *eps, *out_scale);
-                if parts.y != y[..parts.y.len()] {
-                    return Err(SumcheckError::Witness(format!("{}: disagrees with eval", what("output"))));
-                }
-                p.write(y_q, &y, &what("output"))?;
-                let row_size = 1 << w.mean[0].vars;
-                let names = [
-                    "mean",
-                    "mean's remainder",
-                    "its complement",
-                    "variance",
-                    "variance's remainder",
-                    "its complement",
-                    "deviation",
-                    "slack below",
-                    "slack above",
-                ];
-                let quantities = w.mean.iter().chain(&w.variance).chain(&w.deviation);
-                for ((q, column), name) in quantities.zip(&parts.rows).zip(names) {
-                    let mut v = column.clone();
-                    v.resize(row_size, 0);
-                    p.write(q, &v, &what(name))?;
-                }
-                for ((q, column), name) in
-                    w.division.iter().zip(&parts.division).zip(["division remainder", "its complement"])
-                {
-                    let mut v = column.clone();
-                    v.resize(y.len(), 0);
-                    p.write(q, &v, &what(name))?;
-                }
             }
             _ => return Err(SumcheckError::Witness(format!("{}: no witness for this step", what("op")))),
         }
