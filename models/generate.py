@@ -207,6 +207,28 @@ def flat(t):
     return [float(v) for v in t.reshape(-1).tolist()]
 
 
+def export_fixture(model, sampling, out_dir, opset):
+    """Exports `model` to out_dir/model.onnx and writes input.json, calibration.json and output.json
+    (onnxruntime's output) from `sampling` = (input shape, input kind, generator); returns the ONNX path."""
+    shape, kind, gen = sampling
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "model.onnx")
+    x = sample(shape, kind, gen)
+    torch.onnx.export(model, (x,), path, opset_version=opset, input_names=["input"],
+                      output_names=["output"], dynamo=False, do_constant_folding=False)
+    onnx.checker.check_model(onnx.load(path))
+    calib = [sample(shape, kind, gen) for _ in range(CALIBRATION_SAMPLES)]
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {"input": x.numpy()})[0]
+    with open(os.path.join(out_dir, "input.json"), "w") as f:
+        json.dump({"input_data": [flat(x)]}, f)
+    with open(os.path.join(out_dir, "calibration.json"), "w") as f:
+        json.dump({"input_data": [sum((flat(c) for c in calib), [])]}, f)
+    with open(os.path.join(out_dir, "output.json"), "w") as f:
+        json.dump({"output_data": [flat(torch.from_numpy(y))]}, f)
+    return path
+
+
 def main():
     for index, (name, cls, shape, kind, opset) in enumerate(FIXTURES):
         torch.manual_seed(1000 + index)
@@ -217,21 +239,7 @@ def main():
             train_digits(model)
         model.eval()
         out_dir = os.path.join(HERE, name)
-        os.makedirs(out_dir, exist_ok=True)
-        path = os.path.join(out_dir, "model.onnx")
-        x = sample(shape, kind, gen)
-        torch.onnx.export(model, (x,), path, opset_version=opset, input_names=["input"],
-                          output_names=["output"], dynamo=False, do_constant_folding=False)
-        onnx.checker.check_model(onnx.load(path))
-        calib = [sample(shape, kind, gen) for _ in range(CALIBRATION_SAMPLES)]
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        y = session.run(None, {"input": x.numpy()})[0]
-        with open(os.path.join(out_dir, "input.json"), "w") as f:
-            json.dump({"input_data": [flat(x)]}, f)
-        with open(os.path.join(out_dir, "calibration.json"), "w") as f:
-            json.dump({"input_data": [sum((flat(c) for c in calib), [])]}, f)
-        with open(os.path.join(out_dir, "output.json"), "w") as f:
-            json.dump({"output_data": [flat(torch.from_numpy(y))]}, f)
+        path = export_fixture(model, (shape, kind, gen), out_dir, opset)
         if name == "digits_cnn":
             write_digits_test_set(out_dir, model)
         ops = sorted({n.op_type for n in onnx.load(path).graph.node})

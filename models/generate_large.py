@@ -11,17 +11,15 @@ Each directory holds model.onnx, input.json, calibration.json and output.json as
 writes them. Run: python3 models/generate_large.py   (needs torch, torchvision, onnx, onnxruntime)
 """
 
-import json
 import os
 import sys
 
 import onnx
-import onnxruntime as ort
 import torch
 import torchvision
 from torch import nn
 
-from generate import CALIBRATION_SAMPLES, flat, randomise_batchnorm, sample
+from generate import export_fixture, randomise_batchnorm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -74,22 +72,7 @@ def main():
         model = make()
         randomise_batchnorm(model, gen)
         model.eval()
-        out_dir = os.path.join(HERE, "large", name)
-        os.makedirs(out_dir, exist_ok=True)
-        path = os.path.join(out_dir, "model.onnx")
-        x = sample(shape, kind, gen)
-        torch.onnx.export(model, (x,), path, opset_version=13, input_names=["input"],
-                          output_names=["output"], dynamo=False, do_constant_folding=False)
-        onnx.checker.check_model(onnx.load(path))
-        calib = [sample(shape, kind, gen) for _ in range(CALIBRATION_SAMPLES)]
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        y = session.run(None, {"input": x.numpy()})[0]
-        with open(os.path.join(out_dir, "input.json"), "w") as f:
-            json.dump({"input_data": [flat(x)]}, f)
-        with open(os.path.join(out_dir, "calibration.json"), "w") as f:
-            json.dump({"input_data": [sum((flat(c) for c in calib), [])]}, f)
-        with open(os.path.join(out_dir, "output.json"), "w") as f:
-            json.dump({"output_data": [flat(torch.from_numpy(y))]}, f)
+        path = export_fixture(model, (shape, kind, gen), os.path.join(HERE, "large", name), 13)
         params = sum(p.numel() for p in model.parameters())
         ops = sorted({n.op_type for n in onnx.load(path).graph.node})
         print(f"{name}: {params} parameters, {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)

@@ -83,21 +83,25 @@ pub(crate) fn one_node(
     output_shape: &[usize],
     output_bits: u32,
 ) -> QGraph {
-    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
-        name: name.into(),
-        shape: shape.to_vec(),
-        format: FixedFormat { scale: 0, bits },
-        source,
-    };
     QGraph {
         values: vec![
             value("x", input_shape, input_bits, Source::Input { index: 0 }),
             value("y", output_shape, output_bits, Source::Node { index: 0 }),
         ],
-        nodes: vec![QNode { name: "gate".into(), op, inputs: vec![0], output: 1 }],
+        nodes: vec![node("gate", op, vec![0], 1)],
         inputs: vec![0],
         outputs: vec![1],
     }
+}
+
+/// A value of a hand-built graph, at scale 0.
+pub(crate) fn value(name: &str, shape: &[usize], bits: u32, source: Source) -> QValue {
+    QValue { name: name.into(), shape: shape.to_vec(), format: FixedFormat { scale: 0, bits }, source }
+}
+
+/// A node of a hand-built graph.
+pub(crate) fn node(name: &str, op: QOp, inputs: Vec<usize>, output: usize) -> QNode {
+    QNode { name: name.into(), op, inputs, output }
 }
 
 /// The packed position of entry `pos` (laid out) of limb `limb` of a committed quantity.
@@ -265,12 +269,12 @@ fn unsupported_graphs_are_refused_by_node_with_the_remedy() {
     assert!(err.contains("node `gate` (Sqrt)") && err.contains("halo2 backend"), "{err}");
     // A product whose batches broadcast (one right operand for every head).
     let mut graph = one_node(QOp::MatMul, &[1, 2, 4, 8], 8, &[1, 2, 4, 8], 20);
-    graph.values.push(QValue {
-        name: "w".into(),
-        shape: vec![8, 8],
-        format: FixedFormat { scale: 0, bits: 8 },
-        source: Source::Const { tensor: tensor(&[8, 8], &[1; 64]), param: true },
-    });
+    graph.values.push(value(
+        "w",
+        &[8, 8],
+        8,
+        Source::Const { tensor: tensor(&[8, 8], &[1; 64]), param: true },
+    ));
     graph.nodes[0].inputs.push(2);
     let err = Plan::new(&graph).unwrap_err().to_string();
     assert!(err.contains("equal leading dimensions") && err.contains("halo2 backend"), "{err}");
@@ -333,18 +337,6 @@ fn mean_forgery_is_stopped_by_the_remainder_range_check() {
 /// Element-wise ops, a transpose and a product of two activations (attention's building blocks).
 #[test]
 fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
-    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
-        name: name.into(),
-        shape: shape.to_vec(),
-        format: FixedFormat { scale: 0, bits },
-        source,
-    };
-    let node = |name: &str, op: QOp, inputs: Vec<usize>, output: usize| QNode {
-        name: name.into(),
-        op,
-        inputs,
-        output,
-    };
     let scale = tensor(&[6], &[3, -1, 0, 7, 2, -5]);
     let graph = QGraph {
         values: vec![
@@ -383,26 +375,15 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
 
 #[test]
 fn a_relu_fused_into_its_rescale_is_proven_by_the_clamp_and_a_forgery_is_stopped() {
-    let value = |name: &str, bits: u32, source: Source| QValue {
-        name: name.into(),
-        shape: vec![1, 4],
-        format: FixedFormat { scale: 0, bits },
-        source,
-    };
     let graph = QGraph {
         values: vec![
-            value("x", 30, Source::Input { index: 0 }),
-            value("q", 16, Source::Node { index: 0 }),
-            value("y", 16, Source::Node { index: 1 }),
+            value("x", &[1, 4], 30, Source::Input { index: 0 }),
+            value("q", &[1, 4], 16, Source::Node { index: 0 }),
+            value("y", &[1, 4], 16, Source::Node { index: 1 }),
         ],
         nodes: vec![
-            QNode {
-                name: "gate".into(),
-                op: QOp::Rescale { shift: 8, bits: 16 },
-                inputs: vec![0],
-                output: 1,
-            },
-            QNode { name: "relu".into(), op: QOp::Relu, inputs: vec![1], output: 2 },
+            node("gate", QOp::Rescale { shift: 8, bits: 16 }, vec![0], 1),
+            node("relu", QOp::Relu, vec![1], 2),
         ],
         inputs: vec![0],
         outputs: vec![2],
@@ -453,18 +434,6 @@ fn inputs_of_the_wrong_count_or_shape_are_refused_by_name() {
 /// are powers of two (the stacked views are the flat layouts) and that are not (wirings move the claims).
 #[test]
 fn batched_products_of_activations_prove_and_verify() {
-    let value = |name: &str, shape: &[usize], bits: u32, source: Source| QValue {
-        name: name.into(),
-        shape: shape.to_vec(),
-        format: FixedFormat { scale: 0, bits },
-        source,
-    };
-    let node = |name: &str, op: QOp, inputs: Vec<usize>, output: usize| QNode {
-        name: name.into(),
-        op,
-        inputs,
-        output,
-    };
     for (heads, tokens, width) in [(2, 4, 8), (3, 5, 6)] {
         let qkv = [1, heads, tokens, width];
         let kt = [1, heads, width, tokens];
