@@ -10,7 +10,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::Fr;
 
 use crate::backend::SumcheckBackend;
-use crate::mle::{eq_at, eq_evals, prefix_indicator_at, Mle};
+use crate::mle::{eq_at, eq_evals, Mle};
 use crate::sumcheck::{self, Proved, SumcheckProof, Summand};
 use crate::transcript::Transcript;
 use crate::SumcheckError;
@@ -59,31 +59,12 @@ pub fn verify(
     verify_with(vars, constraint, proof, &mut evals.to_vec(), None, transcript)
 }
 
-/// [`verify`] where, with `mask = Some(len)`, one more table follows `evals`: the public indicator of the
-/// first `len` positions, which the verifier evaluates at the proof's point and appends to `evals`.
-pub fn verify_with(
-    vars: usize,
-    constraint: &Summand,
-    proof: &SumcheckProof,
-    evals: &mut Vec<Fr>,
-    mask: Option<usize>,
-    transcript: &mut impl Transcript,
-) -> Result<Vec<Fr>, SumcheckError> {
-    match mask {
-        Some(len) => {
-            let prefix = move |p: &[Fr]| prefix_indicator_at(len, p);
-            verify_with_mask(vars, constraint, proof, evals, Some(&prefix), transcript)
-        }
-        None => verify_with_mask(vars, constraint, proof, evals, None, transcript),
-    }
-}
-
 /// A public table's extension, which the verifier evaluates itself.
 pub type PublicTable<'a> = &'a dyn Fn(&[Fr]) -> Fr;
 
 /// [`verify`] where one more public table may follow `evals`: `mask`, whose extension the verifier
 /// evaluates at the proof's point and appends to `evals`.
-pub fn verify_with_mask(
+pub fn verify_with(
     vars: usize,
     constraint: &Summand,
     proof: &SumcheckProof,

@@ -161,17 +161,24 @@ pub fn batched_matrix(
     Ok(out)
 }
 
+/// Whether the stacked matrix view of a `[batch, rows, cols]` tensor is its flat layout: a power-of-two
+/// column count, and one matrix or a power-of-two row count; or a single row.
+pub fn views_coincide((batch, rows, cols): (usize, usize, usize)) -> bool {
+    let columns_fit = cols.is_power_of_two() || rows * batch <= 1;
+    let rows_fit = rows.is_power_of_two() || batch <= 1;
+    columns_fit && rows_fit
+}
+
 /// The wiring that reads the stacked matrix view ([`batched_matrix`]) of a row-major `[batch, rows,
 /// cols]` tensor from its flat layout (`(view position, flat position)` pairs), or with `to_flat` the flat
 /// layout from the view; `None` when the two coincide (a power-of-two column count, and one matrix or a
 /// power-of-two row count; or a single row).
-pub fn batched_matrix_wiring((batch, rows, cols): (usize, usize, usize), to_flat: bool) -> Option<Wiring> {
-    let (bb, rb, cb) = (log2_ceil(batch), log2_ceil(rows), log2_ceil(cols));
-    let columns_fit = cols.is_power_of_two() || rows * batch <= 1;
-    let rows_fit = rows.is_power_of_two() || batch <= 1;
-    if columns_fit && rows_fit {
+pub fn batched_matrix_wiring(dims: (usize, usize, usize), to_flat: bool) -> Option<Wiring> {
+    if views_coincide(dims) {
         return None;
     }
+    let (batch, rows, cols) = dims;
+    let (bb, rb, cb) = (log2_ceil(batch), log2_ceil(rows), log2_ceil(cols));
     let (flat_vars, mat_vars) = (log2_ceil(batch * rows * cols), bb + rb + cb);
     let pairs = (0..batch * rows * cols).map(|flat| {
         let (b, r, c) = (flat / (rows * cols), flat / cols % rows, flat % cols);

@@ -4,7 +4,7 @@
 use poai_circuits::ir::fixed::isqrt_round;
 use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, ValueId};
 
-use super::layout::{log2_ceil, Layout, Real};
+use super::layout::{log2_ceil, views_coincide, Layout, Real};
 use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
 use crate::matmul::MatmulShape;
 use crate::SumcheckError;
@@ -236,9 +236,10 @@ fn leading_ones(shape: &[usize], keep: usize) -> bool {
 /// The output's role for an op committed over a row view: the view's quantity itself when the view is
 /// the flat layout, else virtual (its claims move onto the view by a wiring).
 fn view_role(view: &RowView, output: &Quantity) -> Role {
-    match super::layout::batched_matrix_wiring(view.dims(), true) {
-        None => Role::Committed(output.clone()),
-        Some(_) => Role::Virtual,
+    if views_coincide(view.dims()) {
+        Role::Committed(output.clone())
+    } else {
+        Role::Virtual
     }
 }
 
@@ -270,10 +271,11 @@ fn table_witness(packing: &mut PackingBuilder, spec: &TableSpec, vars: (usize, u
     TableWitness { index, entry, interpolation, multiplicities }
 }
 
-/// The rows of an op normalising over the axes from `axis` on (for Softmax, `axis` must be the last).
-fn rows_of(graph: &QGraph, node: usize, axis: usize, op: &str) -> Result<RowView, SumcheckError> {
+/// The rows of an op normalising over the axes from `axis` on (with `last_axis_only`, as Softmax,
+/// `axis` must be the last).
+fn rows_of(graph: &QGraph, node: usize, axis: usize, last_axis_only: bool) -> Result<RowView, SumcheckError> {
     let shape = &graph.values[graph.nodes[node].inputs[0]].shape;
-    if axis >= shape.len() || (op == "Softmax" && axis + 1 != shape.len()) {
+    if axis >= shape.len() || (last_axis_only && axis + 1 != shape.len()) {
         return Err(unsupported(graph, node, "only the last axis is normalised on this backend yet"));
     }
     let (rows, len) = (shape[..axis].iter().product(), shape[axis..].iter().product());
@@ -504,7 +506,7 @@ impl Plan {
                     Step::Table(Box::new(table_witness(&mut packing, spec, (out.len(), out.vars()))))
                 }
                 QOp::Softmax { axis, exp, out_scale } => {
-                    let view = rows_of(graph, i, *axis, "Softmax")?;
+                    let view = rows_of(graph, i, *axis, true)?;
                     let b = bits_of(node.inputs[0]);
                     // The gaps lie in [0, 2^b): -g must be inside the exp table's domain.
                     if b >= exp.in_bits || *out_scale > 30 {
@@ -525,7 +527,7 @@ impl Plan {
                     }))
                 }
                 QOp::LayerNorm { axis, eps, out_scale } => {
-                    let view = rows_of(graph, i, *axis, "LayerNorm")?;
+                    let view = rows_of(graph, i, *axis, false)?;
                     let b = bits_of(node.inputs[0]);
                     if b > 24 || *out_scale > 24 || !(1..1 << 40).contains(eps) {
                         return Err(unsupported(graph, i, "an input, scale or epsilon this wide"));

@@ -322,6 +322,16 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
         self.claim_known(q, &claim.point, claim.value)
     }
 
+    /// The product sumcheck over `[eq(ρ, ·), a, b]` (its sum the verifier holds): sends `ã` and `b̃` at
+    /// its point and returns the point with them.
+    fn eq_product(&mut self, tables: Vec<Mle>) -> Result<(Vec<Fr>, [Fr; 2]), SumcheckError> {
+        let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+        self.step.sumchecks.push(proved.proof);
+        let values = [proved.evals[1], proved.evals[2]];
+        self.send(&values);
+        Ok((proved.point, values))
+    }
+
     /// Claims `q` at `point` with the value the verifier already holds.
     fn claim_known(&mut self, q: &Quantity, point: &[Fr], value: Fr) -> Result<(), SumcheckError> {
         self.claim_view(&View { quantity: q.clone(), slot: 0, slot_vars: 0 }, point, value)
@@ -562,15 +572,16 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 };
                 if let Some(e) = &w.excess {
                     let e_at = self.open_quantity(e, &rho)?;
-                    let (es, ys, eq) = (self.decoded(e), self.decoded(&y), eq_evals(&rho));
-                    let product: Fr = eq.iter().zip(&es).zip(&ys).map(|((a, b), c)| *a * b * c).sum();
+                    let tables = vec![
+                        Mle::new(eq_evals(&rho))?,
+                        Mle::new(self.decoded(e))?,
+                        Mle::new(self.decoded(&y))?,
+                    ];
+                    let product = sumcheck::product_sum(&tables)?;
                     self.send(&[product]);
-                    let tables = vec![Mle::new(eq)?, Mle::new(es)?, Mle::new(ys)?];
-                    let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
-                    self.step.sumchecks.push(proved.proof);
-                    self.send(&proved.evals[1..]);
-                    self.claim_known(e, &proved.point, proved.evals[1])?;
-                    self.claim_known(&y, &proved.point, proved.evals[2])?;
+                    let (point, [e_value, y_value]) = self.eq_product(tables)?;
+                    self.claim_known(e, &point, e_value)?;
+                    self.claim_known(&y, &point, y_value)?;
                     q += saturation_offset(w.range, e_at, product);
                 }
                 let real = plan.layouts[node.output].real_at(&rho);
@@ -799,11 +810,9 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                     self.broadcast_values(node.inputs[1], node.output)?,
                 );
                 let tables = vec![Mle::new(eq_evals(&claim.point))?, Mle::new(a)?, Mle::new(b)?];
-                let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
-                self.step.sumchecks.push(proved.proof);
-                self.send(&proved.evals[1..]);
-                self.operand_claim(node.inputs[0], node.output, &proved.point)?;
-                self.operand_claim(node.inputs[1], node.output, &proved.point)
+                let (point, _) = self.eq_product(tables)?;
+                self.operand_claim(node.inputs[0], node.output, &point)?;
+                self.operand_claim(node.inputs[1], node.output, &point)
             }
             // The rescale before it committed this ReLU's output and proves it.
             (Step::Fused, _) => Ok(()),

@@ -7,8 +7,7 @@ use poai_circuits::Fr;
 
 use super::layout::{self, log2_ceil, prefix_indicator_at, Real};
 use super::packing::{table_block_at, Quantity};
-use super::plan::{Plan, Role, Step};
-use super::plan::{RowView, TableWitness};
+use super::plan::{Plan, Role, RowView, Step, TableWitness};
 use super::prover::{
     deviation_summand, division_summand, grouped_wiring, half_on_row, interpolation_summand, mean_wiring,
     record_chunks, rescale_excess_summand, rescale_input, row_sum_wiring, saturation_offset, table_keys,
@@ -240,7 +239,7 @@ impl<T: Transcript> Verifier<'_, T> {
         let mut evals = self.peek(count)?;
         let at = mask.map(|real| move |p: &[Fr]| real.at(p));
         let at = at.as_ref().map(|f| f as zerocheck::PublicTable<'_>);
-        let point = zerocheck::verify_with_mask(vars, summand, &proof, &mut evals, at, self.transcript)?;
+        let point = zerocheck::verify_with(vars, summand, &proof, &mut evals, at, self.transcript)?;
         Ok((point, self.recv(count)?))
     }
 
@@ -295,6 +294,16 @@ impl<T: Transcript> Verifier<'_, T> {
             None => Fr::from(0),
         };
         Ok((rho, pow2(spec.interp_bits) * q + r))
+    }
+
+    /// Checks the product sumcheck of `Σ eq(ρ, ·)·a·b = value` over `ρ`'s variables; returns its point and
+    /// the received `ã`, `b̃` there.
+    fn eq_product(&mut self, (rho, value): (&[Fr], Fr)) -> Result<(Vec<Fr>, [Fr; 2]), SumcheckError> {
+        let proof = self.next_sumcheck()?.clone();
+        let sub = sumcheck::verify(value, rho.len(), 3, &proof, self.transcript)?;
+        let ab = self.recv(2)?;
+        sub.check_product(&[eq_at(rho, &sub.point), ab[0], ab[1]])?;
+        Ok((sub.point, [ab[0], ab[1]]))
     }
 
     /// Checks a wiring reduction of a claim on `U` and returns the claim on `x` it leaves.
@@ -475,12 +484,9 @@ impl<T: Transcript> Verifier<'_, T> {
                 if let Some(e) = &w.excess {
                     let e_at = self.open_quantity(e, &rho)?;
                     let product = self.recv(1)?[0];
-                    let proof = self.next_sumcheck()?.clone();
-                    let sub = sumcheck::verify(product, out_vars, 3, &proof, self.transcript)?;
-                    let values = self.recv(2)?;
-                    sub.check_product(&[eq_at(&rho, &sub.point), values[0], values[1]])?;
-                    self.claim_quantity(e, &sub.point, values[0], "the saturation excess")?;
-                    self.claim_quantity(&y, &sub.point, values[1], "the rescale's output")?;
+                    let (point, [e_value, y_value]) = self.eq_product((&rho, product))?;
+                    self.claim_quantity(e, &point, e_value, "the saturation excess")?;
+                    self.claim_quantity(&y, &point, y_value, "the rescale's output")?;
                     q += saturation_offset(w.range, e_at, product);
                 }
                 let real = plan.layouts[node.output].real_at(&rho);
@@ -682,12 +688,9 @@ impl<T: Transcript> Verifier<'_, T> {
             }
             (Step::Mul, _) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
-                let proof = self.next_sumcheck()?.clone();
-                let sub = sumcheck::verify(claim.value, out_vars, 3, &proof, self.transcript)?;
-                let ab = self.recv(2)?;
-                sub.check_product(&[eq_at(&claim.point, &sub.point), ab[0], ab[1]])?;
-                self.operand_claim(node.inputs[0], node.output, (&sub.point, ab[0]))?;
-                self.operand_claim(node.inputs[1], node.output, (&sub.point, ab[1]))
+                let (point, [a, b]) = self.eq_product((&claim.point, claim.value))?;
+                self.operand_claim(node.inputs[0], node.output, (&point, a))?;
+                self.operand_claim(node.inputs[1], node.output, (&point, b))
             }
             (Step::Fused, _) => Ok(()),
             (Step::Reshape, _) => match self.take_claim(node.output)? {

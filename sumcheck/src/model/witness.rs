@@ -4,12 +4,14 @@
 //! the trace, so a disagreement is an error here, never a proof of something else.
 
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use poai_circuits::ir::fixed::{div_round, isqrt_round};
 use poai_circuits::ir::table::interpolate;
 use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 use poai_circuits::Fr;
 
 use super::packing::Quantity;
 use super::plan::{LayerNormWitness, Plan, Role, RowView, SoftmaxWitness, Step, TableWitness};
+use super::prover::mean_wiring;
 use super::wiring;
 use crate::SumcheckError;
 
@@ -149,7 +151,6 @@ fn pack_softmax(
         return Err(SumcheckError::Witness(format!("node `{name}` (output): disagrees with eval")));
     }
     let what = |part: &str| format!("node `{name}` ({part})");
-    let sums: Vec<i64> = parts.exp.chunks(view.len.max(1)).map(|row| row.iter().sum()).collect();
     p.write(&w.output, &on_view(view, &parts.y, |_| 0), &what("output"))?;
     p.write(&w.max, &per_row(view, &parts.max), &what("row maxima"))?;
     p.write(&w.gaps, &on_view(view, &parts.gaps, |_| 0), &what("gaps to the row maxima"))?;
@@ -157,10 +158,10 @@ fn pack_softmax(
     let positions: Vec<usize> =
         (0..view.rows * view.len).map(|i| ((i / view.len) << view.slot_vars) | (i % view.len)).collect();
     pack_table(p, (&w.exp, exp), (&negated, &parts.exp, &positions), name)?;
-    p.write(&w.remainder, &on_view(view, &parts.remainder, |o| sums[o]), &what("division remainder"))?;
+    p.write(&w.remainder, &on_view(view, &parts.remainder, |o| parts.sums[o]), &what("division remainder"))?;
     p.write(
         &w.complement,
-        &on_view(view, &parts.complement, |o| sums[o] - 1),
+        &on_view(view, &parts.complement, |o| parts.sums[o] - 1),
         &what("remainder's complement"),
     )
 }
@@ -216,23 +217,26 @@ pub(super) fn rescale_parts(x: i64, shift: i32, (lo, hi): (i64, i64)) -> (i64, i
 }
 
 /// A softmax's witness over rows of `n` real values.
-pub(super) struct SoftmaxParts {
-    pub(super) max: Vec<i64>,
-    pub(super) gaps: Vec<i64>,
-    pub(super) exp: Vec<i64>,
-    pub(super) remainder: Vec<i64>,
-    pub(super) complement: Vec<i64>,
-    pub(super) y: Vec<i64>,
+struct SoftmaxParts {
+    max: Vec<i64>,
+    gaps: Vec<i64>,
+    exp: Vec<i64>,
+    /// Per row, `s = Σ e`.
+    sums: Vec<i64>,
+    remainder: Vec<i64>,
+    complement: Vec<i64>,
+    y: Vec<i64>,
 }
 
 /// The softmax of every row of `x` (rows of `n`), with the witness of each step: `m = max_j x_j`,
 /// `g = m - x`, `e = exp(-g)`, `s = Σ e`, `2^(out+1)·e + s = 2s·y + r`.
-pub(super) fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32) -> SoftmaxParts {
+fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32) -> SoftmaxParts {
     let table = exp.dense();
     let mut parts = SoftmaxParts {
         max: Vec::new(),
         gaps: Vec::new(),
         exp: Vec::new(),
+        sums: Vec::new(),
         remainder: Vec::new(),
         complement: Vec::new(),
         y: Vec::new(),
@@ -242,9 +246,10 @@ pub(super) fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32
         let e: Vec<i64> = row.iter().map(|&v| table.get(v - m)).collect();
         let s: i64 = e.iter().sum();
         parts.max.push(m);
+        parts.sums.push(s);
         parts.gaps.extend(row.iter().map(|&v| m - v));
         for &ej in &e {
-            let y = if s > 0 { (2 * (ej << out_scale) + s).div_euclid(2 * s) } else { 0 };
+            let y = div_round(ej << out_scale, s).unwrap_or(0);
             let r = 2 * (ej << out_scale) + s - 2 * s * y;
             parts.y.push(y);
             parts.remainder.push(r);
@@ -257,33 +262,33 @@ pub(super) fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32
 
 /// A layer normalisation's witness over rows of `n` real values: per row the columns `[μ, r, 2n-1-r, v,
 /// r, 2n-1-r, s, slack below, slack above]`, per position the division's remainder and complement.
-pub(super) struct LayerNormParts {
-    pub(super) rows: [Vec<i64>; 9],
-    pub(super) division: [Vec<i64>; 2],
-    pub(super) y: Vec<i64>,
+struct LayerNormParts {
+    rows: [Vec<i64>; 9],
+    division: [Vec<i64>; 2],
+    y: Vec<i64>,
 }
 
 /// The layer normalisation of every row of `x` (rows of `n`) with its witness: `2·Σx + n = 2n·μ + r`,
 /// `d = x - μ`, `2·Σd² + n = 2n·v + r'`, `(2s - 1)² ≤ 4(v + ε) < (2s + 1)²`, `2^(out+1)·d + s = 2s·y + r''`.
-pub(super) fn layer_norm_parts(x: &[i64], n: usize, eps: i64, out_scale: u32) -> LayerNormParts {
+fn layer_norm_parts(x: &[i64], n: usize, eps: i64, out_scale: u32) -> LayerNormParts {
     let mut parts = LayerNormParts { rows: Default::default(), division: Default::default(), y: Vec::new() };
     let n = n as i64;
     for row in x.chunks(n as usize) {
         let total: i64 = row.iter().sum();
-        let mean = (2 * total + n).div_euclid(2 * n);
+        let mean = div_round(total, n).unwrap_or(0);
         let r = 2 * total + n - 2 * n * mean;
         let d: Vec<i64> = row.iter().map(|&v| v - mean).collect();
         let squares: i64 = d.iter().map(|v| v * v).sum();
-        let var = (2 * squares + n).div_euclid(2 * n);
+        let var = div_round(squares, n).unwrap_or(0);
         let r2 = 2 * squares + n - 2 * n * var;
         let four_v = 4 * (var + eps.max(1));
-        let s = poai_circuits::ir::fixed::isqrt_round(var + eps.max(1)).max(1);
+        let s = isqrt_round(var + eps.max(1)).max(1);
         let below = four_v - (2 * s - 1) * (2 * s - 1);
         let above = (2 * s + 1) * (2 * s + 1) - 1 - four_v;
         let columns = [mean, r, 2 * n - 1 - r, var, r2, 2 * n - 1 - r2, s, below, above];
         parts.rows.iter_mut().zip(columns).for_each(|(c, v)| c.push(v));
         for &dj in &d {
-            let y = (2 * (dj << out_scale) + s).div_euclid(2 * s);
+            let y = div_round(dj << out_scale, s).unwrap_or(0);
             let rem = 2 * (dj << out_scale) + s - 2 * s * y;
             parts.y.push(y);
             parts.division[0].push(rem);
@@ -369,17 +374,11 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 p.write(gaps, &d, &what("gaps to the maximum"))?;
             }
             (Step::Mean { divisor, remainder, complement }, op) => {
-                let (x_layout, out_layout) = (&plan.layouts[node.inputs[0]], &plan.layouts[node.output]);
-                let sums_wiring = match op {
-                    QOp::AvgPool(params) => wiring::window_sums(params, x_layout, out_layout)?.0,
-                    QOp::ReduceMean { axes, .. } => wiring::axis_sums(x_layout, axes, out_layout.vars()).0,
-                    _ => return Err(SumcheckError::Witness(format!("{}: not a mean", what("op")))),
-                };
                 let mut sums = vec![0i64; y.len()];
-                sums_wiring.pairs.iter().for_each(|&(o, i)| sums[o] += x[i]);
+                mean_wiring(plan, node, op)?.pairs.iter().for_each(|&(o, i)| sums[o] += x[i]);
                 let n = *divisor as i64;
                 let (mut r, mut rc) = (vec![0i64; y.len()], vec![0i64; y.len()]);
-                for o in 0..out_layout.len() {
+                for o in 0..plan.layouts[node.output].len() {
                     r[o] = 2 * sums[o] + n - 2 * n * y[o];
                     rc[o] = 2 * n - 1 - r[o];
                 }
