@@ -48,11 +48,11 @@ fn run(args: &Args, name: &str) -> Result<String, Box<dyn std::error::Error>> {
         let t = Instant::now();
         let mut transcript = PoseidonTranscript::new(1);
         let (outputs, proof, phases) =
-            model::prove_with_phases(&CpuBackend, &key, (graph, label), &inputs, &mut transcript)?;
+            model::prove_with_phases(&CpuBackend, &key, (graph, &[label]), &inputs, &mut transcript)?;
         let total = t.elapsed();
         let t = Instant::now();
         let mut transcript = PoseidonTranscript::new(1);
-        model::verify(&key.verifier_key(), (graph, label), (&inputs, &outputs), &proof, &mut transcript)?;
+        model::verify(&key.verifier_key(), (graph, &[label]), (&inputs, &outputs), &proof, &mut transcript)?;
         let verify = t.elapsed();
         if best.as_ref().is_none_or(|b| total < b.0) {
             best = Some((total, phases, verify));

@@ -3,13 +3,13 @@
 //! witness committed once (one packed polynomial, [`Packing`]), every range check in one logup, every
 //! claim on the packed polynomial merged into one and one HyperKZG opening.
 //!
-//! **Statement.** For the public `label` (the model's commitment), inputs and outputs: the outputs are
-//! what `QGraph::eval` computes from the inputs, with the graph's constants (weights fixed in the model,
-//! known to the verifier). Committed weights, hashed visibilities and zero knowledge are not in yet: the
+//! **Statement.** For the public values `bound` (the model's commitment, the compute provider), inputs and
+//! outputs: the outputs are what `QGraph::eval` computes from the inputs, with the graph's constants
+//! (weights fixed in the model, known to the verifier). Committed weights, hashed visibilities and zero knowledge are not in yet: the
 //! transcript reveals evaluations of the witness, so only public inputs and outputs may be proven.
 //!
-//! **Order of the transcript.** The label, the inputs and outputs and the packed commitment are absorbed
-//! first; every challenge after them. Each prover message (round polynomials, the evaluations it claims)
+//! **Order of the transcript.** The bound values, the inputs and outputs and the packed commitment are
+//! absorbed first; every challenge after them. Each prover message (round polynomials, the evaluations it claims)
 //! is absorbed before the next challenge.
 //!
 //! **Per op** (`plan` decides, `prover` and `verifier` walk it; each argument of uniqueness is next to
@@ -50,7 +50,7 @@ use crate::sumcheck::SumcheckProof;
 use crate::transcript::Transcript;
 
 /// Format version of [`ModelProof`].
-pub const MODEL_PROOF_VERSION: u32 = 3;
+pub const MODEL_PROOF_VERSION: u32 = 4;
 
 /// What one node's reduction sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,14 +82,18 @@ pub struct ModelProof {
     pub opening: OpeningProof,
 }
 
-/// Absorbs the public statement: label, inputs, outputs, then the commitment.
+/// Absorbs the public statement: the format version, the values the proof is bound to besides its
+/// tensors (the model commitment, the compute provider: whatever the caller's statement names), the
+/// inputs, the outputs, then the commitment. Each list is absorbed with its length first, so no two
+/// statements absorb the same sequence.
 fn absorb_statement(
     transcript: &mut impl Transcript,
-    label: Fr,
+    bound: &[Fr],
     (inputs, outputs): (&[Tensor], &[Tensor]),
     commitment: &Commitment,
 ) {
-    transcript.absorb(&[label, Fr::from(u64::from(MODEL_PROOF_VERSION))]);
+    transcript.absorb(&[Fr::from(u64::from(MODEL_PROOF_VERSION)), Fr::from(bound.len() as u64)]);
+    transcript.absorb(bound);
     for t in inputs.iter().chain(outputs) {
         transcript.absorb(&[Fr::from(t.len() as u64)]);
         let values: Vec<Fr> = t.data().iter().map(|&v| signed(v)).collect();

@@ -38,11 +38,11 @@ struct Prover<'a, B, T> {
 pub fn prove<B: SumcheckBackend, T: Transcript>(
     backend: &B,
     key: &KzgKey,
-    (graph, label): (&QGraph, Fr),
+    (graph, bound): (&QGraph, &[Fr]),
     inputs: &[Tensor],
     transcript: &mut T,
 ) -> Result<(Vec<Tensor>, ModelProof), SumcheckError> {
-    let (outputs, proof, _) = prove_with_phases(backend, key, (graph, label), inputs, transcript)?;
+    let (outputs, proof, _) = prove_with_phases(backend, key, (graph, bound), inputs, transcript)?;
     Ok((outputs, proof))
 }
 
@@ -67,7 +67,7 @@ pub struct Phases {
 pub fn prove_with_phases<B: SumcheckBackend, T: Transcript>(
     backend: &B,
     key: &KzgKey,
-    (graph, label): (&QGraph, Fr),
+    (graph, bound): (&QGraph, &[Fr]),
     inputs: &[Tensor],
     transcript: &mut T,
 ) -> Result<(Vec<Tensor>, ModelProof, Phases), SumcheckError> {
@@ -75,7 +75,7 @@ pub fn prove_with_phases<B: SumcheckBackend, T: Transcript>(
     let witness = Witness::new(graph, inputs)?;
     let outputs = witness.outputs.clone();
     let witness_time = started.elapsed();
-    let (proof, mut phases) = prove_timed(backend, key, (graph, label), inputs, witness, transcript)?;
+    let (proof, mut phases) = prove_timed(backend, key, (graph, bound), inputs, witness, transcript)?;
     phases.witness = witness_time;
     Ok((outputs, proof, phases))
 }
@@ -115,18 +115,18 @@ impl Witness {
 pub fn prove_witness<B: SumcheckBackend, T: Transcript>(
     backend: &B,
     key: &KzgKey,
-    (graph, label): (&QGraph, Fr),
+    (graph, bound): (&QGraph, &[Fr]),
     inputs: &[Tensor],
     witness: Witness,
     transcript: &mut T,
 ) -> Result<ModelProof, SumcheckError> {
-    prove_timed(backend, key, (graph, label), inputs, witness, transcript).map(|(proof, _)| proof)
+    prove_timed(backend, key, (graph, bound), inputs, witness, transcript).map(|(proof, _)| proof)
 }
 
 fn prove_timed<B: SumcheckBackend, T: Transcript>(
     backend: &B,
     key: &KzgKey,
-    (graph, label): (&QGraph, Fr),
+    (graph, bound): (&QGraph, &[Fr]),
     inputs: &[Tensor],
     witness: Witness,
     transcript: &mut T,
@@ -141,7 +141,7 @@ fn prove_timed<B: SumcheckBackend, T: Transcript>(
     let packed_mle = Mle::new(packed)?;
     let commitment = hyperkzg::commit(key, &packed_mle)?;
     lap(&mut phases.commit);
-    absorb_statement(transcript, label, (inputs, &outputs), &commitment);
+    absorb_statement(transcript, bound, (inputs, &outputs), &commitment);
     let mut p = Prover {
         backend,
         transcript,

@@ -33,10 +33,11 @@ struct Verifier<'a, T> {
     zerochecks: usize,
 }
 
-/// Checks that `proof` shows `graph` (named by `label`) maps `inputs` to `outputs`.
+/// Checks that `proof` shows `graph` maps `inputs` to `outputs`, bound to the public values `bound`
+/// (the model commitment, the provider, as the prover gave them).
 pub fn verify<T: Transcript>(
     vk: &KzgVerifierKey,
-    (graph, label): (&QGraph, Fr),
+    (graph, bound): (&QGraph, &[Fr]),
     (inputs, outputs): (&[Tensor], &[Tensor]),
     proof: &ModelProof,
     transcript: &mut T,
@@ -55,7 +56,7 @@ pub fn verify<T: Transcript>(
             graph.nodes.len()
         )));
     }
-    absorb_statement(transcript, label, (inputs, outputs), &proof.commitment);
+    absorb_statement(transcript, bound, (inputs, outputs), &proof.commitment);
     let empty = StepProof::default();
     // Claims on the outputs that need limbs sent travel in the first step (the last node's).
     let mut v = Verifier {

@@ -21,7 +21,7 @@ fn mlp_proof() -> (ModelProof, Vec<poai_circuits::ir::Tensor>, Vec<poai_circuits
     let (graph, inputs) = model("mlp");
     let mut t = PoseidonTranscript::new(LABEL);
     let (outputs, proof) =
-        model::prove(&CpuBackend, key_for(&graph), (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+        model::prove(&CpuBackend, key_for(&graph), (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
     (proof, inputs, outputs)
 }
 
@@ -49,7 +49,7 @@ fn the_mlp_proof_is_byte_for_byte_the_golden_file_and_the_golden_file_verifies()
     let read = ModelProof::from_bytes(&golden).unwrap();
     let mut t = PoseidonTranscript::new(LABEL);
     let vk = key_for(&graph).verifier_key();
-    model::verify(&vk, (&graph, Fr::from(LABEL)), (&inputs, &outputs), &read, &mut t).unwrap();
+    model::verify(&vk, (&graph, &[Fr::from(LABEL)]), (&inputs, &outputs), &read, &mut t).unwrap();
 }
 
 #[test]

@@ -42,12 +42,12 @@ fn verify(
     proof: &ModelProof,
 ) -> Result<(), SumcheckError> {
     let mut t = PoseidonTranscript::new(LABEL);
-    model::verify(&key.verifier_key(), (graph, Fr::from(LABEL)), (inputs, outputs), proof, &mut t)
+    model::verify(&key.verifier_key(), (graph, &[Fr::from(LABEL)]), (inputs, outputs), proof, &mut t)
 }
 
 fn prove_with(key: &KzgKey, graph: &QGraph, inputs: &[Tensor], w: Witness) -> ModelProof {
     let mut t = PoseidonTranscript::new(LABEL);
-    model::prove_witness(&CpuBackend, key, (graph, Fr::from(LABEL)), inputs, w, &mut t).unwrap()
+    model::prove_witness(&CpuBackend, key, (graph, &[Fr::from(LABEL)]), inputs, w, &mut t).unwrap()
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
         let key = key_for(&graph);
         let mut t = PoseidonTranscript::new(LABEL);
         let (outputs, proof) =
-            model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+            model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
         assert_eq!(outputs, graph.eval(&inputs).unwrap(), "{name}: the outputs are eval's");
         verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
         let bytes = proof.to_bytes();
@@ -69,9 +69,12 @@ fn bundled_models_prove_and_verify_with_the_outputs_eval_computes() {
         let mut other = inputs.clone();
         other[0].data_mut()[3] += 1;
         assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "{name}: another input");
-        let mut t = PoseidonTranscript::new(LABEL);
-        let r = model::verify(&key.verifier_key(), (&graph, Fr::ONE), (&inputs, &outputs), &proof, &mut t);
-        assert!(r.is_err(), "{name}: another label");
+        // Another bound value (another model commitment or provider), or one more: rejected.
+        for bound in [&[Fr::ONE][..], &[Fr::from(LABEL), Fr::ZERO]] {
+            let mut t = PoseidonTranscript::new(LABEL);
+            let r = model::verify(&key.verifier_key(), (&graph, bound), (&inputs, &outputs), &proof, &mut t);
+            assert!(r.is_err(), "{name}: other bound values {bound:?}");
+        }
     }
 }
 
@@ -365,7 +368,7 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
     let key = key_for(&graph);
     let mut t = PoseidonTranscript::new(LABEL);
     let (outputs, proof) =
-        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
     assert_eq!(outputs, graph.eval(&inputs).unwrap());
     verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
     let mut wrong = outputs.clone();
@@ -413,7 +416,7 @@ fn inputs_of_the_wrong_count_or_shape_are_refused_by_name() {
     let key = key_for(&graph);
     let prove = |inputs: &[Tensor]| {
         let mut t = PoseidonTranscript::new(LABEL);
-        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), inputs, &mut t).map(|_| ())
+        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), inputs, &mut t).map(|_| ())
     };
     let err = prove(&[]).unwrap_err().to_string();
     assert!(err.contains("0 inputs for a model of 1"), "{err}");
@@ -422,7 +425,7 @@ fn inputs_of_the_wrong_count_or_shape_are_refused_by_name() {
     let honest = [tensor(&[1, 4], &[-5, 3, -7, 0])];
     let mut t = PoseidonTranscript::new(LABEL);
     let (outputs, proof) =
-        model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &honest, &mut t).unwrap();
+        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &honest, &mut t).unwrap();
     let err =
         verify(key, &graph, (&[tensor(&[1, 3], &[1, 2, 3])], &outputs), &proof).unwrap_err().to_string();
     assert!(err.contains("input `x` has shape [1, 3]"), "{err}");
@@ -463,7 +466,7 @@ fn batched_products_of_activations_prove_and_verify() {
         let key = key_for(&graph);
         let mut t = PoseidonTranscript::new(LABEL);
         let (outputs, proof) =
-            model::prove(&CpuBackend, key, (&graph, Fr::from(LABEL)), &inputs, &mut t).unwrap();
+            model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
         assert_eq!(outputs, graph.eval(&inputs).unwrap());
         verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
         for k in 0..2 {
