@@ -29,7 +29,7 @@ pub fn verifier_solidity(vk: &VerifyingKeyFile, srs: &VerifierParams) -> Result<
         vk.header.onchain.is_some().then(|| (0..poai_verifier::ACCUMULATOR_LIMBS).map(|i| (0, i)).collect());
     let protocol = compile(
         &params,
-        &vk.vk,
+        vk.halo2()?,
         Config::kzg().with_num_instance(vec![n]).with_accumulator_indices(accumulator),
     );
     let dk: KzgDecidingKey<halo2_base::halo2_proofs::halo2curves::bn256::Bn256> =

@@ -93,7 +93,7 @@ fn structure(model: &CompiledModel, kind: CircuitKind) -> Result<ModelCircuit, P
     }
 }
 
-fn commitment_of(model: &CompiledModel) -> Result<Fr, ProverError> {
+pub(crate) fn commitment_of(model: &CompiledModel) -> Result<Fr, ProverError> {
     fr_from_hex(&model.model_commitment)
         .ok_or_else(|| ProverError::Circuit("the compiled model's commitment is not a field element".into()))
 }
@@ -179,7 +179,7 @@ fn public_layout(model: &CompiledModel, kind: CircuitKind) -> Result<Vec<PublicV
     Ok(public)
 }
 
-fn header(
+pub(crate) fn header(
     model: &CompiledModel,
     kind: CircuitKind,
     shape: CircuitShape,
@@ -256,7 +256,7 @@ pub fn read_pk(bytes: &[u8]) -> Result<ProvingKeyFile, ProverError> {
 
 /// Checks that a proving key fits `model` built as the key says: the key's model itself with fixed
 /// parameters, any model of the key's architecture with hashed ones.
-fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
+pub(crate) fn check_key(model: &CompiledModel, h: &KeyHeader) -> Result<(), ProverError> {
     if let Some(arch) = &h.architecture {
         let own = fr_to_hex(&description_digest(&model.graph));
         if *arch != own {

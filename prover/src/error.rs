@@ -58,6 +58,13 @@ pub enum ProverError {
     /// The circuit could not be built for this model or input.
     #[error("circuit: {0}")]
     Circuit(String),
+    /// Keys the sumcheck backend does not make yet (a visibility or binding it cannot prove soundly or
+    /// without leaking), naming what it does make and the remedy.
+    #[error("not on the sumcheck backend: {0}")]
+    NotOnSumcheck(String),
+    /// The sumcheck backend refused a graph or input, or failed to prove.
+    #[error("sumcheck backend: {0}")]
+    Sumcheck(#[from] poai_sumcheck::SumcheckError),
     /// A requested k is outside what BN254 KZG supports here.
     #[error("k = {k} is out of range (poai supports {min} to {max})")]
     KOutOfRange {

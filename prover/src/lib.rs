@@ -6,6 +6,7 @@
 //! `poai_circuits::halo2::ModelCircuit`), [`artifacts`] (setup and proving for a compiled model, writing
 //! the versioned files `poai-verifier` defines and checks), [`dataset`] (committed datasets: JSON-lines
 //! rows, their Merkle tree and the dataset file; proofs of membership and of accuracy).
+//! [`sumcheck`] makes the same key and proof files on the sumcheck backend (`poai-sumcheck`).
 
 pub mod artifacts;
 mod cpu;
@@ -15,6 +16,7 @@ mod error;
 pub mod onchain;
 pub mod proof;
 pub mod srs;
+pub mod sumcheck;
 
 use std::io::Write;
 use std::path::Path;

@@ -99,6 +99,7 @@ pub fn setup_onchain(
     if h.onchain.is_some() {
         return Err(ProverError::Mismatch("the verifying key is already an on-chain key".into()));
     }
+    let model_key = model_vk.halo2()?;
     if !(1..=MAX_ONCHAIN_BATCH).contains(&batch) {
         return Err(ProverError::Mismatch(format!(
             "an on-chain proof compresses 1 to {MAX_ONCHAIN_BATCH} model proofs, not {batch}"
@@ -112,7 +113,7 @@ pub fn setup_onchain(
     }
     let model_params = srs.for_circuit(h.k)?;
     let params = srs.for_circuit(k)?;
-    let protocol = model_protocol(&model_params, &model_vk.vk, h.instance_count());
+    let protocol = model_protocol(&model_params, model_key, h.instance_count());
     let lookup_bits = k as usize - 1;
     let (mut circuit, config) = isolated("compression circuit", || {
         let mut circuit = AggregationCircuit::new::<SHPLONK>(
@@ -138,7 +139,7 @@ pub fn setup_onchain(
         num_fixed: config.num_fixed,
         lookup_bits: config.lookup_bits,
         model_k: h.k,
-        model_vk_digest: fr_to_hex(&model_vk.vk.transcript_repr()),
+        model_vk_digest: fr_to_hex(&model_key.transcript_repr()),
         batch,
         break_points: Vec::new(),
     };

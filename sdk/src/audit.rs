@@ -86,10 +86,14 @@ pub fn audit(files: &AuditFiles<'_>) -> Result<AuditReport, Error> {
                 // must be identical.
                 let mut e = VerifyingKeyFile::from_bytes(&expected)?;
                 e.header.model_commitment.clone_from(&vk.header.model_commitment);
-                e.header == vk.header && e.vk.transcript_repr() == vk.vk.transcript_repr()
+                e.header == vk.header && e.halo2()?.transcript_repr() == vk.halo2()?.transcript_repr()
             } else {
                 expected == vk_bytes
             }
+        }
+        // The key holds the graph itself: equal bytes mean the same model, weights and layout.
+        Backend::Sumcheck => {
+            poai_prover::sumcheck::verifying_key_file(&rebuilt, CircuitKind::of(&vk.header))? == vk_bytes
         }
     };
     if !same_key {

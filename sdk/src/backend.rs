@@ -1,14 +1,18 @@
 //! Which proving system makes and checks a proof.
 //!
-//! Today every key and proof is halo2's (PLONKish arithmetisation, KZG commitments on BN254, SHPLONK
-//! openings, a Keccak-256 transcript so the same proof verifies in the EVM). A sumcheck backend (issue
-//! #25) is the next variant: setup takes the backend as an option, and proving, verification and audit
-//! follow the backend that the key and proof files name in their headers, so callers never choose it twice.
+//! Two backends: halo2 (PLONKish arithmetisation, KZG commitments on BN254, SHPLONK openings, a
+//! Keccak-256 transcript so the same proof verifies in the EVM) and the sumcheck backend (sumcheck
+//! reductions per op over one HyperKZG commitment on the same powers of tau, a Poseidon transcript;
+//! several times faster, memory following the largest layer). Setup takes the backend as an option;
+//! proving, verification and audit follow the backend that the key and proof files name in their
+//! headers, so callers never choose it twice. Both give the same outputs and public instances.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use poai_circuits::halo2::{ParamVisibility, Visibility, VisibilitySettings};
 
 use crate::Error;
 
@@ -17,19 +21,24 @@ use crate::Error;
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Backend {
-    /// halo2 with KZG on BN254 (SHPLONK, Keccak-256 transcript): the backend of the on-chain path.
+    /// halo2 with KZG on BN254 (SHPLONK, Keccak-256 transcript): the backend of the on-chain path,
+    /// hashed and private visibilities and datasets.
     #[default]
     Halo2,
+    /// Sumcheck reductions over a HyperKZG commitment on BN254 (Poseidon transcript): public inputs and
+    /// outputs with weights fixed in the key, until zero knowledge is in (issue #25).
+    Sumcheck,
 }
 
 impl Backend {
     /// Every backend this build has.
-    pub const ALL: &'static [Backend] = &[Backend::Halo2];
+    pub const ALL: &'static [Backend] = &[Backend::Halo2, Backend::Sumcheck];
 
     /// The short name users type (`--backend halo2`).
     pub fn name(self) -> &'static str {
         match self {
             Backend::Halo2 => "halo2",
+            Backend::Sumcheck => "sumcheck",
         }
     }
 
@@ -37,6 +46,21 @@ impl Backend {
     pub fn artifact_id(self) -> &'static str {
         match self {
             Backend::Halo2 => poai_verifier::BACKEND,
+            Backend::Sumcheck => poai_verifier::SUMCHECK_BACKEND,
+        }
+    }
+
+    /// The visibilities keys get when the caller names none: halo2's hashed inputs and parameters with
+    /// public outputs; the sumcheck backend's public inputs and outputs with parameters fixed in the key
+    /// (what it proves without zero knowledge).
+    pub fn default_visibility(self) -> VisibilitySettings {
+        match self {
+            Backend::Halo2 => VisibilitySettings::default(),
+            Backend::Sumcheck => VisibilitySettings {
+                input: Visibility::Public,
+                output: Visibility::Public,
+                params: ParamVisibility::Fixed,
+            },
         }
     }
 

@@ -56,6 +56,15 @@ pub enum Error {
         /// The backend it names.
         found: String,
     },
+    /// A workflow that needs a halo2 key was given a sumcheck one.
+    #[error(
+        "{what} works with halo2 keys only for now (the sumcheck backend has no on-chain verifier or \
+         dataset proofs yet): set the model up with `--backend halo2` for it"
+    )]
+    Halo2Only {
+        /// The workflow (`"on-chain compression"`).
+        what: &'static str,
+    },
     /// Outputs were asked to be private: a proof about an output nobody sees proves nothing.
     #[error("outputs can be public or hashed, not private (a proof of an unseen output proves nothing)")]
     PrivateOutputs,

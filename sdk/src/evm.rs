@@ -33,6 +33,7 @@ pub fn verifier(
 ) -> Result<EvmVerifier, Error> {
     let source = match Backend::of_artifact("the verifying key", &vk.header.backend)? {
         Backend::Halo2 => poai_contracts::solidity::verifier_solidity(vk, params)?,
+        Backend::Sumcheck => return Err(Error::Halo2Only { what: "a Solidity verifier" }),
     };
     let compiled = solc.compile_one("Verifier.sol", &source, "Halo2Verifier", None)?;
     let oversized = match (compiled.check_deployable(), allow_oversized) {

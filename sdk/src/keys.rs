@@ -4,8 +4,10 @@
 use poai_circuits::commit::merkle::MerkleTree;
 use poai_circuits::halo2::{DatasetMode, LayoutGoal, Visibility, VisibilitySettings};
 use poai_onnx::CompiledModel;
+use poai_prover::sumcheck::SumcheckProvingKey;
 use poai_prover::{CircuitKind, DatasetFile, ProvingKeyFile, Srs};
-use poai_verifier::VerifyingKeyFile;
+use poai_verifier::artifact::decode_key;
+use poai_verifier::{KeyHeader, KeyKind, VerifyingKeyFile};
 
 use crate::{Backend, Error};
 
@@ -24,6 +26,12 @@ pub struct KeyOptions {
 }
 
 impl KeyOptions {
+    /// Options for `backend` with its default visibilities ([`Backend::default_visibility`]), no
+    /// dataset and the fast layout.
+    pub fn for_backend(backend: Backend) -> Self {
+        Self { backend, visibility: backend.default_visibility(), ..Self::default() }
+    }
+
     /// The halo2 circuit these options describe. Refuses private outputs: a proof about an output nobody
     /// sees proves nothing.
     fn circuit_kind(&self) -> Result<CircuitKind, Error> {
@@ -54,8 +62,49 @@ pub fn dataset_mode(
 
 /// The SRS size (log2 of rows) that `model`'s circuit needs under `options`.
 pub fn srs_k(model: &CompiledModel, options: &KeyOptions) -> Result<u32, Error> {
+    let kind = options.circuit_kind()?;
     match options.backend {
-        Backend::Halo2 => Ok(poai_prover::circuit_k(model, options.circuit_kind()?)?),
+        Backend::Halo2 => Ok(poai_prover::circuit_k(model, kind)?),
+        Backend::Sumcheck => {
+            poai_prover::sumcheck::check_kind(kind)?;
+            Ok(poai_prover::sumcheck::packed_k(model)?)
+        }
+    }
+}
+
+/// A proving key of either backend, parsed.
+#[derive(Debug)]
+pub enum ProvingKey {
+    /// halo2's: its header and halo2's proving key.
+    Halo2(ProvingKeyFile),
+    /// The sumcheck backend's: its header (the backend needs no preprocessing beyond the SRS).
+    Sumcheck(SumcheckProvingKey),
+}
+
+impl ProvingKey {
+    /// Parses a proving-key file of either backend (its header names which).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let (header, _) = decode_key(bytes, KeyKind::Proving)?;
+        Ok(match Backend::of_artifact("the proving key", &header.backend)? {
+            Backend::Halo2 => Self::Halo2(poai_prover::read_pk(bytes)?),
+            Backend::Sumcheck => Self::Sumcheck(poai_prover::sumcheck::read_pk(bytes)?),
+        })
+    }
+
+    /// The key's header: model, visibilities, public-instance layout, dataset binding.
+    pub fn header(&self) -> &KeyHeader {
+        match self {
+            Self::Halo2((h, _)) => h,
+            Self::Sumcheck(key) => &key.header,
+        }
+    }
+
+    /// The backend the key is for.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Halo2(_) => Backend::Halo2,
+            Self::Sumcheck(_) => Backend::Sumcheck,
+        }
     }
 }
 
@@ -72,8 +121,8 @@ pub struct Keys {
 
 impl Keys {
     /// The proving key, parsed for [`crate::prove`] (as [`crate::load::proving_key`] reads it from a file).
-    pub fn proving_key(&self) -> Result<ProvingKeyFile, Error> {
-        Ok(poai_prover::read_pk(&self.proving)?)
+    pub fn proving_key(&self) -> Result<ProvingKey, Error> {
+        ProvingKey::from_bytes(&self.proving)
     }
 
     fn new(proving: Vec<u8>, verifying: Vec<u8>) -> Result<Self, Error> {
@@ -84,12 +133,12 @@ impl Keys {
 
 /// Generates `model`'s proving and verifying keys under `options` from `srs`.
 pub fn setup(model: &CompiledModel, srs: &Srs, options: &KeyOptions) -> Result<Keys, Error> {
-    match options.backend {
-        Backend::Halo2 => {
-            let (pk, vk) = poai_prover::setup(model, srs, options.circuit_kind()?)?;
-            Keys::new(pk, vk)
-        }
-    }
+    let kind = options.circuit_kind()?;
+    let (pk, vk) = match options.backend {
+        Backend::Halo2 => poai_prover::setup(model, srs, kind)?,
+        Backend::Sumcheck => poai_prover::sumcheck::setup(model, srs, kind)?,
+    };
+    Keys::new(pk, vk)
 }
 
 /// The on-chain keys' shape: the compression circuit's size and how many model proofs one on-chain
@@ -121,5 +170,6 @@ pub fn setup_onchain(
             let (pk, vk) = poai_prover::setup_onchain(model_vk, srs, options.k, options.batch)?;
             Keys::new(pk, vk)
         }
+        Backend::Sumcheck => Err(Error::Halo2Only { what: "on-chain compression" }),
     }
 }

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use poai_circuits::commit::merkle::MerkleTree;
 use poai_onnx::{CompiledModel, Graph};
-use poai_prover::{DatasetFile, OnchainProvingKey, ProvingKeyFile, Srs};
+use poai_prover::{DatasetFile, OnchainProvingKey, Srs};
 use poai_verifier::{ProofFile, VerifierParams, VerifyingKeyFile};
 
-use crate::Error;
+use crate::{Error, ProvingKey};
 
 pub use poai_prover::write_atomic;
 
@@ -34,8 +34,8 @@ pub fn input(path: &Path) -> Result<Vec<Vec<f32>>, Error> {
 }
 
 /// A proving key (`poai setup`).
-pub fn proving_key(path: &Path) -> Result<ProvingKeyFile, Error> {
-    poai_prover::read_pk(&bytes(path)?).map_err(|e| Error::artifact(path, "a usable proving key", e))
+pub fn proving_key(path: &Path) -> Result<ProvingKey, Error> {
+    ProvingKey::from_bytes(&bytes(path)?).map_err(|e| Error::artifact(path, "a usable proving key", e))
 }
 
 /// An on-chain proving key (`poai setup-onchain`).

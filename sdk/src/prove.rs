@@ -7,10 +7,10 @@ use std::ops::Range;
 use poai_circuits::commit::merkle::MerkleTree;
 use poai_circuits::halo2::DatasetMode;
 use poai_onnx::CompiledModel;
-use poai_prover::{DatasetFile, OnchainProvingKey, ProofTarget, ProvingKeyFile, Srs};
+use poai_prover::{DatasetFile, OnchainProvingKey, ProofTarget, Srs};
 use poai_verifier::{ProofFile, Provider};
 
-use crate::{Backend, Error};
+use crate::{Backend, Error, ProvingKey};
 
 /// What a proof is about.
 #[derive(Clone)]
@@ -47,9 +47,17 @@ pub struct ProveOptions<'a> {
 /// Checks that `job` fits the proving key (and on-chain key) before any work: the number of inputs, a
 /// row for a membership key, a range of the key's batch size for an accuracy key, a backend this build
 /// has. [`prove`] runs it first; a caller can run it before loading the SRS, so a mismatch fails fast.
-pub fn check_job(pk: &ProvingKeyFile, job: &Job<'_>, options: &ProveOptions<'_>) -> Result<Backend, Error> {
-    let backend = Backend::of_artifact("the proving key", &pk.0.backend)?;
-    let accuracy_batch = match pk.0.dataset {
+pub fn check_job(pk: &ProvingKey, job: &Job<'_>, options: &ProveOptions<'_>) -> Result<Backend, Error> {
+    let backend = pk.backend();
+    if backend == Backend::Sumcheck {
+        if options.onchain.is_some() {
+            return Err(Error::Halo2Only { what: "on-chain compression" });
+        }
+        if !matches!(job, Job::Inputs(_)) {
+            return Err(Error::Halo2Only { what: "proving on dataset rows" });
+        }
+    }
+    let accuracy_batch = match pk.header().dataset {
         Some(DatasetMode::Accuracy { batch, .. }) => Some(batch as usize),
         _ => None,
     };
@@ -90,11 +98,20 @@ pub fn check_job(pk: &ProvingKeyFile, job: &Job<'_>, options: &ProveOptions<'_>)
 pub fn prove(
     model: &CompiledModel,
     srs: &Srs,
-    pk: &ProvingKeyFile,
+    pk: &ProvingKey,
     job: Job<'_>,
     options: &ProveOptions<'_>,
 ) -> Result<ProofFile, Error> {
-    let Backend::Halo2 = check_job(pk, &job, options)?;
+    check_job(pk, &job, options)?;
+    let pk = match pk {
+        ProvingKey::Halo2(pk) => pk,
+        ProvingKey::Sumcheck(pk) => {
+            let Job::Inputs([one]) = job else {
+                return Err(Error::Halo2Only { what: "proving on dataset rows or batches" });
+            };
+            return Ok(poai_prover::sumcheck::prove(model, srs, pk, one, options.provider)?);
+        }
+    };
     let target = options.onchain.map_or(ProofTarget::Direct, ProofTarget::Onchain);
     let provider = options.provider;
     let proof = match (job, options.onchain) {

@@ -18,8 +18,13 @@ use crate::VerifyError;
 pub const KEY_MAGIC: &[u8; 8] = b"POAIKEY2";
 /// Format version of key and proof files.
 pub const VERSION: u32 = 3;
-/// Proving system of every artifact.
+/// Proving system of halo2 artifacts.
 pub const BACKEND: &str = "halo2-kzg-shplonk-keccak256";
+/// Proving system of sumcheck-backend artifacts: sumcheck reductions over one HyperKZG commitment on
+/// the same powers of tau, a Poseidon transcript (`crate::sumcheck`).
+pub const SUMCHECK_BACKEND: &str = "sumcheck-hyperkzg-poseidon";
+/// Every proving system whose artifacts this crate reads.
+pub const BACKENDS: &[&str] = &[BACKEND, SUMCHECK_BACKEND];
 /// Curve of every artifact.
 pub const CURVE: &str = "bn254";
 /// Largest k any artifact may claim (BN254's two-adicity).
@@ -487,11 +492,12 @@ fn check_identity(
     found: (&str, u32, &str, &str),
 ) -> Result<(), VerifyError> {
     let (f, version, backend, curve) = found;
-    if f != format || version != VERSION || backend != BACKEND || curve != CURVE {
+    if f != format || version != VERSION || !BACKENDS.contains(&backend) || curve != CURVE {
         return Err(format_err(
             artifact,
             format!(
-                "expected a version-{VERSION} {format} for {BACKEND} on {CURVE}, found {f} v{version} {backend} {curve}"
+                "expected a version-{VERSION} {format} for {} on {CURVE}, found {f} v{version} {backend} {curve}",
+                BACKENDS.join(" or ")
             ),
         ));
     }
@@ -528,7 +534,7 @@ pub fn encode_key(header: &KeyHeader, mut body: Vec<u8>) -> Result<Vec<u8>, Veri
     Ok(body)
 }
 
-/// Splits a key file into its checked header and halo2 body.
+/// Splits a key file into its checked header and body (halo2's key, or a sumcheck key's graph).
 pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), VerifyError> {
     let artifact = kind.artifact();
     let bad = |d: String| format_err(artifact, d);
@@ -557,6 +563,14 @@ pub fn decode_key(bytes: &[u8], kind: KeyKind) -> Result<(KeyHeader, &[u8]), Ver
     }
     if body.len() as u64 != h.body_len {
         return Err(bad(format!("key body is {} bytes, header says {}", body.len(), h.body_len)));
+    }
+    if h.backend == SUMCHECK_BACKEND {
+        // Its body is the quantised graph (a verifying key) or nothing (a proving key: the prover takes
+        // the graph from the compiled model, whose commitment the header names).
+        if h.onchain.is_some() {
+            return Err(bad("a sumcheck key cannot be an on-chain key (on-chain proofs are halo2's)".into()));
+        }
+        return Ok((h, body));
     }
     // halo2's own encoding starts with a version byte and k; check them before it allocates anything.
     if body.first() != Some(&2)

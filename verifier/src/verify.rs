@@ -18,10 +18,11 @@ use halo2_base::halo2_proofs::transcript::TranscriptReadBuffer;
 use halo2_base::halo2_proofs::SerdeFormat;
 use poai_circuits::commit::{fr_from_hex, fr_to_hex};
 use poai_circuits::halo2::{ModelCircuit, ParamVisibility};
+use poai_circuits::ir::QGraph;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
-use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS};
+use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS, SUMCHECK_BACKEND};
 use crate::error::format_err;
 use crate::srs::G1_BYTES;
 use crate::{hex, VerifierParams, VerifyError};
@@ -32,7 +33,8 @@ pub type ProofReader<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u
 /// The prover's side of [`ProofReader`].
 pub type ProofWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
 
-/// A parsed verifying-key file: its header (k, model commitment, public-instance layout) and halo2's key.
+/// A parsed verifying-key file: its header (k, model commitment, public-instance layout) and its body,
+/// the backend's key.
 ///
 /// The header says how to read a proof's instances (which are inputs, outputs, commitments, their order
 /// and scales, the dataset mode), and nothing in the halo2 body re-derives it: a key is trusted as a
@@ -42,10 +44,19 @@ pub type ProofWriter = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
 pub struct VerifyingKeyFile {
     /// The checked header.
     pub header: KeyHeader,
-    /// halo2's verifying key.
-    pub vk: VerifyingKey<G1Affine>,
+    /// The backend's key, as the header's `backend` names it.
+    pub body: VerifyingKeyBody,
     /// SHA-256 of the whole file, header included (lower-case hex; what `sha256sum` prints).
     pub sha256: String,
+}
+
+/// What a verifying key holds besides its header, per backend.
+#[derive(Debug)]
+pub enum VerifyingKeyBody {
+    /// halo2's verifying key.
+    Halo2(VerifyingKey<G1Affine>),
+    /// The sumcheck backend's: the quantised graph, weights included (they are fixed in the key).
+    Sumcheck(Box<QGraph>),
 }
 
 impl VerifyingKeyFile {
@@ -53,6 +64,11 @@ impl VerifyingKeyFile {
     /// does not return errors for every malformed input, so it runs isolated.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
         let (header, body) = decode_key(bytes, KeyKind::Verifying)?;
+        let sha256 = crate::hex::encode(&Sha256::digest(bytes));
+        if header.backend == SUMCHECK_BACKEND {
+            let graph = crate::sumcheck::read_graph(&header, body)?;
+            return Ok(Self { header, body: VerifyingKeyBody::Sumcheck(Box::new(graph)), sha256 });
+        }
         let shape = header.shape;
         match &header.onchain {
             None => verifying_key_len::<ModelCircuit>(body, header.k, shape)?,
@@ -91,8 +107,19 @@ impl VerifyingKeyFile {
                 ),
             ));
         }
-        let sha256 = crate::hex::encode(&Sha256::digest(bytes));
-        Ok(Self { header, vk, sha256 })
+        Ok(Self { header, body: VerifyingKeyBody::Halo2(vk), sha256 })
+    }
+
+    /// halo2's verifying key; a sumcheck key is refused with the reason (what needs halo2's: on-chain
+    /// compression, Solidity verifiers).
+    pub fn halo2(&self) -> Result<&VerifyingKey<G1Affine>, VerifyError> {
+        match &self.body {
+            VerifyingKeyBody::Halo2(vk) => Ok(vk),
+            VerifyingKeyBody::Sumcheck(_) => Err(VerifyError::Mismatch(
+                "this is a sumcheck-backend key; on-chain compression and Solidity verifiers work on halo2                  keys only for now: set the model up with `--backend halo2` for the on-chain path"
+                    .into(),
+            )),
+        }
     }
 
     /// Refuses this key unless its SHA-256 is `expected` (hex, either case, `0x` optional): the check that
@@ -220,7 +247,13 @@ pub fn verify(
     let claims = all.remove(0);
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
-    verify_instances(&vk.vk, params, &bytes, &instances)?;
+    if proof.backend != h.backend {
+        return mismatch(format!("the proof was made by {}, the key is for {}", proof.backend, h.backend));
+    }
+    match &vk.body {
+        VerifyingKeyBody::Halo2(key) => verify_instances(key, params, &bytes, &instances)?,
+        VerifyingKeyBody::Sumcheck(graph) => crate::sumcheck::verify(graph, h, params, &bytes, &instances)?,
+    }
     if h.onchain.is_some() {
         let limbs = instances.get(..ACCUMULATOR_LIMBS).ok_or_else(|| {
             VerifyError::Mismatch("an on-chain proof needs the accumulator instances".into())

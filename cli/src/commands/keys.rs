@@ -16,20 +16,25 @@ use crate::output::{line, note, warn_insecure_srs, with_spinner, write_atomic};
 /// What keys are fixed to besides the model: backend, visibility, dataset binding, layout.
 #[derive(clap::Args, Clone)]
 pub struct KeyArgs {
-    /// Proving system.
+    /// Proving system: `halo2` (every visibility, datasets, on-chain proofs) or `sumcheck` (several
+    /// times faster; public inputs and outputs with parameters fixed in the key until it is
+    /// zero-knowledge).
     #[arg(long, default_value = "halo2")]
     backend: Backend,
-    /// Inputs: `hashed` (private; a Poseidon commitment is public), `private` or `public`.
-    #[arg(long, default_value = "hashed")]
-    input_visibility: Visibility,
-    /// Outputs: `public` (every element is public) or `hashed` (only a commitment is public).
-    #[arg(long, default_value = "public")]
-    output_visibility: Visibility,
+    /// Inputs: `hashed` (private; a Poseidon commitment is public), `private` or `public`. Default:
+    /// `hashed` on halo2, `public` on sumcheck.
+    #[arg(long)]
+    input_visibility: Option<Visibility>,
+    /// Outputs: `public` (every element is public) or `hashed` (only a commitment is public). Default:
+    /// `public`.
+    #[arg(long)]
+    output_visibility: Option<Visibility>,
     /// Parameters: `hashed` (private witnesses; the circuit computes the model commitment from them, so
     /// the keys fit any model of the architecture) or `fixed` (constants of the circuit bound by the
-    /// verifying key: a smaller, faster circuit, but the key reveals the weights).
-    #[arg(long, default_value = "hashed")]
-    param_visibility: ParamVisibility,
+    /// verifying key: a smaller, faster circuit, but the key reveals the weights). Default: `hashed` on
+    /// halo2, `fixed` on sumcheck.
+    #[arg(long)]
+    param_visibility: Option<ParamVisibility>,
     /// Dataset file: keys for proofs on its rows (membership: the row stays private, the dataset root is
     /// public). Keys fit any dataset of the same depth and input format.
     #[arg(long)]
@@ -56,10 +61,11 @@ impl KeyArgs {
                 )
             }
         };
+        let default = self.backend.default_visibility();
         let visibility = VisibilitySettings {
-            input: self.input_visibility,
-            output: self.output_visibility,
-            params: self.param_visibility,
+            input: self.input_visibility.unwrap_or(default.input),
+            output: self.output_visibility.unwrap_or(default.output),
+            params: self.param_visibility.unwrap_or(default.params),
         };
         Ok(KeyOptions { backend: self.backend, visibility, dataset, layout: self.layout })
     }

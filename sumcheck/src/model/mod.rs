@@ -130,7 +130,7 @@ fn decode(quantity: &Quantity, point: &[Fr], values: &[Fr]) -> Fr {
     sum - signed(quantity.bias) * layout::prefix_indicator_at(quantity.len, point)
 }
 
-/// The model inputs a graph expects, checked against `inputs`.
+/// The model inputs a graph expects, checked against `inputs`: their number, shapes and formats.
 fn check_inputs(graph: &QGraph, inputs: &[Tensor]) -> Result<(), crate::SumcheckError> {
     if inputs.len() != graph.inputs.len() {
         return Err(crate::SumcheckError::Shape(format!(
@@ -146,6 +146,16 @@ fn check_inputs(graph: &QGraph, inputs: &[Tensor]) -> Result<(), crate::Sumcheck
                 graph.values[id].name,
                 t.shape(),
                 graph.values[id].shape
+            )));
+        }
+        // Every op's uniqueness argument assumes its inputs lie in their formats: a public input outside
+        // its format is no input of the model (and could wrap around the field in a reduction).
+        let v = &graph.values[id];
+        let half = (1..64).contains(&v.format.bits).then(|| 1i64 << (v.format.bits - 1));
+        if let Some(x) = half.and_then(|half| t.data().iter().find(|&&x| x < -half || x >= half)) {
+            return Err(crate::SumcheckError::Shape(format!(
+                "input `{}` holds {x}, outside its {}-bit format",
+                v.name, v.format.bits
             )));
         }
     }
