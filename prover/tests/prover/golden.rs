@@ -1,8 +1,9 @@
 //! Golden artifacts: the formats that reach files and that registered models and issued keys rest on.
 //! For `models/sigmoid_tanh_mlp` with fixed and with hashed parameters and for `models/attention` with
-//! hashed ones (hashed inputs, public outputs), `verifier/tests/golden/` holds the verifying key, a
-//! proof, and `summary.json` (each model commitment, each key's `k` and SHA-256, the development SRS
-//! seed). Between them the keys use 14 of the 26 gates, so their numbering is pinned by real keys too
+//! hashed ones (hashed inputs, public outputs), and for `models/sigmoid_tanh_mlp` on the sumcheck
+//! backend (public inputs and outputs, fixed parameters), `verifier/tests/golden/` holds the verifying
+//! key, a proof, and `summary.json` (each model commitment, each key's `k` and SHA-256, the development
+//! SRS seed). Between them the keys use 14 of the 26 gates, so their numbering is pinned by real keys too
 //! (and wholly by `gate_numbers_are_append_only` in the circuits' tests). This test recomputes the commitment and both
 //! keys from the ONNX file and requires the committed bytes; the verifier crate's own test verifies the
 //! committed proofs with the verifier alone. A change to the graph's serialisation (the commitment), a
@@ -13,8 +14,8 @@
 
 use std::path::PathBuf;
 
-use poai_circuits::halo2::{ParamVisibility, VisibilitySettings};
-use poai_prover::{circuit_k, prove_model, read_pk, setup, CircuitKind, ProofTarget, Srs};
+use poai_circuits::halo2::{ParamVisibility, Visibility, VisibilitySettings};
+use poai_prover::{circuit_k, prove_model, read_pk, setup, sumcheck, CircuitKind, ProofTarget, Srs};
 use poai_verifier::VerifyingKeyFile;
 
 use crate::kzg::compiled;
@@ -28,12 +29,74 @@ fn golden_dir() -> PathBuf {
 
 const REGENERATE: &str = "POAI_REGENERATE_GOLDEN";
 
-/// The fixtures and parameter visibilities with golden artifacts.
+/// The fixtures and parameter visibilities with golden halo2 artifacts (hashed inputs, public outputs).
 const GOLDEN: [(&str, ParamVisibility); 3] = [
     ("sigmoid_tanh_mlp", ParamVisibility::Fixed),
     ("sigmoid_tanh_mlp", ParamVisibility::Hashed),
     ("attention", ParamVisibility::Hashed),
 ];
+
+/// The fixture with golden sumcheck-backend artifacts.
+const GOLDEN_SUMCHECK: &str = "sigmoid_tanh_mlp";
+
+/// A golden artifact: its name, the model, the input, the key's `k`, and the key files made with `srs`.
+struct Golden {
+    name: String,
+    model: poai_circuits::model::CompiledModel,
+    input: Vec<Vec<f32>>,
+    k: u32,
+    sumcheck: bool,
+}
+
+impl Golden {
+    fn kind(&self) -> CircuitKind {
+        let vis = if self.sumcheck {
+            VisibilitySettings {
+                input: Visibility::Public,
+                output: Visibility::Public,
+                params: ParamVisibility::Fixed,
+            }
+        } else {
+            let params = if self.name.ends_with("-fixed") { ParamVisibility::Fixed } else { ParamVisibility::Hashed };
+            VisibilitySettings { params, ..VisibilitySettings::default() }
+        };
+        CircuitKind::plain(vis)
+    }
+
+    fn setup(&self, srs: &Srs) -> (Vec<u8>, Vec<u8>) {
+        if self.sumcheck {
+            sumcheck::setup(&self.model, srs, self.kind()).unwrap()
+        } else {
+            setup(&self.model, srs, self.kind()).unwrap()
+        }
+    }
+
+    fn prove(&self, srs: &Srs, pk: &[u8]) -> poai_verifier::ProofFile {
+        let provider = poai_verifier::Provider::NONE;
+        if self.sumcheck {
+            sumcheck::prove(&self.model, srs, &sumcheck::read_pk(pk).unwrap(), &self.input, provider).unwrap()
+        } else {
+            prove_model(&self.model, srs, &read_pk(pk).unwrap(), &self.input, provider, ProofTarget::Direct).unwrap()
+        }
+    }
+}
+
+/// Every golden artifact, halo2's then the sumcheck backend's.
+fn goldens() -> Vec<Golden> {
+    let mut all: Vec<Golden> = GOLDEN
+        .iter()
+        .map(|&(fixture, params)| {
+            let (model, input) = compiled(fixture);
+            let kind = CircuitKind::plain(VisibilitySettings { params, ..VisibilitySettings::default() });
+            let k = circuit_k(&model, kind).unwrap();
+            Golden { name: format!("{fixture}-{params}"), model, input, k, sumcheck: false }
+        })
+        .collect();
+    let (model, input) = compiled(GOLDEN_SUMCHECK);
+    let k = sumcheck::packed_k(&model).unwrap();
+    all.push(Golden { name: format!("{GOLDEN_SUMCHECK}-sumcheck"), model, input, k, sumcheck: true });
+    all
+}
 
 #[test]
 fn golden_commitment_and_keys_are_reproduced() {
@@ -44,30 +107,19 @@ fn golden_commitment_and_keys_are_reproduced() {
         "a format or circuit change: if it is intended, bump the version of the format that changed, say so \
          in the commit, and regenerate with {REGENERATE}=1 (see prover/tests/prover/golden.rs)"
     );
-    for (fixture, params) in GOLDEN {
-        let (model, input) = compiled(fixture);
-        let name = format!("{fixture}-{params}");
-        let kind = CircuitKind::plain(VisibilitySettings { params, ..VisibilitySettings::default() });
-        let k = circuit_k(&model, kind).unwrap();
+    for golden in goldens() {
+        let (name, k) = (&golden.name, golden.k);
         let srs = Srs::generate_insecure(k, SEED).unwrap();
-        let (pk, vk) = setup(&model, &srs, kind).unwrap();
+        let (pk, vk) = golden.setup(&srs);
         let key = VerifyingKeyFile::from_bytes(&vk).unwrap();
-        summary["artifacts"][&name] = serde_json::json!({
-            "model_commitment": model.model_commitment,
+        summary["artifacts"][name] = serde_json::json!({
+            "model_commitment": golden.model.model_commitment,
             "k": k,
             "vk_sha256": key.sha256,
         });
         let vk_path = dir.join(format!("{name}.vk"));
         if regenerate {
-            let proof = prove_model(
-                &model,
-                &srs,
-                &read_pk(&pk).unwrap(),
-                &input,
-                poai_verifier::Provider::NONE,
-                ProofTarget::Direct,
-            )
-            .unwrap();
+            let proof = golden.prove(&srs, &pk);
             std::fs::write(&vk_path, &vk).unwrap();
             std::fs::write(dir.join(format!("{name}.proof.json")), proof.to_json().unwrap()).unwrap();
         } else {
