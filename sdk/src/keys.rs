@@ -76,9 +76,9 @@ pub fn srs_k(model: &CompiledModel, options: &KeyOptions) -> Result<u32, Error> 
 #[derive(Debug)]
 pub enum ProvingKey {
     /// halo2's: its header and halo2's proving key.
-    Halo2(ProvingKeyFile),
+    Halo2(Box<ProvingKeyFile>),
     /// The sumcheck backend's: its header (the backend needs no preprocessing beyond the SRS).
-    Sumcheck(SumcheckProvingKey),
+    Sumcheck(Box<SumcheckProvingKey>),
 }
 
 impl ProvingKey {
@@ -86,15 +86,15 @@ impl ProvingKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let (header, _) = decode_key(bytes, KeyKind::Proving)?;
         Ok(match Backend::of_artifact("the proving key", &header.backend)? {
-            Backend::Halo2 => Self::Halo2(poai_prover::read_pk(bytes)?),
-            Backend::Sumcheck => Self::Sumcheck(poai_prover::sumcheck::read_pk(bytes)?),
+            Backend::Halo2 => Self::Halo2(Box::new(poai_prover::read_pk(bytes)?)),
+            Backend::Sumcheck => Self::Sumcheck(Box::new(poai_prover::sumcheck::read_pk(bytes)?)),
         })
     }
 
     /// The key's header: model, visibilities, public-instance layout, dataset binding.
     pub fn header(&self) -> &KeyHeader {
         match self {
-            Self::Halo2((h, _)) => h,
+            Self::Halo2(key) => &key.0,
             Self::Sumcheck(key) => &key.header,
         }
     }

@@ -38,7 +38,11 @@ impl Statement {
     /// Reads the statement from instances laid out as `public` says, for `graph`. Refuses the segments
     /// the sumcheck backend does not prove yet (commitments to hashed values, dataset claims), naming
     /// them.
-    pub fn from_instances(graph: &QGraph, public: &[PublicValue], instances: &[Fr]) -> Result<Self, VerifyError> {
+    pub fn from_instances(
+        graph: &QGraph,
+        public: &[PublicValue],
+        instances: &[Fr],
+    ) -> Result<Self, VerifyError> {
         let count: usize = public.iter().map(PublicValue::len).sum();
         if instances.len() != count {
             return Err(VerifyError::Mismatch(format!(
@@ -86,9 +90,12 @@ impl Statement {
                     })?);
                 }
                 PublicValue::Input { index, .. } | PublicValue::Output { index, .. } => {
-                    let tensors = if matches!(seg, PublicValue::Input { .. }) { &self.inputs } else { &self.outputs };
+                    let tensors =
+                        if matches!(seg, PublicValue::Input { .. }) { &self.inputs } else { &self.outputs };
                     let t = tensors.get(index).ok_or_else(|| {
-                        VerifyError::Mismatch(format!("the layout names tensor {index}, which the statement lacks"))
+                        VerifyError::Mismatch(format!(
+                            "the layout names tensor {index}, which the statement lacks"
+                        ))
                     })?;
                     if t.len() != seg.len() {
                         return Err(VerifyError::Mismatch(format!(
@@ -115,16 +122,20 @@ fn not_on_sumcheck(seg: &PublicValue) -> VerifyError {
 }
 
 /// Model tensor `index` (of `ids`, the graph's inputs or outputs) from its instances.
-fn tensor(graph: &QGraph, ids: &[usize], index: usize, slice: &[Fr], what: &str) -> Result<Tensor, VerifyError> {
-    let id = *ids
-        .get(index)
-        .ok_or_else(|| VerifyError::Mismatch(format!("the key names {what} {index}, the graph has {}", ids.len())))?;
+fn tensor(
+    graph: &QGraph,
+    ids: &[usize],
+    index: usize,
+    slice: &[Fr],
+    what: &str,
+) -> Result<Tensor, VerifyError> {
+    let id = *ids.get(index).ok_or_else(|| {
+        VerifyError::Mismatch(format!("the key names {what} {index}, the graph has {}", ids.len()))
+    })?;
     let value = graph.values.get(id).ok_or_else(|| format_err("verifying key", format!("no value {id}")))?;
-    let data = slice
-        .iter()
-        .map(small_int)
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| VerifyError::Mismatch(format!("an element of {what} {index} is not a small integer")))?;
+    let data = slice.iter().map(small_int).collect::<Option<Vec<_>>>().ok_or_else(|| {
+        VerifyError::Mismatch(format!("an element of {what} {index} is not a small integer"))
+    })?;
     Tensor::new(value.shape.clone(), data)
         .map_err(|e| VerifyError::Mismatch(format!("{what} {index} does not fit its shape: {e}")))
 }

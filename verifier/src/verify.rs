@@ -22,7 +22,9 @@ use poai_circuits::ir::QGraph;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
-use crate::artifact::{decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS, SUMCHECK_BACKEND};
+use crate::artifact::{
+    decode_key, Claims, KeyHeader, KeyKind, ProofFile, ACCUMULATOR_LIMBS, SUMCHECK_BACKEND,
+};
 use crate::error::format_err;
 use crate::srs::G1_BYTES;
 use crate::{hex, VerifierParams, VerifyError};
@@ -54,7 +56,7 @@ pub struct VerifyingKeyFile {
 #[derive(Debug)]
 pub enum VerifyingKeyBody {
     /// halo2's verifying key.
-    Halo2(VerifyingKey<G1Affine>),
+    Halo2(Box<VerifyingKey<G1Affine>>),
     /// The sumcheck backend's: the quantised graph, weights included (they are fixed in the key).
     Sumcheck(Box<QGraph>),
 }
@@ -107,7 +109,7 @@ impl VerifyingKeyFile {
                 ),
             ));
         }
-        Ok(Self { header, body: VerifyingKeyBody::Halo2(vk), sha256 })
+        Ok(Self { header, body: VerifyingKeyBody::Halo2(Box::new(vk)), sha256 })
     }
 
     /// halo2's verifying key; a sumcheck key is refused with the reason (what needs halo2's: on-chain
@@ -205,6 +207,9 @@ pub fn verify(
 ) -> Result<Verified, VerifyError> {
     let h = &vk.header;
     let mismatch = |s: String| Err(VerifyError::Mismatch(s));
+    if proof.backend != h.backend {
+        return mismatch(format!("the proof was made by {}, the key is for {}", proof.backend, h.backend));
+    }
     if proof.k != h.k {
         return mismatch(format!("the proof is for k = {}, the key has k = {}", proof.k, h.k));
     }
@@ -247,9 +252,6 @@ pub fn verify(
     let claims = all.remove(0);
     let bytes =
         hex::decode(&proof.proof).ok_or_else(|| format_err("proof file", "field `proof` is not hex"))?;
-    if proof.backend != h.backend {
-        return mismatch(format!("the proof was made by {}, the key is for {}", proof.backend, h.backend));
-    }
     match &vk.body {
         VerifyingKeyBody::Halo2(key) => verify_instances(key, params, &bytes, &instances)?,
         VerifyingKeyBody::Sumcheck(graph) => crate::sumcheck::verify(graph, h, params, &bytes, &instances)?,

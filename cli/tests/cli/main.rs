@@ -9,6 +9,7 @@
 )]
 
 mod dataset;
+mod sumcheck;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -57,7 +57,8 @@ impl Golden {
                 params: ParamVisibility::Fixed,
             }
         } else {
-            let params = if self.name.ends_with("-fixed") { ParamVisibility::Fixed } else { ParamVisibility::Hashed };
+            let params =
+                if self.name.ends_with("-fixed") { ParamVisibility::Fixed } else { ParamVisibility::Hashed };
             VisibilitySettings { params, ..VisibilitySettings::default() }
         };
         CircuitKind::plain(vis)
@@ -76,7 +77,8 @@ impl Golden {
         if self.sumcheck {
             sumcheck::prove(&self.model, srs, &sumcheck::read_pk(pk).unwrap(), &self.input, provider).unwrap()
         } else {
-            prove_model(&self.model, srs, &read_pk(pk).unwrap(), &self.input, provider, ProofTarget::Direct).unwrap()
+            prove_model(&self.model, srs, &read_pk(pk).unwrap(), &self.input, provider, ProofTarget::Direct)
+                .unwrap()
         }
     }
 }

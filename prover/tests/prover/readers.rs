@@ -82,7 +82,8 @@ fn mutated_keys_proofs_and_srs_files_are_rejected_without_panics() {
                     h.model_commitment.clone_from(&key.header.model_commitment);
                     h.architecture.clone_from(&key.header.architecture);
                     assert!(
-                        h == key.header && k.halo2().unwrap().transcript_repr() == key.halo2().unwrap().transcript_repr(),
+                        h == key.header
+                            && k.halo2().unwrap().transcript_repr() == key.halo2().unwrap().transcript_repr(),
                         "a changed key accepted the proof"
                     );
                 } else {

@@ -69,3 +69,5 @@ fn loaders_name_the_file_and_what_it_should_be() {
     let missing = dir.path().join("missing.json");
     assert!(matches!(poai::load::proof(&missing), Err(Error::Read { path, .. }) if path == missing));
 }
+
+mod sumcheck;

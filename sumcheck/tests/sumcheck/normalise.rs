@@ -31,10 +31,12 @@ fn layer_norm(shape: &[usize]) -> QGraph {
 fn prove_and_verify(graph: &QGraph, inputs: &[Tensor]) {
     let key = key_for(graph);
     let mut t = PoseidonTranscript::new(LABEL);
-    let (outputs, proof) = model::prove(&CpuBackend, key, (graph, &[Fr::from(LABEL)]), inputs, &mut t).unwrap();
+    let (outputs, proof) =
+        model::prove(&CpuBackend, key, (graph, &[Fr::from(LABEL)]), inputs, &mut t).unwrap();
     assert_eq!(outputs, graph.eval(inputs).unwrap(), "the outputs are eval's");
     let mut t = PoseidonTranscript::new(LABEL);
-    model::verify(&key.verifier_key(), (graph, &[Fr::from(LABEL)]), (inputs, &outputs), &proof, &mut t).unwrap();
+    model::verify(&key.verifier_key(), (graph, &[Fr::from(LABEL)]), (inputs, &outputs), &proof, &mut t)
+        .unwrap();
     let mut wrong = outputs.clone();
     wrong[0].data_mut()[1] += 1;
     let mut t = PoseidonTranscript::new(LABEL);
