@@ -1,16 +1,23 @@
 //! The compiled model artifact: a quantised graph with the settings that produced it and its commitment.
 //!
 //! Written by `poai compile`, read by every later step. It is self-describing (format name, version) and
-//! checked on load: the graph must be well formed and the stored commitment must equal the one recomputed
-//! from the graph, so a hand-edited weight is caught before anything is proved.
+//! checked on load: the graph must be well formed and the stored commitment must be the one the graph
+//! gives, so a hand-edited weight is caught before anything is proved. Recomputing the Poseidon
+//! commitment costs seconds per million parameters, so it is checked once, at compile time, and recorded
+//! with a BLAKE2b digest of everything it covers ([`CompiledModel::integrity`]); a load that finds the
+//! digest matching (a fraction of a second for ResNet-18's 11M parameters) trusts the commitment, and any
+//! other load (an older file, or one edited since) recomputes it as before. The digest guards against
+//! accidents and hand edits, not forgers (who could as well recompute the commitment): keys and proofs
+//! are trusted through the verifying key's hash and `poai audit`, which recomputes everything from the
+//! ONNX file.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{fr_to_hex, model_commitment, tensor_commitment, INPUT_DOMAIN};
+use crate::commit::{fr_to_hex, graph_description, model_commitment, tensor_commitment, INPUT_DOMAIN};
 use crate::ir::fixed::{dequantize, quantize};
-use crate::ir::{IrError, QGraph, Tensor};
+use crate::ir::{IrError, QGraph, Source, Tensor};
 
 /// Format name stored in every compiled model.
 pub const COMPILED_FORMAT: &str = "poai-compiled-model";
@@ -79,6 +86,11 @@ pub struct CompiledModel {
     pub model_commitment: String,
     /// The quantised graph.
     pub graph: QGraph,
+    /// BLAKE2b-256 (hex) of the model commitment, the graph's description and every parameter, written
+    /// when the commitment was computed: a load that recomputes the same digest skips the commitment's
+    /// recomputation. Absent in files written before it existed (they recompute the commitment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
 }
 
 impl CompiledModel {
@@ -93,7 +105,7 @@ impl CompiledModel {
         graph.validate()?;
         let c = model_commitment(&graph)
             .ok_or_else(|| IrError::Graph("a parameter exceeds its bit width".into()))?;
-        Ok(Self {
+        let mut model = Self {
             format: COMPILED_FORMAT.into(),
             version: COMPILED_VERSION,
             source,
@@ -102,26 +114,63 @@ impl CompiledModel {
             calibration,
             model_commitment: fr_to_hex(&c),
             graph,
-        })
+            integrity: None,
+        };
+        model.integrity = Some(model.integrity_digest());
+        Ok(model)
+    }
+
+    /// The digest [`Self::integrity`] records: BLAKE2b-256 over the commitment's hex, the graph's
+    /// description (what the commitment hashes besides the parameters) and each parameter tensor (bit
+    /// width, length, values as little-endian `i64`), in value order. Any change to what the commitment
+    /// covers, or to the commitment, changes it.
+    pub fn integrity_digest(&self) -> String {
+        let mut state = blake2b_simd::Params::new().hash_length(32).personal(b"poai-compiled-v1").to_state();
+        let commitment = self.model_commitment.as_bytes();
+        state.update(&(commitment.len() as u64).to_le_bytes());
+        state.update(commitment);
+        let description = graph_description(&self.graph);
+        state.update(&(description.len() as u64).to_le_bytes());
+        state.update(&description);
+        let mut bytes = Vec::new();
+        for v in &self.graph.values {
+            if let Source::Const { tensor, param: true } = &v.source {
+                bytes.clear();
+                bytes.extend_from_slice(&v.format.bits.to_le_bytes());
+                bytes.extend_from_slice(&(tensor.len() as u64).to_le_bytes());
+                bytes.extend(tensor.data().iter().flat_map(|x| x.to_le_bytes()));
+                state.update(&bytes);
+            }
+        }
+        state.finalize().to_hex().to_string()
     }
 
     /// Parses and checks an artifact.
     pub fn from_json(bytes: &[u8]) -> Result<Self, IrError> {
-        let head: serde_json::Value =
+        /// The identity fields alone, read first so that another file gets a clear error.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<serde_json::Value>,
+            version: Option<serde_json::Value>,
+        }
+        let head: Head =
             serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(format!("not JSON: {e}")))?;
-        if head.get("format").and_then(|f| f.as_str()) != Some(COMPILED_FORMAT) {
+        if head.format.as_ref().and_then(|f| f.as_str()) != Some(COMPILED_FORMAT) {
             return Err(IrError::Artifact(format!(
                 "not a compiled poai model (field `format` is not \"{COMPILED_FORMAT}\")"
             )));
         }
-        let version = head.get("version").and_then(|v| v.as_u64());
+        let version = head.version.as_ref().and_then(|v| v.as_u64());
         if version != Some(COMPILED_VERSION as u64) {
             return Err(IrError::Artifact(format!(
                 "field `version` is {version:?}; this poai reads version {COMPILED_VERSION}"
             )));
         }
-        let m: Self = serde_json::from_value(head).map_err(|e| IrError::Artifact(e.to_string()))?;
+        let m: Self = serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(e.to_string()))?;
         m.graph.validate()?;
+        if m.integrity.as_deref().is_some_and(|d| d == m.integrity_digest()) {
+            return Ok(m);
+        }
         let c = model_commitment(&m.graph)
             .ok_or_else(|| IrError::Artifact("a parameter exceeds its bit width".into()))?;
         if fr_to_hex(&c) != m.model_commitment {

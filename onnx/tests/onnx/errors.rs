@@ -142,6 +142,20 @@ fn corrupted_compiled_artifacts_are_typed_errors() {
         .err()
         .map(|e| e.to_string());
     assert!(e.unwrap_or_default().contains("`model_commitment`"));
+    // The commitment recorded at compile time is trusted through the integrity digest; a file without
+    // the digest (written before it existed) recomputes the commitment and loads the same; a file
+    // whose commitment was edited fails either way.
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(v["integrity"].as_str(), model.integrity.as_deref());
+    v.as_object_mut().map(|o| o.remove("integrity"));
+    let old = poai_onnx::CompiledModel::from_json(&serde_json::to_vec(&v).unwrap_or_default());
+    assert_eq!(old.ok().map(|m| m.model_commitment), Some(model.model_commitment.clone()));
+    for integrity in [serde_json::Value::Null, serde_json::json!(model.integrity)] {
+        v["integrity"] = integrity;
+        v["model_commitment"] = serde_json::json!(format!("0x{}", "1".repeat(64)));
+        let e = poai_onnx::CompiledModel::from_json(&serde_json::to_vec(&v).unwrap_or_default()).err();
+        assert!(e.map(|e| e.to_string()).unwrap_or_default().contains("`model_commitment`"));
+    }
     let e = poai_onnx::CompiledModel::from_json(b"{\"format\": \"other\"}").err().map(|e| e.to_string());
     assert!(e.unwrap_or_default().contains("not a compiled poai model"));
     // Fuzz briefly: flipping bytes never panics.
