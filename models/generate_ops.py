@@ -145,4 +145,49 @@ def typed_fields_case():
 
 
 typed_fields_case()
+
+# A causal additive mask and position terms computed from constants alone, as exporters write them
+# (Range, Unsqueeze, LessOrEqual, Not, Where, Expand, Trilu, CumSum, Tile, Equal, And, Or, Xor, Min, Max,
+# Mod, Abs, Floor, Ceil, Sign, GatherElements, comparisons, IsNaN, IsInf): folded at import, so the
+# model proves `x + constant`.
+f32 = lambda *v: np.array(v, dtype=np.float32)
+model("const_mask_folded", [
+    N("Range", ["zero_i", "four_i", "one_i"], ["pos"]),
+    N("Unsqueeze", ["pos", "ax0"], ["row"]), N("Unsqueeze", ["pos", "ax1"], ["col"]),
+    N("LessOrEqual", ["row", "col"], ["causal"]), N("Not", ["causal"], ["future"]),
+    N("Where", ["future", "neg", "zero_f"], ["mask"]), N("Expand", ["mask", "shape3"], ["mask3"]),
+    N("Trilu", ["ones", "k1"], ["tri"], upper=1), N("CumSum", ["tri", "ax1"], ["cs"]),
+    N("Tile", ["pair", "reps"], ["tiled"]),
+    N("Equal", ["row", "col"], ["diag"]), N("And", ["diag", "causal"], ["d2"]), N("Or", ["d2", "future"], ["o"]),
+    N("Xor", ["o", "diag"], ["xo"]), N("Cast", ["xo"], ["xof"], to=TensorProto.FLOAT),
+    N("Min", ["cs", "tiled"], ["mn"]), N("Max", ["mn", "xof"], ["mx"]),
+    N("GatherElements", ["mx", "perm"], ["g"], axis=1),
+    N("Mod", ["pos", "three_i"], ["md"]), N("Cast", ["md"], ["mdf"], to=TensorProto.FLOAT),
+    N("Sub", ["mdf", "half"], ["shifted"]), N("Floor", ["shifted"], ["fl"]), N("Ceil", ["shifted"], ["ce"]),
+    N("Sign", ["shifted"], ["sg"]), N("Abs", ["shifted"], ["ab"]),
+    N("Greater", ["cs", "tiled"], ["gt"]), N("Less", ["fl", "ce"], ["lt"]), N("GreaterOrEqual", ["ab", "half"], ["ge"]),
+    N("IsNaN", ["cs"], ["nan"]), N("IsInf", ["cs"], ["inf"]),
+    N("Cast", ["gt"], ["gtf"], to=TensorProto.FLOAT), N("Cast", ["lt"], ["ltf"], to=TensorProto.FLOAT),
+    N("Cast", ["ge"], ["gef"], to=TensorProto.FLOAT), N("Cast", ["nan"], ["nanf"], to=TensorProto.FLOAT),
+    N("Cast", ["inf"], ["inff"], to=TensorProto.FLOAT),
+    N("Add", ["g", "gtf"], ["t1"]), N("Add", ["t1", "ltf"], ["t2"]), N("Add", ["t2", "gef"], ["t3"]),
+    N("Add", ["t3", "sg"], ["t4"]), N("Add", ["t4", "nanf"], ["t5"]), N("Add", ["t5", "inff"], ["t6"]),
+    N("Mul", ["t6", "tenth"], ["term"]),
+    N("Add", ["x", "mask3"], ["masked"]), N("Add", ["masked", "term"], ["y"]),
+], [2, 4, 4], [2, 4, 4], [
+    ("zero_i", np.array(0, np.int64)), ("four_i", np.array(4, np.int64)), ("one_i", np.array(1, np.int64)),
+    ("three_i", np.array(3, np.int64)), ("ax0", i64(0)), ("ax1", i64(1)), ("neg", f32(-2.0)), ("zero_f", f32(0.0)),
+    ("shape3", i64(2, 4, 4)), ("ones", np.ones((4, 4), np.float32)), ("k1", np.array(1, np.int64)),
+    ("pair", f32(1.5, 2.5).reshape(1, 2)), ("reps", i64(4, 2)), ("perm", np.array([[3, 2, 1, 0]] * 4, np.int64)),
+    ("half", f32(0.5)), ("tenth", f32(0.1)),
+], opset=14)
+
+# Split with sizes as an input, and into equal parts by `num_outputs` (opset 18, as the dynamo exporter
+# writes GPT-2's fused QKV), the parts recombined in another order, one negated.
+model("split_sizes_and_parts", [
+    N("Split", ["x", "sizes"], ["a", "b"], axis=1),
+    N("Split", ["b"], ["c", "d"], axis=1, num_outputs=2),
+    N("Mul", ["c", "two"], ["c2"]), N("Neg", ["a"], ["na"]),
+    N("Concat", ["d", "na", "c2"], ["y"], axis=1),
+], [2, 6], [2, 6], [("sizes", i64(2, 4)), ("two", np.array([2.0], np.float32))], opset=18)
 print("ok")

@@ -11,6 +11,7 @@ pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Add", lower: add, note: "" },
     OpImporter { onnx: "Sub", lower: sub, note: "" },
     OpImporter { onnx: "Mul", lower: mul, note: "" },
+    OpImporter { onnx: "Neg", lower: neg, note: "a Mul by -1" },
     OpImporter {
         onnx: "Div",
         lower: div,
@@ -50,6 +51,12 @@ fn mul(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
         return one(Op::Unary(NonLinear::Gelu), vec![xv]);
     }
     one(Op::Mul, vec![l, r])
+}
+
+/// `Neg`: a Mul by the constant -1 (folded when the input is constant).
+fn neg(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
+    let minus_one = im.add_const(format!("{}/minus_one", cx.output), FTensor::scalar(-1.0));
+    one(Op::Mul, vec![cx.input(0)?, minus_one])
 }
 
 /// `Div`.

@@ -1,5 +1,6 @@
 //! The op registry: every ONNX op type poai imports, each registered once by its family's module
-//! (`shape`, `linear`, `elementwise`, `nn`, mirroring `poai_circuits::ir::ops`) with the function that
+//! (`shape`, `linear`, `elementwise`, `nn`, mirroring `poai_circuits::ir::ops`, and `fold`: ops evaluated
+//! on constants at import and never proven) with the function that
 //! lowers it and what a user must know about it. The support check before import, the dispatch during
 //! it and `docs/supported-ops.md` all read this one table, so they cannot drift apart.
 //!
@@ -7,7 +8,7 @@
 //! that module's `OPS` (plus the integer op, its `eval` and chip if it lowers to a new one; see
 //! `docs/adding-an-op.md`).
 
-use super::{elementwise, linear, nn, shape, Importer, Lowered, NodeCx};
+use super::{elementwise, fold, linear, nn, shape, Importer, Lowered, NodeCx};
 use crate::Op;
 
 /// Lowers one ONNX node to typed ops (or a constant, an alias, a fusion); the error names what is wrong
@@ -25,7 +26,7 @@ pub(super) struct OpImporter {
 }
 
 /// Every family's registrations.
-const FAMILIES: [&[OpImporter]; 4] = [shape::OPS, linear::OPS, elementwise::OPS, nn::OPS];
+const FAMILIES: [&[OpImporter]; 5] = [shape::OPS, linear::OPS, elementwise::OPS, nn::OPS, fold::OPS];
 
 fn all() -> impl Iterator<Item = &'static OpImporter> {
     FAMILIES.into_iter().flatten()

@@ -14,8 +14,8 @@ pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Dropout", lower: identity, note: "" },
     OpImporter {
         onnx: "Cast",
-        lower: identity,
-        note: "an alias: the value passes unchanged (a cast of a non-constant value to an integer type is not truncated)",
+        lower: cast,
+        note: "a constant is converted (truncated to an integer type, 0 or 1 for BOOL); any other value passes unchanged (a cast of a non-constant value to an integer type is not truncated)",
     },
     OpImporter { onnx: "Shape", lower: shape, note: "folded at import (static shapes)" },
     OpImporter {
@@ -31,6 +31,11 @@ pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Transpose", lower: transpose, note: "" },
     OpImporter { onnx: "Concat", lower: concat, note: "" },
     OpImporter { onnx: "Slice", lower: slice, note: "constant starts, ends, axes and steps" },
+    OpImporter {
+        onnx: "Split",
+        lower: split,
+        note: "constant sizes (input or attribute), or equal parts (`num_outputs`, opset 18); one Slice per output",
+    },
 ];
 
 /// `Constant`.
@@ -54,6 +59,22 @@ fn constant(_im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
 /// `Identity`, `Dropout`, `Cast`.
 fn identity(_im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     Ok(Lowered::Alias(cx.input(0)?))
+}
+
+/// `Cast`: a constant is converted as ONNX defines it (toward zero for integer types, `x != 0` for
+/// BOOL); any other value is an alias (the front end holds every value as `f32`).
+fn cast(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
+    let input = cx.input(0)?;
+    let Some(c) = im.konst(&input) else {
+        return Ok(Lowered::Alias(input));
+    };
+    // TensorProto.DataType: UINT8, INT8, UINT16, INT16, INT32, INT64, UINT32, UINT64; BOOL.
+    let convert: fn(f32) -> f32 = match cx.attrs.int("to", 1) {
+        2..=7 | 12 | 13 => f32::trunc,
+        9 => |v| if v != 0.0 { 1.0 } else { 0.0 },
+        _ => return Ok(Lowered::Alias(input)),
+    };
+    Ok(Lowered::Const(FTensor { shape: c.shape.clone(), data: c.data.iter().map(|&v| convert(v)).collect() }))
 }
 
 /// `Shape`.
@@ -249,4 +270,53 @@ fn slice(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
         axes.push(SliceAxis { axis: ax, start: start.max(0) as usize, step, len: len as usize });
     }
     one(Op::Slice { axes }, vec![x])
+}
+
+/// `Split`: one Slice per output along `axis`, by the sizes given (an input from opset 13, the `split`
+/// attribute before) or in equal parts (as many as outputs, `num_outputs` from opset 18; the last part
+/// smaller when the axis does not divide evenly).
+fn split(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
+    let x = cx.input(0)?;
+    let s = im.g.shape(&x).map(<[usize]>::to_vec).unwrap_or_default();
+    let ax = axis(cx.attrs.int("axis", 0), s.len()).ok_or("axis out of range")?;
+    let dim = s[ax];
+    let outputs = &cx.node.output;
+    let n = outputs.len();
+    let given = match cx.ins.get(1).filter(|v| !v.is_empty()) {
+        Some(_) => Some(im.const_input(cx.ins, 1)?.as_i64()),
+        None => cx.attrs.ints("split"),
+    };
+    let sizes: Vec<usize> = match given {
+        Some(v) => {
+            let sizes: Vec<usize> = v
+                .iter()
+                .map(|&d| usize::try_from(d))
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("split sizes {v:?} are negative"))?;
+            if sizes.len() != n || sizes.iter().sum::<usize>() != dim {
+                return Err(format!("split sizes {v:?} do not cut an axis of {dim} into {n} outputs"));
+            }
+            sizes
+        }
+        None => {
+            let parts = cx.attrs.int("num_outputs", n as i64);
+            if parts != n as i64 || n == 0 {
+                return Err(format!("num_outputs {parts} for a node of {n} outputs"));
+            }
+            let chunk = dim.div_ceil(n);
+            if chunk * (n - 1) >= dim {
+                return Err(format!("an axis of {dim} cannot be split into {n} non-empty parts"));
+            }
+            (0..n).map(|k| if k + 1 < n { chunk } else { dim - chunk * (n - 1) }).collect()
+        }
+    };
+    let mut start = 0;
+    for (k, (out, len)) in outputs.iter().zip(sizes).enumerate() {
+        if !out.is_empty() {
+            let op = Op::Slice { axes: vec![SliceAxis { axis: ax, start, step: 1, len }] };
+            im.emit(format!("{}/{k}", cx.name), op, vec![x.clone()], out.clone())?;
+        }
+        start += len;
+    }
+    Ok(Lowered::Done)
 }

@@ -213,9 +213,10 @@ fn an_integer_input_is_refused_by_its_type_name_with_a_remedy() {
     assert!(e.contains("element type is INT64") && e.contains("inputs_embeds"), "{e}");
 }
 
-/// A one-node model `y = Pow(x, e)` over a `[1, 4]` input, built in memory.
-fn pow_model(exponent: f32) -> ModelProto {
-    use onnx_protobuf::{GraphProto, NodeProto, OperatorSetIdProto, TensorProto, TypeProto, ValueInfoProto};
+/// A one-node model `y = op(inputs)` over a `[1, 4]` input `x`, with `inits` as initializers, built in
+/// memory.
+fn one_node_model(op: &str, inputs: &[&str], inits: Vec<onnx_protobuf::TensorProto>) -> ModelProto {
+    use onnx_protobuf::{GraphProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto};
     let value = |name: &str| {
         let mut v = ValueInfoProto::new();
         v.name = name.into();
@@ -231,18 +232,14 @@ fn pow_model(exponent: f32) -> ModelProto {
         v.type_ = Some(ty).into();
         v
     };
-    let mut e = TensorProto::new();
-    e.name = "e".into();
-    e.data_type = 1;
-    e.float_data = vec![exponent];
     let mut node = NodeProto::new();
-    node.op_type = "Pow".into();
-    node.name = "pow".into();
-    node.input = vec!["x".into(), "e".into()];
+    node.op_type = op.into();
+    node.name = op.to_lowercase();
+    node.input = inputs.iter().map(|s| s.to_string()).collect();
     node.output = vec!["y".into()];
     let mut g = GraphProto::new();
     g.node = vec![node];
-    g.initializer = vec![e];
+    g.initializer = inits;
     g.input = vec![value("x")];
     g.output = vec![value("y")];
     let mut m = ModelProto::new();
@@ -251,6 +248,31 @@ fn pow_model(exponent: f32) -> ModelProto {
     opset.version = 13;
     m.opset_import = vec![opset];
     m
+}
+
+/// A float initializer.
+fn float_init(name: &str, dims: &[i64], data: &[f32]) -> onnx_protobuf::TensorProto {
+    let mut e = onnx_protobuf::TensorProto::new();
+    e.name = name.into();
+    e.data_type = 1;
+    e.dims = dims.to_vec();
+    e.float_data = data.to_vec();
+    e
+}
+
+/// `y = Pow(x, e)`.
+fn pow_model(exponent: f32) -> ModelProto {
+    one_node_model("Pow", &["x", "e"], vec![float_init("e", &[], &[exponent])])
+}
+
+#[test]
+fn a_constant_only_op_on_data_is_refused_by_name_with_the_remedy() {
+    // Where(mask, x, fill) with a constant mask but the model input as a branch: not folded, refused.
+    let inits = vec![float_init("mask", &[1, 4], &[1.0, 0.0, 1.0, 0.0]), float_init("fill", &[], &[-1.0])];
+    let e = import(&one_node_model("Where", &["mask", "x", "fill"], inits)).err().map(|e| e.to_string());
+    let e = e.unwrap_or_default();
+    assert!(e.contains("where") && e.contains("Where on a value computed from the model input (`x`)"), "{e}");
+    assert!(e.contains("when all its inputs are constants"), "{e}");
 }
 
 #[test]
