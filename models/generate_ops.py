@@ -190,4 +190,14 @@ model("split_sizes_and_parts", [
     N("Mul", ["c", "two"], ["c2"]), N("Neg", ["a"], ["na"]),
     N("Concat", ["d", "na", "c2"], ["y"], axis=1),
 ], [2, 6], [2, 6], [("sizes", i64(2, 4)), ("two", np.array([2.0], np.float32))], opset=18)
+
+# 1-D convolutions and pools (keyword spotting, audio): stride, pads, dilation, groups, SAME padding,
+# max and average pooling.
+model("conv1d_pool1d", [
+    N("Conv", ["x", "W1", "b1"], ["c1"], strides=[2], pads=[2, 2]), N("Relu", ["c1"], ["r1"]),
+    N("MaxPool", ["r1"], ["p1"], kernel_shape=[2], strides=[2]),
+    N("Conv", ["p1", "W2"], ["c2"], group=4, dilations=[2], pads=[2, 2]),
+    N("Conv", ["c2", "W3"], ["c3"], auto_pad="SAME_LOWER"),
+    N("AveragePool", ["c3"], ["y"], kernel_shape=[3], pads=[1, 1]),
+], [1, 4, 32], [1, 8, 8], [("W1", w(8, 4, 5)), ("b1", w(8)), ("W2", w(8, 2, 3)), ("W3", w(8, 8, 2))])
 print("ok")

@@ -2,7 +2,7 @@
 //! them.
 
 use super::registry::{one, ops, OpImporter};
-use super::{pair, Importer, Lowered, NodeCx};
+use super::{pair, Importer, Lowered, NodeCx, Window1d};
 use crate::{reference, FTensor, Op};
 use poai_circuits::ir::ConvParams;
 
@@ -10,7 +10,11 @@ use poai_circuits::ir::ConvParams;
 pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Gemm", lower: gemm, note: "constant B and C" },
     OpImporter { onnx: "MatMul", lower: mat_mul, note: "rank-2 or higher left operand" },
-    OpImporter { onnx: "Conv", lower: conv, note: "2-D only" },
+    OpImporter {
+        onnx: "Conv",
+        lower: conv,
+        note: "1-D (a height-one 2-D convolution; constant weight) and 2-D",
+    },
     OpImporter {
         onnx: "BatchNormalization",
         lower: batch_normalization,
@@ -78,16 +82,27 @@ fn conv(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     let (xv, w) = (cx.input(0)?, cx.input(1)?);
     let ws = im.g.shape(&w).map(<[usize]>::to_vec).unwrap_or_default();
     let xs = im.g.shape(&xv).map(<[usize]>::to_vec).unwrap_or_default();
+    let group = a.int("group", 1).max(1) as usize;
+    if ws.len() == 3 && xs.len() == 3 {
+        // 1-D: a height-one 2-D convolution with a `1 × K` kernel.
+        let window = Window1d::read(a, xs[2], Some(ws[2]))?;
+        let weight =
+            im.const_input(cx.ins, 1).map_err(|_| "a 1-D convolution needs a constant weight".to_string())?;
+        let w2 = FTensor::new(vec![ws[0], ws[1], 1, ws[2]], weight.data).map_err(|e| e.to_string())?;
+        let w2 = im.add_const(format!("{}/weight_2d", cx.output), w2);
+        let (strides, dilations) = window.steps_2d();
+        let p = ConvParams { pads: window.pads_2d(), strides, dilations, group };
+        let mut more = vec![w2];
+        more.extend(cx.input(2).ok());
+        return im.as_2d(&xv, cx.output, Op::Conv(p), more);
+    }
     if ws.len() != 4 || xs.len() != 4 {
-        return Err("only 2-D convolution is supported".into());
+        return Err(format!(
+            "only 1-D and 2-D convolutions are supported (input of shape {xs:?}, weight of shape {ws:?})"
+        ));
     }
     let pads = im.pads(a, &xs, [ws[2], ws[3]])?;
-    let p = ConvParams {
-        pads,
-        strides: pair(a, "strides"),
-        dilations: pair(a, "dilations"),
-        group: a.int("group", 1).max(1) as usize,
-    };
+    let p = ConvParams { pads, strides: pair(a, "strides"), dilations: pair(a, "dilations"), group };
     let mut inputs = vec![xv, w];
     if let Ok(b) = cx.input(2) {
         inputs.push(b);

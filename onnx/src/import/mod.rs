@@ -318,6 +318,99 @@ impl Importer {
     }
 }
 
+/// A 1-D convolution or pooling window read as the width of a height-one 2-D one: the kernel, the two
+/// pads, the stride and the dilation of the one spatial axis of an input of length `len`.
+pub(super) struct Window1d {
+    kernel: usize,
+    pads: [usize; 2],
+    stride: usize,
+    dilation: usize,
+}
+
+impl Window1d {
+    /// Reads `kernel_shape` (or `kernel` when the weight gives it), `pads` or `auto_pad`, `strides` and
+    /// `dilations` of a 1-D node.
+    fn read(a: &Attrs<'_>, len: usize, kernel: Option<usize>) -> Result<Self, String> {
+        let one = |name: &str| -> Result<usize, String> {
+            match a.ints(name).as_deref() {
+                None => Ok(1),
+                Some([v]) if *v >= 1 => Ok(*v as usize),
+                Some(v) => Err(format!("{name} {v:?} is not one positive value of a 1-D window")),
+            }
+        };
+        let kernel = match kernel {
+            Some(k) => k,
+            None => one("kernel_shape")?,
+        };
+        let (stride, dilation) = (one("strides")?, one("dilations")?);
+        let auto = a.string("auto_pad").unwrap_or_else(|| "NOTSET".into());
+        let pads = match auto.as_str() {
+            "NOTSET" | "" => match a.ints("pads").as_deref() {
+                None => [0, 0],
+                Some([b, e]) if *b >= 0 && *e >= 0 => [*b as usize, *e as usize],
+                Some(p) => return Err(format!("pads {p:?} are not two non-negative values")),
+            },
+            "VALID" => [0, 0],
+            "SAME_UPPER" | "SAME_LOWER" => {
+                let out = len.div_ceil(stride);
+                let need = ((out - 1) * stride + (kernel - 1) * dilation + 1).saturating_sub(len);
+                let (small, big) = (need / 2, need - need / 2);
+                if auto == "SAME_UPPER" {
+                    [small, big]
+                } else {
+                    [big, small]
+                }
+            }
+            other => return Err(format!("auto_pad {other} is not supported")),
+        };
+        Ok(Self { kernel, pads, stride, dilation })
+    }
+
+    /// The 2-D kernel (`1 × K`).
+    fn kernel_2d(&self) -> [usize; 2] {
+        [1, self.kernel]
+    }
+
+    /// The 2-D pads `[top, left, bottom, right]`: none along the height.
+    fn pads_2d(&self) -> [usize; 4] {
+        [0, self.pads[0], 0, self.pads[1]]
+    }
+
+    /// The 2-D strides and dilations: the height's equal to the width's, which a height-one kernel over a
+    /// height-one input leaves without effect (and the float reference needs them equal).
+    fn steps_2d(&self) -> ([usize; 2], [usize; 2]) {
+        ([self.stride; 2], [self.dilation; 2])
+    }
+}
+
+impl Importer {
+    /// Lowers a 1-D op over `x` (`[N, C, L]`) as `op` over its height-one 2-D view: a Reshape to
+    /// `[N, C, 1, L]`, `op` (with `more` inputs after the view), and a Reshape dropping the height.
+    fn as_2d(&self, x: &str, output: &str, op: Op, more: Vec<String>) -> Result<Lowered, String> {
+        let xs = self.g.shape(x).map(<[usize]>::to_vec).unwrap_or_default();
+        let [n, c, l] = <[usize; 3]>::try_from(xs.as_slice())
+            .map_err(|_| format!("input of shape {xs:?} is not [N, C, L]"))?;
+        let view = vec![n, c, 1, l];
+        let mut shapes: Vec<Vec<usize>> = vec![view.clone()];
+        for m in &more {
+            shapes.push(self.g.shape(m).map(<[usize]>::to_vec).ok_or_else(|| format!("missing `{m}`"))?);
+        }
+        let refs: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+        let mut out = op.output_shape(&refs)?;
+        if out.len() != 4 || out[2] != 1 {
+            return Err(format!("the 2-D view gives shape {out:?}"));
+        }
+        out.remove(2);
+        let mut ins = vec![format!("{output}/0")];
+        ins.extend(more);
+        Ok(Lowered::Ops(vec![
+            (Op::Reshape { shape: view }, vec![x.to_string()]),
+            (op, ins),
+            (Op::Reshape { shape: out }, vec![format!("{output}/1")]),
+        ]))
+    }
+}
+
 fn pair(a: &Attrs<'_>, name: &str) -> [usize; 2] {
     match a.ints(name).as_deref() {
         Some([h, w]) => [(*h).max(1) as usize, (*w).max(1) as usize],

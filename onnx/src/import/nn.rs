@@ -2,7 +2,7 @@
 //! GlobalAveragePool, ReduceMean, ReduceSum.
 
 use super::registry::{one, OpImporter};
-use super::{axis, pair, Importer, Lowered, NodeCx};
+use super::{axis, pair, Importer, Lowered, NodeCx, Window1d};
 use crate::Op;
 use poai_circuits::ir::PoolParams;
 
@@ -10,8 +10,8 @@ use poai_circuits::ir::PoolParams;
 pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Softmax", lower: softmax, note: "before opset 13: the last axis only" },
     OpImporter { onnx: "LayerNormalization", lower: layer_normalization, note: "" },
-    OpImporter { onnx: "MaxPool", lower: max_pool, note: "2-D only" },
-    OpImporter { onnx: "AveragePool", lower: max_pool, note: "2-D only" },
+    OpImporter { onnx: "MaxPool", lower: max_pool, note: "1-D and 2-D" },
+    OpImporter { onnx: "AveragePool", lower: max_pool, note: "1-D and 2-D" },
     OpImporter { onnx: "GlobalAveragePool", lower: global_average_pool, note: "" },
     OpImporter { onnx: "ReduceMean", lower: reduce_mean, note: "" },
     OpImporter { onnx: "ReduceSum", lower: reduce_mean, note: "" },
@@ -48,8 +48,25 @@ fn max_pool(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     let xv = cx.input(0)?;
     let xs = im.g.shape(&xv).map(<[usize]>::to_vec).unwrap_or_default();
     let k = a.ints("kernel_shape").unwrap_or_default();
+    let ceil_mode = a.int("ceil_mode", 0) != 0;
+    let count_include_pad = a.int("count_include_pad", 0) != 0;
+    let make = |p: PoolParams| if cx.node.op_type == "MaxPool" { Op::MaxPool(p) } else { Op::AvgPool(p) };
+    if k.len() == 1 && xs.len() == 3 {
+        // 1-D: a height-one 2-D pooling with a `1 × K` window.
+        let window = Window1d::read(a, xs[2], None)?;
+        let (strides, dilations) = window.steps_2d();
+        let p = PoolParams {
+            kernel: window.kernel_2d(),
+            pads: window.pads_2d(),
+            strides,
+            dilations,
+            ceil_mode,
+            count_include_pad,
+        };
+        return im.as_2d(&xv, cx.output, make(p), Vec::new());
+    }
     if k.len() != 2 || xs.len() != 4 {
-        return Err("only 2-D pooling is supported".into());
+        return Err(format!("only 1-D and 2-D pooling is supported (kernel {k:?}, input of shape {xs:?})"));
     }
     let kernel = [k[0].max(1) as usize, k[1].max(1) as usize];
     let p = PoolParams {
@@ -57,10 +74,10 @@ fn max_pool(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
         pads: im.pads(a, &xs, kernel)?,
         strides: pair(a, "strides"),
         dilations: pair(a, "dilations"),
-        ceil_mode: a.int("ceil_mode", 0) != 0,
-        count_include_pad: a.int("count_include_pad", 0) != 0,
+        ceil_mode,
+        count_include_pad,
     };
-    one(if cx.node.op_type == "MaxPool" { Op::MaxPool(p) } else { Op::AvgPool(p) }, vec![xv])
+    one(make(p), vec![xv])
 }
 
 /// `GlobalAveragePool`.
