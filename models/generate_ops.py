@@ -200,4 +200,22 @@ model("conv1d_pool1d", [
     N("Conv", ["c2", "W3"], ["c3"], auto_pad="SAME_LOWER"),
     N("AveragePool", ["c3"], ["y"], kernel_shape=[3], pads=[1, 1]),
 ], [1, 4, 32], [1, 8, 8], [("W1", w(8, 4, 5)), ("b1", w(8)), ("W2", w(8, 2, 3)), ("W3", w(8, 8, 2))])
+
+# Recurrent cells, unrolled at import: a GRU with the reset after the recurrent product (PyTorch's
+# export) over a given initial state, a reverse GRU with the reset before it, a bidirectional LSTM; Y,
+# Y_h and Y_c all used.
+model("gru_lstm", [
+    N("GRU", ["x", "Wg", "Rg", "Bg", "", "h0"], ["yg", "hg"], hidden_size=5, linear_before_reset=1),
+    N("GRU", ["x", "Wr", "Rr", "Br"], ["yr"], hidden_size=5, direction="reverse"),
+    N("LSTM", ["x", "Wl", "Rl", "Bl"], ["yl", "hl", "cl"], hidden_size=5, direction="bidirectional"),
+    N("Reshape", ["yg", "flat_y"], ["fg"]), N("Reshape", ["yr", "flat_y"], ["fr"]),
+    N("Reshape", ["yl", "flat_y2"], ["fl"]), N("Reshape", ["hg", "flat_h"], ["fhg"]),
+    N("Reshape", ["hl", "flat_h2"], ["fhl"]), N("Reshape", ["cl", "flat_h2"], ["fcl"]),
+    N("Concat", ["fg", "fr", "fl", "fhg", "fhl", "fcl"], ["y"], axis=1),
+], [6, 1, 3], [1, 30 + 30 + 60 + 5 + 10 + 10], [
+    ("Wg", w(1, 15, 3)), ("Rg", w(1, 15, 5)), ("Bg", w(1, 30)), ("h0", w(1, 1, 5)),
+    ("Wr", w(1, 15, 3)), ("Rr", w(1, 15, 5)), ("Br", w(1, 30)),
+    ("Wl", w(2, 20, 3)), ("Rl", w(2, 20, 5)), ("Bl", w(2, 40)),
+    ("flat_y", i64(1, 30)), ("flat_y2", i64(1, 60)), ("flat_h", i64(1, 5)), ("flat_h2", i64(1, 10)),
+])
 print("ok")

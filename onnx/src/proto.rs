@@ -84,6 +84,10 @@ impl Attrs<'_> {
     pub fn string(&self, name: &str) -> Option<String> {
         self.get(name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
     }
+    /// String list attribute.
+    pub fn strings(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|a| a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+    }
     /// Tensor attribute.
     pub fn tensor(&self, name: &str) -> Option<&TensorProto> {
         self.get(name).and_then(|a| a.t.as_ref())

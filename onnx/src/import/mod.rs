@@ -14,6 +14,7 @@ mod fold;
 mod fuse;
 mod linear;
 mod nn;
+mod recurrent;
 pub(crate) mod registry;
 mod shape;
 

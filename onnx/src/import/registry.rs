@@ -8,7 +8,7 @@
 //! that module's `OPS` (plus the integer op, its `eval` and chip if it lowers to a new one; see
 //! `docs/adding-an-op.md`).
 
-use super::{elementwise, fold, linear, nn, shape, Importer, Lowered, NodeCx};
+use super::{elementwise, fold, linear, nn, recurrent, shape, Importer, Lowered, NodeCx};
 use crate::Op;
 
 /// Lowers one ONNX node to typed ops (or a constant, an alias, a fusion); the error names what is wrong
@@ -26,7 +26,8 @@ pub(super) struct OpImporter {
 }
 
 /// Every family's registrations.
-const FAMILIES: [&[OpImporter]; 5] = [shape::OPS, linear::OPS, elementwise::OPS, nn::OPS, fold::OPS];
+const FAMILIES: [&[OpImporter]; 6] =
+    [shape::OPS, linear::OPS, elementwise::OPS, nn::OPS, recurrent::OPS, fold::OPS];
 
 fn all() -> impl Iterator<Item = &'static OpImporter> {
     FAMILIES.into_iter().flatten()
