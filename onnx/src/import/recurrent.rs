@@ -59,6 +59,9 @@ fn lstm(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     Unroll::new(im, cx, Cell::Lstm)?.run(im, cx)
 }
 
+/// A gate's biases: `Wb + Rb`, and `Rb` alone.
+type GateBias = (Vec<f32>, Vec<f32>);
+
 /// One direction's constants, by gate.
 struct Gates {
     /// Input weights, transposed (`[input, hidden]`).
@@ -197,12 +200,7 @@ impl Unroll {
     }
 
     /// The biases of direction `d` per gate: `(Wb + Rb, Rb)` (zeros without a `B` input).
-    fn biases(
-        &self,
-        im: &mut Importer,
-        cx: &NodeCx<'_>,
-        d: usize,
-    ) -> Result<Vec<(Vec<f32>, Vec<f32>)>, String> {
+    fn biases(&self, im: &mut Importer, cx: &NodeCx<'_>, d: usize) -> Result<Vec<GateBias>, String> {
         let (g, h) = (self.cell.gates(), self.hidden);
         let b = match cx.ins.get(3).filter(|s| !s.is_empty()) {
             Some(_) => {
@@ -428,7 +426,7 @@ impl Unroll {
             if which == 1 && self.cell != Cell::Lstm {
                 break;
             }
-            if !self.outputs.get(1 + which).is_some_and(|o| !o.is_empty()) {
+            if self.outputs.get(1 + which).is_none_or(|o| o.is_empty()) {
                 continue;
             }
             let mut per_dir = Vec::new();
