@@ -4,7 +4,19 @@ use poai_onnx::{io, reference};
 
 use crate::common::*;
 
-const FIXTURES: &[&str] = &["mlp", "lenet", "cifar_cnn", "attention", "sigmoid_tanh_mlp", "digits_cnn"];
+/// Under `models/`: the bundled fixtures, and exporter-shaped ones from `models/generate_real.py`
+/// (a batch-first GRU classifier, a 1-D keyword-spotting CNN, Hugging Face's ViT).
+const FIXTURES: &[&str] = &[
+    "mlp",
+    "lenet",
+    "cifar_cnn",
+    "attention",
+    "sigmoid_tanh_mlp",
+    "digits_cnn",
+    "real/gru_classifier",
+    "real/kws_conv1d",
+    "real/vit_tiny",
+];
 
 #[test]
 fn fixtures_match_onnxruntime_within_one_percent_and_argmax() {

@@ -1,0 +1,99 @@
+"""Seeded generator for fixtures in the shapes real exporters write (issue #24), small enough to commit
+under models/real/ so that tests need no PyTorch:
+
+  gru_classifier  a batch-first nn.GRU (12 features, 24 hidden, 16 steps) whose last state feeds a
+                  linear classifier: the exporter's GRU node with its Transpose/Squeeze plumbing
+  kws_conv1d      a keyword-spotting 1-D CNN over 10 MFCC-like coefficients x 49 frames: Conv1d with
+                  stride, BatchNorm1d, ReLU, MaxPool1d, a grouped Conv1d, a global mean, a classifier
+  vit_tiny        (with `transformers`) a two-layer ViT over 32x32 images in 8x8 patches, width 64,
+                  as Hugging Face's ViTForImageClassification exports (position embeddings, CLS token,
+                  erf GELU, LayerNorm); written only when transformers is installed
+
+Random seeded weights (BatchNorm statistics too); each directory holds model.onnx, input.json,
+calibration.json and output.json (onnxruntime's) as models/generate.py writes them.
+Run: python3 models/generate_real.py   (needs torch, onnx, onnxruntime; transformers for vit_tiny)
+"""
+
+import os
+import sys
+
+import onnx
+import torch
+from torch import nn
+
+from generate import export_fixture, randomise_batchnorm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class GruClassifier(nn.Module):
+    def __init__(self, features=12, hidden=24, classes=5):
+        super().__init__()
+        self.gru = nn.GRU(features, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.head(h[-1])
+
+
+class KwsConv1d(nn.Module):
+    def __init__(self, coefficients=10, classes=6):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(coefficients, 16, 5, stride=2, padding=2), nn.BatchNorm1d(16), nn.ReLU(),
+            nn.Conv1d(16, 16, 3, padding=1, groups=4), nn.ReLU(), nn.MaxPool1d(2),
+            nn.Conv1d(16, 24, 3), nn.ReLU(),
+        )
+        self.head = nn.Linear(24, classes)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean(dim=2))
+
+
+def vit_tiny():
+    from transformers import ViTConfig, ViTForImageClassification
+
+    config = ViTConfig(image_size=32, patch_size=8, num_channels=3, hidden_size=64, num_hidden_layers=2,
+                       num_attention_heads=4, intermediate_size=128, num_labels=10)
+    model = ViTForImageClassification(config)
+
+    class Logits(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(pixel_values=x).logits
+
+    return Logits(model)
+
+
+FIXTURES = [
+    # name, constructor, input shape, input kind
+    ("gru_classifier", GruClassifier, (1, 16, 12), "normal"),
+    ("kws_conv1d", KwsConv1d, (1, 10, 49), "normal"),
+    ("vit_tiny", vit_tiny, (1, 3, 32, 32), "image"),
+]
+
+
+def main():
+    for index, (name, make, shape, kind) in enumerate(FIXTURES):
+        torch.manual_seed(5000 + index)
+        gen = torch.Generator().manual_seed(6000 + index)
+        try:
+            model = make()
+        except ImportError as e:
+            print(f"{name}: skipped ({e})", file=sys.stderr)
+            continue
+        randomise_batchnorm(model, gen)
+        model.eval()
+        path = export_fixture(model, (shape, kind, gen), os.path.join(HERE, "real", name), 17)
+        params = sum(p.numel() for p in model.parameters())
+        ops = sorted({n.op_type for n in onnx.load(path).graph.node})
+        print(f"{name}: {params} parameters, {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    with torch.no_grad():
+        main()
