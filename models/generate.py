@@ -229,6 +229,26 @@ def export_fixture(model, sampling, out_dir, opset):
     return path
 
 
+def export_fixtures(fixtures, out_root, seed, opset):
+    """Exports each (name, constructor, input shape, input kind) of `fixtures` under out_root/name with
+    export_fixture: torch seeded seed + index, the sampling generator seed + 1000 + index, BatchNorm
+    statistics randomised; a constructor raising ImportError (an optional package) is skipped."""
+    for index, (name, make, shape, kind) in enumerate(fixtures):
+        torch.manual_seed(seed + index)
+        gen = torch.Generator().manual_seed(seed + 1000 + index)
+        try:
+            model = make()
+        except ImportError as e:
+            print(f"{name}: skipped ({e})", file=sys.stderr)
+            continue
+        randomise_batchnorm(model, gen)
+        model.eval()
+        path = export_fixture(model, (shape, kind, gen), os.path.join(out_root, name), opset)
+        params = sum(p.numel() for p in model.parameters())
+        ops = sorted({n.op_type for n in onnx.load(path).graph.node})
+        print(f"{name}: {params} parameters, {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)
+
+
 def main():
     for index, (name, cls, shape, kind, opset) in enumerate(FIXTURES):
         torch.manual_seed(1000 + index)

@@ -12,14 +12,12 @@ writes them. Run: python3 models/generate_large.py   (needs torch, torchvision, 
 """
 
 import os
-import sys
 
-import onnx
 import torch
 import torchvision
 from torch import nn
 
-from generate import export_fixture, randomise_batchnorm
+from generate import export_fixtures
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -66,16 +64,7 @@ FIXTURES = [
 
 
 def main():
-    for index, (name, make, shape, kind) in enumerate(FIXTURES):
-        torch.manual_seed(3000 + index)
-        gen = torch.Generator().manual_seed(4000 + index)
-        model = make()
-        randomise_batchnorm(model, gen)
-        model.eval()
-        path = export_fixture(model, (shape, kind, gen), os.path.join(HERE, "large", name), 13)
-        params = sum(p.numel() for p in model.parameters())
-        ops = sorted({n.op_type for n in onnx.load(path).graph.node})
-        print(f"{name}: {params} parameters, {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)
+    export_fixtures(FIXTURES, os.path.join(HERE, "large"), 3000, 13)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,11 @@ Run: python3 models/generate_real.py   (needs torch, onnx, onnxruntime; transfor
 """
 
 import os
-import sys
 
-import onnx
 import torch
 from torch import nn
 
-from generate import export_fixture, randomise_batchnorm
+from generate import export_fixtures
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,20 +76,7 @@ FIXTURES = [
 
 
 def main():
-    for index, (name, make, shape, kind) in enumerate(FIXTURES):
-        torch.manual_seed(5000 + index)
-        gen = torch.Generator().manual_seed(6000 + index)
-        try:
-            model = make()
-        except ImportError as e:
-            print(f"{name}: skipped ({e})", file=sys.stderr)
-            continue
-        randomise_batchnorm(model, gen)
-        model.eval()
-        path = export_fixture(model, (shape, kind, gen), os.path.join(HERE, "real", name), 17)
-        params = sum(p.numel() for p in model.parameters())
-        ops = sorted({n.op_type for n in onnx.load(path).graph.node})
-        print(f"{name}: {params} parameters, {os.path.getsize(path)} bytes, ops {ops}", file=sys.stderr)
+    export_fixtures(FIXTURES, os.path.join(HERE, "real"), 5000, 17)
 
 
 if __name__ == "__main__":

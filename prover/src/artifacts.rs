@@ -439,18 +439,29 @@ fn finish(
             (&onchain.header, proof, instances)
         }
     };
-    let mut batch_claims = h.claims(&instances)?;
+    proof_file(model, h, &instances, &proof)
+}
+
+/// The proof file of `proof` for `model` under the key `h` (whose `backend` it names), with its
+/// instances and the claims read from them.
+pub(crate) fn proof_file(
+    model: &CompiledModel,
+    h: &KeyHeader,
+    instances: &[Fr],
+    proof: &[u8],
+) -> Result<ProofFile, ProverError> {
+    let mut batch_claims = h.claims(instances)?;
     let claims = batch_claims.remove(0);
     Ok(ProofFile {
         format: ProofFile::FORMAT.into(),
         version: VERSION,
-        backend: BACKEND.into(),
+        backend: h.backend.clone(),
         curve: CURVE.into(),
         k: h.k,
         model_commitment: model.model_commitment.clone(),
         instances: instances.iter().map(fr_to_hex).collect(),
         claims,
         batch_claims,
-        proof: hex::encode(&proof),
+        proof: hex::encode(proof),
     })
 }

@@ -16,17 +16,16 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
-use poai_circuits::commit::fr_to_hex;
 use poai_circuits::halo2::{CircuitShape, ParamVisibility, Visibility};
 use poai_circuits::model::CompiledModel;
 use poai_sumcheck::hyperkzg::KzgKey;
 use poai_sumcheck::model::{self, Plan};
 use poai_sumcheck::{CpuBackend, PoseidonTranscript};
-use poai_verifier::artifact::{decode_key, encode_key, VERSION};
+use poai_verifier::artifact::{decode_key, encode_key};
 use poai_verifier::sumcheck::{Statement, TRANSCRIPT_LABEL};
-use poai_verifier::{hex, KeyHeader, KeyKind, ProofFile, Provider, CURVE, SUMCHECK_BACKEND};
+use poai_verifier::{KeyHeader, KeyKind, ProofFile, Provider, SUMCHECK_BACKEND};
 
-use crate::artifacts::{check_key, commitment_of, header, CircuitKind};
+use crate::artifacts::{check_key, commitment_of, header, proof_file, CircuitKind};
 use crate::{ProverError, Srs};
 
 /// A sumcheck proving key: its header (model commitment, visibilities, instance layout, `k`).
@@ -137,18 +136,5 @@ pub fn prove(
     let (outputs, proof) = model::prove(&CpuBackend, &key, (&model.graph, &bound), &inputs, &mut transcript)?;
     let statement = Statement { bound: bound.to_vec(), inputs, outputs };
     let instances: Vec<Fr> = statement.instances(&h.public)?;
-    let mut batch_claims = h.claims(&instances)?;
-    let claims = batch_claims.remove(0);
-    Ok(ProofFile {
-        format: ProofFile::FORMAT.into(),
-        version: VERSION,
-        backend: SUMCHECK_BACKEND.into(),
-        curve: CURVE.into(),
-        k: h.k,
-        model_commitment: model.model_commitment.clone(),
-        instances: instances.iter().map(fr_to_hex).collect(),
-        claims,
-        batch_claims,
-        proof: hex::encode(&proof.to_bytes()),
-    })
+    proof_file(model, h, &instances, &proof.to_bytes())
 }
