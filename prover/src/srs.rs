@@ -44,6 +44,12 @@ pub const MAX_K: u32 = 28;
 pub struct Srs {
     params: ParamsKZG<Bn256>,
     header: SrsHeader,
+    /// The file it was read from (for errors), if any.
+    path: Option<PathBuf>,
+    /// Whether the stored Lagrange basis belongs to the powers: checked on the first use that needs it
+    /// (halo2's, through [`Self::for_circuit`]), since the sumcheck backend commits with the powers
+    /// alone and two MSMs of the SRS's size are most of loading it.
+    lagrange: std::sync::OnceLock<Result<(), String>>,
 }
 
 fn check_k(k: u32) -> Result<(), ProverError> {
@@ -69,10 +75,10 @@ impl Srs {
             origin: format!("poai srs: INSECURE development setup from public seed {seed}"),
             seed: Some(seed),
         };
-        Ok(Self { params, header })
+        Ok(Self { params, header, path: None, lagrange: std::sync::OnceLock::from(Ok(())) })
     }
 
-    /// The KZG parameters.
+    /// The KZG parameters (their powers checked; [`Self::for_circuit`] checks the Lagrange basis too).
     pub fn params(&self) -> &ParamsKZG<Bn256> {
         &self.params
     }
@@ -90,6 +96,10 @@ impl Srs {
     /// Parameters for a circuit of `k` rows: the same SRS truncated, or an error if it is too small.
     pub fn for_circuit(&self, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
         check_k(k)?;
+        if let Err(detail) = self.lagrange.get_or_init(|| lagrange_checked(&self.params)) {
+            let path = self.path.clone().unwrap_or_else(|| "<srs>".into());
+            return Err(ProverError::SrsFormat { path, detail: detail.clone() });
+        }
         if k > self.k() {
             return Err(ProverError::SrsTooSmall { have: self.k(), need: k });
         }
@@ -161,7 +171,7 @@ impl Srs {
                 seed,
             }
         });
-        Ok(Self { params, header })
+        Ok(Self { params, header, path: Some(path.to_path_buf()), lagrange: std::sync::OnceLock::new() })
     }
 
     /// Reads an SRS file.
@@ -187,8 +197,8 @@ fn dev_seed_of(params: &ParamsKZG<Bn256>) -> Option<u64> {
 
 /// Checks that parameters really are powers of one secret: every G1 power on the curve, the standard
 /// generators, and `e(Σ ρ^i·g[i+1], G2) = e(Σ ρ^i·g[i], s·G2)` for a random `ρ` (one pairing equation that
-/// fails with overwhelming probability if any power is off), and the stored Lagrange basis checked against
-/// the powers with one random evaluation vector. halo2's raw reader checks none of this.
+/// fails with overwhelming probability if any power is off). halo2's raw reader checks none of this; the
+/// Lagrange basis is checked by [`lagrange_checked`] when first needed.
 fn validated(params: ParamsKZG<Bn256>) -> Result<ParamsKZG<Bn256>, String> {
     let g = params.get_g();
     if let Some(i) = g.iter().position(|p| !bool::from(p.is_on_curve())) {
@@ -217,6 +227,12 @@ fn validated(params: ParamsKZG<Bn256>) -> Result<ParamsKZG<Bn256>, String> {
     if !bool::from(lhs.final_exponentiation().is_identity()) {
         return Err("the G1 powers are not successive powers of the secret in s·G2".into());
     }
+    Ok(params)
+}
+
+/// Checks that the Lagrange basis stored beside checked powers is theirs.
+fn lagrange_checked(params: &ParamsKZG<Bn256>) -> Result<(), String> {
+    let (n, rho) = (params.get_g().len(), Fr::random(OsRng));
     // The Lagrange basis stored beside the powers must be theirs: committing to random evaluations `r` with
     // it must equal committing to their interpolating polynomial with the powers. Two MSMs instead of
     // recomputing the basis (an FFT over G1 that took seconds at k = 14 and minutes at k = 20).
@@ -227,7 +243,7 @@ fn validated(params: ParamsKZG<Bn256>) -> Result<ParamsKZG<Bn256>, String> {
     if by_basis != by_powers {
         return Err("the Lagrange basis does not belong to the G1 powers".into());
     }
-    Ok(params)
+    Ok(())
 }
 
 fn io_err(path: &Path, detail: String) -> ProverError {

@@ -71,18 +71,17 @@ fn truncated_corrupted_and_foreign_files_are_typed_errors() {
     swapped[p3..p3 + 64].copy_from_slice(&power2);
     let e = Srs::from_bytes(&swapped, Path::new("swap.srs")).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("not successive powers"), "{e}");
-    // The stored Lagrange basis (2^k points after the powers) is checked, not trusted: one of its points
-    // replaced by another valid point is caught.
+    // The stored Lagrange basis (2^k points after the powers) is checked, not trusted, when first used
+    // (halo2's `for_circuit`; the sumcheck backend commits with the powers alone): one of its points
+    // replaced by another valid point is caught there, naming the file.
     let lagrange = raw_start + 4 + 16 * 64;
     let mut wrong_basis = bytes.clone();
     let (l1, l5) = (lagrange + 64, lagrange + 5 * 64);
     let basis1 = wrong_basis[l1..l1 + 64].to_vec();
     wrong_basis[l5..l5 + 64].copy_from_slice(&basis1);
-    let e = Srs::from_bytes(&wrong_basis, Path::new("basis.srs"))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(e.contains("Lagrange basis does not belong"), "{e}");
+    let loaded = Srs::from_bytes(&wrong_basis, Path::new("basis.srs")).unwrap_or_else(|e| panic!("{e}"));
+    let e = loaded.for_circuit(loaded.k()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("basis.srs") && e.contains("Lagrange basis does not belong"), "{e}");
     // A header that disagrees with the parameters.
     let raw = params_bytes(&s);
     let header =
