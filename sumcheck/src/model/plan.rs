@@ -172,8 +172,11 @@ pub enum Step {
     Reshape,
     /// A ReLU fused into the rescale before it (which commits its output).
     Fused,
-    /// An axis permutation: a wiring.
-    Transpose,
+    /// A data movement (Transpose, Slice, Gather with constant indices): a wiring.
+    Move,
+    /// A concatenation: the values of all inputs but the last at the claim's point sent, each input's
+    /// region a wiring.
+    Concat,
     /// `a ± b` (broadcast operands through wirings).
     AddSub,
     /// `a·b` element-wise: a product sumcheck of `eq(ρ, ·)·a·b` over the output (broadcast operands
@@ -484,7 +487,8 @@ impl Plan {
                     Step::MaxPool { gaps, slot_vars }
                 }
                 QOp::Reshape { .. } => Step::Reshape,
-                QOp::Transpose { .. } => Step::Transpose,
+                QOp::Transpose { .. } | QOp::Slice { .. } | QOp::Gather { .. } => Step::Move,
+                QOp::Concat { .. } => Step::Concat,
                 QOp::Add | QOp::Sub | QOp::Mul => {
                     if node.inputs.iter().any(|&v| shape_of(v).len() > out.dims().len()) {
                         return Err(unsupported(graph, i, "an operand of higher rank than the output"));

@@ -787,10 +787,29 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, &rho)
             }
-            (Step::Transpose, QOp::Transpose { perm }) => {
+            // A data movement: every output value is one input value, so a claim moves through the
+            // wiring and nothing is committed.
+            (Step::Move, op) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
-                let w = wiring::transpose(&plan.layouts[input], &plan.layouts[node.output], perm);
+                let w = wiring::moved(&plan.layouts[input], &plan.layouts[node.output], op)?;
                 self.wire(&w, input, &claim.point)
+            }
+            // ỹ(ρ) = Σ_k (G_k·x_k)~(ρ): the prover sends every region's value but the last (which the
+            // claim fixes), then each moves through its wiring. A wrong part shifts another by as much,
+            // and each is checked against its own input.
+            (Step::Concat, op) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let layouts: Vec<&layout::Layout> = node.inputs.iter().map(|&i| &plan.layouts[i]).collect();
+                let wirings = wiring::concat(&layouts, &plan.layouts[node.output], op)?;
+                let mut parts = Vec::with_capacity(wirings.len());
+                for (w, &x) in wirings.iter().zip(&node.inputs) {
+                    parts.push(Mle::new(w.apply(&self.laid_out(x)?))?.evaluate(&claim.point)?);
+                }
+                self.send(&parts[..parts.len().saturating_sub(1)]);
+                for (w, &x) in wirings.iter().zip(&node.inputs) {
+                    self.wire(w, x, &claim.point)?;
+                }
+                Ok(())
             }
             // y = a ± b: the prover sends ã at the claim's point (b̃ follows); broadcast operands move
             // their claims through their wirings.

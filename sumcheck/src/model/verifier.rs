@@ -675,10 +675,22 @@ impl<T: Transcript> Verifier<'_, T> {
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, (&rho, sum))
             }
-            (Step::Transpose, QOp::Transpose { perm }) => {
+            (Step::Move, op) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
-                let w = wiring::transpose(&plan.layouts[input], &plan.layouts[node.output], perm);
+                let w = wiring::moved(&plan.layouts[input], &plan.layouts[node.output], op)?;
                 self.wire(&w, input, (&claim.point, claim.value))
+            }
+            (Step::Concat, op) => {
+                let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };
+                let layouts: Vec<&layout::Layout> = node.inputs.iter().map(|&i| &plan.layouts[i]).collect();
+                let wirings = wiring::concat(&layouts, &plan.layouts[node.output], op)?;
+                let mut parts = self.recv(wirings.len().saturating_sub(1))?;
+                let last = claim.value - parts.iter().copied().sum::<Fr>();
+                parts.push(last);
+                for ((w, &x), v) in wirings.iter().zip(&node.inputs).zip(parts) {
+                    self.wire(w, x, (&claim.point, v))?;
+                }
+                Ok(())
             }
             (Step::AddSub, op) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };

@@ -6,7 +6,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::ir::tensor_shape::{broadcast_index_map, window_out};
-use poai_circuits::ir::{ConvParams, PoolParams};
+use poai_circuits::ir::{ConvParams, PoolParams, QOp, Tensor};
 use poai_circuits::Fr;
 
 use super::layout::{log2_ceil, Layout};
@@ -283,22 +283,56 @@ pub fn broadcast(operand: &Layout, out: &Layout) -> Option<Wiring> {
     Some(Wiring { pairs, out_vars: out.vars(), in_vars: operand.vars() })
 }
 
-/// A transpose: output position `o` reads the input position its permuted index names.
-pub fn transpose(x: &Layout, out: &Layout, perm: &[usize]) -> Wiring {
-    let in_strides = poai_circuits::ir::strides(x.dims());
-    let dims = out.dims();
-    let mut pairs = Vec::with_capacity(out.len());
-    let mut index = vec![0usize; dims.len()];
-    for o in 0..out.len() {
-        let i: usize = index.iter().zip(perm).map(|(&v, &p)| v * in_strides[p]).sum();
-        pairs.push((o, i));
-        for d in (0..dims.len()).rev() {
-            index[d] += 1;
-            if index[d] < dims[d] {
-                break;
-            }
-            index[d] = 0;
-        }
+/// The wiring of a data movement (Transpose, Slice, Gather with constant indices) from `x` to `out`:
+/// the op evaluated on `x`'s positions gives each output position its source, so the wiring is the
+/// oracle's own semantics (`QOp::eval`), never a second implementation of it.
+pub fn moved(x: &Layout, out: &Layout, op: &QOp) -> Result<Wiring, SumcheckError> {
+    let positions = Tensor::new(x.dims().to_vec(), (0..x.len() as i64).collect())
+        .map_err(|e| SumcheckError::Shape(e.to_string()))?;
+    let sources = op.eval(&[&positions]).map_err(|e| SumcheckError::Shape(e.to_string()))?;
+    if sources.len() != out.len() {
+        return Err(SumcheckError::Shape(format!(
+            "{} moves {} values into {}",
+            op.name(),
+            sources.len(),
+            out.len()
+        )));
     }
-    Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() }
+    let pairs = sources.data().iter().enumerate().map(|(o, &i)| (o, i as usize)).collect();
+    Ok(Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() })
+}
+
+/// The wirings of a Concat, one per input: input `k`'s values to their region of the output (computed,
+/// like [`moved`], by the op on positions, the other inputs marked absent).
+pub fn concat(inputs: &[&Layout], out: &Layout, op: &QOp) -> Result<Vec<Wiring>, SumcheckError> {
+    let shape_err = |e: poai_circuits::ir::IrError| SumcheckError::Shape(e.to_string());
+    (0..inputs.len())
+        .map(|k| {
+            let tensors: Vec<Tensor> = inputs
+                .iter()
+                .enumerate()
+                .map(|(j, l)| {
+                    let data = if j == k { (0..l.len() as i64).collect() } else { vec![-1; l.len()] };
+                    Tensor::new(l.dims().to_vec(), data).map_err(shape_err)
+                })
+                .collect::<Result<_, _>>()?;
+            let refs: Vec<&Tensor> = tensors.iter().collect();
+            let sources = op.eval(&refs).map_err(shape_err)?;
+            if sources.len() != out.len() {
+                return Err(SumcheckError::Shape(format!(
+                    "Concat gives {} values for {}",
+                    sources.len(),
+                    out.len()
+                )));
+            }
+            let pairs = sources
+                .data()
+                .iter()
+                .enumerate()
+                .filter(|&(_, &i)| i >= 0)
+                .map(|(o, &i)| (o, i as usize))
+                .collect();
+            Ok(Wiring { pairs, out_vars: out.vars(), in_vars: inputs[k].vars() })
+        })
+        .collect()
 }

@@ -376,6 +376,66 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
     assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a wrong output");
 }
 
+/// Data movement as wirings: a strided and a reversed Slice, a Gather with repeated constant indices, a
+/// Concat of three inputs (one of them twice), then a product so a committed op follows them.
+#[test]
+fn slices_gathers_and_concats_move_claims_through_wirings() {
+    use poai_circuits::ir::SliceAxis;
+    let graph = QGraph {
+        values: vec![
+            value("x", &[1, 4, 6], 10, Source::Input { index: 0 }),
+            value("strided", &[1, 4, 3], 10, Source::Node { index: 0 }),
+            value("reversed", &[1, 2, 6], 10, Source::Node { index: 1 }),
+            value("picked", &[1, 3, 6], 10, Source::Node { index: 2 }),
+            value("joined", &[1, 9, 6], 10, Source::Node { index: 3 }),
+            value("sq", &[1, 9, 6], 20, Source::Node { index: 4 }),
+        ],
+        nodes: vec![
+            node(
+                "strided",
+                QOp::Slice { axes: vec![SliceAxis { axis: 2, start: 1, step: 2, len: 3 }] },
+                vec![0],
+                1,
+            ),
+            node(
+                "reversed",
+                QOp::Slice { axes: vec![SliceAxis { axis: 1, start: 3, step: -2, len: 2 }] },
+                vec![0],
+                2,
+            ),
+            node(
+                "picked",
+                QOp::Gather { axis: 1, indices: vec![3, 0, 0], indices_shape: vec![3] },
+                vec![0],
+                3,
+            ),
+            node("joined", QOp::Concat { axis: 1 }, vec![0, 3, 2], 4),
+            node("sq", QOp::Mul, vec![4, 4], 5),
+        ],
+        inputs: vec![0],
+        outputs: vec![1, 5],
+    };
+    let plan = Plan::new(&graph).unwrap();
+    assert_eq!(&plan.steps[..4], &[Step::Move, Step::Move, Step::Move, Step::Concat]);
+    let data: Vec<i64> = (0..24).map(|i| (i * 53 % 97) - 48).collect();
+    let inputs = vec![tensor(&[1, 4, 6], &data)];
+    let key = key_for(&graph);
+    let mut t = PoseidonTranscript::new(LABEL);
+    let (outputs, proof) =
+        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
+    assert_eq!(outputs, graph.eval(&inputs).unwrap());
+    verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+    // A wrong moved value (the slice's output), a wrong product, another input: rejected.
+    for (o, at) in [(0, 4), (1, 40)] {
+        let mut wrong = outputs.clone();
+        wrong[o].data_mut()[at] += 1;
+        assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "output {o}[{at}]");
+    }
+    let mut other = inputs.clone();
+    other[0].data_mut()[7] += 1;
+    assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "another input");
+}
+
 #[test]
 fn a_relu_fused_into_its_rescale_is_proven_by_the_clamp_and_a_forgery_is_stopped() {
     let graph = QGraph {
