@@ -43,7 +43,12 @@ const PROVIDER: Provider = Provider([0xab; 20]);
 
 #[test]
 fn both_backends_give_the_same_outputs_and_instances_for_every_bundled_model() {
-    for name in ["mlp", "sigmoid_tanh_mlp", "digits_cnn", "attention", "lenet", "cifar_cnn"] {
+    // And two exporter-shaped ones: a 1-D CNN and an unrolled GRU (Slice, Gather).
+    let exported = ["real/kws_conv1d", "real/gru_classifier"];
+    for name in ["mlp", "sigmoid_tanh_mlp", "digits_cnn", "attention", "lenet", "cifar_cnn"]
+        .into_iter()
+        .chain(exported)
+    {
         let (model, input) = compiled(name);
         let (keys, srs, proof) = sumcheck_proof(&model, &input, PROVIDER);
         let checked = poai::verify(
