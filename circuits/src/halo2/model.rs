@@ -19,13 +19,14 @@ use super::chips::table::table_lookup;
 use super::layout::{fe, Layout, LayoutGoal, LayoutOptions, Pos, MAX_RANGE_COLUMNS};
 use super::{CircuitError, ParamVisibility, Visibility, VisibilitySettings};
 use crate::commit::{description_digest, INPUT_DOMAIN, MODEL_DOMAIN, OUTPUT_DOMAIN};
-use crate::ir::{QGraph, QOp, Source, Tensor};
+use crate::ir::{QGraph, QNode, QOp, Source, Tensor};
 
 pub(crate) use super::chips::linear::sum;
 pub(crate) use super::chips::operands::Cells;
 
-fn unsupported(op: &QOp) -> CircuitError {
-    CircuitError::Unsupported(op.name().to_string())
+/// The op of `node` has no chip (or none for these operands), naming the node.
+fn unsupported(node: &QNode) -> CircuitError {
+    CircuitError::Unsupported(format!("{} (node `{}`)", node.op.name(), node.name))
 }
 
 /// `x @ W` for weights of rank above 2 (`w_shape`): one mat-vec per row of every batch, batch dims
@@ -258,7 +259,15 @@ pub(crate) fn lay_out_nodes(
                 .inputs
                 .get(i)
                 .ok_or_else(|| CircuitError::Layout(format!("node `{}` input {i}", node.name)))?;
-            cells[id].clone().ok_or_else(|| unsupported(&node.op))
+            cells[id].clone().ok_or_else(|| match graph.values.get(id).map(|v| (&v.name, &v.source)) {
+                // A constant fixed in the circuit has no cells; this operand needs them.
+                Some((name, Source::Const { .. })) => CircuitError::Unsupported(format!(
+                    "{} reading the fixed constant `{name}` (node `{}`)",
+                    node.op.name(),
+                    node.name
+                )),
+                _ => unsupported(node),
+            })
         };
         let out_shape = &graph.value(node.output)?.shape;
         // A linear op's weights or bias: committed parameter cells, or the constant's values.
@@ -268,7 +277,7 @@ pub(crate) fn lay_out_nodes(
                 (None, Source::Const { tensor, .. }) => {
                     Ok(Weights::Fixed(Cow::Owned(tensor.data().to_vec())))
                 }
-                _ => Err(unsupported(&node.op)),
+                _ => Err(unsupported(node)),
             }
         };
         let in_fmt = |i: usize| -> Result<crate::ir::FixedFormat, CircuitError> {
@@ -284,11 +293,11 @@ pub(crate) fn lay_out_nodes(
                     batched_matmul(l, &x, x_shape, (&w, &w_shape), out_shape, shared)?
                 } else {
                     let &[k, n] = w_shape.as_slice() else {
-                        return Err(unsupported(&node.op));
+                        return Err(unsupported(node));
                     };
                     let bias = node.inputs.get(2).map(|&b| weights(cells, b)).transpose()?;
                     if bias.as_ref().is_some_and(|b| b.len() != n) {
-                        return Err(unsupported(&node.op));
+                        return Err(unsupported(node));
                     }
                     let mut out = Vec::with_capacity(x.len() / k.max(1) * n);
                     for row in x.chunks(k.max(1)) {
@@ -326,7 +335,7 @@ pub(crate) fn lay_out_nodes(
                     Ok(match (&cells[id], &graph.value(id)?.source) {
                         (Some(c), _) => Ok(c.clone()),
                         (None, Source::Const { tensor, .. }) => Err(tensor.data().to_vec()),
-                        _ => return Err(unsupported(&node.op)),
+                        _ => return Err(unsupported(node)),
                     })
                 };
                 let (a, b) = (owned(0)?, owned(1)?);
@@ -350,7 +359,7 @@ pub(crate) fn lay_out_nodes(
             {
                 // Both operands are activations: products by the arith gate, sums by the unit mat-vec.
                 if node.inputs.len() > 2 {
-                    return Err(unsupported(&node.op));
+                    return Err(unsupported(node));
                 }
                 let (a, b) = (get(cells, 0)?, get(cells, 1)?);
                 let sa = graph.value(node.inputs[0])?.shape.clone();
@@ -383,7 +392,7 @@ pub(crate) fn lay_out_nodes(
                         QOp::Reciprocal { numerator_log2 } => reciprocal(l, c, z, *numerator_log2, bits),
                         QOp::Sqrt { shift } => sqrt(l, c, z, *shift, bits),
                         QOp::Clip { min, max } => clip(l, c, z, *min, *max, bits),
-                        other => Err(unsupported(other)),
+                        _ => Err(unsupported(node)),
                     })
                     .collect::<Result<_, _>>()?
             }
@@ -406,7 +415,7 @@ pub(crate) fn lay_out_nodes(
                 let in_shape = &graph.value(node.inputs[0])?.shape;
                 wire(&node.op, &x, in_shape)?
             }
-            other => return Err(unsupported(other)),
+            _ => return Err(unsupported(node)),
         };
         // The layout must reproduce the oracle exactly; a mismatch is a bug in a chip.
         let want = value_of(node.output)?;

@@ -167,7 +167,8 @@ fn remainder_out_of_range_is_rejected_even_when_the_equation_holds() {
 
 #[test]
 fn unsupported_ops_are_reported_by_name() {
-    // A constant on the left of a matmul (W @ x) has no layout yet: it is refused by name.
+    // A constant on the left of a matmul (W @ x) has no layout yet: it is refused naming the op, the
+    // constant and the node.
     let v = |name: &str, shape: Vec<usize>, source: Source| QValue {
         name: name.into(),
         shape,
@@ -188,7 +189,7 @@ fn unsupported_ops_are_reported_by_name() {
     let x = Tensor::new(vec![2, 4], vec![1; 8]).unwrap();
     let trace = g.eval_trace(&[x]).unwrap();
     let e = build_layout(&g, &trace, Fr::one(), PLAIN, 8).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("MatMul has no circuit yet"), "{e}");
+    assert!(e.contains("MatMul reading the fixed constant `w` (node `left`) has no circuit yet"), "{e}");
 }
 
 /// x[1,4,5,5] -> grouped, strided, padded Conv (+bias) -> Rescale -> MaxPool 2x2 (stride 1, pad 1) -> Relu.
