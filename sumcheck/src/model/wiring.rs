@@ -287,9 +287,28 @@ pub fn broadcast(operand: &Layout, out: &Layout) -> Option<Wiring> {
 /// the op evaluated on `x`'s positions gives each output position its source, so the wiring is the
 /// oracle's own semantics (`QOp::eval`), never a second implementation of it.
 pub fn moved(x: &Layout, out: &Layout, op: &QOp) -> Result<Wiring, SumcheckError> {
-    let positions = Tensor::new(x.dims().to_vec(), (0..x.len() as i64).collect())
-        .map_err(|e| SumcheckError::Shape(e.to_string()))?;
-    let sources = op.eval(&[&positions]).map_err(|e| SumcheckError::Shape(e.to_string()))?;
+    let mut wirings = concat(&[x], out, op)?;
+    wirings.pop().ok_or_else(|| SumcheckError::Shape(format!("{} has no input", op.name())))
+}
+
+/// The wirings of a data movement over several inputs (a Concat; one input for [`moved`]), one per input:
+/// the op evaluated once on the inputs' positions, numbered across all of them, gives each output
+/// position its input and its position there.
+pub fn concat(inputs: &[&Layout], out: &Layout, op: &QOp) -> Result<Vec<Wiring>, SumcheckError> {
+    let shape_err = |e: poai_circuits::ir::IrError| SumcheckError::Shape(e.to_string());
+    let mut starts = Vec::with_capacity(inputs.len());
+    let mut next = 0i64;
+    let tensors: Vec<Tensor> = inputs
+        .iter()
+        .map(|l| {
+            let start = next;
+            next += l.len() as i64;
+            starts.push(start);
+            Tensor::new(l.dims().to_vec(), (start..next).collect()).map_err(shape_err)
+        })
+        .collect::<Result<_, _>>()?;
+    let refs: Vec<&Tensor> = tensors.iter().collect();
+    let sources = op.eval(&refs).map_err(shape_err)?;
     if sources.len() != out.len() {
         return Err(SumcheckError::Shape(format!(
             "{} moves {} values into {}",
@@ -298,41 +317,19 @@ pub fn moved(x: &Layout, out: &Layout, op: &QOp) -> Result<Wiring, SumcheckError
             out.len()
         )));
     }
-    let pairs = sources.data().iter().enumerate().map(|(o, &i)| (o, i as usize)).collect();
-    Ok(Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() })
-}
-
-/// The wirings of a Concat, one per input: input `k`'s values to their region of the output (computed,
-/// like [`moved`], by the op on positions, the other inputs marked absent).
-pub fn concat(inputs: &[&Layout], out: &Layout, op: &QOp) -> Result<Vec<Wiring>, SumcheckError> {
-    let shape_err = |e: poai_circuits::ir::IrError| SumcheckError::Shape(e.to_string());
-    (0..inputs.len())
-        .map(|k| {
-            let tensors: Vec<Tensor> = inputs
-                .iter()
-                .enumerate()
-                .map(|(j, l)| {
-                    let data = if j == k { (0..l.len() as i64).collect() } else { vec![-1; l.len()] };
-                    Tensor::new(l.dims().to_vec(), data).map_err(shape_err)
-                })
-                .collect::<Result<_, _>>()?;
-            let refs: Vec<&Tensor> = tensors.iter().collect();
-            let sources = op.eval(&refs).map_err(shape_err)?;
-            if sources.len() != out.len() {
-                return Err(SumcheckError::Shape(format!(
-                    "Concat gives {} values for {}",
-                    sources.len(),
-                    out.len()
-                )));
-            }
-            let pairs = sources
-                .data()
-                .iter()
-                .enumerate()
-                .filter(|&(_, &i)| i >= 0)
-                .map(|(o, &i)| (o, i as usize))
-                .collect();
-            Ok(Wiring { pairs, out_vars: out.vars(), in_vars: inputs[k].vars() })
-        })
-        .collect()
+    let mut pairs = vec![Vec::new(); inputs.len()];
+    for (o, &global) in sources.data().iter().enumerate() {
+        // The last input starting at or before `global` holds it (an empty input holds nothing).
+        let produced = || SumcheckError::Shape(format!("{} produced position {global}", op.name()));
+        if global >= next {
+            return Err(produced());
+        }
+        let k = starts.partition_point(|&s| s <= global).checked_sub(1).ok_or_else(produced)?;
+        pairs[k].push((o, (global - starts[k]) as usize));
+    }
+    Ok(pairs
+        .into_iter()
+        .zip(inputs)
+        .map(|(pairs, x)| Wiring { pairs, out_vars: out.vars(), in_vars: x.vars() })
+        .collect())
 }
