@@ -11,6 +11,7 @@
 use super::registry::OpImporter;
 use super::{axis, Importer, Lowered, NodeCx};
 use crate::FTensor;
+use poai_circuits::ir::{self, strides};
 
 /// Largest constant a fold may produce (elements): a `4096 × 4096` mask is 2^24.
 pub(super) const MAX_FOLDED_ELEMENTS: usize = 1 << 26;
@@ -86,20 +87,13 @@ fn constants(im: &Importer, cx: &NodeCx<'_>) -> Result<Vec<FTensor>, String> {
         .collect()
 }
 
-/// The shape the inputs broadcast to (NumPy rules), bounded by [`MAX_FOLDED_ELEMENTS`].
+/// The shape the inputs broadcast to (NumPy rules, `ir::broadcast_shape` pairwise), bounded by
+/// [`MAX_FOLDED_ELEMENTS`].
 fn broadcast_shape(shapes: &[&[usize]]) -> Result<Vec<usize>, String> {
-    let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut out = vec![1usize; rank];
-    for s in shapes {
-        for (k, &d) in s.iter().enumerate() {
-            let o = &mut out[rank - s.len() + k];
-            if *o == 1 {
-                *o = d;
-            } else if d != 1 && d != *o {
-                return Err(format!("shapes {shapes:?} do not broadcast"));
-            }
-        }
-    }
+    let out = shapes
+        .iter()
+        .try_fold(Vec::new(), |acc, s| ir::broadcast_shape(&acc, s))
+        .ok_or_else(|| format!("shapes {shapes:?} do not broadcast"))?;
     bounded(&out)?;
     Ok(out)
 }
@@ -111,15 +105,6 @@ fn bounded(shape: &[usize]) -> Result<usize, String> {
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .filter(|&n| n <= MAX_FOLDED_ELEMENTS)
         .ok_or_else(|| format!("a constant of shape {shape:?} exceeds {MAX_FOLDED_ELEMENTS} elements"))
-}
-
-/// Row-major strides of `shape`.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for k in (0..shape.len().saturating_sub(1)).rev() {
-        s[k] = s[k + 1] * shape[k + 1];
-    }
-    s
 }
 
 /// Element-wise `f` over inputs broadcast together.

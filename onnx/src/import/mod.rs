@@ -266,11 +266,7 @@ impl Importer {
                 let (s, d) = (pair(a, "strides"), pair(a, "dilations"));
                 let mut out = [0; 4];
                 for i in 0..2 {
-                    let len = xs[2 + i];
-                    let o = len.div_ceil(s[i]);
-                    let need = ((o - 1) * s[i] + (kernel[i] - 1) * d[i] + 1).saturating_sub(len);
-                    let (small, big) = (need / 2, need - need / 2);
-                    (out[i], out[i + 2]) = if auto == "SAME_UPPER" { (small, big) } else { (big, small) };
+                    [out[i], out[i + 2]] = same_pads(&auto, xs[2 + i], s[i], kernel[i], d[i]);
                 }
                 Ok(out)
             }
@@ -352,16 +348,7 @@ impl Window1d {
                 Some(p) => return Err(format!("pads {p:?} are not two non-negative values")),
             },
             "VALID" => [0, 0],
-            "SAME_UPPER" | "SAME_LOWER" => {
-                let out = len.div_ceil(stride);
-                let need = ((out - 1) * stride + (kernel - 1) * dilation + 1).saturating_sub(len);
-                let (small, big) = (need / 2, need - need / 2);
-                if auto == "SAME_UPPER" {
-                    [small, big]
-                } else {
-                    [big, small]
-                }
-            }
+            "SAME_UPPER" | "SAME_LOWER" => same_pads(&auto, len, stride, kernel, dilation),
             other => return Err(format!("auto_pad {other} is not supported")),
         };
         Ok(Self { kernel, pads, stride, dilation })
@@ -409,6 +396,20 @@ impl Importer {
             (op, ins),
             (Op::Reshape { shape: out }, vec![format!("{output}/1")]),
         ]))
+    }
+}
+
+/// The `[begin, end]` pads of one spatial axis of length `len` under `auto_pad` `SAME_UPPER` or
+/// `SAME_LOWER`: the output keeps `ceil(len / stride)` positions, an odd pad going to the end (upper) or
+/// the beginning (lower).
+fn same_pads(auto: &str, len: usize, stride: usize, kernel: usize, dilation: usize) -> [usize; 2] {
+    let out = len.div_ceil(stride);
+    let need = ((out - 1) * stride + (kernel - 1) * dilation + 1).saturating_sub(len);
+    let (small, big) = (need / 2, need - need / 2);
+    if auto == "SAME_UPPER" {
+        [small, big]
+    } else {
+        [big, small]
     }
 }
 
