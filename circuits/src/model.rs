@@ -147,26 +147,39 @@ impl CompiledModel {
 
     /// Parses and checks an artifact.
     pub fn from_json(bytes: &[u8]) -> Result<Self, IrError> {
-        /// The identity fields alone, read first so that another file gets a clear error.
+        /// The identity fields alone, read when the whole file does not parse, so that another file gets
+        /// a clear error (a compiled model is parsed once).
         #[derive(Deserialize)]
         struct Head {
             format: Option<serde_json::Value>,
             version: Option<serde_json::Value>,
         }
-        let head: Head =
-            serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(format!("not JSON: {e}")))?;
-        if head.format.as_ref().and_then(|f| f.as_str()) != Some(COMPILED_FORMAT) {
-            return Err(IrError::Artifact(format!(
-                "not a compiled poai model (field `format` is not \"{COMPILED_FORMAT}\")"
-            )));
-        }
-        let version = head.version.as_ref().and_then(|v| v.as_u64());
-        if version != Some(COMPILED_VERSION as u64) {
-            return Err(IrError::Artifact(format!(
-                "field `version` is {version:?}; this poai reads version {COMPILED_VERSION}"
-            )));
-        }
-        let m: Self = serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(e.to_string()))?;
+        let identity = |format: Option<&str>, version: Option<u64>| {
+            if format != Some(COMPILED_FORMAT) {
+                return Err(IrError::Artifact(format!(
+                    "not a compiled poai model (field `format` is not \"{COMPILED_FORMAT}\")"
+                )));
+            }
+            if version != Some(COMPILED_VERSION as u64) {
+                return Err(IrError::Artifact(format!(
+                    "field `version` is {version:?}; this poai reads version {COMPILED_VERSION}"
+                )));
+            }
+            Ok(())
+        };
+        let m: Self = match serde_json::from_slice(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                let head: Head =
+                    serde_json::from_slice(bytes).map_err(|e| IrError::Artifact(format!("not JSON: {e}")))?;
+                identity(
+                    head.format.as_ref().and_then(|f| f.as_str()),
+                    head.version.as_ref().and_then(|v| v.as_u64()),
+                )?;
+                return Err(IrError::Artifact(e.to_string()));
+            }
+        };
+        identity(Some(&m.format), Some(u64::from(m.version)))?;
         m.graph.validate()?;
         if m.integrity.as_deref().is_some_and(|d| d == m.integrity_digest()) {
             return Ok(m);
