@@ -5,9 +5,9 @@
 //! `poai_circuits::ir::ops`); a lowered op whose inputs are all constant is evaluated at once by the float
 //! reference and becomes a constant, which is how `Shape -> Gather -> Unsqueeze -> Concat -> Reshape`
 //! chains disappear; ops that only ever apply to constants (mask and position-id subgraphs) are evaluated
-//! by [`fold`] and must have constant inputs. Fusions ([`fuse`]: BatchNorm into Conv, bias Add into MatMul, decomposed LayerNorm
-//! and GELU) rewrite the producing node when the intermediate value has no other consumer. Dead nodes are
-//! dropped at the end.
+//! by [`fold`] and must have constant inputs. Fusions ([`fuse`]: BatchNorm into Conv, bias Add into
+//! MatMul, decomposed LayerNorm and GELU) rewrite the producing node when the intermediate value has no
+//! other consumer. Dead nodes are dropped at the end.
 
 mod elementwise;
 mod fold;

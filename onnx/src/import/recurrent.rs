@@ -59,7 +59,7 @@ fn lstm(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     Unroll::new(im, cx, Cell::Lstm)?.run(im, cx)
 }
 
-/// A gate's biases: `Wb + Rb`, and `Rb` alone.
+/// A gate's biases: the input's `Wb` and the recurrent `Rb`.
 type GateBias = (Vec<f32>, Vec<f32>);
 
 /// One direction's constants, by gate.
@@ -199,7 +199,7 @@ impl Unroll {
             .collect()
     }
 
-    /// The biases of direction `d` per gate: `(Wb + Rb, Rb)` (zeros without a `B` input).
+    /// The biases of direction `d` per gate: `(Wb, Rb)` (zeros without a `B` input).
     fn biases(&self, im: &mut Importer, cx: &NodeCx<'_>, d: usize) -> Result<Vec<GateBias>, String> {
         let (g, h) = (self.cell.gates(), self.hidden);
         let b = match cx.ins.get(3).filter(|s| !s.is_empty()) {
@@ -218,9 +218,7 @@ impl Unroll {
                 let at = |half: usize, j: usize| {
                     b.as_ref().map_or(0.0, |b| b.data[d * 2 * g * h + half * g * h + k * h + j])
                 };
-                let sum = (0..h).map(|j| at(0, j) + at(1, j)).collect();
-                let rb = (0..h).map(|j| at(1, j)).collect();
-                (sum, rb)
+                ((0..h).map(|j| at(0, j)).collect(), (0..h).map(|j| at(1, j)).collect())
             })
             .collect())
     }
@@ -386,10 +384,10 @@ impl Unroll {
         let r = self.weights(im, cx, 2, d)?;
         let biases = self.biases(im, cx, d)?;
         let mut x_bias = Vec::new();
-        for (k, (sum, rb)) in biases.iter().enumerate() {
+        for (k, (wb, rb)) in biases.iter().enumerate() {
             let split = matches!(self.cell, Cell::Gru { linear_before_reset: true }) && k == 2;
             let own: Vec<f32> =
-                if split { sum.iter().zip(rb).map(|(s, r)| s - r).collect() } else { sum.clone() };
+                if split { wb.clone() } else { wb.iter().zip(rb).map(|(w, r)| w + r).collect() };
             x_bias.push(self.constant(im, format!("d{d}/xbias{k}"), vec![h], own)?);
         }
         let rb = biases.get(2).map(|b| b.1.clone()).unwrap_or_default();

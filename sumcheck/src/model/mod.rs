@@ -5,12 +5,13 @@
 //!
 //! **Statement.** For the public values `bound` (the model's commitment, the compute provider), inputs and
 //! outputs: the outputs are what `QGraph::eval` computes from the inputs, with the graph's constants
-//! (weights fixed in the model, known to the verifier). Committed weights, hashed visibilities and zero knowledge are not in yet: the
-//! transcript reveals evaluations of the witness, so only public inputs and outputs may be proven.
+//! (weights fixed in the model, known to the verifier). Committed weights, hashed visibilities and zero
+//! knowledge are not in yet: the transcript reveals evaluations of the witness, so only public inputs
+//! and outputs may be proven.
 //!
 //! **Order of the transcript.** The bound values, the inputs and outputs and the packed commitment are
-//! absorbed first; every challenge after them. Each prover message (round polynomials, the evaluations it claims)
-//! is absorbed before the next challenge.
+//! absorbed first; every challenge after them. Each prover message (round polynomials, the evaluations
+//! it claims) is absorbed before the next challenge.
 //!
 //! **Per op** (`plan` decides, `prover` and `verifier` walk it; each argument of uniqueness is next to
 //! its step in `prover.rs`):
