@@ -35,7 +35,19 @@ pub(crate) fn key_for(graph: &QGraph) -> &'static KzgKey {
     KEY.get_or_init(|| KzgKey::insecure_from_secret(Fr::from(0xC0FFEE), 19))
 }
 
-fn verify(
+/// Proves `graph` on `inputs` with the shared test key, checks that the outputs are `QGraph::eval`'s
+/// and that the proof verifies; the key, the outputs and the proof.
+pub(crate) fn proved(graph: &QGraph, inputs: &[Tensor]) -> (&'static KzgKey, Vec<Tensor>, ModelProof) {
+    let key = key_for(graph);
+    let mut t = PoseidonTranscript::new(LABEL);
+    let (outputs, proof) =
+        model::prove(&CpuBackend, key, (graph, &[Fr::from(LABEL)]), inputs, &mut t).unwrap();
+    assert_eq!(outputs, graph.eval(inputs).unwrap(), "the outputs are eval's");
+    verify(key, graph, (inputs, &outputs), &proof).unwrap();
+    (key, outputs, proof)
+}
+
+pub(crate) fn verify(
     key: &KzgKey,
     graph: &QGraph,
     (inputs, outputs): (&[Tensor], &[Tensor]),
@@ -365,12 +377,7 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
     };
     let data: Vec<i64> = (0..24).map(|i| (i * 37 % 101) - 50).collect();
     let inputs = vec![tensor(&[1, 4, 6], &data)];
-    let key = key_for(&graph);
-    let mut t = PoseidonTranscript::new(LABEL);
-    let (outputs, proof) =
-        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
-    assert_eq!(outputs, graph.eval(&inputs).unwrap());
-    verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+    let (key, outputs, proof) = proved(&graph, &inputs);
     let mut wrong = outputs.clone();
     wrong[0].data_mut()[5] += 1;
     assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a wrong output");
@@ -419,12 +426,7 @@ fn slices_gathers_and_concats_move_claims_through_wirings() {
     assert_eq!(&plan.steps[..4], &[Step::Move, Step::Move, Step::Move, Step::Concat]);
     let data: Vec<i64> = (0..24).map(|i| (i * 53 % 97) - 48).collect();
     let inputs = vec![tensor(&[1, 4, 6], &data)];
-    let key = key_for(&graph);
-    let mut t = PoseidonTranscript::new(LABEL);
-    let (outputs, proof) =
-        model::prove(&CpuBackend, key, (&graph, &[Fr::from(LABEL)]), &inputs, &mut t).unwrap();
-    assert_eq!(outputs, graph.eval(&inputs).unwrap());
-    verify(key, &graph, (&inputs, &outputs), &proof).unwrap();
+    let (key, outputs, proof) = proved(&graph, &inputs);
     // A wrong moved value (the slice's output), a wrong product, another input: rejected.
     for (o, at) in [(0, 4), (1, 40)] {
         let mut wrong = outputs.clone();

@@ -7,13 +7,11 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use poai_circuits::ir::table::interpolate;
 use poai_circuits::ir::{NonLinear, QGraph, QOp, TableSpec, Tensor};
 use poai_circuits::Fr;
-use poai_sumcheck::model::{self, Plan, Step};
-use poai_sumcheck::{CpuBackend, PoseidonTranscript};
+use poai_sumcheck::model::{Plan, Step};
 use rand::Rng;
 
-use super::model::{forge, get, key_for, one_node, output_quantity, set, tensor};
+use super::model::{forge, get, one_node, output_quantity, proved, set, tensor, verify};
 
-const LABEL: u64 = 0x5eed;
 const OUT: u32 = 14;
 
 fn exp_spec() -> TableSpec {
@@ -29,19 +27,10 @@ fn layer_norm(shape: &[usize]) -> QGraph {
 }
 
 fn prove_and_verify(graph: &QGraph, inputs: &[Tensor]) {
-    let key = key_for(graph);
-    let mut t = PoseidonTranscript::new(LABEL);
-    let (outputs, proof) =
-        model::prove(&CpuBackend, key, (graph, &[Fr::from(LABEL)]), inputs, &mut t).unwrap();
-    assert_eq!(outputs, graph.eval(inputs).unwrap(), "the outputs are eval's");
-    let mut t = PoseidonTranscript::new(LABEL);
-    model::verify(&key.verifier_key(), (graph, &[Fr::from(LABEL)]), (inputs, &outputs), &proof, &mut t)
-        .unwrap();
+    let (key, outputs, proof) = proved(graph, inputs);
     let mut wrong = outputs.clone();
     wrong[0].data_mut()[1] += 1;
-    let mut t = PoseidonTranscript::new(LABEL);
-    let r = model::verify(&key.verifier_key(), (graph, &[Fr::from(LABEL)]), (inputs, &wrong), &proof, &mut t);
-    assert!(r.is_err(), "a wrong output is rejected");
+    assert!(verify(key, graph, (inputs, &wrong), &proof).is_err(), "a wrong output is rejected");
 }
 
 /// `len` values: a quarter constant (ties), a quarter at both ends of the range, a quarter of repeating
