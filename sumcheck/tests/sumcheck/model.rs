@@ -384,7 +384,8 @@ fn elementwise_ops_a_transpose_and_a_product_of_activations_prove_and_verify() {
 }
 
 /// Data movement as wirings: a strided and a reversed Slice, a Gather with repeated constant indices, a
-/// Concat of three inputs (one of them twice), then a product so a committed op follows them.
+/// Concat of three inputs (one of them twice), then a product so a committed op follows them; and a
+/// consistent forgery of the Concat's sent values.
 #[test]
 fn slices_gathers_and_concats_move_claims_through_wirings() {
     use poai_circuits::ir::SliceAxis;
@@ -436,6 +437,17 @@ fn slices_gathers_and_concats_move_claims_through_wirings() {
     let mut other = inputs.clone();
     other[0].data_mut()[7] += 1;
     assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "another input");
+    // A consistent forgery of the Concat: its first region's value sent one higher, so the last
+    // region's (the claim minus the others) is one lower and their sum still the claim. The first
+    // input's wiring sumcheck stops it.
+    // Steps run from the last node back; the Concat is node 3. It sends the two regions' values it does
+    // not derive, then each wiring's closing value.
+    let step = graph.nodes.len() - 1 - 3;
+    assert_eq!(proof.steps[step].values.len(), 2 + 3);
+    let mut forged = proof.clone();
+    forged.steps[step].values[0] += Fr::ONE;
+    let e = verify(key, &graph, (&inputs, &outputs), &forged).unwrap_err().to_string();
+    assert!(e.contains("node `joined`: round 0: the round polynomial does not sum to the claim"), "{e}");
 }
 
 #[test]
