@@ -189,6 +189,8 @@ def sample(shape, kind, gen):
         return xt[torch.randint(len(xt), (1,), generator=gen)].reshape(shape)
     if kind == "image":
         return torch.rand(shape, generator=gen)
+    if kind.startswith("tokens:"):
+        return torch.randint(int(kind.split(":")[1]), shape, generator=gen)
     return torch.randn(shape, generator=gen)
 
 
@@ -204,7 +206,8 @@ FIXTURES = [
 
 
 def flat(t):
-    return [float(v) for v in t.reshape(-1).tolist()]
+    """The values of `t` as a flat list: integers (token ids) stay integers in the JSON files."""
+    return [v if isinstance(v, int) else float(v) for v in t.reshape(-1).tolist()]
 
 
 def export_fixture(model, sampling, out_dir, opset):

@@ -8,6 +8,11 @@ under models/real/ so that tests need no PyTorch:
   vit_tiny        (with `transformers`) a two-layer ViT over 32x32 images in 8x8 patches, width 64,
                   as Hugging Face's ViTForImageClassification exports (position embeddings, CLS token,
                   erf GELU, LayerNorm); written only when transformers is installed
+  gpt2_tiny       (with `transformers`) a two-layer GPT-2 causal LM (vocabulary 256, width 64, 4 heads)
+                  over 16 int64 token ids: embedding lookups, the causal mask, fused QKV, tanh-GELU,
+                  logits through the tied embedding
+  bert_tiny       (with `transformers`) a two-layer BERT encoder classifier (vocabulary 512, width 64,
+                  4 heads) over 16 int64 token ids: word, position and token-type embeddings, pooler
 
 Random seeded weights (BatchNorm statistics too); each directory holds model.onnx, input.json,
 calibration.json and output.json (onnxruntime's) as models/generate.py writes them.
@@ -67,11 +72,42 @@ def vit_tiny():
     return Logits(model)
 
 
+class LogitsOf(nn.Module):
+    """A Hugging Face model called with one keyword input, returning its logits."""
+
+    def __init__(self, inner, keyword):
+        super().__init__()
+        self.inner = inner
+        self.keyword = keyword
+
+    def forward(self, x):
+        return self.inner(**{self.keyword: x}).logits
+
+
+def gpt2_tiny():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(vocab_size=256, n_positions=32, n_embd=64, n_layer=2, n_head=4, bos_token_id=0, eos_token_id=0,
+                        attn_implementation="eager")
+    return LogitsOf(GPT2LMHeadModel(config), "input_ids")
+
+
+def bert_tiny():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(vocab_size=512, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=128, max_position_embeddings=32, num_labels=3,
+                        attn_implementation="eager")
+    return LogitsOf(BertForSequenceClassification(config), "input_ids")
+
+
 FIXTURES = [
     # name, constructor, input shape, input kind
     ("gru_classifier", GruClassifier, (1, 16, 12), "normal"),
     ("kws_conv1d", KwsConv1d, (1, 10, 49), "normal"),
     ("vit_tiny", vit_tiny, (1, 3, 32, 32), "image"),
+    ("gpt2_tiny", gpt2_tiny, (1, 16), "tokens:256"),
+    ("bert_tiny", bert_tiny, (1, 16), "tokens:512"),
 ]
 
 

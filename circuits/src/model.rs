@@ -227,6 +227,21 @@ impl CompiledModel {
                         detail: format!("{} is not finite", data[i]),
                     });
                 }
+                if let Some(depth) = g.index_depth(id) {
+                    if let Some(i) =
+                        data.iter().position(|&x| !(x >= 0.0 && x.fract() == 0.0 && (x as usize) < depth))
+                    {
+                        return Err(IrError::InputValue {
+                            name: v.name.clone(),
+                            index: i,
+                            detail: format!(
+                                "{} is not a token id: the input holds integers in [0, {depth}), the rows of \
+                                 the embedding table",
+                                data[i]
+                            ),
+                        });
+                    }
+                }
                 let q = data.iter().map(|&x| quantize(x as f64, v.format.scale, v.format.bits)).collect();
                 Tensor::new(v.shape.clone(), q)
             })

@@ -1,6 +1,6 @@
 //! The normalised float graph.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{FTensor, Op};
 
@@ -22,6 +22,9 @@ pub struct Node {
 pub struct Graph {
     /// Model inputs with their shapes.
     pub inputs: Vec<(String, Vec<usize>)>,
+    /// The model inputs that hold integers (token ids) rather than real numbers: quantised at scale 0,
+    /// and read only as the indices of an embedding lookup ([`Op::OneHot`]).
+    pub integer_inputs: BTreeSet<String>,
     /// Model output names.
     pub outputs: Vec<String>,
     /// Constant values by name.

@@ -38,7 +38,7 @@ pub enum Op {
     },
     /// `[x]`: a tabulated function.
     Unary(NonLinear),
-    /// `[x]`
+    /// `[x, keep?]`: `keep` a constant of 0 and 1 broadcast to `x`; masked positions get no weight.
     Softmax {
         /// Normalised axis.
         axis: usize,
@@ -100,6 +100,12 @@ pub enum Op {
         indices: Vec<usize>,
         /// Index tensor shape.
         indices_shape: Vec<usize>,
+    },
+    /// `[ids]`: one-hot rows of integer indices, `[..]` to `[.., depth]` (an embedding lookup is this
+    /// followed by a `MatMul` against the table).
+    OneHot {
+        /// Number of classes.
+        depth: usize,
     },
 }
 
@@ -245,6 +251,12 @@ impl Op {
                 out.extend_from_slice(indices_shape);
                 out.extend_from_slice(&x[axis + 1..]);
                 Ok(out)
+            }
+            Self::OneHot { depth } => {
+                if *depth == 0 {
+                    return Err("one-hot depth 0".into());
+                }
+                Ok(x.iter().copied().chain([*depth]).collect())
             }
         }
     }

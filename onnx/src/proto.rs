@@ -94,34 +94,49 @@ impl Attrs<'_> {
     }
 }
 
-/// Declared shape of a graph input; symbolic or unknown dims (a batch dim) are taken as 1.
-pub fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
+/// Whether a graph input holds real numbers or integers (token ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// FLOAT (float32).
+    Float,
+    /// INT64, INT32, INT16, INT8, UINT16 or UINT8: exact integers, such as token ids.
+    Integer,
+}
+
+/// Declared shape and kind of a graph input; symbolic or unknown dims (a batch dim) are taken as 1.
+pub fn input_shape(v: &ValueInfoProto) -> Result<(Vec<usize>, InputKind), OnnxError> {
     let ty = v
         .type_
         .as_ref()
         .ok_or_else(|| OnnxError::Tensor { name: v.name.clone(), detail: "input has no type".into() })?;
     let tensor = ty.tensor_type();
-    if tensor.elem_type != 1 {
-        let ty = element_type_name(tensor.elem_type);
-        return Err(OnnxError::Tensor {
-            name: v.name.clone(),
-            detail: format!(
-                "the input's element type is {ty}; poai takes FLOAT (float32) inputs only. Integer inputs such \
-                 as token ids are not supported yet: export the model from its float input (for a language \
-                 model, from the embeddings, e.g. `inputs_embeds`)"
-            ),
-        });
-    }
-    Ok(tensor
-        .shape
-        .as_ref()
-        .map(|s| {
-            s.dim
-                .iter()
-                .map(|d| if d.has_dim_value() && d.dim_value() > 0 { d.dim_value() as usize } else { 1 })
-                .collect()
-        })
-        .unwrap_or_default())
+    let kind = match tensor.elem_type {
+        1 => InputKind::Float,
+        2..=7 => InputKind::Integer,
+        other => {
+            let ty = element_type_name(other);
+            return Err(OnnxError::Tensor {
+                name: v.name.clone(),
+                detail: format!(
+                    "the input's element type is {ty}; poai takes FLOAT (float32) inputs, and integer inputs \
+                     (INT64, INT32, ...) as token ids: export the model with a float32 or integer input"
+                ),
+            });
+        }
+    };
+    Ok((
+        tensor
+            .shape
+            .as_ref()
+            .map(|s| {
+                s.dim
+                    .iter()
+                    .map(|d| if d.has_dim_value() && d.dim_value() > 0 { d.dim_value() as usize } else { 1 })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        kind,
+    ))
 }
 
 /// The name ONNX gives an element type (`TensorProto.DataType`), for messages.

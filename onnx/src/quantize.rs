@@ -382,10 +382,23 @@ impl Builder<'_> {
                     out_bits: a_bits,
                     interp_bits: self.cfg.interp_bits,
                 };
+                let mut inputs = vec![xt];
+                if let Ok(keep) = arg(1) {
+                    let t = self
+                        .g
+                        .consts
+                        .get(&keep)
+                        .ok_or_else(|| Self::err(name, "the mask must be constant"))?;
+                    let data = t.data.iter().map(|&v| i64::from(v != 0.0)).collect();
+                    let tensor = Tensor::new(t.shape.clone(), data)?;
+                    let format = FixedFormat { scale: 0, bits: 2 };
+                    let source = Source::Const { tensor, param: false };
+                    inputs.push(self.push_value(keep, t.shape.clone(), format, source));
+                }
                 self.node(
                     &format!("{name}/softmax"),
                     QOp::Softmax { axis: *axis, exp, out_scale },
-                    vec![xt],
+                    inputs,
                     FixedFormat { scale: out_scale as i32, bits: a_bits },
                 )
             }
@@ -434,6 +447,22 @@ impl Builder<'_> {
                 )?;
                 self.rescale(name, r, out_scale, a_bits)
             }
+            // One-hot rows are 0 or 1 at scale 0, whatever reads them; the indices are an integer input
+            // (checked when the inputs were given their formats).
+            Op::OneHot { depth } => {
+                let x = arg(0)?;
+                if integer_root(self.g, &x).is_none() {
+                    return Err(Self::err(
+                        name,
+                        format!(
+                            "the indices `{x}` of an embedding lookup must come from an integer model input \
+                             (token ids), not from computed values"
+                        ),
+                    ));
+                }
+                let xi = self.input(&x)?;
+                self.node(name, QOp::OneHot { depth: *depth }, vec![xi], FixedFormat { scale: 0, bits: 2 })
+            }
             Op::Reciprocal => {
                 let xi = self.input(&arg(0)?)?;
                 let out_scale = self.act_scale(&n.output);
@@ -453,8 +482,64 @@ impl Builder<'_> {
     }
 }
 
+/// The integer model input `value` is (through reshapes), if it is one.
+fn integer_root<'g>(g: &'g Graph, value: &str) -> Option<&'g str> {
+    let mut v = value;
+    loop {
+        if let Some(input) = g.integer_inputs.get(v) {
+            return Some(input);
+        }
+        let producer = g.nodes.iter().find(|n| n.output == v)?;
+        match producer.op {
+            Op::Reshape { .. } => v = producer.inputs.first()?,
+            _ => return None,
+        }
+    }
+}
+
+/// The format of integer input `name`: scale 0, wide enough for every index of the embedding lookups
+/// that read it. An integer input read by anything else is refused: poai proves integer inputs only as
+/// token ids.
+fn integer_input_format(g: &Graph, name: &str) -> Result<FixedFormat, OnnxError> {
+    let mut depth = 0usize;
+    let mut frontier = vec![name.to_string()];
+    while let Some(v) = frontier.pop() {
+        for n in g.nodes.iter().filter(|n| n.inputs.contains(&v)) {
+            match n.op {
+                Op::Reshape { .. } => frontier.push(n.output.clone()),
+                Op::OneHot { depth: d } => depth = depth.max(d),
+                _ => {
+                    return Err(OnnxError::Quantize {
+                        node: n.name.clone(),
+                        detail: format!(
+                            "the integer input `{name}` is read by {}; poai takes integer inputs only as \
+                             token ids for an embedding lookup (a Gather on a weight table): export the \
+                             model so that it computes with float32 inputs",
+                            n.op.name()
+                        ),
+                    })
+                }
+            }
+        }
+    }
+    if depth == 0 || g.outputs.iter().any(|o| o == name) {
+        return Err(OnnxError::Quantize {
+            node: name.to_string(),
+            detail:
+                "an integer input that no embedding lookup reads: poai takes integer inputs only as token \
+                     ids"
+                .into(),
+        });
+    }
+    Ok(FixedFormat { scale: 0, bits: bits_needed(&[depth as i64 - 1]) })
+}
+
 fn shape_of(op: &QOp, ins: &[&[usize]]) -> Result<Vec<usize>, String> {
     // Evaluate on zeros: exact, and keeps one definition of every op's shape rule (the integer engine's).
+    // A softmax keeps its input's shape; its mask (all zeros here) would mask everything.
+    if let (QOp::Softmax { .. }, Some(x)) = (op, ins.first()) {
+        return Ok(x.to_vec());
+    }
     let zeros: Vec<Tensor> = ins.iter().map(|s| Tensor::zeros(s.to_vec())).collect();
     let refs: Vec<&Tensor> = zeros.iter().collect();
     op.eval(&refs).map(|t| t.shape().to_vec()).map_err(|e| e.to_string())
@@ -481,7 +566,11 @@ pub fn quantize(g: &Graph, cal: &Calibration, cfg: &QuantConfig) -> Result<QGrap
         ids: HashMap::new(),
     };
     for (index, (name, shape)) in g.inputs.iter().enumerate() {
-        let format = FixedFormat { scale: b.act_scale(name), bits: cfg.activation_bits };
+        let format = if g.integer_inputs.contains(name) {
+            integer_input_format(g, name)?
+        } else {
+            FixedFormat { scale: b.act_scale(name), bits: cfg.activation_bits }
+        };
         let id = b.push_value(name.clone(), shape.clone(), format, Source::Input { index });
         b.q.inputs.push(id);
         b.ids.insert(name.clone(), id);

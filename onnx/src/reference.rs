@@ -69,6 +69,15 @@ pub fn eval_op(op: &Op, inputs: &[&FTensor]) -> R<FTensor> {
             _ => return Err(format!("{f:?} has no float reference")),
         },
         Op::Softmax { axis } => {
+            // A masked position reads -inf: exp gives it exactly 0, and it never wins the maximum.
+            let x = match ts.get(1) {
+                Some(keep) => {
+                    let ninf = c(Tensor::full(f32::NEG_INFINITY, x.dims(), &Device::Cpu))?;
+                    c(c(c(keep.broadcast_as(x.dims()))?.ne(0f32))?.where_cond(x, &ninf))?
+                }
+                None => x.clone(),
+            };
+            let x = &x;
             let m = c(x.max_keepdim(*axis))?;
             let e = c(c(x.broadcast_sub(&m))?.exp())?;
             let s = c(e.sum_keepdim(*axis))?;
@@ -126,8 +135,23 @@ pub fn eval_op(op: &Op, inputs: &[&FTensor]) -> R<FTensor> {
             shape.extend_from_slice(&x.dims()[axis + 1..]);
             c(y.reshape(shape))?
         }
+        Op::OneHot { depth } => return one_hot(inputs[0], *depth),
     };
     from_candle(&out)
+}
+
+/// One-hot rows of integer indices; an index that is not an integer in `[0, depth)` is an error (what
+/// onnxruntime's Gather refuses).
+fn one_hot(x: &FTensor, depth: usize) -> R<FTensor> {
+    let mut data = vec![0f32; x.data.len() * depth];
+    for (i, &v) in x.data.iter().enumerate() {
+        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < depth) {
+            return Err(format!("index {v} at position {i} is not an integer in [0, {depth})"));
+        }
+        data[i * depth + v as usize] = 1.0;
+    }
+    let shape = x.shape.iter().copied().chain([depth]).collect();
+    FTensor::new(shape, data).map_err(|e| e.to_string())
 }
 
 /// 2-D pooling with ONNX padding rules: padding never wins a max; averages divide by the valid count

@@ -13,6 +13,7 @@ use super::chips::elementwise::{broadcast_arith, Operand};
 use super::chips::elementwise::{clip, leaky_relu, reciprocal, relu, rescale, signed_range_check, sqrt};
 use super::chips::linear::{activation_matmul, conv2d, linear};
 use super::chips::nn::{layer_norm, pool, reduce, softmax};
+use super::chips::one_hot::one_hot;
 use super::chips::operands::{SharedCells, Weights};
 use super::chips::poseidon::{hash, pack, place_and_pack, HashInput};
 use super::chips::table::table_lookup;
@@ -368,7 +369,15 @@ pub(crate) fn lay_out_nodes(
             }
             QOp::Softmax { axis, exp, out_scale } => {
                 let shape = graph.value(node.inputs[0])?.shape.clone();
-                softmax(l, &get(cells, 0)?, &shape, *axis, exp, *out_scale, in_fmt(0)?.bits, shared)?
+                let keep = match node.inputs.get(1).map(|&m| graph.value(m).map(|v| &v.source)).transpose()? {
+                    None => None,
+                    Some(Source::Const { tensor, .. }) => {
+                        crate::ir::softmax_mask(&Tensor::zeros(shape.clone()), Some(tensor), *axis)?
+                    }
+                    Some(_) => return Err(unsupported(node)),
+                };
+                let x = (shape.as_slice(), keep.as_deref());
+                softmax(l, &get(cells, 0)?, x, *axis, exp, *out_scale, in_fmt(0)?.bits, shared)?
             }
             QOp::LayerNorm { axis, eps, out_scale } => {
                 let n: usize = graph.value(node.inputs[0])?.shape[*axis..].iter().product();
@@ -396,6 +405,7 @@ pub(crate) fn lay_out_nodes(
                     })
                     .collect::<Result<_, _>>()?
             }
+            QOp::OneHot { depth } => one_hot(l, &get(cells, 0)?, *depth, shared)?,
             QOp::Reshape { .. } => get(cells, 0)?,
             QOp::Concat { .. } => {
                 // Each input's cells get consecutive indices; concatenating the index tensors gives the wiring.

@@ -73,6 +73,24 @@ pub struct QGraph {
 }
 
 impl QGraph {
+    /// The number of classes of the one-hot encodings (embedding lookups) that read `value`, directly
+    /// or through reshapes: the exclusive bound on its entries, which are token ids. `None` when no
+    /// one-hot encoding reads it.
+    pub fn index_depth(&self, value: ValueId) -> Option<usize> {
+        let mut depth = None;
+        let mut frontier = vec![value];
+        while let Some(v) = frontier.pop() {
+            for n in self.nodes.iter().filter(|n| n.inputs.contains(&v)) {
+                match n.op {
+                    QOp::Reshape { .. } => frontier.push(n.output),
+                    QOp::OneHot { depth: d } => depth = Some(depth.map_or(d, |m: usize| m.min(d))),
+                    _ => {}
+                }
+            }
+        }
+        depth
+    }
+
     /// Checks that the graph is well formed: every reference in range, nodes topologically ordered,
     /// every value produced exactly once, formats within limits. Artifacts read from disk are checked
     /// with this before anything evaluates them.

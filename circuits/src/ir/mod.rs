@@ -18,7 +18,7 @@ mod tensor;
 pub use error::IrError;
 pub use fixed::FixedFormat;
 pub use graph::{QGraph, QNode, QValue, Source, ValueId};
-pub use ops::{ConvParams, PoolParams, QOp, SliceAxis};
+pub use ops::{softmax_mask, ConvParams, PoolParams, QOp, SliceAxis};
 pub use table::{NonLinear, TableSpec, MAX_INTERP_BITS, MAX_TABLE_BITS};
 pub use tensor::{broadcast_shape, numel, strides, Tensor};
 

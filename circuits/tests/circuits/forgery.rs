@@ -485,3 +485,100 @@ fn argmax_ties_go_to_the_first_maximum_only() {
         verify(l).unwrap_or_else(|e| panic!("{outputs:?}: the forgery fails elsewhere too: {e}"));
     }
 }
+
+/// OneHot, the embedding lookup's first half, on `x = 3` (depth 8, the row public): `e_1 + e_5 - e_3`
+/// and `(e_2 + e_4)/2` both keep the row sum 1 and the index sum 3 that the mat-vec ties to the one cell
+/// and to `x` (an embedding would read `E[1] + E[5] - E[3]`, or the mean of two rows). Each is rejected,
+/// and only by the range checks of its entries that are not bits: detached, the forgery verifies.
+#[test]
+fn one_hot_forgeries_are_stopped_by_the_bit_checks() {
+    use poai_circuits::halo2::forgery::{propagate, range_check_start, CopyClasses};
+    let mut g = one_op(QOp::OneHot { depth: 8 }, &[1, 1], &[1, 1, 8]);
+    g.values[1].format = FixedFormat { scale: 0, bits: 2 };
+    let honest = honest_layout(&g, &[1, 1], vec![3]);
+    // The cell of entry v (the public output v sits at instance v + 1), and the copy of it that is
+    // range-checked.
+    let entry =
+        |l: &Layout, v: usize| -> Pos { l.instance_cells.iter().find(|(_, i)| *i == v + 1).unwrap().0 };
+    let checked = |l: &Layout, v: usize| -> Pos {
+        let classes = CopyClasses::of(l);
+        classes.class_of(entry(l, v)).into_iter().find(|&p| range_check_start(l, p).is_some()).unwrap()
+    };
+    let half = Fr::from(2).invert().unwrap();
+    let forgeries = [
+        (vec![(1, Fr::ONE), (5, Fr::ONE), (3, -Fr::ONE)], vec![3]),
+        (vec![(3, Fr::ZERO), (2, half), (4, half)], vec![2, 4]),
+    ];
+    let forge = |mut l: Layout, entries: &[(usize, Fr)]| {
+        for &(v, value) in entries {
+            let cell = entry(&l, v);
+            propagate(&mut l, cell, value).unwrap();
+        }
+        assert_ne!(l.instance, honest.instance, "the claimed row changed");
+        l
+    };
+    for (entries, not_bits) in forgeries {
+        verify(forge(honest.clone(), &entries)).expect_err("a forged one-hot row was accepted");
+        // The control: the same forgery on the circuit without those entries' checks.
+        let mut detached = honest.clone();
+        for v in not_bits {
+            let cell = checked(&detached, v);
+            detach_range_check(&mut detached, cell).unwrap();
+        }
+        verify(forge(detached, &entries))
+            .unwrap_or_else(|e| panic!("{entries:?}: the forgery fails elsewhere too: {e}"));
+    }
+}
+
+/// A masked softmax (`x[1,4]`, the mask keeping positions 0, 2 and 3): the honest layout verifies and
+/// matches `eval` (the masked output is 0, the others a softmax over the kept positions). Claiming what
+/// the mask-free softmax gives, the output a prover ignoring the mask would publish, is rejected: the
+/// masked position's output is the constant zero cell, fixed by the key, and so are the positions the
+/// maximum and the sum read.
+#[test]
+fn a_masked_softmax_gives_masked_positions_zero_and_the_unmasked_claim_is_rejected() {
+    use poai_circuits::ir::{NonLinear, TableSpec, Tensor};
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 4,
+        in_bits: 8,
+        out_scale: 6,
+        out_bits: 8,
+        interp_bits: 0,
+    };
+    let value = |name: &str, scale, bits, source| QValue {
+        name: name.into(),
+        shape: vec![1, 4],
+        format: FixedFormat { scale, bits },
+        source,
+    };
+    let keep = Tensor::new(vec![1, 4], vec![1, 0, 1, 1]).unwrap();
+    let masked = QGraph {
+        values: vec![
+            value("x", 4, 8, Source::Input { index: 0 }),
+            value("keep", 0, 2, Source::Const { tensor: keep, param: false }),
+            value("p", 6, 8, Source::Node { index: 0 }),
+        ],
+        nodes: vec![QNode {
+            name: "sm".into(),
+            op: QOp::Softmax { axis: 1, exp, out_scale: 6 },
+            inputs: vec![0, 1],
+            output: 2,
+        }],
+        inputs: vec![0],
+        outputs: vec![2],
+    };
+    let mut unmasked = masked.clone();
+    unmasked.nodes[0].inputs.truncate(1);
+    let x = vec![-20, 3, 0, 17];
+    let y = masked.eval(&[Tensor::new(vec![1, 4], x.clone()).unwrap()]).unwrap();
+    assert_eq!(y[0].data()[1], 0, "the masked position gets no weight");
+    let honest = honest_layout(&masked, &[1, 4], x.clone());
+    let free = honest_layout(&unmasked, &[1, 4], x);
+    assert_ne!(free.instance[1..], honest.instance[1..], "the mask changes the outputs");
+    // Instance 0 is the model commitment (the mask is part of the model); the outputs follow.
+    let mut l = honest.clone();
+    l.instance[1..].copy_from_slice(&free.instance[1..]);
+    let err = verify(l).expect_err("the mask-free outputs were accepted");
+    assert!(err.contains("Equality constraint") || err.contains("failures"), "{err}");
+}

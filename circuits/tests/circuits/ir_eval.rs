@@ -154,3 +154,49 @@ fn model_commitment_binds_weights_and_structure() {
     }
     assert_eq!(model_commitment(&out_of_range), None, "weight wider than its declared bits");
 }
+
+/// OneHot: each index becomes a row with one 1 at its position; an index outside `[0, depth)` (negative
+/// or too large) is an error naming it, never a silent all-zero row.
+#[test]
+fn one_hot_rows_and_out_of_range_indices() {
+    let op = QOp::OneHot { depth: 4 };
+    let y = op.eval(&[&t(&[1, 3], vec![2, 0, 3])]).unwrap();
+    assert_eq!(y.shape(), &[1, 3, 4]);
+    assert_eq!(y.data(), &[0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+    for bad in [-1, 4] {
+        let e = op.eval(&[&t(&[2], vec![1, bad])]).unwrap_err().to_string();
+        assert!(e.contains(&format!("index {bad} at position 1")) && e.contains("[0, 4)"), "{e}");
+    }
+}
+
+/// A softmax mask (0/1, broadcast to the input) leaves its zeros out of the maximum and the sum and
+/// gives them 0; a slice masked entirely, a mask that does not broadcast or holds other values are errors.
+#[test]
+fn masked_softmax_semantics_and_bad_masks() {
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 4,
+        in_bits: 10,
+        out_scale: 8,
+        out_bits: 10,
+        interp_bits: 0,
+    };
+    let op = QOp::Softmax { axis: 1, exp, out_scale: 8 };
+    let x = t(&[2, 3], vec![100, 0, 0, 5, 5, 90]);
+    // Row 0 keeps positions 1 and 2 (the large 100 is masked): two equal halves. Row 1 keeps 0 and 1.
+    let keep = t(&[2, 3], vec![0, 1, 1, 1, 1, 0]);
+    let y = op.eval(&[&x, &keep]).unwrap();
+    assert_eq!(y.data(), &[0, 128, 128, 128, 128, 0]);
+    // A [3] mask broadcasts over the rows.
+    let y = op.eval(&[&x, &t(&[3], vec![1, 1, 0])]).unwrap();
+    assert_eq!(y.data()[2], 0);
+    assert_eq!(y.data()[5], 0);
+    for (mask, want) in [
+        (t(&[3], vec![0, 0, 0]), "masked entirely"),
+        (t(&[2], vec![1, 1]), "broadcast"),
+        (t(&[3], vec![1, 2, 1]), "other than 0 and 1"),
+    ] {
+        let e = op.eval(&[&x, &mask]).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+    }
+}

@@ -137,3 +137,38 @@ impl Importer {
         Some((Op::LayerNorm { axis: first, eps }, vec![x.clone()]))
     }
 }
+
+/// Additive mask entries at or below this are masks, not biases: `-inf`, `finfo.min` (Hugging Face's
+/// current masks) and `-10000` (its older ones) all lie far below any score a softmax sees, and each
+/// means "this position gets no weight".
+pub(super) const MASKED_AT_OR_BELOW: f32 = -1.0e4;
+
+impl Importer {
+    /// `Softmax(x + M)` with a constant `M` holding mask entries ([`MASKED_AT_OR_BELOW`]), `x + M` feeding
+    /// only the Softmax: the masked positions become the Softmax's 0/1 mask input (`keep`), so the huge
+    /// values never reach quantisation, and the rest of `M` (a bias, such as ALiBi's) stays as the Add's
+    /// constant, or the Add goes when nothing is left of it. Returns the Softmax's new input and its mask.
+    pub(super) fn split_softmax_mask(&mut self, x: &str) -> Option<(String, String)> {
+        let idx = self.sole_producer(x)?;
+        let node = &self.g.nodes[idx];
+        if node.op != Op::Add || node.inputs.len() != 2 {
+            return None;
+        }
+        let c = node.inputs.iter().position(|i| self.g.consts.contains_key(i))?;
+        let (data, mask) = (node.inputs[1 - c].clone(), self.g.consts.get(&node.inputs[c])?.clone());
+        if self.g.consts.contains_key(&data) || !mask.data.iter().any(|&v| v <= MASKED_AT_OR_BELOW) {
+            return None;
+        }
+        let name = node.name.clone();
+        let keep = mask.data.iter().map(|&v| f32::from(u8::from(v > MASKED_AT_OR_BELOW))).collect();
+        let keep = self.add_const(format!("{name}/keep"), FTensor { shape: mask.shape.clone(), data: keep });
+        let bias: Vec<f32> =
+            mask.data.iter().map(|&v| if v > MASKED_AT_OR_BELOW { v } else { 0.0 }).collect();
+        if bias.iter().all(|&v| v == 0.0) {
+            return Some((data, keep));
+        }
+        let bias = self.add_const(format!("{name}/bias"), FTensor { shape: mask.shape, data: bias });
+        self.g.nodes[idx].inputs[c] = bias;
+        Some((x.to_string(), keep))
+    }
+}

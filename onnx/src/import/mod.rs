@@ -23,7 +23,7 @@ use std::path::Path;
 
 use onnx_protobuf::{Message, ModelProto, NodeProto};
 
-use crate::proto::{input_shape, tensor_from_proto, Attrs};
+use crate::proto::{input_shape, tensor_from_proto, Attrs, InputKind};
 use crate::{reference, FTensor, Graph, Node, OnnxError, Op};
 
 /// Reads and imports an ONNX file.
@@ -69,7 +69,10 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
     }
     for input in &graph.input {
         if !cx.g.consts.contains_key(&input.name) {
-            let shape = input_shape(input)?;
+            let (shape, kind) = input_shape(input)?;
+            if kind == InputKind::Integer {
+                cx.g.integer_inputs.insert(input.name.clone());
+            }
             cx.g.shapes.insert(input.name.clone(), shape.clone());
             cx.g.inputs.push((input.name.clone(), shape));
         }

@@ -8,7 +8,11 @@ use poai_circuits::ir::PoolParams;
 
 /// The ONNX ops of this family.
 pub(super) const OPS: &[OpImporter] = &[
-    OpImporter { onnx: "Softmax", lower: softmax, note: "before opset 13: the last axis only" },
+    OpImporter {
+        onnx: "Softmax",
+        lower: softmax,
+        note: "before opset 13: the last axis only; an additive mask of -inf-style constants (<= -1e4) gives its positions zero weight",
+    },
     OpImporter { onnx: "LayerNormalization", lower: layer_normalization, note: "" },
     OpImporter { onnx: "MaxPool", lower: max_pool, note: "1-D and 2-D" },
     OpImporter { onnx: "AveragePool", lower: max_pool, note: "1-D and 2-D" },
@@ -27,7 +31,10 @@ fn softmax(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     if im.g.opset < 13 && ax + 1 != r {
         return Err("opset < 13 Softmax over several trailing axes is not supported".into());
     }
-    one(Op::Softmax { axis: ax }, vec![xv])
+    match im.split_softmax_mask(&xv) {
+        Some((x, keep)) => one(Op::Softmax { axis: ax }, vec![x, keep]),
+        None => one(Op::Softmax { axis: ax }, vec![xv]),
+    }
 }
 
 /// `LayerNormalization`.

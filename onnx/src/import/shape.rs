@@ -23,7 +23,7 @@ pub(super) const OPS: &[OpImporter] = &[
         lower: constant_of_shape,
         note: "folded at import: the shape must be constant",
     },
-    OpImporter { onnx: "Gather", lower: gather, note: "constant indices" },
+    OpImporter { onnx: "Gather", lower: gather, note: "constant indices, or data indices into a constant table's rows (an embedding)" },
     OpImporter { onnx: "Unsqueeze", lower: unsqueeze, note: "constant axes" },
     OpImporter { onnx: "Squeeze", lower: unsqueeze, note: "constant axes" },
     OpImporter { onnx: "Flatten", lower: flatten, note: "" },
@@ -106,8 +106,11 @@ fn gather(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
     let a = &cx.attrs;
     let ins = cx.ins;
     let x = cx.input(0)?;
-    let idx = im.const_input(ins, 1)?;
     let ax = axis(a.int("axis", 0), im.rank(&x)).ok_or("axis out of range")?;
+    if im.konst(&x).is_some() && im.konst(&cx.input(1)?).is_none() {
+        return embedding(im, cx, &x, ax);
+    }
+    let idx = im.const_input(ins, 1)?;
     let dim = im.g.shape(&x).and_then(|s| s.get(ax).copied()).unwrap_or(0) as i64;
     let indices = idx
         .as_i64()
@@ -119,6 +122,37 @@ fn gather(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
         .collect::<Option<Vec<_>>>()
         .ok_or("index out of range")?;
     one(Op::Gather { axis: ax, indices, indices_shape: idx.shape }, vec![x])
+}
+
+/// `Gather` of a constant table's rows at data indices (token ids): an embedding lookup, lowered to
+/// `OneHot(ids) · table` so that both backends prove it with their one-hot and matmul steps. A table of
+/// rank above 2 is flattened to `[rows, width]` and the result reshaped back.
+fn embedding(im: &mut Importer, cx: &NodeCx<'_>, table: &str, ax: usize) -> Result<Lowered, String> {
+    let ids = cx.input(1)?;
+    let shape = im.g.shape(table).map(<[usize]>::to_vec).unwrap_or_default();
+    let id_shape = im.g.shape(&ids).map(<[usize]>::to_vec).unwrap_or_default();
+    if ax != 0 || shape.len() < 2 {
+        return Err(format!(
+            "Gather at data indices `{ids}` is supported as an embedding lookup only: the rows (axis 0) of \
+             a constant table of rank 2 or more (this one has shape {shape:?}, axis {ax})"
+        ));
+    }
+    if id_shape.is_empty() {
+        return Err(format!("Gather at a scalar data index `{ids}`: give the index a dimension (shape [1])"));
+    }
+    let (rows, width) = (shape[0], shape[1..].iter().product::<usize>());
+    let hot = format!("{}/0", cx.output);
+    let mut ops = vec![(Op::OneHot { depth: rows }, vec![ids])];
+    if shape.len() == 2 {
+        ops.push((Op::MatMul, vec![hot, table.to_string()]));
+        return Ok(Lowered::Ops(ops));
+    }
+    let flat = format!("{}/1", cx.output);
+    ops.push((Op::Reshape { shape: vec![rows, width] }, vec![table.to_string()]));
+    ops.push((Op::MatMul, vec![hot, flat]));
+    let out_shape = id_shape.iter().chain(&shape[1..]).copied().collect();
+    ops.push((Op::Reshape { shape: out_shape }, vec![format!("{}/2", cx.output)]));
+    Ok(Lowered::Ops(ops))
 }
 
 /// `Unsqueeze`, `Squeeze`.

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use onnx_protobuf::{Message, ModelProto};
-use poai_onnx::{import_bytes, io, OnnxError};
+use poai_onnx::{import_bytes, io, OnnxError, QuantConfig};
 
 use crate::common::*;
 
@@ -201,16 +201,62 @@ fn table_settings_are_checked_and_reach_every_table() {
 }
 
 #[test]
-fn an_integer_input_is_refused_by_its_type_name_with_a_remedy() {
-    let mut m = parsed();
+fn integer_inputs_are_token_ids_only_and_other_types_are_named() {
+    let with_input_type = |code: i32| {
+        let mut m = parsed();
+        let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+        let input = g.input.iter_mut().find(|i| !g.initializer.iter().any(|t| t.name == i.name));
+        let input = input.unwrap_or_else(|| unreachable!());
+        if let Some(ty) = input.type_.as_mut() {
+            ty.mut_tensor_type().elem_type = code;
+        }
+        m
+    };
+    // An INT64 input imports; read by a MatMul instead of an embedding lookup, compile refuses it.
+    let g = import(&with_input_type(7)).unwrap_or_else(|e| panic!("{e}"));
+    let cal = vec![vec![0.0f32; 784]];
+    let e =
+        poai_onnx::compile_graph(&g, Path::new("m.onnx"), &cal, Path::new("c.json"), &QuantConfig::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    assert!(e.contains("integer input") && e.contains("token ids") && e.contains("float32 inputs"), "{e}");
+    // FLOAT16 is refused at import by its name, with the remedy.
+    let e = import(&with_input_type(10)).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("element type is FLOAT16") && e.contains("export the model with a float32"), "{e}");
+}
+
+/// `y = Gather(table, ids)`: an embedding lookup at INT64 token ids `[1, 4]` into a `[6, 3]` table.
+fn embedding_model() -> (ModelProto, Vec<f32>) {
+    let table: Vec<f32> = (0..18).map(|i| (i as f32 - 8.5) / 4.0).collect();
+    let mut m = one_node_model("Gather", &["table", "x"], vec![float_init("table", &[6, 3], &table)]);
     let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
-    let input = g.input.iter_mut().find(|i| !g.initializer.iter().any(|t| t.name == i.name));
-    let input = input.unwrap_or_else(|| unreachable!());
-    if let Some(ty) = input.type_.as_mut() {
+    if let Some(ty) = g.input[0].type_.as_mut() {
         ty.mut_tensor_type().elem_type = 7;
     }
-    let e = import(&m).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("element type is INT64") && e.contains("inputs_embeds"), "{e}");
+    (m, table)
+}
+
+#[test]
+fn token_ids_index_an_embedding_table_and_bad_ids_are_named() {
+    let (m, table) = embedding_model();
+    let g = import(&m).unwrap_or_else(|e| panic!("{e}"));
+    let ops: Vec<String> = g.nodes.iter().map(|n| n.op.name()).collect();
+    assert_eq!(ops, ["OneHot", "MatMul"], "an embedding is a one-hot product");
+    assert!(g.integer_inputs.contains("x"));
+    let cal = vec![vec![0.0f32, 5.0, 2.0, 3.0, 1.0, 4.0, 4.0, 0.0]];
+    let cfg = QuantConfig::default();
+    let compiled = poai_onnx::compile_graph(&g, Path::new("m.onnx"), &cal, Path::new("c.json"), &cfg)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let input = compiled.graph.value(compiled.graph.inputs[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((input.format.scale, input.format.bits), (0, 4), "ids at scale 0, wide enough for 0..=5");
+    let got = compiled.run(&[vec![2.0, 0.0, 5.0, 5.0]]).unwrap_or_else(|e| panic!("{e}"));
+    let want: Vec<f32> = [2, 0, 5, 5].iter().flat_map(|&r| table[3 * r..3 * r + 3].to_vec()).collect();
+    assert!(max_abs_diff(&got[0], &want) < 1e-3, "{:?} against {want:?}", got[0]);
+    for (bad, why) in [(6.0f32, "6 is not a token id"), (-1.0, "-1 is not a token id"), (1.5, "1.5 is not")] {
+        let e = compiled.run(&[vec![0.0, bad, 0.0, 0.0]]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains(why) && e.contains("[0, 6)") && e.contains("element 1"), "{bad}: {e}");
+    }
 }
 
 /// A one-node model `y = op(inputs)` over a `[1, 4]` input `x`, with `inits` as initializers, built in

@@ -5,7 +5,8 @@ use poai_onnx::{io, reference};
 use crate::common::*;
 
 /// Under `models/`: the bundled fixtures, and exporter-shaped ones from `models/generate_real.py`
-/// (a batch-first GRU classifier, a 1-D keyword-spotting CNN, Hugging Face's ViT).
+/// (a batch-first GRU classifier, a 1-D keyword-spotting CNN, Hugging Face's ViT, GPT-2 and BERT over
+/// token ids).
 const FIXTURES: &[&str] = &[
     "mlp",
     "lenet",
@@ -16,6 +17,8 @@ const FIXTURES: &[&str] = &[
     "real/gru_classifier",
     "real/kws_conv1d",
     "real/vit_tiny",
+    "real/gpt2_tiny",
+    "real/bert_tiny",
 ];
 
 #[test]
@@ -73,6 +76,25 @@ fn exporter_patterns_are_folded() {
         names.contains(&"Gelu".to_string()) && !names.contains(&"Erf".to_string()),
         "erf GELU fused: {names:?}"
     );
+}
+
+/// GPT-2's causal mask arrives as `Softmax(scores + M)` with `M` folded from constants to 0 and
+/// `-3.4e38`: it becomes the Softmax's 0/1 mask, so no huge constant is left to quantise, and the token
+/// ids become one-hot rows for the embedding products.
+#[test]
+fn attention_masks_become_softmax_masks_and_token_ids_one_hot_rows() {
+    let g = poai_onnx::load_onnx(&models_dir().join("real/gpt2_tiny/model.onnx"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let softmaxes: Vec<_> = g.nodes.iter().filter(|n| n.op.name() == "Softmax").collect();
+    assert_eq!(softmaxes.len(), 2);
+    for s in softmaxes {
+        let keep = g.consts.get(&s.inputs[1]).unwrap_or_else(|| panic!("{}: no mask", s.name));
+        assert_eq!(keep.shape, [1, 1, 16, 16]);
+        // Causal: position j is kept for query i exactly when j <= i.
+        assert!(keep.data.iter().enumerate().all(|(t, &k)| (k == 1.0) == (t % 16 <= t / 16)));
+    }
+    assert!(g.consts.values().all(|c| c.data.iter().all(|v| v.abs() < 1e30)), "a huge constant is left");
+    assert_eq!(g.nodes.iter().filter(|n| n.op.name() == "OneHot").count(), 1, "the token embedding");
 }
 
 #[test]

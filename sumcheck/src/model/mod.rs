@@ -22,8 +22,11 @@
 //! - ReLU: `y` and `n = y - q` committed, `y·n = 0`.
 //! - MaxPool: `y` and the gaps `y - x_k` committed (all `≥ 0` by range), `Π_k gap_k = 0`.
 //! - Reshape: a claim moves through the layout change (a wiring, or nothing when the layouts agree).
+//! - OneHot (token ids to one-hot rows, before the embedding's matmul): the rows committed as bits, one
+//!   sumcheck of their row sums and index sums against the ids (`one_hot.rs`).
 
 mod layout;
+mod one_hot;
 mod packing;
 mod plan;
 mod prover;

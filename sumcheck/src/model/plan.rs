@@ -174,6 +174,12 @@ pub enum Step {
     Fused,
     /// A data movement (Transpose, Slice, Gather with constant indices): a wiring.
     Move,
+    /// One-hot rows of integer indices: the rows committed as bits, their sums and index sums checked
+    /// against the indices by one sumcheck (`one_hot.rs`).
+    OneHot {
+        /// Classes per row.
+        depth: usize,
+    },
     /// A concatenation: the values of all inputs but the last at the claim's point sent, each input's
     /// region a wiring.
     Concat,
@@ -487,6 +493,10 @@ impl Plan {
                     Step::MaxPool { gaps, slot_vars }
                 }
                 QOp::Reshape { .. } => Step::Reshape,
+                QOp::OneHot { depth } => {
+                    roles[node.output] = Role::Committed(packing.quantity((out.len(), out.vars()), 1, 0));
+                    Step::OneHot { depth: *depth }
+                }
                 QOp::Transpose { .. } | QOp::Slice { .. } | QOp::Gather { .. } => Step::Move,
                 QOp::Concat { .. } => Step::Concat,
                 QOp::Add | QOp::Sub | QOp::Mul => {
@@ -510,6 +520,13 @@ impl Plan {
                     Step::Table(Box::new(table_witness(&mut packing, spec, (out.len(), out.vars()))))
                 }
                 QOp::Softmax { axis, exp, out_scale } => {
+                    if node.inputs.len() > 1 {
+                        return Err(unsupported(
+                            graph,
+                            i,
+                            "a masked softmax (an attention mask) is not proven yet",
+                        ));
+                    }
                     let view = rows_of(graph, i, *axis, true)?;
                     let b = bits_of(node.inputs[0]);
                     // The gaps lie in [0, 2^b): -g must be inside the exp table's domain.

@@ -11,7 +11,7 @@ use super::layout::{self, Real};
 use super::packing::{table_block, Quantity, Segment};
 use super::plan::{Plan, Role, RowView, Step, TableWitness};
 use super::{
-    absorb_statement, challenges, decode, limb_weight, pow2, wiring, witness, ModelProof, StepProof,
+    absorb_statement, challenges, decode, limb_weight, one_hot, pow2, wiring, witness, ModelProof, StepProof,
 };
 use crate::backend::SumcheckBackend;
 use crate::hyperkzg::{self, KzgKey};
@@ -786,6 +786,25 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                 self.open_quantity(complement, &rho)?;
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, &rho)
+            }
+            // The rows are bits (1-bit quantity) whose sums and index sums match the ids at random ρ, λ:
+            // unique, see `one_hot.rs`.
+            (Step::OneHot { depth }, _) => {
+                let x = &plan.layouts[input];
+                let rho = challenges(self.transcript, x.vars());
+                let lambda = self.transcript.challenge();
+                let xv = Mle::new(self.laid_out(input)?)?.evaluate(&rho)?;
+                self.send(&[xv]);
+                let Role::Committed(o) = &plan.roles[node.output] else {
+                    return Err(SumcheckError::Witness("a one-hot output is not committed".into()));
+                };
+                let h = one_hot::weights(*depth, x.len(), out_vars, &rho, lambda);
+                let tables = vec![Mle::new(self.decoded(o))?, Mle::new(h)?];
+                let proved = sumcheck::prove(self.backend, tables, self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.send(&[proved.evals[0]]);
+                self.claim_value(node.output, proved.point, proved.evals[0])?;
+                self.claim_value(input, rho, xv)
             }
             // A data movement: every output value is one input value, so a claim moves through the
             // wiring and nothing is committed.

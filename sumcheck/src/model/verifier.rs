@@ -13,7 +13,7 @@ use super::prover::{
     record_chunks, rescale_excess_summand, rescale_input, row_sum_wiring, saturation_offset, table_keys,
     View,
 };
-use super::{absorb_statement, challenges, decode, pow2, wiring, ModelProof, StepProof};
+use super::{absorb_statement, challenges, decode, one_hot, pow2, wiring, ModelProof, StepProof};
 use crate::hyperkzg::{self, KzgVerifierKey};
 use crate::matmul::{self, Claim};
 use crate::mle::{eq_at, Mle};
@@ -674,6 +674,19 @@ impl<T: Transcript> Verifier<'_, T> {
                 let sum = (n * (yv + yv) + r - n * real) * Fr::from(2).invert().unwrap_or(Fr::from(0));
                 let sums = mean_wiring(plan, node, op)?;
                 self.wire(&sums, input, (&rho, sum))
+            }
+            (Step::OneHot { depth }, _) => {
+                let x = &plan.layouts[input];
+                let rho = challenges(self.transcript, x.vars());
+                let lambda = self.transcript.challenge();
+                let xv = self.recv(1)?[0];
+                let proof = self.next_sumcheck()?.clone();
+                let sub =
+                    sumcheck::verify(x.real_at(&rho) + lambda * xv, out_vars, 2, &proof, self.transcript)?;
+                let ov = self.recv(1)?[0];
+                sub.check_product(&[ov, one_hot::weights_at(*depth, x.len(), &rho, lambda, &sub.point)])?;
+                self.claim_value(node.output, sub.point, ov)?;
+                self.claim_value(input, rho, xv)
             }
             (Step::Move, op) => {
                 let Some(claim) = self.take_claim(node.output)? else { return Ok(()) };

@@ -386,6 +386,7 @@ pub fn pack(graph: &QGraph, plan: &Plan, trace: &[Option<Tensor>]) -> Result<Vec
                 p.write(remainder, &r, &what("remainder"))?;
                 p.write(complement, &rc, &what("remainder's complement"))?;
             }
+            (Step::OneHot { .. }, QOp::OneHot { .. }) => p.write(y_q, &y, &what("output"))?,
             _ => return Err(SumcheckError::Witness(format!("{}: no witness for this step", what("op")))),
         }
     }

@@ -554,3 +554,87 @@ fn batched_products_of_activations_prove_and_verify() {
         assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "{heads} heads: another V");
     }
 }
+
+/// An embedding lookup as the importer lowers it: token ids one-hot encoded, then a product with the
+/// table. Honest proofs verify; another token id or a wrong output is rejected.
+#[test]
+fn an_embedding_lookup_proves_through_one_hot_rows() {
+    let table: Vec<i64> = (0..10 * 3).map(|i| (i * 29 % 61) - 30).collect();
+    let graph = QGraph {
+        values: vec![
+            value("ids", &[1, 5], 5, Source::Input { index: 0 }),
+            value("hot", &[1, 5, 10], 2, Source::Node { index: 0 }),
+            value("table", &[10, 3], 8, Source::Const { tensor: tensor(&[10, 3], &table), param: true }),
+            value("rows", &[1, 5, 3], 16, Source::Node { index: 1 }),
+        ],
+        nodes: vec![
+            node("hot", QOp::OneHot { depth: 10 }, vec![0], 1),
+            node("rows", QOp::MatMul, vec![1, 2], 3),
+        ],
+        inputs: vec![0],
+        outputs: vec![3],
+    };
+    let plan = Plan::new(&graph).unwrap();
+    assert_eq!(plan.steps[0], Step::OneHot { depth: 10 });
+    let inputs = vec![tensor(&[1, 5], &[3, 0, 9, 3, 7])];
+    let (key, outputs, proof) = proved(&graph, &inputs);
+    assert_eq!(&outputs[0].data()[..3], &table[9..12], "row 3 of the table");
+    let mut other = inputs.clone();
+    other[0].data_mut()[1] = 1;
+    assert!(verify(key, &graph, (&other, &outputs), &proof).is_err(), "another token id");
+    let mut wrong = outputs.clone();
+    wrong[0].data_mut()[4] += 1;
+    assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a wrong row");
+}
+
+/// One-hot forgeries for `x = 3` (depth 8): `e_1 + e_5 - e_3` keeps the row sum 1 and the index sum 3,
+/// so only the range check of the `-1` entry stops it; `e_4` is all bits and sums to one, and the index
+/// sum (4, not 3) in the one-hot sumcheck stops it.
+#[test]
+fn one_hot_forgeries_are_stopped_by_the_bit_checks_or_the_index_sum() {
+    let graph = one_node(QOp::OneHot { depth: 8 }, &[1, 1], 4, &[1, 1, 8], 2);
+    let inputs = vec![tensor(&[1, 1], &[3])];
+    let plan = Plan::new(&graph).unwrap();
+    assert_eq!(plan.steps[0], Step::OneHot { depth: 8 });
+    let o = output_quantity(&plan);
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        for (v, value) in [(1, 1), (5, 1), (3, -1)] {
+            set(plan, packed, &o, v, value);
+            outputs[0].data_mut()[v] = value;
+        }
+    });
+    assert!(err.to_string().contains("range checks"), "{err}");
+    let err = forge(&graph, &inputs, |plan, packed, outputs| {
+        for (v, value) in [(3, 0), (4, 1)] {
+            set(plan, packed, &o, v, value);
+            outputs[0].data_mut()[v] = value;
+        }
+    });
+    assert!(err.to_string().contains("node `gate`"), "{err}");
+}
+
+/// A masked softmax (an attention mask) is refused by name, with the backend that proves it.
+#[test]
+fn a_masked_softmax_is_refused_by_name() {
+    let exp = TableSpec {
+        func: NonLinear::Exp,
+        in_scale: 4,
+        in_bits: 8,
+        out_scale: 6,
+        out_bits: 8,
+        interp_bits: 0,
+    };
+    let keep = tensor(&[1, 4], &[1, 0, 1, 1]);
+    let graph = QGraph {
+        values: vec![
+            value("x", &[1, 4], 8, Source::Input { index: 0 }),
+            value("keep", &[1, 4], 2, Source::Const { tensor: keep, param: false }),
+            value("p", &[1, 4], 8, Source::Node { index: 0 }),
+        ],
+        nodes: vec![node("sm", QOp::Softmax { axis: 1, exp, out_scale: 6 }, vec![0, 1], 2)],
+        inputs: vec![0],
+        outputs: vec![2],
+    };
+    let e = Plan::new(&graph).unwrap_err().to_string();
+    assert!(e.contains("node `sm` (Softmax): a masked softmax") && e.contains("halo2 backend"), "{e}");
+}

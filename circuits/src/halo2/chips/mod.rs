@@ -8,6 +8,7 @@ pub mod freivalds;
 pub(crate) mod gate;
 pub mod linear;
 pub mod nn;
+pub mod one_hot;
 pub mod operands;
 pub mod poseidon;
 pub mod range;

@@ -126,12 +126,14 @@ pub fn reduce(
 
 /// `QOp::Softmax` along `axis` of a `shape` input of signed `bits`-wide values: per slice, the maximum
 /// ([`max2`] chain), `e_j = exp(x_j - max)` through the `exp` table, their [`sum`], and each output
-/// `round(e_j · 2^out_scale / Σe)` by [`var_div`].
+/// `round(e_j · 2^out_scale / Σe)` by [`var_div`]. With a mask (`keep`, one flag per position, a constant
+/// of the model), the masked positions take no part and their outputs are the shared zero cell: the
+/// mask is fixed in the circuit, so which positions count is the verifying key's, not the prover's.
 #[allow(clippy::too_many_arguments, reason = "the op's parameters and the layout's shared cells")]
 pub fn softmax(
     l: &mut Layout,
     x: &Cells,
-    shape: &[usize],
+    (shape, keep): (&[usize], Option<&[bool]>),
     axis: usize,
     exp: &TableSpec,
     out_scale: u32,
@@ -147,8 +149,15 @@ pub fn softmax(
     let mut out = vec![(Pos::Lane(0, 0), 0i64); x.len()];
     for o in 0..x.len() / (len * inner).max(1) {
         for i in 0..inner {
-            let idx: Vec<usize> = (0..len).map(|j| (o * len + j) * inner + i).collect();
-            let mut mx = x[idx[0]];
+            let (idx, masked): (Vec<usize>, Vec<usize>) =
+                (0..len).map(|j| (o * len + j) * inner + i).partition(|&t| keep.is_none_or(|k| k[t]));
+            for t in masked {
+                out[t] = shared.zero(l);
+            }
+            let Some(&first) = idx.first() else {
+                return Err(CircuitError::Layout("a softmax slice is masked entirely".into()));
+            };
+            let mut mx = x[first];
             for &t in &idx[1..] {
                 mx = max2(l, mx, x[t], bits)?;
             }

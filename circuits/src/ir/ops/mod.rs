@@ -13,6 +13,7 @@ use super::table::TableSpec;
 use super::{IrError, Tensor};
 
 pub use linear::{window_out, ConvParams, PoolParams};
+pub use nn::softmax_mask;
 pub use shape::SliceAxis;
 
 /// A quantised operation. Inputs are listed per variant; all integers are fixed-point values whose
@@ -57,7 +58,10 @@ pub enum QOp {
     },
     /// Element-wise table lookup.
     Table(TableSpec),
-    /// Softmax along `axis`: `e = exp_table(x - max)`, `y = round(e * 2^out_scale / sum(e))`.
+    /// Softmax along `axis`: `e = exp_table(x - max)`, `y = round(e * 2^out_scale / sum(e))`. An optional
+    /// second input, a constant mask of 0 and 1 broadcast to `x` (an attention mask), leaves the positions
+    /// it zeroes out of the maximum and the sum and gives them the output 0: what an additive `-inf` mask
+    /// means. Every slice must keep at least one position.
     Softmax {
         /// Normalised axis.
         axis: usize,
@@ -134,6 +138,14 @@ pub enum QOp {
         /// Shape of the index tensor.
         indices_shape: Vec<usize>,
     },
+    /// One-hot encoding of integer indices (token ids): `[..]` to `[.., depth]`, `y[.., v] = 1` where
+    /// `x = v`, else 0. An index outside `[0, depth)` is an error, not an all-zero row: the circuits prove
+    /// that every row sums to one, so such an input has no proof. Followed by a `MatMul` against a weight
+    /// table, it is the embedding lookup (`Gather` on data indices).
+    OneHot {
+        /// Number of classes (the table's rows).
+        depth: usize,
+    },
 }
 
 impl QOp {
@@ -169,6 +181,7 @@ impl QOp {
             Self::Concat { .. } => "Concat",
             Self::Slice { .. } => "Slice",
             Self::Gather { .. } => "Gather",
+            Self::OneHot { .. } => "OneHot",
         }
     }
 
@@ -178,6 +191,7 @@ impl QOp {
             Self::MatMul | Self::Conv(_) => (2, 3),
             Self::Add | Self::Sub | Self::Mul => (2, 2),
             Self::Concat { .. } => (1, usize::MAX),
+            Self::Softmax { .. } => (1, 2),
             _ => (1, 1),
         }
     }
@@ -200,7 +214,9 @@ impl QOp {
             Self::LeakyRelu { alpha, shift } => Ok(elementwise::leaky_relu(x, *alpha, *shift)),
             Self::Clip { min, max } => Ok(x.map(|v| v.clamp(*min, (*max).max(*min)))),
             Self::Table(spec) => Ok(elementwise::table(x, spec)),
-            Self::Softmax { axis, exp, out_scale } => nn::softmax(x, *axis, exp, *out_scale),
+            Self::Softmax { axis, exp, out_scale } => {
+                nn::softmax(x, inputs.get(1).copied(), *axis, exp, *out_scale)
+            }
             Self::LayerNorm { axis, eps, out_scale } => nn::layer_norm(x, *axis, *eps, *out_scale),
             Self::Sqrt { shift } => Ok(elementwise::sqrt(x, *shift)),
             Self::Reciprocal { numerator_log2 } => Ok(elementwise::reciprocal(x, *numerator_log2)),
@@ -213,6 +229,7 @@ impl QOp {
             Self::Concat { axis } => shape::concat(inputs, *axis),
             Self::Slice { axes } => shape::slice(x, axes),
             Self::Gather { axis, indices, indices_shape } => shape::gather(x, *axis, indices, indices_shape),
+            Self::OneHot { depth } => shape::one_hot(x, *depth),
         }
     }
 }

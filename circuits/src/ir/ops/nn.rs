@@ -14,24 +14,60 @@ fn split(shape: &[usize], axis: usize, op: &'static str) -> Result<(usize, usize
     Ok((shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product()))
 }
 
-pub(super) fn softmax(x: &Tensor, axis: usize, exp: &TableSpec, out_scale: u32) -> Result<Tensor, IrError> {
-    let (outer, len, inner) = split(x.shape(), axis, "Softmax")?;
+pub(super) fn softmax(
+    x: &Tensor,
+    keep: Option<&Tensor>,
+    axis: usize,
+    exp: &TableSpec,
+    out_scale: u32,
+) -> Result<Tensor, IrError> {
+    let (_, len, inner) = split(x.shape(), axis, "Softmax")?;
+    let keep = softmax_mask(x, keep, axis)?;
     let table = exp.dense();
     let one = 1i64 << out_scale.min(62);
     let mut out = vec![0i64; x.len()];
     out.par_chunks_mut((len * inner).max(1)).enumerate().for_each(|(o, dst)| {
-        let src = &x.data()[o * len * inner..][..len * inner];
+        let base = o * len * inner;
+        let src = &x.data()[base..][..len * inner];
+        let kept = |j: usize, i: usize| keep.as_ref().is_none_or(|k| k[base + j * inner + i]);
         for i in 0..inner {
-            let max = (0..len).map(|j| src[j * inner + i]).max().unwrap_or(0);
-            let e: Vec<i64> = (0..len).map(|j| table.get(src[j * inner + i] - max)).collect();
+            let max = (0..len).filter(|&j| kept(j, i)).map(|j| src[j * inner + i]).max().unwrap_or(0);
+            let e: Vec<i64> =
+                (0..len).map(|j| if kept(j, i) { table.get(src[j * inner + i] - max) } else { 0 }).collect();
             let sum: i64 = e.iter().sum();
             for (j, ej) in e.iter().enumerate() {
-                dst[j * inner + i] = div_round(ej * one, sum).unwrap_or(0);
+                dst[j * inner + i] = if kept(j, i) { div_round(ej * one, sum).unwrap_or(0) } else { 0 };
             }
         }
     });
-    let _ = outer;
     Tensor::new(x.shape().to_vec(), out)
+}
+
+/// A softmax's mask (`keep`, 0 or 1, broadcast to `x`) as one flag per position of `x`: `None` without a
+/// mask. Every slice along `axis` must keep a position: a fully masked slice has no distribution to
+/// give (a float model's additive mask yields a uniform one there by rounding, not by meaning).
+pub fn softmax_mask(x: &Tensor, keep: Option<&Tensor>, axis: usize) -> Result<Option<Vec<bool>>, IrError> {
+    let Some(keep) = keep else { return Ok(None) };
+    let bad = |detail: String| IrError::Shape { op: "Softmax", detail };
+    if keep.data().iter().any(|&k| k != 0 && k != 1) {
+        return Err(bad("the mask holds values other than 0 and 1".into()));
+    }
+    let full = super::super::tensor::broadcast_binary(x, keep, |_, k| k)?;
+    if full.shape() != x.shape() {
+        return Err(bad(format!(
+            "the mask {:?} does not broadcast to the input {:?}",
+            keep.shape(),
+            x.shape()
+        )));
+    }
+    let (_, len, inner) = split(x.shape(), axis, "Softmax")?;
+    let flags: Vec<bool> = full.data().iter().map(|&k| k == 1).collect();
+    for (o, block) in flags.chunks((len * inner).max(1)).enumerate() {
+        if let Some(i) = (0..inner).find(|&i| (0..len).all(|j| !block[j * inner + i])) {
+            return Err(bad(format!("slice {} along axis {axis} is masked entirely", o * inner + i)));
+        }
+    }
+    Ok(Some(flags))
 }
 
 pub(super) fn layer_norm(x: &Tensor, axis: usize, eps: i64, out_scale: u32) -> Result<Tensor, IrError> {

@@ -132,3 +132,37 @@ pub(super) fn gather(
     shape.extend_from_slice(&x.shape()[axis + 1..]);
     Tensor::new(shape, data)
 }
+
+pub(super) fn one_hot(x: &Tensor, depth: usize) -> Result<Tensor, IrError> {
+    if depth == 0 {
+        return Err(IrError::Shape { op: "OneHot", detail: "depth 0".into() });
+    }
+    let mut shape = x.shape().to_vec();
+    shape.push(depth);
+    let n = numel(&shape);
+    if n > MAX_ONE_HOT_ELEMENTS {
+        return Err(IrError::Shape {
+            op: "OneHot",
+            detail: format!("{} indices of depth {depth} exceed {MAX_ONE_HOT_ELEMENTS} elements", x.len()),
+        });
+    }
+    let mut data = vec![0i64; n];
+    for (i, &v) in x.data().iter().enumerate() {
+        match usize::try_from(v) {
+            Ok(v) if v < depth => data[i * depth + v] = 1,
+            _ => {
+                return Err(IrError::Shape {
+                    op: "OneHot",
+                    detail: format!(
+                        "index {v} at position {i} lies outside [0, {depth}): a token id must name a row of \
+                         the embedding table"
+                    ),
+                })
+            }
+        }
+    }
+    Tensor::new(shape, data)
+}
+
+/// Most elements a one-hot encoding may produce (bounds the allocation before it happens).
+pub const MAX_ONE_HOT_ELEMENTS: usize = 1 << 28;
