@@ -3,6 +3,8 @@ models/large/ (ignored by git) and only the benches read them.
 
   resnet18      torchvision's ResNet-18 (11.2M parameters, 10 classes) on a CIFAR-sized 3x32x32 input,
                 random weights and BatchNorm statistics
+  mobilenet_v2  torchvision's MobileNetV2 at width 0.35 (10 classes) on a 3x32x32 input: depthwise
+                convolutions, whose channels differ in range far more than a dense kernel's
   transformer   two post-norm transformer blocks, embedding width 128 over 16 tokens, four-head
                 attention (heads split by constant-shape reshapes, as a hand-written block exports) and
                 a 4x GELU MLP (0.4M parameters)
@@ -56,10 +58,15 @@ def resnet18():
     return torchvision.models.resnet18(num_classes=10)
 
 
+def mobilenet_v2():
+    return torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.35)
+
+
 FIXTURES = [
     # name, constructor, input shape, input kind
     ("resnet18", resnet18, (1, 3, 32, 32), "image"),
     ("transformer", Transformer, (1, 16, 128), "normal"),
+    ("mobilenet_v2", mobilenet_v2, (1, 3, 32, 32), "image"),
 ]
 
 

@@ -54,6 +54,11 @@ fn scale_for(max: f64, bits: u32, margin: f64) -> i32 {
     ((limit / (max * margin)).log2().floor() as i32).clamp(-(bits as i32), 3 * bits as i32)
 }
 
+/// Most bits by which the per-channel scales of one convolution kernel may spread (the stored kernel
+/// widens by as much): channels more than 2^8 times smaller than the largest share the finest scale
+/// allowed, which still gives them 8 more bits than one scale for the whole kernel would.
+pub const MAX_CHANNEL_SPREAD: i32 = 8;
+
 fn bits_needed(values: &[i64]) -> u32 {
     let m = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
     (64 - m.leading_zeros() + 1).max(2)
@@ -133,6 +138,45 @@ impl Builder<'_> {
         ))
     }
 
+    /// A convolution's kernel (`[M, C/g, kh, kw]`) with one scale per output channel: channel `m` is
+    /// quantised to `weight_bits` at the largest scale its own maximum allows, then shifted left to the
+    /// finest of those scales, which is exact. The kernel stays one integer tensor at one scale (so every
+    /// chip and step reads it as before), while each channel keeps `weight_bits` of precision instead of
+    /// the precision the largest channel leaves it: what depthwise convolutions, whose channels differ in
+    /// range by orders of magnitude, need. The shift widens the stored values by the spread of the
+    /// channels' scales, capped at [`MAX_CHANNEL_SPREAD`] bits. One channel, or equal scales, give exactly
+    /// the per-tensor quantisation.
+    fn conv_weight(&mut self, name: &str) -> Result<ValueId, OnnxError> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(id);
+        }
+        let t = self
+            .g
+            .consts
+            .get(name)
+            .ok_or_else(|| Self::err(name, "a convolution's kernel must be constant"))?;
+        let wb = self.cfg.weight_bits;
+        let channels = t.shape.first().copied().unwrap_or(1).max(1);
+        let per = t.data.len() / channels;
+        let scales: Vec<i32> = t
+            .data
+            .chunks(per.max(1))
+            .map(|c| scale_for(c.iter().fold(0f32, |m, v| m.max(v.abs())) as f64, wb, 1.0))
+            .collect();
+        let coarsest = scales.iter().copied().min().unwrap_or(0);
+        let finest = scales.iter().copied().max().unwrap_or(0).min(coarsest + MAX_CHANNEL_SPREAD);
+        let mut data = Vec::with_capacity(t.data.len());
+        for (c, chunk) in t.data.chunks(per.max(1)).enumerate() {
+            let s = scales[c].min(finest);
+            data.extend(chunk.iter().map(|&v| quantize_one(v as f64, s, wb) << (finest - s)));
+        }
+        let format = FixedFormat { scale: finest, bits: wb + (finest - coarsest) as u32 };
+        let (shape, tensor) = (t.shape.clone(), Tensor::new(t.shape.clone(), data)?);
+        let id = self.push_value(name.to_string(), shape, format, Source::Const { tensor, param: true });
+        self.ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
     fn weight(&mut self, name: &str, t: &FTensor) -> Result<ValueId, OnnxError> {
         let s = scale_for(t.max_abs() as f64, self.cfg.weight_bits, 1.0);
         self.konst(name, t, s, Some(self.cfg.weight_bits))
@@ -188,7 +232,10 @@ impl Builder<'_> {
             Op::MatMul | Op::Conv(_) => {
                 let (x, w) = (arg(0)?, arg(1)?);
                 let xi = self.input(&x)?;
-                let wi = self.input(&w)?;
+                let wi = match &n.op {
+                    Op::Conv(_) if self.is_const(&w) => self.conv_weight(&w)?,
+                    _ => self.input(&w)?,
+                };
                 let (fx, fw) = (self.fmt(xi), self.fmt(wi));
                 let acc_scale = fx.scale + fw.scale;
                 let wshape = self.shape(wi);

@@ -154,3 +154,34 @@ fn fixture_eval_is_deterministic_across_thread_counts() {
         assert!(first == again, "trace differs with {threads} threads");
     }
 }
+
+/// Convolution kernels get one scale per output channel: every channel's rounding error is within its
+/// own range's precision (`weight_bits`), not the largest channel's, and the kernels whose channels
+/// differ in range are stored wider, at the finest channel's scale.
+#[test]
+fn convolution_kernels_are_quantised_per_output_channel() {
+    use poai_circuits::ir::Source;
+    let wb = poai_onnx::QuantConfig::default().weight_bits;
+    let mut widened = 0;
+    for name in ["lenet", "cifar_cnn", "real/kws_conv1d"] {
+        let (g, m) = compile_dir(&models_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for n in g.nodes.iter().filter(|n| matches!(n.op, poai_onnx::Op::Conv(_))) {
+            let w = &g.consts[&n.inputs[1]];
+            let q = m.graph.values.iter().find(|v| v.name == n.inputs[1]).unwrap_or_else(|| panic!("{name}"));
+            let Source::Const { tensor, .. } = &q.source else {
+                panic!("{name}: the kernel is not constant")
+            };
+            let step = 2f32.powi(-q.format.scale);
+            let per = w.data.len() / w.shape[0];
+            for (c, (fw, qw)) in w.data.chunks(per).zip(tensor.data().chunks(per)).enumerate() {
+                let max = fw.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let err = fw.iter().zip(qw).map(|(f, &q)| (f - q as f32 * step).abs()).fold(0f32, f32::max);
+                // Half a step of a scale that fits this channel's own maximum in `weight_bits`.
+                let bound = max * 2f32.powi(2 - wb as i32) + 1e-7;
+                assert!(err <= bound, "{name} `{}` channel {c}: error {err} > {bound}", n.name);
+            }
+            widened += usize::from(q.format.bits > wb);
+        }
+    }
+    assert!(widened > 0, "no kernel had channels of different ranges");
+}
