@@ -26,11 +26,13 @@ def w(*shape, scale=0.5):
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
 
 
-def model(name, nodes, in_shape, out_shape, inits=(), opset=13, positive=False):
+def model(name, nodes, in_shape, out_shape, inits=(), opset=13, positive=False, token_ids=None):
+    """`token_ids=V`: the input is INT64 token ids in [0, V) instead of float32 samples."""
     inits = [numpy_helper.from_array(v, k) for k, v in inits]
+    in_type = TensorProto.FLOAT if token_ids is None else TensorProto.INT64
     graph = helper.make_graph(
         nodes, name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("x", in_type, in_shape)],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
         inits,
     )
@@ -41,6 +43,8 @@ def model(name, nodes, in_shape, out_shape, inits=(), opset=13, positive=False):
     os.makedirs(d, exist_ok=True)
     onnx.save(m, os.path.join(d, "model.onnx"))
     samples = [RNG.standard_normal(in_shape).astype(np.float32) for _ in range(8)]
+    if token_ids is not None:
+        samples = [RNG.integers(0, token_ids, in_shape).astype(np.int64) for _ in range(8)]
     if positive:
         samples = [np.abs(s) + 0.25 for s in samples]
     sess = ort.InferenceSession(os.path.join(d, "model.onnx"), providers=["CPUExecutionProvider"])
@@ -218,4 +222,16 @@ model("gru_lstm", [
     ("Wl", w(2, 20, 3)), ("Rl", w(2, 20, 5)), ("Bl", w(2, 40)),
     ("flat_y", i64(1, 30)), ("flat_y2", i64(1, 60)), ("flat_h", i64(1, 5)), ("flat_h2", i64(1, 10)),
 ])
+# Token ids (INT64) through an embedding table, then a product with a weight: the embedding is a
+# Gather of a constant table's rows at the data indices.
+model("token_embedding", [
+    N("Gather", ["E", "x"], ["e"], axis=0), N("MatMul", ["e", "W"], ["y"]),
+], [1, 6], [1, 6, 4], [("E", w(20, 8)), ("W", w(8, 4))], token_ids=20)
+
+# A causal attention mask as exporters leave it after folding: scores plus a constant holding 0 and
+# float32's lowest value above the diagonal, then Softmax.
+causal = np.triu(np.full((5, 5), np.finfo(np.float32).min, np.float32), 1).reshape(1, 1, 5, 5)
+model("causal_mask_softmax", [
+    N("Add", ["x", "M"], ["s"]), N("Softmax", ["s"], ["y"], axis=-1),
+], [1, 2, 5, 5], [1, 2, 5, 5], [("M", causal)])
 print("ok")

@@ -39,6 +39,12 @@ pub enum OnnxError {
         /// `(node name, op type)` for each unsupported node.
         ops: Vec<(String, String)>,
     },
+    /// Several problems block the model, every one listed (each names its node, input or tensor).
+    #[error("{} problems block this model:{}", .problems.len(), .problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    Problems {
+        /// The problems, in the order the model's inputs and nodes meet them.
+        problems: Vec<OnnxError>,
+    },
     /// A tensor is stored outside the model file.
     #[error("tensor `{name}` is stored in external data; re-export the model with its weights embedded")]
     ExternalData {

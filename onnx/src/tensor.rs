@@ -12,6 +12,12 @@ pub struct FTensor {
 }
 
 impl FTensor {
+    /// A tensor of zeros.
+    pub fn zeros(shape: Vec<usize>) -> Self {
+        let n = shape.iter().product();
+        Self { shape, data: vec![0.0; n] }
+    }
+
     /// Builds a tensor, checking the data length.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self, OnnxError> {
         let n: usize = shape.iter().product();

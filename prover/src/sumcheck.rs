@@ -62,7 +62,12 @@ pub fn check_kind(kind: CircuitKind) -> Result<(), ProverError> {
 
 /// log2 of the packed witness's size: the SRS powers proving needs, the key's `k`.
 pub fn packed_k(model: &CompiledModel) -> Result<u32, ProverError> {
-    let vars = Plan::new(&model.graph)?.packing.vars;
+    packed_vars(&model.graph)
+}
+
+/// [`packed_k`] of a quantised graph: planned from the graph alone, no witness (cheap at any size).
+pub fn packed_vars(graph: &poai_circuits::ir::QGraph) -> Result<u32, ProverError> {
+    let vars = Plan::new(graph)?.packing.vars;
     u32::try_from(vars).map_err(|_| ProverError::Circuit(format!("a packed witness of 2^{vars} entries")))
 }
 

@@ -60,7 +60,7 @@ pub use backend::{Backend, UnknownBackendName};
 pub use dataset::commit as commit_dataset;
 pub use error::Error;
 pub use keys::{dataset_mode, setup, setup_onchain, srs_k, KeyOptions, Keys, OnchainOptions, ProvingKey};
-pub use model::{compile, inspect, run, Compilation, Inference, Inspection};
+pub use model::{compile, inspect, run, Compilation, Inference, Inspection, Supported};
 pub use prove::{check_job, prove, Job, ProveOptions};
 pub use verify::{verify, Verification};
 

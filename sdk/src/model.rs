@@ -10,19 +10,66 @@ use crate::{load, Error};
 /// What `inspect` found in an ONNX file.
 #[derive(Debug)]
 pub enum Inspection {
-    /// Every op is supported: the imported graph (ops after normalisation, shapes, parameters).
-    Supported(Box<Graph>),
-    /// Ops poai cannot import, as `(node name, op type)`, all of them at once.
-    Unsupported(Vec<(String, String)>),
+    /// The model imports and quantises: `compile` will succeed (given calibration data of its shapes).
+    Supported(Box<Supported>),
+    /// What keeps `compile` from succeeding, every problem at once: the ops poai cannot import, as
+    /// `(node name, op type)`, and each other problem (an attribute, an input type, a quantisation
+    /// limit) as its message, naming the node or input and the remedy.
+    Unsupported {
+        /// Unsupported ops.
+        ops: Vec<(String, String)>,
+        /// Every other problem.
+        problems: Vec<String>,
+    },
 }
 
-/// Imports an ONNX file and reports whether poai supports it. Other import failures (an unreadable or
-/// malformed file) are errors.
+/// A model `inspect` found supported: its graph, and what the sumcheck backend makes of it.
+#[derive(Debug)]
+pub struct Supported {
+    /// The imported graph (ops after normalisation, shapes, parameters).
+    pub graph: Graph,
+    /// The sumcheck backend's packed witness, about `2^k` entries (planned from the graph quantised at
+    /// default scales, no witness: cheap at any size; the calibrated scales change the remainders'
+    /// widths, so the compiled model's may differ by a power of two), or why that backend does not
+    /// prove the model yet.
+    pub sumcheck_k: Result<u32, String>,
+}
+
+/// Imports an ONNX file and reports whether poai supports it: every import problem at once, then a
+/// trial quantisation (calibrated on all-zero inputs: scales do not matter, structure does) so that
+/// "supported" means `compile` succeeds. An unreadable or malformed file is an error.
 pub fn inspect(onnx: &Path) -> Result<Inspection, Error> {
-    match poai_onnx::load_onnx(onnx) {
-        Ok(g) => Ok(Inspection::Supported(Box::new(g))),
-        Err(OnnxError::Unsupported { ops }) => Ok(Inspection::Unsupported(ops)),
-        Err(e) => Err(e.into()),
+    let unsupported =
+        |ops: Vec<(String, String)>, problems: Vec<String>| Ok(Inspection::Unsupported { ops, problems });
+    let graph = match poai_onnx::load_onnx(onnx) {
+        Ok(g) => g,
+        Err(OnnxError::Unsupported { ops }) => return unsupported(ops, vec![]),
+        Err(OnnxError::Problems { problems }) => {
+            let mut ops = Vec::new();
+            let mut rest = Vec::new();
+            for p in problems {
+                match p {
+                    OnnxError::Unsupported { ops: more } => ops.extend(more),
+                    other => rest.push(other.to_string()),
+                }
+            }
+            return unsupported(ops, rest);
+        }
+        Err(e @ (OnnxError::Node { .. } | OnnxError::Tensor { .. } | OnnxError::MissingValue { .. })) => {
+            return unsupported(vec![], vec![e.to_string()])
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let zeros: Vec<poai_onnx::FTensor> =
+        graph.inputs.iter().map(|(_, s)| poai_onnx::FTensor::zeros(s.clone())).collect();
+    let quantized = poai_onnx::calibrate(&graph, &[zeros])
+        .and_then(|cal| poai_onnx::quantize(&graph, &cal, &QuantConfig::default()));
+    match quantized {
+        Ok(q) => {
+            let sumcheck_k = poai_prover::sumcheck::packed_vars(&q).map_err(|e| e.to_string());
+            Ok(Inspection::Supported(Box::new(Supported { graph, sumcheck_k })))
+        }
+        Err(e) => unsupported(vec![], vec![e.to_string()]),
     }
 }
 

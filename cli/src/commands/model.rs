@@ -20,21 +20,30 @@ pub struct Inspect {
 impl Inspect {
     pub fn run(self, json: bool) -> anyhow::Result<()> {
         let model = &self.model;
-        let g = match poai::inspect(model).with_context(|| format!("cannot import {}", model.display()))? {
-            Inspection::Supported(g) => g,
-            Inspection::Unsupported(ops) => {
+        let supported = match poai::inspect(model)
+            .with_context(|| format!("cannot import {}", model.display()))?
+        {
+            Inspection::Supported(s) => s,
+            Inspection::Unsupported { ops, problems } => {
                 if json {
                     let ops: Vec<_> = ops.iter().map(|(n, o)| json!({"node": n, "op": o})).collect();
-                    line(&json!({ "supported": false, "unsupported": ops }).to_string());
+                    line(
+                        &json!({ "supported": false, "unsupported": ops, "problems": problems }).to_string(),
+                    );
                 } else {
-                    line(&format!("{}: {} unsupported op(s)", model.display(), ops.len()));
+                    let count = ops.len() + problems.len();
+                    line(&format!("{}: not supported, {count} problem(s)", model.display()));
                     for (n, o) in &ops {
-                        line(&format!("  {o:<20} node `{n}`"));
+                        line(&format!("  unsupported op {o:<20} node `{n}`"));
+                    }
+                    for p in &problems {
+                        line(&format!("  {p}"));
                     }
                 }
-                anyhow::bail!("{} uses ops poai does not support", model.display());
+                anyhow::bail!("{} cannot be compiled: every problem is listed above", model.display());
             }
         };
+        let g = &supported.graph;
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for n in &g.nodes {
             *counts.entry(n.op.name()).or_default() += 1;
@@ -54,6 +63,8 @@ impl Inspect {
                 "op_counts": counts,
                 "nodes": nodes,
                 "unsupported": [],
+                "sumcheck_k": supported.sumcheck_k.as_ref().ok(),
+                "sumcheck_unsupported": supported.sumcheck_k.as_ref().err(),
             }).to_string());
             return Ok(());
         }
@@ -74,7 +85,13 @@ impl Inspect {
                 g.shape(&n.output).unwrap_or(&[])
             ));
         }
-        line("  unsupported ops: none");
+        line("  unsupported ops: none (the model imports and quantises: `poai compile` will succeed)");
+        match &supported.sumcheck_k {
+            Ok(k) => line(&format!(
+                "  sumcheck backend: a packed witness of about 2^{k} entries (estimated at default scales)"
+            )),
+            Err(why) => line(&format!("  sumcheck backend: not yet: {why}")),
+        }
         Ok(())
     }
 }

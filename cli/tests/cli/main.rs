@@ -97,6 +97,7 @@ fn inspect_reports_ops_and_parameters() {
     assert_eq!(v["parameters"], 109_386);
     assert_eq!(v["op_counts"]["MatMul"], 3);
     assert_eq!(v["inputs"][0]["shape"], serde_json::json!([1, 784]));
+    assert!(v["sumcheck_k"].as_u64().is_some_and(|k| (10..=20).contains(&k)), "{v}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ mod recurrent;
 pub(crate) mod registry;
 mod shape;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use onnx_protobuf::{Message, ModelProto, NodeProto};
@@ -55,8 +55,13 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
         .filter(|n| !(n.domain.is_empty() || n.domain == "ai.onnx") || registry::lookup(&n.op_type).is_none())
         .map(|n| (node_name(n), n.op_type.clone()))
         .collect();
+    // Every blocking problem is collected, not only the first: unsupported ops, input types and each
+    // node that fails to import. A value a failed node would have produced is `blocked`, and so is
+    // everything computed from it, without a message of its own (its cause is already listed).
+    let mut problems = Vec::new();
+    let mut blocked: HashSet<String> = HashSet::new();
     if !unsupported.is_empty() {
-        return Err(OnnxError::Unsupported { ops: unsupported });
+        problems.push(OnnxError::Unsupported { ops: unsupported.clone() });
     }
     let mut cx = Importer {
         g: Graph { opset, ..Graph::default() },
@@ -69,7 +74,14 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
     }
     for input in &graph.input {
         if !cx.g.consts.contains_key(&input.name) {
-            let (shape, kind) = input_shape(input)?;
+            let (shape, kind) = match input_shape(input) {
+                Ok(found) => found,
+                Err(e) => {
+                    problems.push(e);
+                    blocked.insert(input.name.clone());
+                    continue;
+                }
+            };
             if kind == InputKind::Integer {
                 cx.g.integer_inputs.insert(input.name.clone());
             }
@@ -77,7 +89,7 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
             cx.g.inputs.push((input.name.clone(), shape));
         }
     }
-    if cx.g.inputs.is_empty() {
+    if cx.g.inputs.is_empty() && problems.is_empty() {
         return Err(decode("the graph has no non-constant inputs".into()));
     }
     for n in &graph.node {
@@ -89,7 +101,18 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
         *cx.consumers.entry(o.name.clone()).or_default() += 1;
     }
     for n in &graph.node {
-        cx.node(n)?;
+        let skip = unsupported.iter().any(|(name, _)| *name == node_name(n))
+            || n.input.iter().any(|i| blocked.contains(i));
+        let failed = if skip { true } else { cx.node(n).map_err(|e| problems.push(e)).is_err() };
+        if failed {
+            blocked.extend(n.output.iter().cloned());
+        }
+    }
+    if problems.len() > 1 {
+        return Err(OnnxError::Problems { problems });
+    }
+    if let Some(only) = problems.pop() {
+        return Err(only);
     }
     for o in &graph.output {
         let name = cx.resolve(&o.name);

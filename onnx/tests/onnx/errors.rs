@@ -339,3 +339,42 @@ fn pow_with_a_small_integer_exponent_becomes_multiplications() {
         assert!(e.contains("is not supported (integers 2 to 8"), "{bad}: {e}");
     }
 }
+
+/// Every blocking problem is listed at once: an unsupported op, an input of an unsupported type and a
+/// node with a bad attribute; what is computed from a failed value (`c`) adds no message of its own.
+#[test]
+fn every_blocking_problem_is_listed_at_once() {
+    use onnx_protobuf::{AttributeProto, NodeProto};
+    let mut m = one_node_model("Softmax", &["x"], vec![]);
+    let g = m.graph.as_mut().unwrap_or_else(|| unreachable!());
+    let mut axis = AttributeProto::new();
+    axis.name = "axis".into();
+    axis.i = 5;
+    axis.type_ = onnx_protobuf::attribute_proto::AttributeType::INT.into();
+    g.node[0].attribute.push(axis);
+    let mut z = g.input[0].clone();
+    z.name = "z".into();
+    if let Some(ty) = z.type_.as_mut() {
+        ty.mut_tensor_type().elem_type = 10;
+    }
+    g.input.push(z);
+    let node = |op: &str, inputs: &[&str], output: &str| {
+        let mut n = NodeProto::new();
+        n.op_type = op.into();
+        n.name = output.into();
+        n.input = inputs.iter().map(|s| s.to_string()).collect();
+        n.output = vec![output.into()];
+        n
+    };
+    g.node.push(node("Frobnicate", &["x"], "a"));
+    g.node.push(node("Add", &["a", "x"], "c"));
+    let mut out = g.output[0].clone();
+    out.name = "c".into();
+    g.output.push(out);
+    let Err(OnnxError::Problems { problems }) = import(&m) else { panic!("several problems expected") };
+    let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 3, "{text:#?}");
+    assert!(text[0].contains("Frobnicate (node `a`)"), "{text:#?}");
+    assert!(text[1].contains("`z`") && text[1].contains("FLOAT16"), "{text:#?}");
+    assert!(text[2].contains("node `softmax` (Softmax)") && text[2].contains("axis"), "{text:#?}");
+}

@@ -71,3 +71,28 @@ fn loaders_name_the_file_and_what_it_should_be() {
 }
 
 mod sumcheck;
+
+/// `inspect` says "supported" only when `compile` will succeed, and tells what the sumcheck backend
+/// makes of the model: a packed witness size (estimated at default scales), or the node it does not
+/// prove yet (GPT-2's masked softmax).
+#[test]
+fn inspect_is_supported_only_when_compile_succeeds_and_sizes_the_sumcheck_witness() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let poai::Inspection::Supported(s) = poai::inspect(&models.join("mlp/model.onnx")).unwrap() else {
+        panic!("the mlp is supported")
+    };
+    let k = s.sumcheck_k.unwrap();
+    let model =
+        poai::compile(&mlp().join("model.onnx"), &mlp().join("calibration.json"), &Default::default())
+            .unwrap()
+            .model;
+    // An estimate at default scales: the calibrated scales move the remainders' widths a little.
+    let compiled_k = poai_prover::sumcheck::packed_k(&model).unwrap();
+    assert!(k.abs_diff(compiled_k) <= 1, "inspect's 2^{k} against the compiled model's 2^{compiled_k}");
+    let poai::Inspection::Supported(s) = poai::inspect(&models.join("real/gpt2_tiny/model.onnx")).unwrap()
+    else {
+        panic!("GPT-2 is supported")
+    };
+    let why = s.sumcheck_k.unwrap_err();
+    assert!(why.contains("masked softmax"), "{why}");
+}
