@@ -81,19 +81,17 @@ fn half_integer_roots_are_stopped_by_the_root_check() {
     assert!(forged >= 5, "only {forged} half-integer roots passed the gate");
 }
 
+/// A small exp table (8-bit inputs at scale 4, 8-bit outputs at scale 6) for the softmax forgeries.
+fn small_exp() -> poai_circuits::ir::TableSpec {
+    use poai_circuits::ir::{NonLinear, TableSpec};
+    TableSpec { func: NonLinear::Exp, in_scale: 4, in_bits: 8, out_scale: 6, out_bits: 8, interp_bits: 0 }
+}
+
 /// `x[1,4] -> Softmax`, outputs public: every division by the witnessed sum, forged with every other
 /// remainder, is stopped by the quotient's check alone (the forged fractions are claimed as outputs).
 #[test]
 fn softmax_fractional_quotients_are_stopped_by_the_quotient_check() {
-    use poai_circuits::ir::{NonLinear, TableSpec};
-    let exp = TableSpec {
-        func: NonLinear::Exp,
-        in_scale: 4,
-        in_bits: 8,
-        out_scale: 6,
-        out_bits: 8,
-        interp_bits: 0,
-    };
+    let exp = small_exp();
     let g = QGraph {
         values: vec![
             QValue {
@@ -537,15 +535,8 @@ fn one_hot_forgeries_are_stopped_by_the_bit_checks() {
 /// maximum and the sum read.
 #[test]
 fn a_masked_softmax_gives_masked_positions_zero_and_the_unmasked_claim_is_rejected() {
-    use poai_circuits::ir::{NonLinear, TableSpec, Tensor};
-    let exp = TableSpec {
-        func: NonLinear::Exp,
-        in_scale: 4,
-        in_bits: 8,
-        out_scale: 6,
-        out_bits: 8,
-        interp_bits: 0,
-    };
+    use poai_circuits::ir::Tensor;
+    let exp = small_exp();
     let value = |name: &str, scale, bits, source| QValue {
         name: name.into(),
         shape: vec![1, 4],
