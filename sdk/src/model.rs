@@ -66,7 +66,10 @@ pub fn inspect(onnx: &Path) -> Result<Inspection, Error> {
         .and_then(|cal| poai_onnx::quantize(&graph, &cal, &QuantConfig::default()));
     match quantized {
         Ok(q) => {
-            let sumcheck_k = poai_prover::sumcheck::packed_vars(&q).map_err(|e| e.to_string());
+            let sumcheck_k = poai_prover::sumcheck::packed_vars(&q).map_err(|e| match e {
+                poai_prover::ProverError::Sumcheck(inner) => inner.to_string(),
+                other => other.to_string(),
+            });
             Ok(Inspection::Supported(Box::new(Supported { graph, sumcheck_k })))
         }
         Err(e) => unsupported(vec![], vec![e.to_string()]),

@@ -90,7 +90,7 @@ impl Inspect {
             Ok(k) => line(&format!(
                 "  sumcheck backend: a packed witness of about 2^{k} entries (estimated at default scales)"
             )),
-            Err(why) => line(&format!("  sumcheck backend: not yet: {why}")),
+            Err(why) => line(&format!("  {why}")),
         }
         Ok(())
     }
