@@ -24,8 +24,11 @@
 //! - Reshape: a claim moves through the layout change (a wiring, or nothing when the layouts agree).
 //! - OneHot (token ids to one-hot rows, before the embedding's matmul): the rows committed as bits, one
 //!   sumcheck of their row sums and index sums against the ids (`one_hot.rs`).
+//! - Softmax with an attention mask: masked slots hold the gap 1, read no input and are left out of the
+//!   row sum and the output (`masked_softmax.rs`).
 
 mod layout;
+mod masked_softmax;
 mod one_hot;
 mod packing;
 mod plan;

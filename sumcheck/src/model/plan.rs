@@ -2,7 +2,7 @@
 //! and the verifier walk the same plan.
 
 use poai_circuits::ir::fixed::isqrt_round;
-use poai_circuits::ir::{QGraph, QOp, Source, TableSpec, ValueId};
+use poai_circuits::ir::{softmax_mask, QGraph, QOp, Source, TableSpec, Tensor, ValueId};
 
 use super::layout::{log2_ceil, views_coincide, Layout, Real};
 use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
@@ -110,6 +110,10 @@ pub struct SoftmaxWitness {
     pub remainder: Quantity,
     /// `2s - 1 - r`.
     pub complement: Quantity,
+    /// With an attention mask: which of the `rows × len` real positions are kept (row-major). A masked
+    /// slot holds the gap 1 (neutral in the maximum's product), reads no input, adds nothing to the row
+    /// sum and is not read by the output, whose masked positions are 0 (`masked_softmax.rs`).
+    pub keep: Option<Vec<bool>>,
 }
 
 /// A layer normalisation's witness over the row view: the output `y`, per row the mean, the variance
@@ -520,21 +524,27 @@ impl Plan {
                     Step::Table(Box::new(table_witness(&mut packing, spec, (out.len(), out.vars()))))
                 }
                 QOp::Softmax { axis, exp, out_scale } => {
-                    if node.inputs.len() > 1 {
-                        return Err(unsupported(
-                            graph,
-                            i,
-                            "a masked softmax (an attention mask) is not proven yet",
-                        ));
-                    }
                     let view = rows_of(graph, i, *axis, true)?;
+                    let keep = match node.inputs.get(1).map(|&m| &graph.values[m].source) {
+                        None => None,
+                        Some(Source::Const { tensor, .. }) => {
+                            let x = Tensor::zeros(shape_of(node.inputs[0]).to_vec());
+                            softmax_mask(&x, Some(tensor), *axis)
+                                .map_err(|e| SumcheckError::Shape(e.to_string()))?
+                        }
+                        Some(_) => {
+                            return Err(unsupported(graph, i, "a softmax mask that is not a constant"))
+                        }
+                    };
                     let b = bits_of(node.inputs[0]);
                     // The gaps lie in [0, 2^b): -g must be inside the exp table's domain.
                     if b >= exp.in_bits || *out_scale > 30 {
                         return Err(unsupported(graph, i, "an input wider than the exp table's domain"));
                     }
                     let output = packing.quantity(view.positions(), out_scale + 1, 0);
-                    roles[node.output] = view_role(&view, &output);
+                    // With a mask the output is always a wiring of the view (kept positions only).
+                    roles[node.output] =
+                        if keep.is_some() { Role::Virtual } else { view_role(&view, &output) };
                     // s < len·2^(out_bits - 1), so r < 2s < 2^(lb + out_bits).
                     let width = exp.out_bits + view.slot_vars as u32;
                     Step::Softmax(Box::new(SoftmaxWitness {
@@ -545,6 +555,7 @@ impl Plan {
                         exp: table_witness(&mut packing, exp, view.positions()),
                         remainder: packing.quantity(view.positions(), width, 0),
                         complement: packing.quantity(view.positions(), width, 0),
+                        keep,
                     }))
                 }
                 QOp::LayerNorm { axis, eps, out_scale } => {

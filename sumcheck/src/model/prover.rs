@@ -11,7 +11,8 @@ use super::layout::{self, Real};
 use super::packing::{table_block, Quantity, Segment};
 use super::plan::{Plan, Role, RowView, Step, TableWitness};
 use super::{
-    absorb_statement, challenges, decode, limb_weight, one_hot, pow2, wiring, witness, ModelProof, StepProof,
+    absorb_statement, challenges, decode, limb_weight, masked_softmax, one_hot, pow2, wiring, witness,
+    ModelProof, StepProof,
 };
 use crate::backend::SumcheckBackend;
 use crate::hyperkzg::{self, KzgKey};
@@ -645,14 +646,27 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
             (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
                 let view = w.view;
                 let lb = view.slot_vars;
-                self.claim_view_output(node.output, view, &w.output)?;
+                let keep = w.keep.as_deref();
+                match keep {
+                    None => self.claim_view_output(node.output, view, &w.output)?,
+                    Some(keep) => {
+                        if let Some(claim) = self.take_claim(node.output)? {
+                            let flat = plan.layouts[node.output].vars();
+                            let wiring = masked_softmax::output_wiring(view, keep, flat);
+                            let ys = self.decoded(&w.output);
+                            let c = self.wire_values(&wiring, &ys, &claim.point)?;
+                            self.claim_known(&w.output, &c.point, c.value)?;
+                        }
+                    }
+                }
                 let entry = self.decoded(&w.exp.entry);
                 let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| self.decoded(t));
                 let mut e = entry.clone();
                 if let Some(t) = &step {
                     e.iter_mut().zip(t).for_each(|(a, b)| *a += b);
                 }
-                let row_sum = row_sum_wiring(view);
+                let row_sum =
+                    keep.map_or_else(|| row_sum_wiring(view), |k| masked_softmax::row_sum_wiring(view, k));
                 let sums = broadcast_rows(&row_sum.apply(&e), lb);
                 let mut tables = vec![sums, self.decoded(&w.output), self.decoded(&w.remainder), entry];
                 tables.extend(step);
@@ -677,10 +691,23 @@ impl<B: SumcheckBackend, T: Transcript> Prover<'_, B, T> {
                     .collect();
                 self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
                 let point = challenges(self.transcript, w.gaps.vars);
-                let m = self.open_quantity(&w.max, &point[lb..])?;
-                let g = self.open_quantity(&w.gaps, &point)?;
-                let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
-                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())
+                let Some(keep) = keep else {
+                    let m = self.open_quantity(&w.max, &point[lb..])?;
+                    let g = self.open_quantity(&w.gaps, &point)?;
+                    let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
+                    return self.stacked_back_to_flat(Claim { point, value }, input, view.dims());
+                };
+                // W_K(x) = m·K - g + M at the point; (m·K)~ by a product sumcheck over the rows.
+                self.open_quantity(&w.gaps, &point)?;
+                let (ms, h) = (self.decoded(&w.max), masked_softmax::max_weights(view, keep, &point));
+                let c: Fr = ms.iter().zip(&h).map(|(a, b)| *a * b).sum();
+                self.send(&[c]);
+                let proved =
+                    sumcheck::prove(self.backend, vec![Mle::new(ms)?, Mle::new(h)?], self.transcript)?;
+                self.step.sumchecks.push(proved.proof);
+                self.open_quantity(&w.max, &proved.point)?;
+                let wiring = masked_softmax::input_wiring(view, keep, plan.layouts[input].vars());
+                self.wire(&wiring, input, &point)
             }
             // Per row, with n the row's length: μ and its remainder are unique given Σx (division with a
             // range-checked remainder and complement), so d = x - μ is; v likewise given Σd²; s is unique

@@ -13,7 +13,9 @@ use super::prover::{
     record_chunks, rescale_excess_summand, rescale_input, row_sum_wiring, saturation_offset, table_keys,
     View,
 };
-use super::{absorb_statement, challenges, decode, one_hot, pow2, wiring, ModelProof, StepProof};
+use super::{
+    absorb_statement, challenges, decode, masked_softmax, one_hot, pow2, wiring, ModelProof, StepProof,
+};
 use crate::hyperkzg::{self, KzgVerifierKey};
 use crate::matmul::{self, Claim};
 use crate::mle::{eq_at, Mle};
@@ -538,7 +540,18 @@ impl<T: Transcript> Verifier<'_, T> {
             (Step::Softmax(w), QOp::Softmax { exp, out_scale, .. }) => {
                 let view = w.view;
                 let lb = view.slot_vars;
-                self.claim_view_output(node.output, view, &w.output)?;
+                let keep = w.keep.as_deref();
+                match keep {
+                    None => self.claim_view_output(node.output, view, &w.output)?,
+                    Some(keep) => {
+                        if let Some(claim) = self.take_claim(node.output)? {
+                            let flat = plan.layouts[node.output].vars();
+                            let wiring = masked_softmax::output_wiring(view, keep, flat);
+                            let c = self.wire_claim(&wiring, (&claim.point, claim.value))?;
+                            self.claim_quantity(&w.output, &c.point, c.value, "the output's view")?;
+                        }
+                    }
+                }
                 let step = w.exp.interpolation.as_ref().map(|[_, _, t, _]| t);
                 let count = 4 + usize::from(step.is_some());
                 let summand = division_summand(*out_scale, count - 3);
@@ -554,7 +567,9 @@ impl<T: Transcript> Verifier<'_, T> {
                 if evals[2] + complement != evals[0].double() - real_rows {
                     return Err(rejected("the remainder and its complement do not add up to 2s - 1"));
                 }
-                let claim = self.wire_claim(&row_sum_wiring(view), (&zeta[lb..], evals[0]))?;
+                let row_sum =
+                    keep.map_or_else(|| row_sum_wiring(view), |k| masked_softmax::row_sum_wiring(view, k));
+                let claim = self.wire_claim(&row_sum, (&zeta[lb..], evals[0]))?;
                 let mut e = self.open_quantity(&w.exp.entry, &claim.point)?;
                 if let Some(t) = step {
                     e += self.open_quantity(t, &claim.point)?;
@@ -569,10 +584,25 @@ impl<T: Transcript> Verifier<'_, T> {
                     .collect();
                 self.zerocheck(&slots, None, &Summand::product(slots.len()))?;
                 let point = challenges(self.transcript, w.gaps.vars);
-                let m = self.open_quantity(&w.max, &point[lb..])?;
+                let Some(keep) = keep else {
+                    let m = self.open_quantity(&w.max, &point[lb..])?;
+                    let g = self.open_quantity(&w.gaps, &point)?;
+                    let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
+                    return self.stacked_back_to_flat(Claim { point, value }, input, view.dims());
+                };
                 let g = self.open_quantity(&w.gaps, &point)?;
-                let value = m * prefix_indicator_at(view.len, &point[..lb]) - g;
-                self.stacked_back_to_flat(Claim { point, value }, input, view.dims())
+                let c = self.recv(1)?[0];
+                let proof = self.next_sumcheck()?.clone();
+                let sub = sumcheck::verify(c, view.row_vars(), 2, &proof, self.transcript)?;
+                let m = self.open_quantity(&w.max, &sub.point)?;
+                sub.check_product(&[m, masked_softmax::max_weights_at(view, keep, &point, &sub.point)])?;
+                let value = c - g + masked_softmax::masked_at(view, keep, &point);
+                let wiring = masked_softmax::input_wiring(view, keep, plan.layouts[input].vars());
+                self.wire(&wiring, input, (&point, value)).map_err(|e| {
+                    SumcheckError::Rejected(format!(
+                        "the kept inputs against the gaps (a masked gap is 1): {e}"
+                    ))
+                })
             }
             (Step::LayerNorm(w), QOp::LayerNorm { eps, out_scale, .. }) => {
                 let view = w.view;

@@ -146,8 +146,11 @@ fn pack_softmax(
     name: &str,
 ) -> Result<(), SumcheckError> {
     let view = w.view;
-    let parts = softmax_parts(x.data(), view.len, exp, out_scale);
-    if parts.y != y.data() {
+    let parts = softmax_parts(x.data(), view.len, exp, out_scale, w.keep.as_deref());
+    let kept = |i: usize| w.keep.as_ref().is_none_or(|k| k[i]);
+    if parts.y.len() != y.len()
+        || parts.y.iter().zip(y.data()).enumerate().any(|(i, (a, b))| kept(i) && a != b)
+    {
         return Err(SumcheckError::Witness(format!("node `{name}` (output): disagrees with eval")));
     }
     let what = |part: &str| format!("node `{name}` ({part})");
@@ -230,7 +233,15 @@ struct SoftmaxParts {
 
 /// The softmax of every row of `x` (rows of `n`), with the witness of each step: `m = max_j x_j`,
 /// `g = m - x`, `e = exp(-g)`, `s = Σ e`, `2^(out+1)·e + s = 2s·y + r`.
-fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32) -> SoftmaxParts {
+/// With `keep` (an attention mask over `x`'s positions), masked positions take the gap 1 and stay out
+/// of the maximum and the sum; their division is still laid out (the output's wiring never reads it).
+fn softmax_parts(
+    x: &[i64],
+    n: usize,
+    exp: &TableSpec,
+    out_scale: u32,
+    keep: Option<&[bool]>,
+) -> SoftmaxParts {
     let table = exp.dense();
     let mut parts = SoftmaxParts {
         max: Vec::new(),
@@ -241,13 +252,15 @@ fn softmax_parts(x: &[i64], n: usize, exp: &TableSpec, out_scale: u32) -> Softma
         complement: Vec::new(),
         y: Vec::new(),
     };
-    for row in x.chunks(n) {
-        let m = row.iter().copied().max().unwrap_or(0);
-        let e: Vec<i64> = row.iter().map(|&v| table.get(v - m)).collect();
-        let s: i64 = e.iter().sum();
+    for (o, row) in x.chunks(n).enumerate() {
+        let kept = |j: usize| keep.is_none_or(|k| k[o * n + j]);
+        let m = row.iter().enumerate().filter(|&(j, _)| kept(j)).map(|(_, &v)| v).max().unwrap_or(0);
+        let gaps: Vec<i64> = row.iter().enumerate().map(|(j, &v)| if kept(j) { m - v } else { 1 }).collect();
+        let e: Vec<i64> = gaps.iter().map(|&g| table.get(-g)).collect();
+        let s: i64 = e.iter().enumerate().filter(|&(j, _)| kept(j)).map(|(_, &v)| v).sum();
         parts.max.push(m);
         parts.sums.push(s);
-        parts.gaps.extend(row.iter().map(|&v| m - v));
+        parts.gaps.extend(gaps);
         for &ej in &e {
             let y = div_round(ej << out_scale, s).unwrap_or(0);
             let r = 2 * (ej << out_scale) + s - 2 * s * y;

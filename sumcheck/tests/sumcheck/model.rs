@@ -612,29 +612,3 @@ fn one_hot_forgeries_are_stopped_by_the_bit_checks_or_the_index_sum() {
     });
     assert!(err.to_string().contains("node `gate`"), "{err}");
 }
-
-/// A masked softmax (an attention mask) is refused by name, with the backend that proves it.
-#[test]
-fn a_masked_softmax_is_refused_by_name() {
-    let exp = TableSpec {
-        func: NonLinear::Exp,
-        in_scale: 4,
-        in_bits: 8,
-        out_scale: 6,
-        out_bits: 8,
-        interp_bits: 0,
-    };
-    let keep = tensor(&[1, 4], &[1, 0, 1, 1]);
-    let graph = QGraph {
-        values: vec![
-            value("x", &[1, 4], 8, Source::Input { index: 0 }),
-            value("keep", &[1, 4], 2, Source::Const { tensor: keep, param: false }),
-            value("p", &[1, 4], 8, Source::Node { index: 0 }),
-        ],
-        nodes: vec![node("sm", QOp::Softmax { axis: 1, exp, out_scale: 6 }, vec![0, 1], 2)],
-        inputs: vec![0],
-        outputs: vec![2],
-    };
-    let e = Plan::new(&graph).unwrap_err().to_string();
-    assert!(e.contains("node `sm` (Softmax): a masked softmax") && e.contains("halo2 backend"), "{e}");
-}

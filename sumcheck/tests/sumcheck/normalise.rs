@@ -76,6 +76,19 @@ fn table_parts(spec: &TableSpec, z: i64) -> [i64; 6] {
 /// Rewrites row `row` of a softmax witness for the row maximum `m` (honest or not): gaps, the exp
 /// table's witness and multiplicities, the division; returns the outputs it gives.
 fn rewrite_softmax_row(plan: &Plan, packed: &mut [Fr], x: &[i64], (row, m): (usize, i64)) -> Vec<i64> {
+    let gaps: Vec<i64> = x.iter().map(|&v| m - v).collect();
+    rewrite_row_gaps(plan, packed, &gaps, (row, m), &vec![true; x.len()])
+}
+
+/// [`rewrite_softmax_row`] from the gaps themselves, the sum over the `kept` slots only (a mask).
+fn rewrite_row_gaps(
+    plan: &Plan,
+    packed: &mut [Fr],
+    gaps: &[i64],
+    (row, m): (usize, i64),
+    kept: &[bool],
+) -> Vec<i64> {
+    let x: Vec<i64> = gaps.iter().map(|&g| m - g).collect();
     let Step::Softmax(w) = &plan.steps[0] else { panic!("{:?}", plan.steps[0]) };
     let spec = exp_spec();
     let [r_q, d_q, t_q, e_q] = w.exp.interpolation.clone().unwrap();
@@ -97,8 +110,8 @@ fn rewrite_softmax_row(plan: &Plan, packed: &mut [Fr], x: &[i64], (row, m): (usi
         }
         exps.push(c + t);
     }
-    let s: i64 = exps.iter().sum();
-    let y_q = output_quantity(plan);
+    let s: i64 = exps.iter().zip(kept).filter(|(_, &k)| k).map(|(e, _)| e).sum();
+    let y_q = w.output.clone();
     exps.iter()
         .enumerate()
         .map(|(j, &e)| {
@@ -270,4 +283,88 @@ fn layer_norm_forgeries_are_stopped_by_the_range_checks_or_the_deviation_zeroche
         outputs[0].data_mut()[5] += 1;
     });
     assert!(err.to_string().contains("range checks"), "{err}");
+}
+
+/// A softmax over `shape` (last axis) with the constant mask `keep` (broadcast to it) as second input.
+fn masked_softmax(shape: &[usize], keep_shape: &[usize], keep: &[i64]) -> QGraph {
+    use super::model::{node, value};
+    use poai_circuits::ir::Source;
+    let op = QOp::Softmax { axis: shape.len() - 1, exp: exp_spec(), out_scale: OUT };
+    let mask = Source::Const { tensor: tensor(keep_shape, keep), param: false };
+    QGraph {
+        values: vec![
+            value("x", shape, 16, poai_circuits::ir::Source::Input { index: 0 }),
+            value("keep", keep_shape, 2, mask),
+            value("y", shape, 16, poai_circuits::ir::Source::Node { index: 0 }),
+        ],
+        nodes: vec![node("gate", op, vec![0, 1], 2)],
+        inputs: vec![0],
+        outputs: vec![2],
+    }
+}
+
+/// A causal mask over `n × n`: query `i` keeps keys `j <= i`.
+fn causal(n: usize) -> Vec<i64> {
+    (0..n * n).map(|t| i64::from(t % n <= t / n)).collect()
+}
+
+/// Masked softmaxes (an attention mask broadcast over heads) prove with the outputs `eval` computes,
+/// masked positions 0 even where the input there exceeds every kept value; claiming anything else at a
+/// masked position is rejected. Rows of a power of two and not, padded row counts.
+#[test]
+fn masked_softmaxes_prove_the_outputs_eval_computes() {
+    for (heads, n, seed) in [(2, 8, 21), (3, 6, 22), (1, 5, 23)] {
+        let shape = [1, heads, n, n];
+        let graph = masked_softmax(&shape, &[1, 1, n, n], &causal(n));
+        let mut x = rows(heads * n * n, seed);
+        // The largest input sits at masked slots (above the diagonal).
+        for h in 0..heads {
+            for i in 0..n - 1 {
+                x[(h * n + i) * n + n - 1] = 32767;
+            }
+        }
+        let inputs = vec![tensor(&shape, &x)];
+        prove_and_verify(&graph, &inputs);
+        let (key, outputs, proof) = super::model::proved(&graph, &inputs);
+        assert_eq!(outputs[0].data()[n - 1], 0, "a masked position gets no weight");
+        let mut wrong = outputs.clone();
+        wrong[0].data_mut()[n - 1] = 1;
+        assert!(verify(key, &graph, (&inputs, &wrong), &proof).is_err(), "a masked output claimed 1");
+    }
+}
+
+/// The consistent forgeries a mask invites: a row maximum 3000 above the kept values' with every kept
+/// gap redone. With the masked gaps at 1 the product zerocheck stops it (no gap is zero); with one
+/// masked gap set to 0 the product holds, and the gap relation `W_K(x) = m·K - g + M` (a masked gap
+/// must be 1) stops it.
+#[test]
+fn masked_softmax_forgeries_are_stopped_by_the_max_zerocheck_or_the_masked_gap() {
+    let keep: Vec<i64> = [1, 1, 1, 1, 1, 0, 0, 0].into_iter().chain([1; 8]).collect();
+    let graph = masked_softmax(&[2, 8], &[2, 8], &keep);
+    let mut x: Vec<i64> = (0..16).map(|i| (i * 7919 % 13) * 700 - 4000).collect();
+    x[6] = 9000;
+    let inputs = vec![tensor(&[2, 8], &x)];
+    let kept: Vec<bool> = keep[..8].iter().map(|&k| k == 1).collect();
+    let m = x[..5].iter().copied().max().unwrap() + 3000;
+    for zero_slot in [None, Some(5)] {
+        let err = forge(&graph, &inputs, |plan, packed, outputs| {
+            let gaps: Vec<i64> = (0..8)
+                .map(|j| {
+                    if kept[j] {
+                        m - x[j]
+                    } else if Some(j) == zero_slot {
+                        0
+                    } else {
+                        1
+                    }
+                })
+                .collect();
+            let y = rewrite_row_gaps(plan, packed, &gaps, (0, m), &kept);
+            for j in 0..8 {
+                outputs[0].data_mut()[j] = if kept[j] { y[j] } else { 0 };
+            }
+        });
+        let want = if zero_slot.is_none() { "node `gate`: round 0" } else { "a masked gap is 1" };
+        assert!(err.to_string().contains(want), "{zero_slot:?}: {err}");
+    }
 }
