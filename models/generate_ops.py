@@ -234,4 +234,9 @@ causal = np.triu(np.full((5, 5), np.finfo(np.float32).min, np.float32), 1).resha
 model("causal_mask_softmax", [
     N("Add", ["x", "M"], ["s"]), N("Softmax", ["s"], ["y"], axis=-1),
 ], [1, 2, 5, 5], [1, 2, 5, 5], [("M", causal)])
+# The masked_fill form of the same mask: Where(keep, scores, -inf) before the Softmax.
+keep = np.tril(np.ones((5, 5), bool)).reshape(1, 1, 5, 5)
+model("masked_fill_softmax", [
+    N("Where", ["K", "x", "F"], ["s"]), N("Softmax", ["s"], ["y"], axis=-1),
+], [1, 2, 5, 5], [1, 2, 5, 5], [("K", keep), ("F", np.array(-np.inf, np.float32))])
 print("ok")

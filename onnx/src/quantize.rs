@@ -124,6 +124,16 @@ impl Builder<'_> {
         scale: i32,
         bits: Option<u32>,
     ) -> Result<ValueId, OnnxError> {
+        if let Some(v) = t.data.iter().find(|v| v.is_nan() || v.abs() >= 1e15) {
+            return Err(Self::err(
+                name,
+                format!(
+                    "the constant holds {v}: a value this large is an additive attention mask, which poai \
+                     takes where a Softmax reads `scores + mask` directly; export the model so that the mask \
+                     meets the Softmax"
+                ),
+            ));
+        }
         let data: Vec<i64> = match bits {
             Some(b) => t.data.iter().map(|&v| quantize_one(v as f64, scale, b)).collect(),
             None => t.data.iter().map(|&v| quantize_wide(v as f64, scale)).collect(),

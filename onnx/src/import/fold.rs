@@ -10,7 +10,7 @@
 
 use super::registry::OpImporter;
 use super::{axis, Importer, Lowered, NodeCx};
-use crate::FTensor;
+use crate::{FTensor, Op};
 use poai_circuits::ir::{self, strides};
 
 /// Largest constant a fold may produce (elements): a `4096 × 4096` mask is 2^24.
@@ -42,7 +42,12 @@ pub(super) const OPS: &[OpImporter] = &[
     OpImporter { onnx: "Min", lower: |im, cx| variadic(im, cx, f32::min), note: NOTE },
     OpImporter { onnx: "Max", lower: |im, cx| variadic(im, cx, f32::max), note: NOTE },
     OpImporter { onnx: "Mod", lower: modulo, note: NOTE },
-    OpImporter { onnx: "Where", lower: where_, note: NOTE },
+    OpImporter {
+        onnx: "Where",
+        lower: where_,
+        note: "folded at import when its inputs are constants; on data, only as an attention mask's fill \
+               (a constant condition and a -inf-style constant fill)",
+    },
     OpImporter { onnx: "Expand", lower: expand, note: NOTE },
     OpImporter { onnx: "Range", lower: range, note: NOTE },
     OpImporter { onnx: "Trilu", lower: trilu, note: NOTE },
@@ -183,11 +188,38 @@ fn modulo(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
 
 /// `Where(condition, x, y)`.
 fn where_(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Lowered, String> {
+    if let Some(fill) = masked_fill(im, cx)? {
+        return Ok(fill);
+    }
     let ts = constants(im, cx)?;
     if ts.len() != 3 {
         return Err(format!("needs three inputs, has {}", ts.len()));
     }
     Ok(Lowered::Const(zip_broadcast(&ts, |a| if a[0] != 0.0 { a[1] } else { a[2] })?))
+}
+
+/// Fill values at or below this are `-inf`-style attention masks: `x + fill` rounds to `fill` in float32
+/// for every `|x|` far below it, so adding the fill is the same as replacing by it.
+const MASK_FILL_AT_OR_BELOW: f32 = -1.0e30;
+
+/// `Where(cond, x, fill)` or `Where(cond, fill, x)` with a constant condition and a constant fill of
+/// `-inf` or float32's lowest (an attention mask's `masked_fill`), `x` computed: the same values as
+/// `x + M`, `M` the fill where `x` is replaced and 0 elsewhere, which a Softmax reading it takes as its
+/// mask. Anything else is left to the constant folder (and refused on data by name).
+fn masked_fill(im: &mut Importer, cx: &NodeCx<'_>) -> Result<Option<Lowered>, String> {
+    let (Ok(c), Ok(a), Ok(b)) = (cx.input(0), cx.input(1), cx.input(2)) else { return Ok(None) };
+    let Some(cond) = im.konst(&c).cloned() else { return Ok(None) };
+    let (data, fill, fill_when) = match (im.konst(&a), im.konst(&b)) {
+        (None, Some(f)) => (a, f.clone(), false),
+        (Some(f), None) => (b, f.clone(), true),
+        _ => return Ok(None),
+    };
+    if fill.data.is_empty() || !fill.data.iter().all(|&v| v <= MASK_FILL_AT_OR_BELOW) {
+        return Ok(None);
+    }
+    let mask = zip_broadcast(&[cond, fill], |v| if (v[0] != 0.0) == fill_when { v[1] } else { 0.0 })?;
+    let mask = im.add_const(format!("{}/mask", cx.output), mask);
+    Ok(Some(Lowered::Ops(vec![(Op::Add, vec![data, mask])])))
 }
 
 /// A shape given as a constant tensor of non-negative integers.

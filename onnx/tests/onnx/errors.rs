@@ -378,3 +378,18 @@ fn every_blocking_problem_is_listed_at_once() {
     assert!(text[1].contains("`z`") && text[1].contains("FLOAT16"), "{text:#?}");
     assert!(text[2].contains("node `softmax` (Softmax)") && text[2].contains("axis"), "{text:#?}");
 }
+
+/// A huge additive constant that no Softmax reads directly (so it is not a mask there) is refused by
+/// name with the remedy, not as a 64-bit value.
+#[test]
+fn a_huge_constant_away_from_a_softmax_is_refused_as_a_mask_with_the_remedy() {
+    let m = one_node_model("Add", &["x", "m"], vec![float_init("m", &[1, 4], &[0.0, f32::MIN, 0.0, 0.0])]);
+    let g = import(&m).unwrap_or_else(|e| panic!("{e}"));
+    let cal = vec![vec![0.5f32, -1.0, 2.0, 0.25]];
+    let e =
+        poai_onnx::compile_graph(&g, Path::new("m.onnx"), &cal, Path::new("c.json"), &QuantConfig::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    assert!(e.contains("`m`") && e.contains("additive attention mask") && e.contains("Softmax"), "{e}");
+}

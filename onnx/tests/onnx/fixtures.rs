@@ -95,6 +95,13 @@ fn attention_masks_become_softmax_masks_and_token_ids_one_hot_rows() {
     }
     assert!(g.consts.values().all(|c| c.data.iter().all(|v| v.abs() < 1e30)), "a huge constant is left");
     assert_eq!(g.nodes.iter().filter(|n| n.op.name() == "OneHot").count(), 1, "the token embedding");
+    // The masked_fill form, Where(keep, scores, -inf), becomes the same Softmax mask.
+    let path = models_dir().join("ops/masked_fill_softmax/model.onnx");
+    let g = poai_onnx::load_onnx(&path).unwrap_or_else(|e| panic!("{e}"));
+    let softmax = g.nodes.iter().find(|n| n.op.name() == "Softmax").unwrap_or_else(|| panic!("no Softmax"));
+    let keep = g.consts.get(&softmax.inputs[1]).unwrap_or_else(|| panic!("no mask"));
+    assert!(keep.data.iter().enumerate().all(|(t, &k)| (k == 1.0) == (t % 5 <= t / 5)), "{:?}", keep.data);
+    assert_eq!(g.nodes.len(), 1, "the Where and its Add are gone: {:?}", g.nodes);
 }
 
 #[test]

@@ -45,8 +45,13 @@ const PROVIDER: Provider = Provider([0xab; 20]);
 fn both_backends_give_the_same_outputs_and_instances_for_every_bundled_model() {
     // And exporter-shaped ones: a 1-D CNN, an unrolled GRU (Slice, Gather), token ids through an
     // embedding table (OneHot), a causal attention mask (a masked Softmax).
-    let exported =
-        ["real/kws_conv1d", "real/gru_classifier", "ops/token_embedding", "ops/causal_mask_softmax"];
+    let exported = [
+        "real/kws_conv1d",
+        "real/gru_classifier",
+        "ops/token_embedding",
+        "ops/causal_mask_softmax",
+        "ops/masked_fill_softmax",
+    ];
     for name in ["mlp", "sigmoid_tanh_mlp", "digits_cnn", "attention", "lenet", "cifar_cnn"]
         .into_iter()
         .chain(exported)
