@@ -155,16 +155,12 @@ impl Builder<'_> {
     /// the precision the largest channel leaves it: what depthwise convolutions, whose channels differ in
     /// range by orders of magnitude, need. The shift widens the stored values by the spread of the
     /// channels' scales, capped at [`MAX_CHANNEL_SPREAD`] bits. One channel, or equal scales, give exactly
-    /// the per-tensor quantisation.
+    /// the per-tensor quantisation. A kernel already in the graph, or one that is not a constant, is read
+    /// as any other input.
     fn conv_weight(&mut self, name: &str) -> Result<ValueId, OnnxError> {
-        if let Some(&id) = self.ids.get(name) {
-            return Ok(id);
-        }
-        let t = self
-            .g
-            .consts
-            .get(name)
-            .ok_or_else(|| Self::err(name, "a convolution's kernel must be constant"))?;
+        let Some(t) = self.g.consts.get(name).filter(|_| self.is_const(name)) else {
+            return self.input(name);
+        };
         let wb = self.cfg.weight_bits;
         let channels = t.shape.first().copied().unwrap_or(1).max(1);
         let per = t.data.len() / channels;
@@ -243,7 +239,7 @@ impl Builder<'_> {
                 let (x, w) = (arg(0)?, arg(1)?);
                 let xi = self.input(&x)?;
                 let wi = match &n.op {
-                    Op::Conv(_) if self.is_const(&w) => self.conv_weight(&w)?,
+                    Op::Conv(_) => self.conv_weight(&w)?,
                     _ => self.input(&w)?,
                 };
                 let (fx, fw) = (self.fmt(xi), self.fmt(wi));

@@ -372,7 +372,7 @@ pub(crate) fn lay_out_nodes(
                 let keep = match node.inputs.get(1).map(|&m| graph.value(m).map(|v| &v.source)).transpose()? {
                     None => None,
                     Some(Source::Const { tensor, .. }) => {
-                        crate::ir::softmax_mask(&Tensor::zeros(shape.clone()), Some(tensor), *axis)?
+                        crate::ir::softmax_mask(&shape, Some(tensor), *axis)?
                     }
                     Some(_) => return Err(unsupported(node)),
                 };

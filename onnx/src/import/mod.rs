@@ -49,19 +49,18 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
     if !(11..=18).contains(&opset) {
         return Err(OnnxError::Opset { path: path.to_path_buf(), version: opset });
     }
-    let unsupported: Vec<(String, String)> = graph
-        .node
-        .iter()
-        .filter(|n| !(n.domain.is_empty() || n.domain == "ai.onnx") || registry::lookup(&n.op_type).is_none())
-        .map(|n| (node_name(n), n.op_type.clone()))
-        .collect();
+    let unsupported_op = |n: &NodeProto| {
+        !(n.domain.is_empty() || n.domain == "ai.onnx") || registry::lookup(&n.op_type).is_none()
+    };
+    let unsupported: Vec<(String, String)> =
+        graph.node.iter().filter(|n| unsupported_op(n)).map(|n| (node_name(n), n.op_type.clone())).collect();
     // Every blocking problem is collected, not only the first: unsupported ops, input types and each
     // node that fails to import. A value a failed node would have produced is `blocked`, and so is
     // everything computed from it, without a message of its own (its cause is already listed).
     let mut problems = Vec::new();
     let mut blocked: HashSet<String> = HashSet::new();
     if !unsupported.is_empty() {
-        problems.push(OnnxError::Unsupported { ops: unsupported.clone() });
+        problems.push(OnnxError::Unsupported { ops: unsupported });
     }
     let mut cx = Importer {
         g: Graph { opset, ..Graph::default() },
@@ -101,8 +100,7 @@ pub fn import_bytes(bytes: &[u8], path: &Path) -> Result<Graph, OnnxError> {
         *cx.consumers.entry(o.name.clone()).or_default() += 1;
     }
     for n in &graph.node {
-        let skip = unsupported.iter().any(|(name, _)| *name == node_name(n))
-            || n.input.iter().any(|i| blocked.contains(i));
+        let skip = unsupported_op(n) || n.input.iter().any(|i| blocked.contains(i));
         let failed = if skip { true } else { cx.node(n).map_err(|e| problems.push(e)).is_err() };
         if failed {
             blocked.extend(n.output.iter().cloned());

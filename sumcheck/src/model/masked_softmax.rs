@@ -22,10 +22,15 @@ use super::plan::RowView;
 use super::wiring::Wiring;
 use crate::mle::eq_evals;
 
-/// `(flat position, view position)` of every kept position (row-major over `rows × len`).
+/// The view position of real position `i` (row-major over `rows × len`).
+fn view_position(view: RowView, i: usize) -> usize {
+    let len = view.len.max(1);
+    ((i / len) << view.slot_vars) | (i % len)
+}
+
+/// `(flat position, view position)` of every kept position.
 fn kept(view: RowView, keep: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let (len, lb) = (view.len.max(1), view.slot_vars);
-    (0..view.rows * view.len).filter(|&i| keep[i]).map(move |i| (i, ((i / len) << lb) | (i % len)))
+    (0..view.rows * view.len).filter(|&i| keep[i]).map(move |i| (i, view_position(view, i)))
 }
 
 /// Variables of the view.
@@ -80,7 +85,6 @@ pub(super) fn max_weights_at(view: RowView, keep: &[bool], point: &[Fr], r: &[Fr
 
 /// `M̃(ρ)`: the masked real positions' indicator at `ρ`.
 pub(super) fn masked_at(view: RowView, keep: &[bool], point: &[Fr]) -> Fr {
-    let (len, lb) = (view.len.max(1), view.slot_vars);
     let eq = eq_evals(point);
-    (0..view.rows * view.len).filter(|&i| !keep[i]).map(|i| eq[((i / len) << lb) | (i % len)]).sum()
+    (0..view.rows * view.len).filter(|&i| !keep[i]).map(|i| eq[view_position(view, i)]).sum()
 }

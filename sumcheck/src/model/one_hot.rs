@@ -28,16 +28,8 @@ pub(super) fn weights(depth: usize, rows: usize, out_vars: usize, rho: &[Fr], la
     h
 }
 
-/// `h̃(r)` for the weights of [`weights`].
+/// `h̃(r)` for the weights of [`weights`] (`r` over `o`'s variables).
 pub(super) fn weights_at(depth: usize, rows: usize, rho: &[Fr], lambda: Fr, r: &[Fr]) -> Fr {
-    let (eq_rho, eq_r) = (eq_evals(rho), eq_evals(r));
-    let mut total = Fr::from(0);
-    for i in 0..rows {
-        let mut row = Fr::from(0);
-        for v in 0..depth {
-            row += eq_r[i * depth + v] * (Fr::from(1) + lambda * Fr::from(v as u64));
-        }
-        total += eq_rho[i] * row;
-    }
-    total
+    let h = weights(depth, rows, r.len(), rho, lambda);
+    h.iter().zip(&eq_evals(r)).map(|(w, e)| *w * e).sum()
 }

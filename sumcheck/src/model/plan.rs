@@ -2,7 +2,7 @@
 //! and the verifier walk the same plan.
 
 use poai_circuits::ir::fixed::isqrt_round;
-use poai_circuits::ir::{softmax_mask, QGraph, QOp, Source, TableSpec, Tensor, ValueId};
+use poai_circuits::ir::{softmax_mask, QGraph, QOp, Source, TableSpec, ValueId};
 
 use super::layout::{log2_ceil, views_coincide, Layout, Real};
 use super::packing::{Packing, PackingBuilder, Quantity, LIMB_CHOICES};
@@ -528,8 +528,7 @@ impl Plan {
                     let keep = match node.inputs.get(1).map(|&m| &graph.values[m].source) {
                         None => None,
                         Some(Source::Const { tensor, .. }) => {
-                            let x = Tensor::zeros(shape_of(node.inputs[0]).to_vec());
-                            softmax_mask(&x, Some(tensor), *axis)
+                            softmax_mask(shape_of(node.inputs[0]), Some(tensor), *axis)
                                 .map_err(|e| SumcheckError::Shape(e.to_string()))?
                         }
                         Some(_) => {

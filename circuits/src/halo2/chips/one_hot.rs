@@ -9,9 +9,9 @@
 //! sum of `depth` bits, far fewer than the modulus, so exactly one `o_v*` is 1; then `s = v*`, and
 //! `s = x` forces `v* = x`. The row is therefore `onehot(x)`, and an `x` outside `[0, depth)` (negative,
 //! too large, or any field element that is not such an integer) has no satisfying assignment. Forgery
-//! tests: `one_hot_forgeries_are_stopped` in `halo2/forgery.rs`.
+//! test: `one_hot_forgeries_are_stopped_by_the_bit_checks` in `circuits/tests/circuits/forgery.rs`.
 
-use super::super::layout::{fe, Layout};
+use super::super::layout::{fe, Layout, Pos};
 use super::linear::matvec;
 use super::operands::{Cells, SharedCells};
 use super::range::range_check;
@@ -20,7 +20,7 @@ use crate::halo2::CircuitError;
 /// Lays out `QOp::OneHot` for the index cells `xs`; returns the `xs.len() · depth` output cells, row-major.
 pub fn one_hot(
     l: &mut Layout,
-    xs: &[(super::super::layout::Pos, i64)],
+    xs: &[(Pos, i64)],
     depth: usize,
     shared: &mut SharedCells,
 ) -> Result<Cells, CircuitError> {

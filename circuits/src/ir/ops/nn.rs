@@ -4,7 +4,8 @@ use rayon::prelude::*;
 
 use crate::ir::fixed::{div_round, isqrt_round};
 use crate::ir::table::TableSpec;
-use crate::ir::{IrError, Tensor};
+use crate::ir::tensor::broadcast_index_map;
+use crate::ir::{broadcast_shape, IrError, Tensor};
 
 /// Splits a shape around `axis` into (outer, len, inner) extents.
 fn split(shape: &[usize], axis: usize, op: &'static str) -> Result<(usize, usize, usize), IrError> {
@@ -22,7 +23,7 @@ pub(super) fn softmax(
     out_scale: u32,
 ) -> Result<Tensor, IrError> {
     let (_, len, inner) = split(x.shape(), axis, "Softmax")?;
-    let keep = softmax_mask(x, keep, axis)?;
+    let keep = softmax_mask(x.shape(), keep, axis)?;
     let table = exp.dense();
     let one = 1i64 << out_scale.min(62);
     let mut out = vec![0i64; x.len()];
@@ -43,25 +44,26 @@ pub(super) fn softmax(
     Tensor::new(x.shape().to_vec(), out)
 }
 
-/// A softmax's mask (`keep`, 0 or 1, broadcast to `x`) as one flag per position of `x`: `None` without a
-/// mask. Every slice along `axis` must keep a position: a fully masked slice has no distribution to
-/// give (a float model's additive mask yields a uniform one there by rounding, not by meaning).
-pub fn softmax_mask(x: &Tensor, keep: Option<&Tensor>, axis: usize) -> Result<Option<Vec<bool>>, IrError> {
+/// A softmax's mask (`keep`, 0 or 1, broadcast to the input's `shape`) as one flag per input position:
+/// `None` without a mask. Every slice along `axis` must keep a position: a fully masked slice has no
+/// distribution to give (a float model's additive mask yields a uniform one there by rounding, not by
+/// meaning).
+pub fn softmax_mask(
+    shape: &[usize],
+    keep: Option<&Tensor>,
+    axis: usize,
+) -> Result<Option<Vec<bool>>, IrError> {
     let Some(keep) = keep else { return Ok(None) };
     let bad = |detail: String| IrError::Shape { op: "Softmax", detail };
     if keep.data().iter().any(|&k| k != 0 && k != 1) {
         return Err(bad("the mask holds values other than 0 and 1".into()));
     }
-    let full = super::super::tensor::broadcast_binary(x, keep, |_, k| k)?;
-    if full.shape() != x.shape() {
-        return Err(bad(format!(
-            "the mask {:?} does not broadcast to the input {:?}",
-            keep.shape(),
-            x.shape()
-        )));
+    if broadcast_shape(keep.shape(), shape).as_deref() != Some(shape) {
+        return Err(bad(format!("the mask {:?} does not broadcast to the input {shape:?}", keep.shape())));
     }
-    let (_, len, inner) = split(x.shape(), axis, "Softmax")?;
-    let flags: Vec<bool> = full.data().iter().map(|&k| k == 1).collect();
+    let (_, len, inner) = split(shape, axis, "Softmax")?;
+    let flags: Vec<bool> =
+        broadcast_index_map(keep.shape(), shape).iter().map(|&i| keep.data()[i] == 1).collect();
     for (o, block) in flags.chunks((len * inner).max(1)).enumerate() {
         if let Some(i) = (0..inner).find(|&i| (0..len).all(|j| !block[j * inner + i])) {
             return Err(bad(format!("slice {} along axis {axis} is masked entirely", o * inner + i)));
